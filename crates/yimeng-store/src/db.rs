@@ -1,0 +1,501 @@
+//! The two stores behind one [`Db`]: SQLite (WAL, one writer, a read pool) and PostgreSQL.
+//!
+//! Queries are written once as SQL text with `$n` placeholders, which both backends accept, and
+//! their arguments are bound from [`Value`]s; bulk paths and heavy aggregates may differ per backend.
+
+use crate::{Result, StoreError};
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{
+    SqliteArguments, SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{Arguments, AssertSqlSafe, ConnectOptions, FromRow, Postgres, Sqlite};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// Which database a [`Db`] talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+/// A handle on the store; cheap to clone.
+#[derive(Clone, Debug)]
+pub enum Db {
+    /// SQLite: one writer connection (SQLite allows one writer) and a pool of readers.
+    Sqlite {
+        /// The single writer.
+        writer: SqlitePool,
+        /// Readers (WAL lets them run beside the writer).
+        reader: SqlitePool,
+    },
+    /// PostgreSQL.
+    Postgres(PgPool),
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct DbOptions {
+    /// Readers in the SQLite pool / connections in the PostgreSQL pool.
+    pub max_connections: u32,
+    /// SQLite page cache per connection, in KiB.
+    pub sqlite_cache_kib: i64,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions { max_connections: 8, sqlite_cache_kib: 64 * 1024 }
+    }
+}
+
+/// The default embedded store.
+pub const DEFAULT_SQLITE_PATH: &str = "data/yimeng.db";
+
+impl Db {
+    /// Opens the store named by `url` (`postgres://…`, `sqlite:path` or a plain file path) and applies
+    /// pending migrations.
+    pub async fn open(url: &str, opts: &DbOptions) -> Result<Db> {
+        let db = Db::connect(url, opts).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            // Statements are logged at debug level only; slow-statement warnings would print SQL
+            // of bulk imports thousands of parameters long.
+            let o = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Config(e.to_string()))?
+                .log_statements(log::LevelFilter::Debug)
+                .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(5));
+            let pool = PgPoolOptions::new()
+                .max_connections(opts.max_connections.max(2))
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_with(o)
+                .await?;
+            return Ok(Db::Postgres(pool));
+        }
+        let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+        if path.is_empty() || path.contains(":memory:") {
+            return Err(StoreError::Config("SQLite 需要一个文件路径（如 data/yimeng.db）".into()));
+        }
+        let path = path.split('?').next().unwrap_or(path);
+        if let Some(dir) = std::path::Path::new(path).parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(|e| StoreError::Config(format!("无法创建目录 {}：{e}", dir.display())))?;
+        }
+        let base = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(60))
+            .pragma("cache_size", format!("-{}", opts.sqlite_cache_kib))
+            .pragma("temp_store", "memory")
+            .log_statements(log::LevelFilter::Debug)
+            .log_slow_statements(log::LevelFilter::Debug, Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(120))
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(base.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(base.pragma("query_only", "ON").pragma("cache_size", "-16384"))
+            .await?;
+        Ok(Db::Sqlite { writer, reader })
+    }
+
+    /// Applies pending migrations (`migrations/sqlite` or `migrations/postgres`).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await?,
+            Db::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The migration versions this build knows, for `yimeng migrate` to report.
+    pub fn known_migrations(&self) -> Vec<(i64, String)> {
+        let m = match self {
+            Db::Sqlite { .. } => sqlx::migrate!("./migrations/sqlite"),
+            Db::Postgres(_) => sqlx::migrate!("./migrations/postgres"),
+        };
+        m.iter().map(|m| (m.version, m.description.to_string())).collect()
+    }
+
+    /// Which backend this is.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Closes the pools (SQLite checkpoints its WAL).
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Postgres(p) => p.close().await,
+        }
+    }
+
+    /// Starts a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?, self.clone()),
+            Db::Postgres(p) => Tx::Postgres(p.begin().await?, self.clone()),
+        })
+    }
+
+    /// All rows.
+    pub async fn all<T: Rowable>(&self, q: Sql) -> Result<Vec<T>> {
+        match self {
+            Db::Sqlite { reader, .. } => Ok(q.sqlite_as::<T>()?.fetch_all(reader).await?),
+            Db::Postgres(p) => Ok(q.pg_as::<T>()?.fetch_all(p).await?),
+        }
+    }
+    /// At most one row.
+    pub async fn opt<T: Rowable>(&self, q: Sql) -> Result<Option<T>> {
+        match self {
+            Db::Sqlite { reader, .. } => Ok(q.sqlite_as::<T>()?.fetch_optional(reader).await?),
+            Db::Postgres(p) => Ok(q.pg_as::<T>()?.fetch_optional(p).await?),
+        }
+    }
+    /// Exactly one row, or [`StoreError::NotFound`].
+    pub async fn one<T: Rowable>(&self, q: Sql) -> Result<T> {
+        self.opt(q).await?.ok_or(StoreError::NotFound)
+    }
+    /// One `i64` (a count).
+    pub async fn scalar(&self, q: Sql) -> Result<i64> {
+        Ok(self.one::<(i64,)>(q).await?.0)
+    }
+    /// Runs a statement on the writer (outside any transaction); returns rows affected.
+    pub async fn exec(&self, q: Sql) -> Result<u64> {
+        match self {
+            Db::Sqlite { writer, .. } => Ok(q.sqlite()?.execute(writer).await?.rows_affected()),
+            Db::Postgres(p) => Ok(q.pg()?.execute(p).await?.rows_affected()),
+        }
+    }
+    /// Hands out `n` consecutive ids of a sequence, returning the first. Runs on its own so that a
+    /// long import on PostgreSQL does not hold the allocator's row lock (gaps are harmless).
+    pub async fn alloc_ids(&self, name: &str, n: i64) -> Result<i64> {
+        let q = alloc_sql(name, n);
+        match self {
+            Db::Sqlite { writer, .. } => Ok(q.sqlite_as::<(i64,)>()?.fetch_one(writer).await?.0),
+            Db::Postgres(p) => Ok(q.pg_as::<(i64,)>()?.fetch_one(p).await?.0),
+        }
+    }
+}
+
+fn alloc_sql(name: &str, n: i64) -> Sql {
+    let mut q = Sql::new("UPDATE id_alloc SET next_id = next_id + ");
+    q.bind(n).push(" WHERE name = ").bind(name).push(" RETURNING next_id - ").bind(n);
+    q
+}
+
+/// A write transaction on either backend. Dropping it without [`Tx::commit`] rolls back.
+pub enum Tx {
+    /// SQLite, on the writer connection.
+    Sqlite(sqlx::Transaction<'static, Sqlite>, Db),
+    /// PostgreSQL.
+    Postgres(sqlx::Transaction<'static, Postgres>, Db),
+}
+
+impl Tx {
+    /// Commits.
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t, _) => t.commit().await?,
+            Tx::Postgres(t, _) => t.commit().await?,
+        }
+        Ok(())
+    }
+    /// Rolls back.
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t, _) => t.rollback().await?,
+            Tx::Postgres(t, _) => t.rollback().await?,
+        }
+        Ok(())
+    }
+    /// Which backend.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(..) => Backend::Sqlite,
+            Tx::Postgres(..) => Backend::Postgres,
+        }
+    }
+    /// All rows.
+    pub async fn all<T: Rowable>(&mut self, q: Sql) -> Result<Vec<T>> {
+        match self {
+            Tx::Sqlite(t, _) => Ok(q.sqlite_as::<T>()?.fetch_all(&mut **t).await?),
+            Tx::Postgres(t, _) => Ok(q.pg_as::<T>()?.fetch_all(&mut **t).await?),
+        }
+    }
+    /// At most one row.
+    pub async fn opt<T: Rowable>(&mut self, q: Sql) -> Result<Option<T>> {
+        match self {
+            Tx::Sqlite(t, _) => Ok(q.sqlite_as::<T>()?.fetch_optional(&mut **t).await?),
+            Tx::Postgres(t, _) => Ok(q.pg_as::<T>()?.fetch_optional(&mut **t).await?),
+        }
+    }
+    /// Exactly one row, or [`StoreError::NotFound`].
+    pub async fn one<T: Rowable>(&mut self, q: Sql) -> Result<T> {
+        self.opt(q).await?.ok_or(StoreError::NotFound)
+    }
+    /// One `i64`.
+    pub async fn scalar(&mut self, q: Sql) -> Result<i64> {
+        Ok(self.one::<(i64,)>(q).await?.0)
+    }
+    /// Runs a statement; returns rows affected.
+    pub async fn exec(&mut self, q: Sql) -> Result<u64> {
+        match self {
+            Tx::Sqlite(t, _) => Ok(q.sqlite()?.execute(&mut **t).await?.rows_affected()),
+            Tx::Postgres(t, _) => Ok(q.pg()?.execute(&mut **t).await?.rows_affected()),
+        }
+    }
+    /// Hands out `n` ids (see [`Db::alloc_ids`]). On SQLite the single writer is this transaction's
+    /// connection, so the allocation runs inside it.
+    pub async fn alloc_ids(&mut self, name: &str, n: i64) -> Result<i64> {
+        match self {
+            Tx::Sqlite(t, _) => Ok(alloc_sql(name, n).sqlite_as::<(i64,)>()?.fetch_one(&mut **t).await?.0),
+            Tx::Postgres(_, db) => db.alloc_ids(name, n).await,
+        }
+    }
+    /// Streams `data` (PostgreSQL COPY text format) into `statement` (`COPY t (cols) FROM STDIN`).
+    /// Only on PostgreSQL.
+    pub async fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<u64> {
+        match self {
+            Tx::Postgres(t, _) => {
+                let mut c = t.copy_in_raw(statement).await?;
+                c.send(data).await?;
+                Ok(c.finish().await?)
+            }
+            Tx::Sqlite(..) => Err(StoreError::Config("COPY 仅适用于 PostgreSQL".into())),
+        }
+    }
+}
+
+/// A row type both backends can decode.
+pub trait Rowable: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+impl<T> Rowable for T where T: for<'r> FromRow<'r, SqliteRow> + for<'r> FromRow<'r, PgRow> + Send + Unpin {}
+
+/// A bound value. `None` variants keep their type, which PostgreSQL needs for NULL parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// smallint
+    I16(Option<i16>),
+    /// integer
+    I32(Option<i32>),
+    /// bigint
+    I64(Option<i64>),
+    /// boolean
+    Bool(Option<bool>),
+    /// text
+    Text(Option<String>),
+    /// date
+    Date(Option<NaiveDate>),
+    /// timestamptz
+    Ts(Option<DateTime<Utc>>),
+}
+
+macro_rules! value_from {
+    ($t:ty, $v:ident) => {
+        impl From<$t> for Value {
+            fn from(x: $t) -> Value {
+                Value::$v(Some(x))
+            }
+        }
+        impl From<Option<$t>> for Value {
+            fn from(x: Option<$t>) -> Value {
+                Value::$v(x)
+            }
+        }
+    };
+}
+value_from!(i16, I16);
+value_from!(i32, I32);
+value_from!(i64, I64);
+value_from!(bool, Bool);
+value_from!(String, Text);
+value_from!(NaiveDate, Date);
+value_from!(DateTime<Utc>, Ts);
+impl From<&str> for Value {
+    fn from(x: &str) -> Value {
+        Value::Text(Some(x.to_string()))
+    }
+}
+impl From<Option<&str>> for Value {
+    fn from(x: Option<&str>) -> Value {
+        Value::Text(x.map(str::to_string))
+    }
+}
+impl From<&String> for Value {
+    fn from(x: &String) -> Value {
+        Value::Text(Some(x.clone()))
+    }
+}
+
+/// SQL text with `$n` placeholders and its arguments, built in order.
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    text: String,
+    args: Vec<Value>,
+}
+
+impl Sql {
+    /// Starts a statement.
+    pub fn new(text: &str) -> Sql {
+        Sql { text: text.to_string(), args: Vec::new() }
+    }
+    /// Appends SQL text. Never pass user input here: bind it.
+    pub fn push(&mut self, text: &str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+    /// Appends a placeholder bound to `v`.
+    pub fn bind(&mut self, v: impl Into<Value>) -> &mut Sql {
+        self.args.push(v.into());
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+    /// Appends `(v1, v2, …)` for an `IN` list. An empty list renders `(NULL)`, which matches nothing.
+    pub fn bind_list<V: Into<Value>>(&mut self, vs: impl IntoIterator<Item = V>) -> &mut Sql {
+        self.text.push('(');
+        let mut first = true;
+        for v in vs {
+            if !first {
+                self.text.push_str(", ");
+            }
+            first = false;
+            self.bind(v);
+        }
+        if first {
+            self.text.push_str("NULL");
+        }
+        self.text.push(')');
+        self
+    }
+    /// The SQL text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+    /// Number of bound arguments.
+    pub fn arg_count(&self) -> usize {
+        self.args.len()
+    }
+
+    fn sqlite_args(&self) -> Result<SqliteArguments> {
+        let mut a = SqliteArguments::default();
+        for v in &self.args {
+            let r = match v.clone() {
+                Value::I16(x) => a.add(x),
+                Value::I32(x) => a.add(x),
+                Value::I64(x) => a.add(x),
+                Value::Bool(x) => a.add(x),
+                Value::Text(x) => a.add(x),
+                Value::Date(x) => a.add(x),
+                Value::Ts(x) => a.add(x),
+            };
+            r.map_err(sqlx::Error::Encode)?;
+        }
+        Ok(a)
+    }
+    fn pg_args(&self) -> Result<PgArguments> {
+        let mut a = PgArguments::default();
+        for v in &self.args {
+            let r = match v.clone() {
+                Value::I16(x) => a.add(x),
+                Value::I32(x) => a.add(x),
+                Value::I64(x) => a.add(x),
+                Value::Bool(x) => a.add(x),
+                Value::Text(x) => a.add(x),
+                Value::Date(x) => a.add(x),
+                Value::Ts(x) => a.add(x),
+            };
+            r.map_err(sqlx::Error::Encode)?;
+        }
+        Ok(a)
+    }
+    fn sqlite_as<T: Rowable>(&self) -> Result<sqlx::query::QueryAs<'static, Sqlite, T, SqliteArguments>> {
+        Ok(sqlx::query_as_with(AssertSqlSafe(self.text.clone()), self.sqlite_args()?))
+    }
+    fn pg_as<T: Rowable>(&self) -> Result<sqlx::query::QueryAs<'static, Postgres, T, PgArguments>> {
+        Ok(sqlx::query_as_with(AssertSqlSafe(self.text.clone()), self.pg_args()?))
+    }
+    fn sqlite(&self) -> Result<sqlx::query::Query<'static, Sqlite, SqliteArguments>> {
+        Ok(sqlx::query_with(AssertSqlSafe(self.text.clone()), self.sqlite_args()?))
+    }
+    fn pg(&self) -> Result<sqlx::query::Query<'static, Postgres, PgArguments>> {
+        Ok(sqlx::query_with(AssertSqlSafe(self.text.clone()), self.pg_args()?))
+    }
+}
+
+/// Appends the scope filter of a county-owned table aliased `alias`: `alias.county_id IN (…)` and,
+/// for school-limited scopes, `alias.<school_col> IN (…)` per county. Always filters `county_id`.
+pub fn push_scope(q: &mut Sql, scope: &yimeng_domain::Scope, alias: &str, school_col: &str) {
+    let counties: Vec<i32> = scope.counties().iter().map(|c| c.get()).collect();
+    q.push(alias).push(".county_id IN ").bind_list(counties);
+    if let Some(schools) = scope.schools() {
+        q.push(" AND ").push(alias).push(".").push(school_col).push(" IN ").bind_list(schools.iter().map(|s| s.id));
+    }
+}
+
+/// Escapes one field for PostgreSQL's COPY text format.
+pub fn copy_field(out: &mut Vec<u8>, v: Option<&str>) {
+    match v {
+        None => out.extend_from_slice(b"\\N"),
+        Some(s) => {
+            for b in s.bytes() {
+                match b {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    _ => out.push(b),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_order() {
+        let mut q = Sql::new("SELECT 1 WHERE a = ");
+        q.bind(1i64).push(" AND b IN ").bind_list(["x", "y"]);
+        assert_eq!(q.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(q.arg_count(), 3);
+        let mut e = Sql::new("x IN ");
+        e.bind_list(Vec::<i64>::new());
+        assert_eq!(e.text(), "x IN (NULL)");
+    }
+
+    #[test]
+    fn copy_fields_escape_tabs_newlines_and_backslashes() {
+        let mut out = Vec::new();
+        copy_field(&mut out, Some("a\tb\\c\nd"));
+        out.push(b'\t');
+        copy_field(&mut out, None);
+        assert_eq!(out, b"a\\tb\\\\c\\nd\t\\N");
+    }
+}

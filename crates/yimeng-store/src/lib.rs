@@ -1,0 +1,49 @@
+//! # yimeng-store — persistence of the Yimeng registry
+//!
+//! Owns the two stores (SQLite, the embedded default; PostgreSQL, the production store), their
+//! migrations (`migrations/{sqlite,postgres}`, identical versions), the repositories of the registry
+//! aggregates, the bulk import paths, and the scope filters. It is the only crate that names sqlx.
+//!
+//! Every read and write of registry data takes a [`yimeng_domain::Scope`] and applies it in SQL;
+//! queries on county-owned tables always filter `county_id`. Queries across counties are marked
+//! `/* multi-county: name */`. It must not know about HTTP, files or presentation.
+#![forbid(unsafe_code)]
+
+pub mod audit;
+pub mod bulk;
+pub mod class;
+pub mod db;
+mod error;
+pub mod hash;
+pub mod import;
+pub mod region;
+pub mod school;
+pub mod staff;
+pub mod stats;
+pub mod student;
+
+pub use db::{Backend, Db, Sql, Tx, Value};
+pub use error::StoreError;
+
+/// Result of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Who did something, for history and audit rows.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// User name (or `system` for the operator's command line).
+    pub name: String,
+    /// Role code.
+    pub role: String,
+    /// Client address, when known.
+    pub ip: Option<String>,
+    /// Request id, when known.
+    pub request_id: Option<String>,
+}
+
+impl Actor {
+    /// The operator at the command line.
+    pub fn system() -> Actor {
+        Actor { name: "system".into(), role: "operator".into(), ip: None, request_id: None }
+    }
+}

@@ -1,0 +1,6 @@
+//! Store tests: the same stories run on SQLite and, when `YIMENG_TEST_PG_URL` is set, on PostgreSQL.
+
+mod fixtures;
+mod imports;
+mod schema;
+mod scope;

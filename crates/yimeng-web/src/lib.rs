@@ -1,0 +1,10 @@
+//! # yimeng-web — the application layer and the web platform of Yimeng
+//!
+//! Owns the services that join files and the store (import, export, the demo city), the axum
+//! router with its pages and `/api/v1`, sessions, scoped access and the audit of every write. It is
+//! the only crate that names axum. The binary calls these services for its commands.
+//!
+//! It must not hold domain rules (they live in `yimeng-domain`) or SQL (in `yimeng-store`).
+#![forbid(unsafe_code)]
+
+pub mod service;

@@ -1,0 +1,138 @@
+//! The demo city: loads a [`DemoCity`] into the store through the same importers a file goes
+//! through, and writes it as import files.
+
+use super::ServiceError;
+use std::path::Path;
+use std::sync::Arc;
+use yimeng_demo::DemoCity;
+use yimeng_domain::Scope;
+use yimeng_io::records::{class_cells, school_cells, staff_cells, student_cells};
+use yimeng_io::{FileFormat, Table, TableWriter};
+use yimeng_store::import::{ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport};
+use yimeng_store::{Actor, Db};
+
+/// Progress of a long step: (table, rows done, rows in all).
+pub type Progress<'a> = &'a (dyn Fn(Table, u64, u64) + Send + Sync);
+
+fn opts(table: Table, seed: u64) -> Options {
+    Options {
+        mode: Mode::AllOrNothing,
+        dry_run: false,
+        file_name: format!("demo:{}:seed={seed}", table.name()),
+        file_sha256: String::new(),
+    }
+}
+
+fn check(r: Report) -> Result<Report, ServiceError> {
+    if r.committed {
+        Ok(r)
+    } else {
+        let first = r.errors.first().map(|e| format!("第 {} 行 {}：{}", e.row, e.field, e.reason)).unwrap_or_default();
+        Err(ServiceError::Internal(format!("示范数据未能导入（{} 行有误）：{first}", r.rejected)))
+    }
+}
+
+/// Loads the city: schools, staff, classes, then students. Returns the four reports.
+pub async fn load(db: &Db, city: Arc<DemoCity>, progress: Progress<'_>) -> Result<Vec<Report>, ServiceError> {
+    let actor = Actor { name: "demo".into(), role: "operator".into(), ip: None, request_id: None };
+    let scope = Scope::City;
+    let mut reports = Vec::new();
+
+    let mut imp = SchoolImport::start(db, &scope, &actor, opts(Table::Schools, city.seed)).await?;
+    let n = city.schools.len() as u64;
+    for (i, s) in city.schools().enumerate() {
+        imp.push(i as u64 + 2, Ok(s.clone())).await?;
+    }
+    progress(Table::Schools, n, n);
+    reports.push(check(imp.finish().await?)?);
+
+    let mut imp = StaffImport::start(db, &scope, &actor, opts(Table::Staff, city.seed)).await?;
+    let n = city.staff_count();
+    for (i, s) in city.staff().enumerate() {
+        imp.push(i as u64 + 2, Ok(s.clone())).await?;
+        if i % 20_000 == 0 {
+            progress(Table::Staff, i as u64, n);
+        }
+    }
+    progress(Table::Staff, n, n);
+    reports.push(check(imp.finish().await?)?);
+
+    let mut imp = ClassImport::start(db, &scope, &actor, opts(Table::Classes, city.seed)).await?;
+    let n = city.class_count();
+    for (i, c) in city.classes().enumerate() {
+        imp.push(i as u64 + 2, Ok(c.clone())).await?;
+    }
+    progress(Table::Classes, n, n);
+    reports.push(check(imp.finish().await?)?);
+
+    let mut imp = StudentImport::start(db, &scope, &actor, opts(Table::Students, city.seed)).await?;
+    let n = city.student_count();
+    // Generation runs on its own thread, ahead of the writer.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yimeng_domain::student::StudentRecord>>(8);
+    let gen_city = Arc::clone(&city);
+    let generator = std::thread::spawn(move || {
+        let mut chunk = Vec::with_capacity(2000);
+        for s in gen_city.students() {
+            chunk.push(s);
+            if chunk.len() == 2000 && tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(2000))).is_err() {
+                return;
+            }
+        }
+        let _ = tx.blocking_send(chunk);
+    });
+    let mut i = 0u64;
+    while let Some(chunk) = rx.recv().await {
+        for s in chunk {
+            i += 1;
+            imp.push(i + 1, Ok(s)).await?;
+        }
+        if i % 50_000 < 2000 {
+            progress(Table::Students, i, n);
+        }
+    }
+    let _ = generator.join();
+    progress(Table::Students, n, n);
+    reports.push(check(imp.finish().await?)?);
+    Ok(reports)
+}
+
+/// Writes the city as import files in `dir`: 学校, 教职工 and 班级 as `format`, students always as
+/// CSV (1.7 million rows exceed one Excel sheet). Returns the paths written.
+pub fn write_files(city: &DemoCity, dir: &Path, format: FileFormat, progress: Progress<'_>) -> Result<Vec<std::path::PathBuf>, ServiceError> {
+    std::fs::create_dir_all(dir).map_err(|e| ServiceError::File(yimeng_io::IoError::Io { path: dir.display().to_string(), source: e }))?;
+    let header = |t: Table| t.columns().iter().map(|c| c.header).collect::<Vec<_>>();
+    let mut out = Vec::new();
+    let path = dir.join(format!("schools.{}", format.ext()));
+    let mut w = TableWriter::create(&path, format, "学校", &header(Table::Schools))?;
+    for s in city.schools() {
+        w.write_row(&school_cells(s))?;
+    }
+    w.finish()?;
+    out.push(path);
+    let path = dir.join(format!("staff.{}", format.ext()));
+    let mut w = TableWriter::create(&path, format, "教职工", &header(Table::Staff))?;
+    for s in city.staff() {
+        w.write_row(&staff_cells(s))?;
+    }
+    w.finish()?;
+    out.push(path);
+    let path = dir.join(format!("classes.{}", format.ext()));
+    let mut w = TableWriter::create(&path, format, "班级", &header(Table::Classes))?;
+    for c in city.classes() {
+        w.write_row(&class_cells(c))?;
+    }
+    w.finish()?;
+    out.push(path);
+    let path = dir.join("students.csv");
+    let mut w = TableWriter::create(&path, FileFormat::Csv, "学生", &header(Table::Students))?;
+    let n = city.student_count();
+    for s in city.students() {
+        w.write_row(&student_cells(&s))?;
+        if w.rows() % 100_000 == 0 {
+            progress(Table::Students, w.rows(), n);
+        }
+    }
+    w.finish()?;
+    out.push(path);
+    Ok(out)
+}

@@ -1,0 +1,397 @@
+use anyhow::{Context, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+use yimeng_domain::{RegionCode, SchoolRef, Scope};
+use yimeng_io::{FileFormat, Table};
+use yimeng_store::db::{DEFAULT_SQLITE_PATH, DbOptions};
+use yimeng_store::import::Mode;
+use yimeng_store::{Actor, Db};
+use yimeng_web::service::{self, import::ImportJob};
+
+/// 沂蒙教育治理平台 — Yimeng education governance platform.
+#[derive(Parser)]
+#[command(name = "yimeng", version, about = "沂蒙教育治理平台（临沂市教育局）命令行", long_about = None)]
+struct Cli {
+    /// 数据库：PostgreSQL URL（postgres://…）或 SQLite 文件路径（默认 data/yimeng.db）
+    #[arg(long, global = true, env = "YIMENG_DATABASE_URL")]
+    database: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// 应用数据库迁移（启动时也会自动应用）
+    Migrate,
+    /// 从 xlsx/xls/csv 文件导入：schools|classes|students|staff
+    Import(ImportArgs),
+    /// 导出为 xlsx 或 csv（与导入模板同格式）
+    Export(ExportArgs),
+    /// 生成导入模板（xlsx）
+    Template {
+        /// schools|classes|students|staff
+        table: String,
+        /// 输出文件（.xlsx）
+        #[arg(short, long)]
+        output: PathBuf,
+    },
+    /// 生成示范城市（合成的临沂市数据）并写入数据库
+    Demo(DemoArgs),
+    /// 按县区和学校类别统计学校、班级、学生（按学籍状态）和教职工
+    Stats {
+        /// 只统计一个县区（名称或代码）
+        #[arg(long)]
+        county: Option<String>,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args)]
+struct ImportArgs {
+    /// schools|classes|students|staff
+    table: String,
+    /// 文件（.xlsx、.xls 或 .csv；UTF-8 或 GBK）
+    file: PathBuf,
+    /// 部分导入：写入正确的行，报告有误的行（默认：有一行有误就全部不导入）
+    #[arg(long)]
+    partial: bool,
+    /// 只校验，不写入
+    #[arg(long)]
+    dry_run: bool,
+    /// 把错误清单写入文件（.xlsx 或 .csv）
+    #[arg(long)]
+    errors: Option<PathBuf>,
+    /// 以县区教育局的范围导入（名称或代码）
+    #[arg(long)]
+    county: Option<String>,
+    /// 以学校的范围导入（学校标识码）
+    #[arg(long)]
+    school: Option<String>,
+}
+
+#[derive(Args)]
+struct ExportArgs {
+    /// schools|classes|students|staff
+    table: String,
+    /// 只导出一个县区（名称或代码）
+    #[arg(long)]
+    county: Option<String>,
+    /// 只导出一所学校（学校标识码）
+    #[arg(long)]
+    school: Option<String>,
+    /// 输出文件（.xlsx 或 .csv）
+    #[arg(short, long)]
+    output: PathBuf,
+}
+
+#[derive(Args)]
+struct DemoArgs {
+    /// 规模：1.0 为全市实际规模（约 3000 所学校、170 万学生）；0.01 适合测试
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// 随机种子（同一种子生成同一城市）
+    #[arg(long, default_value_t = 2020)]
+    seed: u64,
+    /// 同时把数据写成导入文件，放在此目录
+    #[arg(long)]
+    files: Option<PathBuf>,
+    /// 导入文件的格式（学生始终为 csv）
+    #[arg(long, default_value = "csv")]
+    format: String,
+    /// 只写文件，不写入数据库
+    #[arg(long)]
+    no_load: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+}
+
+fn database_url(cli: &Option<String>) -> String {
+    cli.clone().unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_string())
+}
+
+async fn open(cli: &Option<String>) -> Result<Db> {
+    let url = database_url(cli);
+    let opts = DbOptions { sqlite_cache_kib: 256 * 1024, ..DbOptions::default() };
+    Db::open(&url, &opts).await.with_context(|| format!("无法打开数据库 {}", redact(&url)))
+}
+
+/// Hides a password in a database URL.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &cred[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn table(s: &str) -> Result<Table> {
+    Table::parse(s).ok_or_else(|| anyhow!("未知的表“{s}”，可用：schools、classes、students、staff"))
+}
+
+async fn scope_of(db: &Db, county: &Option<String>, school: &Option<String>) -> Result<Scope> {
+    if let Some(code) = school {
+        let code = yimeng_domain::SchoolCode::parse(code).map_err(|e| anyhow!("--school：{e}"))?;
+        let s = yimeng_store::school::get_by_code(db, &Scope::City, &code).await.map_err(|_| anyhow!("学校标识码 {code} 不存在"))?;
+        return Ok(Scope::School(SchoolRef { county: RegionCode::from_i32(s.county_id), id: s.id }));
+    }
+    if let Some(c) = county {
+        let c = RegionCode::parse_linyi_county(c).map_err(|e| anyhow!("--county：{e}"))?;
+        return Ok(Scope::County(c));
+    }
+    Ok(Scope::City)
+}
+
+fn bar(len: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(len);
+    pb.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, 剩余 {eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    pb.set_message(what.to_string());
+    pb
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Migrate => {
+            let db = open(&cli.database).await?;
+            for (v, d) in db.known_migrations() {
+                println!("已应用迁移 {v:04} {d}");
+            }
+            println!("数据库结构是最新的（{}）", redact(&database_url(&cli.database)));
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Template { table: t, output } => {
+            let t = table(&t)?;
+            if FileFormat::from_path(&output) != Some(FileFormat::Xlsx) {
+                bail!("模板文件应以 .xlsx 结尾");
+            }
+            yimeng_io::write::write_template(t, &output)?;
+            println!("已生成{}导入模板：{}", t.label(), output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import(a) => import(cli.database, a).await,
+        Command::Export(a) => {
+            let t = table(&a.table)?;
+            let format = FileFormat::from_path(&a.output).ok_or_else(|| anyhow!("输出文件应以 .xlsx 或 .csv 结尾"))?;
+            let db = open(&cli.database).await?;
+            let scope = scope_of(&db, &a.county, &a.school).await?;
+            let started = Instant::now();
+            let pb = bar(0, &format!("导出{}", t.label()));
+            let p = pb.clone();
+            let n = service::export::export_table(&db, &scope, t, &a.output, format, &move |n| p.set_position(n)).await?;
+            pb.finish_and_clear();
+            yimeng_store::audit::write_now(
+                &db,
+                &Actor::system(),
+                yimeng_store::audit::Entry {
+                    county_id: scope.counties().first().filter(|_| scope.counties().len() == 1).map_or(371300, |c| c.get()),
+                    action: "export",
+                    entity: t.entity(),
+                    entity_id: None,
+                    summary: format!("命令行导出{} {} 行", t.label(), n),
+                    before: None,
+                    after: None,
+                },
+            )
+            .await?;
+            println!("已导出{} {} 行到 {}（用时 {:.1} 秒）", t.label(), n, a.output.display(), started.elapsed().as_secs_f64());
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo(a) => demo(cli.database, a).await,
+        Command::Stats { county, json } => {
+            let db = open(&cli.database).await?;
+            let scope = scope_of(&db, &county, &None).await?;
+            let stats = yimeng_store::stats::compute(&db, &scope).await?;
+            if json {
+                let rows: Vec<_> = stats
+                    .cells
+                    .iter()
+                    .map(|((c, t), v)| serde_json::json!({"county": c, "school_type": t, "counts": v}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&rows)?);
+            } else {
+                print_stats(&stats);
+            }
+            db.close().await;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn import(database: Option<String>, a: ImportArgs) -> Result<ExitCode> {
+    let t = table(&a.table)?;
+    if !a.file.exists() {
+        bail!("文件不存在：{}", a.file.display());
+    }
+    let db = open(&database).await?;
+    let scope = scope_of(&db, &a.county, &a.school).await?;
+    let started = Instant::now();
+    let pb = bar(0, &format!("导入{}", t.label()));
+    let p = pb.clone();
+    let job = ImportJob {
+        table: t,
+        path: a.file.clone(),
+        file_name: a.file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
+        mode: if a.partial { Mode::Partial } else { Mode::AllOrNothing },
+        dry_run: a.dry_run,
+    };
+    let result = service::import::import_file(&db, &scope, &Actor::system(), job, Arc::new(move |n| p.set_position(n))).await;
+    pb.finish_and_clear();
+    let outcome = match result {
+        Ok(o) => o,
+        Err(e) => {
+            db.close().await;
+            eprintln!("导入失败：{e}");
+            eprintln!("未写入任何数据。");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for e in &outcome.errors {
+        eprintln!("第 {} 行【{}】“{}”：{}", e.row, e.column, e.value, e.reason);
+    }
+    if outcome.report.errors_dropped > 0 {
+        eprintln!("……另有 {} 条错误未列出", outcome.report.errors_dropped);
+    }
+    if let Some(path) = &a.errors {
+        service::import::write_errors(path, &outcome.errors)?;
+        eprintln!("错误清单已写入 {}", path.display());
+    }
+    println!("{}", service::import::summary(&outcome));
+    println!(
+        "文件：{}（{}{}），用时 {:.1} 秒",
+        a.file.display(),
+        outcome.format,
+        outcome.encoding.map(|e| format!("，{e}")).unwrap_or_default(),
+        started.elapsed().as_secs_f64()
+    );
+    db.close().await;
+    Ok(if outcome.report.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+async fn demo(database: Option<String>, a: DemoArgs) -> Result<ExitCode> {
+    if !(a.scale > 0.0 && a.scale <= 5.0) {
+        bail!("--scale 应在 0 与 5 之间");
+    }
+    let started = Instant::now();
+    let city = Arc::new(yimeng_demo::DemoCity::plan(a.scale, a.seed));
+    println!(
+        "示范城市（规模 {}，种子 {}）：{} 所学校，{} 个班级，{} 名学生，{} 名教职工",
+        a.scale,
+        a.seed,
+        city.schools.len(),
+        city.class_count(),
+        city.student_count(),
+        city.staff_count()
+    );
+    if let Some(dir) = &a.files {
+        let format = match a.format.as_str() {
+            "csv" => FileFormat::Csv,
+            "xlsx" => FileFormat::Xlsx,
+            f => bail!("--format 只能是 csv 或 xlsx，不是“{f}”"),
+        };
+        let pb = bar(city.student_count(), "写入导入文件");
+        let p = pb.clone();
+        let c = Arc::clone(&city);
+        let d = dir.clone();
+        let paths = tokio::task::spawn_blocking(move || {
+            service::demo::write_files(&c, &d, format, &move |_, n, _| p.set_position(n))
+        })
+        .await??;
+        pb.finish_and_clear();
+        for p in paths {
+            println!("已写入 {}", p.display());
+        }
+    }
+    if !a.no_load {
+        let db = open(&database).await?;
+        let pb = bar(city.student_count(), "写入数据库");
+        let p = pb.clone();
+        let reports = service::demo::load(&db, Arc::clone(&city), &move |t, n, total| {
+            p.set_message(format!("写入{}", t.label()));
+            p.set_length(total);
+            p.set_position(n);
+        })
+        .await?;
+        pb.finish_and_clear();
+        for r in &reports {
+            println!(
+                "{}：新增 {}，更新 {}，未变 {}",
+                yimeng_store::import::entity_label(r.entity),
+                r.inserted,
+                r.updated,
+                r.unchanged
+            );
+        }
+        db.close().await;
+    }
+    println!("完成，用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_stats(stats: &yimeng_store::stats::Stats) {
+    use yimeng_domain::{SchoolType, StudentStatus};
+    let status_cols = [StudentStatus::Enrolled, StudentStatus::Suspended, StudentStatus::Resumed, StudentStatus::DroppedOut];
+    let line = |name: &str, c: &yimeng_store::stats::Counts| {
+        let other: i64 = c.students.iter().filter(|(k, _)| !status_cols.iter().any(|s| s.code() == *k)).map(|(_, v)| v).sum();
+        let mut s = format!("{:<16}{:>7}{:>8}{:>10}", name, c.schools, c.classes, c.students_total());
+        for st in status_cols {
+            s.push_str(&format!("{:>9}", c.students.get(st.code()).copied().unwrap_or(0)));
+        }
+        s.push_str(&format!("{:>8}{:>9}", other, c.staff_current));
+        s
+    };
+    let header = format!(
+        "{:<14}{:>5}{:>6}{:>8}{:>7}{:>7}{:>7}{:>7}{:>6}{:>6}",
+        "", "学校", "班级", "学生", "在读", "休学", "复学", "辍学", "其他", "在岗教职工"
+    );
+    println!("按县区");
+    println!("{header}");
+    for (c, v) in stats.by_county() {
+        println!("{}", line(&RegionCode::from_i32(c).name(), &v));
+    }
+    println!("{}", line("合计", &stats.total()));
+    println!();
+    println!("按学校类别");
+    println!("{header}");
+    for (t, v) in stats.by_type() {
+        let name = SchoolType::from_code(&t).map(|t| t.label().to_string()).unwrap_or(t);
+        println!("{}", line(&name, &v));
+    }
+}

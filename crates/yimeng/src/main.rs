@@ -1,0 +1,11 @@
+//! # yimeng — the command line of the Yimeng (沂蒙) education governance platform
+//!
+//! Parses commands and prints results; all work is done by the library crates. It is the only
+//! crate that uses `anyhow`.
+#![forbid(unsafe_code)]
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}
