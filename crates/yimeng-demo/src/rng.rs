@@ -18,7 +18,12 @@ impl Rng {
     /// Seeds from a number and a stream label, so sub-generators are independent and stable.
     pub fn new(seed: u64, stream: u64) -> Rng {
         let mut x = seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
-        Rng([splitmix(&mut x), splitmix(&mut x), splitmix(&mut x), splitmix(&mut x)])
+        Rng([
+            splitmix(&mut x),
+            splitmix(&mut x),
+            splitmix(&mut x),
+            splitmix(&mut x),
+        ])
     }
     /// Next 64 random bits.
     pub fn next_u64(&mut self) -> u64 {

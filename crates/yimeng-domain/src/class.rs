@@ -27,7 +27,10 @@ pub struct ClassRecord {
 /// Parses a class number 1–99.
 pub fn parse_class_no(input: &str) -> Result<i32, String> {
     let s = crate::text::normalize(input);
-    let s = s.trim_end_matches('班').trim_start_matches('(').trim_end_matches(')');
+    let s = s
+        .trim_end_matches('班')
+        .trim_start_matches('(')
+        .trim_end_matches(')');
     let n: i32 = s.parse().map_err(|_| "班号应为 1–99 的整数".to_string())?;
     if !(1..=MAX_CLASS_NO).contains(&n) {
         return Err("班号应为 1–99 的整数".into());
@@ -47,14 +50,22 @@ pub fn default_class_name(grade: Grade, class_no: i32) -> String {
 }
 
 /// A class may only be opened in a stage the school has (a 初中 class in a 小学 is refused).
-pub fn check_grade_in_school(grade: Grade, stages: StageSet, school_type_label: &str) -> Result<(), FieldError> {
+pub fn check_grade_in_school(
+    grade: Grade,
+    stages: StageSet,
+    school_type_label: &str,
+) -> Result<(), FieldError> {
     if stages.contains(grade.stage()) {
         Ok(())
     } else {
         Err(FieldError::new(
             "grade",
             grade.label(),
-            format!("该校（{school_type_label}，学段：{}）没有{}学段，不能设此年级", stages.labels(), grade.stage().label()),
+            format!(
+                "该校（{school_type_label}，学段：{}）没有{}学段，不能设此年级",
+                stages.labels(),
+                grade.stage().label()
+            ),
         ))
     }
 }
@@ -74,9 +85,17 @@ mod tests {
 
     #[test]
     fn a_junior_class_is_refused_in_a_primary_school() {
-        let e = check_grade_in_school(Grade::J1, SchoolType::Primary.default_stages(), "小学").unwrap_err();
+        let e = check_grade_in_school(Grade::J1, SchoolType::Primary.default_stages(), "小学")
+            .unwrap_err();
         assert!(e.reason.contains("没有初中学段"), "{}", e.reason);
-        assert!(check_grade_in_school(Grade::J1, StageSet::of(&[Stage::Primary, Stage::Junior]), "九年一贯制学校").is_ok());
+        assert!(
+            check_grade_in_school(
+                Grade::J1,
+                StageSet::of(&[Stage::Primary, Stage::Junior]),
+                "九年一贯制学校"
+            )
+            .is_ok()
+        );
     }
 
     #[test]

@@ -36,7 +36,7 @@ macro_rules! code_list {
             /// Parses what a person typed: the Chinese label, the code, the English label or an alias.
             pub fn parse(input: &str) -> Result<Self, String> {
                 let s = $crate::text::normalize(input);
-                let s = s.as_str();
+                let s: &str = &s;
                 $(
                     if s == $zh || s == $code || s.eq_ignore_ascii_case($en) $( || s == $alias )* {
                         return Ok($name::$variant);

@@ -17,7 +17,11 @@ pub struct FieldError {
 impl FieldError {
     /// Builds an error, keeping at most 60 characters of the value so a huge cell cannot flood a report.
     pub fn new(field: &'static str, value: &str, reason: impl Into<String>) -> Self {
-        FieldError { field, value: crate::text::preview(value, 60), reason: reason.into() }
+        FieldError {
+            field,
+            value: crate::text::preview(value, 60),
+            reason: reason.into(),
+        }
     }
 }
 

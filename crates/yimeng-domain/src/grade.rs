@@ -74,7 +74,10 @@ impl Grade {
     }
     /// Starting grade (起始年级) of its stage: the plan (item 8) caps these classes at 55.
     pub fn is_starting(self) -> bool {
-        matches!(self, Grade::K1 | Grade::P1 | Grade::J1 | Grade::S1 | Grade::V1)
+        matches!(
+            self,
+            Grade::K1 | Grade::P1 | Grade::J1 | Grade::S1 | Grade::V1
+        )
     }
     /// Age in full years (周岁) at the entry cut-off for a child in this grade at the usual pace:
     /// 小班 3, 一年级 6, 七年级 12, 高一 15 (义务教育法 art. 11: school at 6 周岁).
@@ -133,14 +136,21 @@ impl SchoolYear {
     }
     /// The school year containing `date`: a year starts on 1 September.
     pub fn containing(date: NaiveDate) -> Self {
-        SchoolYear(if date.month() >= 9 { date.year() } else { date.year() - 1 })
+        SchoolYear(if date.month() >= 9 {
+            date.year()
+        } else {
+            date.year() - 1
+        })
     }
     /// Parses "2020-2021", "2020—2021学年", "2020学年" or "2020".
     pub fn parse(input: &str) -> Result<Self, String> {
         let s = crate::text::normalize(input);
         let s = s.trim_end_matches("学年").trim();
         let err = || "学年应写作“2020-2021”".to_string();
-        let parts: Vec<&str> = s.split(['-', '—', '–', '~', '至', '/']).map(str::trim).collect();
+        let parts: Vec<&str> = s
+            .split(['-', '—', '–', '~', '至', '/'])
+            .map(str::trim)
+            .collect();
         let start: i32 = parts.first().ok_or_else(err)?.parse().map_err(|_| err())?;
         if parts.len() == 2 {
             let end: i32 = parts[1].parse().map_err(|_| err())?;
@@ -256,7 +266,13 @@ mod tests {
         assert_eq!(SchoolYear::parse("2020—2021学年").unwrap().start(), 2020);
         assert_eq!(SchoolYear::parse("2020").unwrap().start(), 2020);
         assert!(SchoolYear::parse("2020-2022").unwrap_err().contains("2021"));
-        assert_eq!(SchoolYear::containing(NaiveDate::from_ymd_opt(2021, 3, 1).unwrap()).start(), 2020);
-        assert_eq!(SchoolYear::containing(NaiveDate::from_ymd_opt(2021, 9, 1).unwrap()).start(), 2021);
+        assert_eq!(
+            SchoolYear::containing(NaiveDate::from_ymd_opt(2021, 3, 1).unwrap()).start(),
+            2020
+        );
+        assert_eq!(
+            SchoolYear::containing(NaiveDate::from_ymd_opt(2021, 9, 1).unwrap()).start(),
+            2021
+        );
     }
 }

@@ -67,7 +67,11 @@ pub const EARLIEST_BIRTH: NaiveDate = match NaiveDate::from_ymd_opt(1880, 1, 1) 
 
 /// Computes the MOD 11-2 check character of the first 17 digits.
 pub fn check_char(first17: &[u8]) -> u8 {
-    let s: u32 = first17.iter().zip(WEIGHTS).map(|(d, w)| u32::from(d - b'0') * w).sum();
+    let s: u32 = first17
+        .iter()
+        .zip(WEIGHTS)
+        .map(|(d, w)| u32::from(d - b'0') * w)
+        .sum();
     CHECK[(s % 11) as usize]
 }
 
@@ -91,12 +95,17 @@ impl IdCardNo {
         let b = s.as_bytes();
         let s = match b.len() {
             18 => {
-                if !b[..17].iter().all(u8::is_ascii_digit) || !(b[17].is_ascii_digit() || b[17] == b'X') {
+                if !b[..17].iter().all(u8::is_ascii_digit)
+                    || !(b[17].is_ascii_digit() || b[17] == b'X')
+                {
                     return Err("身份证件号应为 18 位：17 位数字加 1 位数字或 X".into());
                 }
                 let expected = check_char(&b[..17]);
                 if expected != b[17] {
-                    return Err(format!("校验位错误：按 GB 11643 计算第 18 位应为 {}", expected as char));
+                    return Err(format!(
+                        "校验位错误：按 GB 11643 计算第 18 位应为 {}",
+                        expected as char
+                    ));
                 }
                 s
             }
@@ -115,14 +124,19 @@ impl IdCardNo {
                 up
             }
             0 => return Err("不能为空".into()),
-            n => return Err(format!("身份证件号应为 18 位（或 15 位旧号），实际为 {n} 位")),
+            n => {
+                return Err(format!(
+                    "身份证件号应为 18 位（或 15 位旧号），实际为 {n} 位"
+                ));
+            }
         };
         let province: i32 = s[..2].parse().unwrap_or(0);
         // 2023 foreign permanent-resident cards start with 9 and use the same check (§1.4 rule 6).
         if !is_known_province(province) && province / 10 != 9 {
             return Err(format!("前两位 {} 不是有效的省级行政区划代码", &s[..2]));
         }
-        let birth = birth_of(&s).ok_or_else(|| format!("第 7–14 位 {} 不是有效的出生日期", &s[6..14]))?;
+        let birth =
+            birth_of(&s).ok_or_else(|| format!("第 7–14 位 {} 不是有效的出生日期", &s[6..14]))?;
         if birth < EARLIEST_BIRTH {
             return Err(format!("出生日期 {birth} 早于 1880 年，不合理"));
         }
@@ -143,7 +157,11 @@ impl IdCardNo {
     }
     /// Sex from the 17th digit: odd = male.
     pub fn sex(&self) -> Sex {
-        if (self.0.as_bytes()[16] - b'0') % 2 == 1 { Sex::Male } else { Sex::Female }
+        if (self.0.as_bytes()[16] - b'0') % 2 == 1 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
     /// The address code (positions 1–6): the place of registration when the number was issued.
     pub fn address_code(&self) -> i32 {
@@ -169,12 +187,29 @@ impl IdCardNo {
     pub fn key(&self) -> u64 {
         let b = self.0.as_bytes();
         let body: u64 = self.0[..17].parse().expect("digits");
-        let c = if b[17] == b'X' { 10 } else { u64::from(b[17] - b'0') };
+        let c = if b[17] == b'X' {
+            10
+        } else {
+            u64::from(b[17] - b'0')
+        };
         body * 11 + c
+    }
+    /// The number back from [`IdCardNo::key`].
+    pub fn from_key(key: u64) -> IdCardNo {
+        let c = (key % 11) as u8;
+        let check = if c == 10 { 'X' } else { char::from(b'0' + c) };
+        IdCardNo(format!("{:017}{check}", key / 11))
     }
     /// Builds a valid number from its parts (used by the demo generator and tests).
     pub fn compose(address: i32, birth: NaiveDate, seq: u16) -> IdCardNo {
-        let mut s = format!("{:06}{:04}{:02}{:02}{:03}", address, birth.year(), birth.month(), birth.day(), seq % 1000);
+        let mut s = format!(
+            "{:06}{:04}{:02}{:02}{:03}",
+            address,
+            birth.year(),
+            birth.month(),
+            birth.day(),
+            seq % 1000
+        );
         let c = check_char(s.as_bytes());
         s.push(c as char);
         IdCardNo(s)
@@ -229,7 +264,10 @@ mod tests {
     #[test]
     fn the_standards_examples_validate() {
         let a = IdCardNo::parse("11010519491231002X").unwrap();
-        assert_eq!(a.birth_date(), NaiveDate::from_ymd_opt(1949, 12, 31).unwrap());
+        assert_eq!(
+            a.birth_date(),
+            NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
+        );
         assert_eq!(a.sex(), Sex::Female);
         let b = IdCardNo::parse("440524188001010014").unwrap();
         assert_eq!(b.birth_date().year(), 1880);
@@ -246,8 +284,16 @@ mod tests {
 
     #[test]
     fn lower_case_x_and_full_width_digits_are_normalised() {
-        assert_eq!(IdCardNo::parse("11010519491231002x").unwrap().as_str(), "11010519491231002X");
-        assert_eq!(IdCardNo::parse("３７１３０２２０１５０９０１００１２").unwrap().as_str(), "371302201509010012");
+        assert_eq!(
+            IdCardNo::parse("11010519491231002x").unwrap().as_str(),
+            "11010519491231002X"
+        );
+        assert_eq!(
+            IdCardNo::parse("３７１３０２２０１５０９０１００１２")
+                .unwrap()
+                .as_str(),
+            "371302201509010012"
+        );
     }
 
     #[test]
@@ -265,7 +311,11 @@ mod tests {
         s.truncate(17);
         let c = check_char(s.as_bytes());
         s.push(c as char);
-        assert!(IdCardNo::parse(&s).unwrap_err().contains("不是有效的出生日期"));
+        assert!(
+            IdCardNo::parse(&s)
+                .unwrap_err()
+                .contains("不是有效的出生日期")
+        );
         let mut p = String::from("99130220150901001");
         p.replace_range(0..2, "19");
         let c = check_char(p.as_bytes());
@@ -288,6 +338,18 @@ mod tests {
     fn keys_are_distinct_for_x_and_digit_check_characters() {
         let a = IdCardNo::parse("11010519491231002X").unwrap();
         assert_eq!(a.key() % 11, 10);
+    }
+
+    #[test]
+    fn keys_give_the_number_back() {
+        for s in [
+            "11010519491231002X",
+            "371302201509010012",
+            "440524188001010014",
+        ] {
+            let id = IdCardNo::parse(s).unwrap();
+            assert_eq!(IdCardNo::from_key(id.key()), id);
+        }
     }
 
     #[test]

@@ -10,12 +10,12 @@
 //! this crate, with its source in the doc comment.
 #![forbid(unsafe_code)]
 
+pub mod class;
 pub mod codes;
 pub mod error;
 pub mod grade;
 pub mod idcard;
 pub mod names;
-pub mod class;
 pub mod region;
 pub mod rules;
 pub mod school;

@@ -80,16 +80,46 @@ pub const LINYI_UNITS: &[Region] = &[
     r(371327, "莒南县", "Junan", RegionKind::County, true),
     r(371328, "蒙阴县", "Mengyin", RegionKind::County, true),
     r(371329, "临沭县", "Linshu", RegionKind::County, true),
-    r(371371, "临沂高新技术产业开发区", "Linyi High-tech Zone", RegionKind::Zone, false),
-    r(371372, "临沂经济技术开发区", "Linyi Economic and Technological Development Zone", RegionKind::Zone, false),
-    r(371373, "临沂临港经济开发区", "Linyi Lingang Economic Development Zone", RegionKind::Zone, false),
+    r(
+        371371,
+        "临沂高新技术产业开发区",
+        "Linyi High-tech Zone",
+        RegionKind::Zone,
+        false,
+    ),
+    r(
+        371372,
+        "临沂经济技术开发区",
+        "Linyi Economic and Technological Development Zone",
+        RegionKind::Zone,
+        false,
+    ),
+    r(
+        371373,
+        "临沂临港经济开发区",
+        "Linyi Lingang Economic Development Zone",
+        RegionKind::Zone,
+        false,
+    ),
 ];
 
 /// The city itself.
 pub const LINYI_CITY: Region = r(371300, "临沂市", "Linyi", RegionKind::City, true);
 
-const fn r(code: i32, name: &'static str, name_en: &'static str, kind: RegionKind, in_gb2260: bool) -> Region {
-    Region { code: RegionCode(code), name, name_en, kind, in_gb2260 }
+const fn r(
+    code: i32,
+    name: &'static str,
+    name_en: &'static str,
+    kind: RegionKind,
+    in_gb2260: bool,
+) -> Region {
+    Region {
+        code: RegionCode(code),
+        name,
+        name_en,
+        kind,
+        in_gb2260,
+    }
 }
 
 impl RegionCode {
@@ -108,7 +138,9 @@ impl RegionCode {
         if s.len() != 6 || !s.bytes().all(|b| b.is_ascii_digit()) {
             return Err("行政区划代码应为 6 位数字".into());
         }
-        let code: i32 = s.parse().map_err(|_| "行政区划代码应为 6 位数字".to_string())?;
+        let code: i32 = s
+            .parse()
+            .map_err(|_| "行政区划代码应为 6 位数字".to_string())?;
         if !crate::idcard::is_known_province(code / 10_000) {
             return Err("行政区划代码的省级前两位不存在".into());
         }
@@ -117,9 +149,10 @@ impl RegionCode {
     /// Parses a Linyi county-level unit by code or by its Chinese name (兰山区 / 兰山 / 苍山县 …).
     pub fn parse_linyi_county(input: &str) -> Result<Self, String> {
         let s = crate::text::normalize(input);
-        if let Some(u) = LINYI_UNITS.iter().find(|u| {
-            u.name == s || u.code.0.to_string() == s || short_name(u.name) == s
-        }) {
+        if let Some(u) = LINYI_UNITS
+            .iter()
+            .find(|u| u.name == s || u.code.0.to_string() == s || short_name(u.name) == s)
+        {
             return Ok(u.code);
         }
         if s == "苍山县" || s == "苍山" {
@@ -136,7 +169,9 @@ impl RegionCode {
         if self == LINYI {
             return LINYI_CITY.name.to_string();
         }
-        self.linyi_unit().map(|u| u.name.to_string()).unwrap_or_else(|| self.0.to_string())
+        self.linyi_unit()
+            .map(|u| u.name.to_string())
+            .unwrap_or_else(|| self.0.to_string())
     }
 }
 
@@ -149,7 +184,8 @@ impl std::fmt::Display for RegionCode {
 /// "兰山区" → "兰山", "费县" → "费县" (a one-character name keeps its suffix), zones keep their names.
 pub fn short_name(name: &str) -> &str {
     let chars = name.chars().count();
-    if chars > 2 && (name.ends_with('区') || name.ends_with('县')) && !name.contains("开发区") {
+    if chars > 2 && (name.ends_with('区') || name.ends_with('县')) && !name.contains("开发区")
+    {
         &name[..name.len() - '区'.len_utf8()]
     } else {
         name
@@ -168,23 +204,47 @@ mod tests {
     #[test]
     fn linyi_has_twelve_counties_and_districts_and_three_zones() {
         assert_eq!(LINYI_UNITS.iter().filter(|u| u.in_gb2260).count(), 12);
-        assert_eq!(LINYI_UNITS.iter().filter(|u| u.kind == RegionKind::Zone).count(), 3);
+        assert_eq!(
+            LINYI_UNITS
+                .iter()
+                .filter(|u| u.kind == RegionKind::Zone)
+                .count(),
+            3
+        );
         assert!(LINYI_UNITS.iter().all(|u| u.code.get() / 100 == 3713));
     }
 
     #[test]
     fn counties_parse_by_name_short_name_code_and_old_name() {
-        assert_eq!(RegionCode::parse_linyi_county("兰山区").unwrap().get(), 371302);
-        assert_eq!(RegionCode::parse_linyi_county("兰山").unwrap().get(), 371302);
-        assert_eq!(RegionCode::parse_linyi_county("371325").unwrap().get(), 371325);
-        assert_eq!(RegionCode::parse_linyi_county("费县").unwrap().get(), 371325);
-        assert_eq!(RegionCode::parse_linyi_county("苍山县").unwrap().get(), 371324);
+        assert_eq!(
+            RegionCode::parse_linyi_county("兰山区").unwrap().get(),
+            371302
+        );
+        assert_eq!(
+            RegionCode::parse_linyi_county("兰山").unwrap().get(),
+            371302
+        );
+        assert_eq!(
+            RegionCode::parse_linyi_county("371325").unwrap().get(),
+            371325
+        );
+        assert_eq!(
+            RegionCode::parse_linyi_county("费县").unwrap().get(),
+            371325
+        );
+        assert_eq!(
+            RegionCode::parse_linyi_county("苍山县").unwrap().get(),
+            371324
+        );
         assert!(RegionCode::parse_linyi_county("371402").is_err());
     }
 
     #[test]
     fn any_region_code_checks_shape_and_province() {
-        assert!(RegionCode::parse_any("372801").is_ok(), "historical codes stay valid");
+        assert!(
+            RegionCode::parse_any("372801").is_ok(),
+            "historical codes stay valid"
+        );
         assert!(RegionCode::parse_any("991234").is_err());
         assert!(RegionCode::parse_any("3713").is_err());
     }

@@ -18,7 +18,11 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { entry_cutoff_month: 8, entry_cutoff_day: 31, class_size_counts_suspended: false }
+        Rules {
+            entry_cutoff_month: 8,
+            entry_cutoff_day: 31,
+            class_size_counts_suspended: false,
+        }
     }
 }
 

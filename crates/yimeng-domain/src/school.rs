@@ -17,9 +17,12 @@ impl SchoolCode {
             return Err("不能为空".into());
         }
         if s.len() != 10 || !s.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("学校标识码应为 10 位数字，实际为“{}”", crate::text::preview(&s, 20)));
+            return Err(format!(
+                "学校标识码应为 10 位数字，实际为“{}”",
+                crate::text::preview(&s, 20)
+            ));
         }
-        Ok(SchoolCode(s))
+        Ok(SchoolCode(s.into_owned()))
     }
     /// Wraps a stored value.
     pub fn from_stored(s: String) -> Self {
@@ -99,7 +102,10 @@ impl StageSet {
     }
     /// The stages in order.
     pub fn iter(self) -> impl Iterator<Item = Stage> {
-        Stage::ALL.iter().copied().filter(move |s| self.contains(*s))
+        Stage::ALL
+            .iter()
+            .copied()
+            .filter(move |s| self.contains(*s))
     }
     /// Storage form.
     pub fn codes(self) -> String {
@@ -111,12 +117,19 @@ impl StageSet {
     }
     /// Reads the storage form.
     pub fn from_codes(s: &str) -> StageSet {
-        StageSet::of(&s.split(',').filter_map(Stage::from_code).collect::<Vec<_>>())
+        StageSet::of(
+            &s.split(',')
+                .filter_map(Stage::from_code)
+                .collect::<Vec<_>>(),
+        )
     }
     /// Parses what a person typed: labels or codes separated by 、 , ， ; or spaces.
     pub fn parse(input: &str) -> Result<StageSet, String> {
         let mut set = StageSet::EMPTY;
-        for part in input.split(['、', ',', '，', ';', '；', ' ', '/']).filter(|p| !p.trim().is_empty()) {
+        for part in input
+            .split(['、', ',', '，', ';', '；', ' ', '/'])
+            .filter(|p| !p.trim().is_empty())
+        {
             set.0 |= Stage::parse(part)?.bit();
         }
         Ok(set)
@@ -281,11 +294,19 @@ impl SchoolRecord {
             errs.push(crate::FieldError::new(
                 "stages",
                 &self.stages.labels(),
-                format!("{}不能设有这些学段（可设：{}）", self.school_type.label(), self.school_type.allowed_stages().labels()),
+                format!(
+                    "{}不能设有这些学段（可设：{}）",
+                    self.school_type.label(),
+                    self.school_type.allowed_stages().labels()
+                ),
             ));
         }
         if self.inclusive && !self.school_type.is_kindergarten() {
-            errs.push(crate::FieldError::new("inclusive", "是", "普惠性标记只适用于幼儿园"));
+            errs.push(crate::FieldError::new(
+                "inclusive",
+                "是",
+                "普惠性标记只适用于幼儿园",
+            ));
         }
         errs
     }
@@ -298,14 +319,19 @@ mod tests {
     #[test]
     fn a_nine_year_school_has_a_primary_and_a_junior_section() {
         let s = SchoolType::NineYear.default_stages();
-        assert!(s.contains(Stage::Primary) && s.contains(Stage::Junior) && !s.contains(Stage::Senior));
+        assert!(
+            s.contains(Stage::Primary) && s.contains(Stage::Junior) && !s.contains(Stage::Senior)
+        );
         assert_eq!(s.codes(), "primary,junior");
         assert_eq!(StageSet::from_codes("primary,junior"), s);
     }
 
     #[test]
     fn stage_lists_parse_with_chinese_separators() {
-        assert_eq!(StageSet::parse("小学、初中").unwrap(), SchoolType::NineYear.default_stages());
+        assert_eq!(
+            StageSet::parse("小学、初中").unwrap(),
+            SchoolType::NineYear.default_stages()
+        );
         assert!(StageSet::parse("小学、大学").is_err());
     }
 
@@ -314,7 +340,11 @@ mod tests {
         let allowed = SchoolType::Primary.allowed_stages();
         assert!(allowed.contains(Stage::Preschool));
         assert!(!allowed.contains(Stage::Senior));
-        assert!(!SchoolType::Senior.allowed_stages().contains(Stage::Preschool));
+        assert!(
+            !SchoolType::Senior
+                .allowed_stages()
+                .contains(Stage::Preschool)
+        );
     }
 
     #[test]

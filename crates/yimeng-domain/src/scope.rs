@@ -131,7 +131,10 @@ mod tests {
         assert_eq!(Scope::City.counties().len(), 15);
         let c = RegionCode::from_i32(371302);
         assert_eq!(Scope::County(c).counties(), vec![c]);
-        let s = Scope::Schools(vec![SchoolRef { county: c, id: 1 }, SchoolRef { county: c, id: 2 }]);
+        let s = Scope::Schools(vec![
+            SchoolRef { county: c, id: 1 },
+            SchoolRef { county: c, id: 2 },
+        ]);
         assert_eq!(s.counties(), vec![c]);
         assert!(s.covers_school(c, 2) && !s.covers_school(c, 3));
         assert!(Scope::Nothing.counties().is_empty());

@@ -127,7 +127,10 @@ code_list! {
 impl Backbone {
     /// 县级以上骨干教师 (county level and above), the 优质均衡 indicator 2 (domain-rules §7.3).
     pub fn is_county_or_above(self) -> bool {
-        matches!(self, Backbone::County | Backbone::City | Backbone::Province | Backbone::Nation)
+        matches!(
+            self,
+            Backbone::County | Backbone::City | Backbone::Province | Backbone::Nation
+        )
     }
 }
 
@@ -154,7 +157,10 @@ code_list! {
 impl StaffStatus {
     /// Counted in the school's current staff (在岗, 病假, 借调).
     pub fn is_current(self) -> bool {
-        matches!(self, StaffStatus::Active | StaffStatus::SickLeave | StaffStatus::Seconded)
+        matches!(
+            self,
+            StaffStatus::Active | StaffStatus::SickLeave | StaffStatus::Seconded
+        )
     }
 }
 
@@ -225,7 +231,10 @@ pub struct StaffRecord {
 /// Parses a subject list separated by 、 , ， ; or spaces.
 pub fn parse_subjects(input: &str) -> Result<Vec<Subject>, String> {
     let mut out = Vec::new();
-    for part in input.split(['、', ',', '，', ';', '；', ' ', '/']).filter(|p| !p.trim().is_empty()) {
+    for part in input
+        .split(['、', ',', '，', ';', '；', ' ', '/'])
+        .filter(|p| !p.trim().is_empty())
+    {
         let s = Subject::parse(part)?;
         if !out.contains(&s) {
             out.push(s);
@@ -236,7 +245,11 @@ pub fn parse_subjects(input: &str) -> Result<Vec<Subject>, String> {
 
 /// Subjects for storage: `chinese,maths`.
 pub fn subject_codes(subjects: &[Subject]) -> String {
-    subjects.iter().map(|s| s.code()).collect::<Vec<_>>().join(",")
+    subjects
+        .iter()
+        .map(|s| s.code())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Subjects read back from storage.
@@ -251,7 +264,7 @@ pub fn parse_cert_no(input: &str) -> Result<String, String> {
     if !(8..=30).contains(&s.len()) || !s.chars().all(|c| c.is_ascii_alphanumeric()) {
         return Err("教师资格证书编号应为 8–30 位数字或字母".into());
     }
-    Ok(s)
+    Ok(s.into_owned())
 }
 
 #[cfg(test)]

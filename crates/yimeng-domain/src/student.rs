@@ -47,7 +47,10 @@ code_list! {
 impl StudentStatus {
     /// 在籍: the student holds a 学籍 at the school (在读, 休学, 复学; domain-rules §3.2).
     pub fn is_on_register(self) -> bool {
-        matches!(self, StudentStatus::Enrolled | StudentStatus::Suspended | StudentStatus::Resumed)
+        matches!(
+            self,
+            StudentStatus::Enrolled | StudentStatus::Suspended | StudentStatus::Resumed
+        )
     }
     /// Attending: counted in class size (在读, 复学); 休学 is counted only when the local rule says so.
     pub fn counts_in_class(self, rules: &crate::Rules) -> bool {
@@ -80,13 +83,20 @@ impl StudentStatus {
         }
         match self {
             Enrolled | Resumed => !matches!(to, Resumed | Enrolled),
-            Suspended => matches!(to, Resumed | DroppedOut | TransferredOut | Deceased | Missing | Withdrawn),
+            Suspended => matches!(
+                to,
+                Resumed | DroppedOut | TransferredOut | Deceased | Missing | Withdrawn
+            ),
             Stopped => matches!(to, Resumed | DroppedOut | Withdrawn | Expelled | Deceased),
-            DroppedOut | Missing => matches!(to, Resumed | DroppedOut | Missing | Deceased | TransferredOut),
+            DroppedOut | Missing => matches!(
+                to,
+                Resumed | DroppedOut | Missing | Deceased | TransferredOut
+            ),
             Deferred => matches!(to, Enrolled | Withdrawn | Deceased),
             Abroad => matches!(to, Resumed | Withdrawn),
             Other => true,
-            Graduated | Completed | LeftUnfinished | TransferredOut | Deceased | Expelled | Withdrawn => false,
+            Graduated | Completed | LeftUnfinished | TransferredOut | Deceased | Expelled
+            | Withdrawn => false,
         }
     }
     /// The 学籍异动类别 (XJYDLB) code recorded with a change to this status.
@@ -207,10 +217,17 @@ code_list! {
 /// Parses a contact phone: an 11-digit mobile number (1[3-9]…), or a landline with its area code
 /// (0539-1234567; Linyi's area code is 0539). Spaces and hyphens are ignored.
 pub fn parse_phone(input: &str) -> Result<String, String> {
-    let s: String = crate::text::normalize(input).chars().filter(|c| !matches!(c, ' ' | '-' | '—')).collect();
+    let s: String = crate::text::normalize(input)
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '—'))
+        .collect();
     let b = s.as_bytes();
-    let ok_mobile = b.len() == 11 && b[0] == b'1' && (b'3'..=b'9').contains(&b[1]) && b.iter().all(u8::is_ascii_digit);
-    let ok_landline = (10..=12).contains(&b.len()) && b[0] == b'0' && b.iter().all(u8::is_ascii_digit);
+    let ok_mobile = b.len() == 11
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1])
+        && b.iter().all(u8::is_ascii_digit);
+    let ok_landline =
+        (10..=12).contains(&b.len()) && b[0] == b'0' && b.iter().all(u8::is_ascii_digit);
     if ok_mobile {
         Ok(s)
     } else if ok_landline {
@@ -283,7 +300,11 @@ pub struct StudentRecord {
 }
 
 /// Checks a 性别/出生日期 given next to an ID number against it (domain-rules §1.4 rule 7).
-pub fn check_against_id(id: &IdCardNo, sex: Option<Sex>, birth: Option<NaiveDate>) -> Vec<FieldError> {
+pub fn check_against_id(
+    id: &IdCardNo,
+    sex: Option<Sex>,
+    birth: Option<NaiveDate>,
+) -> Vec<FieldError> {
     let mut errs = Vec::new();
     if let Some(sex) = sex
         && sex != id.sex()
@@ -291,7 +312,10 @@ pub fn check_against_id(id: &IdCardNo, sex: Option<Sex>, birth: Option<NaiveDate
         errs.push(FieldError::new(
             "sex",
             sex.label(),
-            format!("与身份证件号不一致：证件号第 17 位表示“{}”", id.sex().label()),
+            format!(
+                "与身份证件号不一致：证件号第 17 位表示“{}”",
+                id.sex().label()
+            ),
         ));
     }
     if let Some(b) = birth
@@ -300,7 +324,10 @@ pub fn check_against_id(id: &IdCardNo, sex: Option<Sex>, birth: Option<NaiveDate
         errs.push(FieldError::new(
             "birth_date",
             &b.to_string(),
-            format!("与身份证件号不一致：证件号中的出生日期为 {}", id.birth_date()),
+            format!(
+                "与身份证件号不一致：证件号中的出生日期为 {}",
+                id.birth_date()
+            ),
         ));
     }
     errs
@@ -309,11 +336,19 @@ pub fn check_against_id(id: &IdCardNo, sex: Option<Sex>, birth: Option<NaiveDate
 /// Parses a date cell: 2015-09-01, 2015/9/1, 2015.9.1, 20150901, 2015年9月1日.
 pub fn parse_date(input: &str) -> Result<NaiveDate, String> {
     let s = crate::text::normalize(input);
-    let err = || format!("“{}”不是有效日期（应写作 2015-09-01）", crate::text::preview(&s, 20));
+    let err = || {
+        format!(
+            "“{}”不是有效日期（应写作 2015-09-01）",
+            crate::text::preview(&s, 20)
+        )
+    };
     if s.len() == 8 && s.bytes().all(|b| b.is_ascii_digit()) {
         return NaiveDate::parse_from_str(&s, "%Y%m%d").map_err(|_| err());
     }
-    let cleaned: String = s.replace(['年', '月', '/', '.'], "-").trim_end_matches('日').to_string();
+    let cleaned: String = s
+        .replace(['年', '月', '/', '.'], "-")
+        .trim_end_matches('日')
+        .to_string();
     // Spreadsheet date-times ("2015-09-01 00:00:00") keep only the date.
     let date_part = cleaned.split([' ', 'T']).next().unwrap_or("");
     let parts: Vec<&str> = date_part.split('-').collect();
@@ -332,10 +367,20 @@ mod tests {
 
     #[test]
     fn on_register_means_enrolled_suspended_or_resumed() {
-        let on: Vec<_> = StudentStatus::ALL.iter().filter(|s| s.is_on_register()).map(|s| s.label()).collect();
+        let on: Vec<_> = StudentStatus::ALL
+            .iter()
+            .filter(|s| s.is_on_register())
+            .map(|s| s.label())
+            .collect();
         assert_eq!(on, ["在读", "休学", "复学"]);
-        assert_eq!(StudentStatus::parse("在籍").unwrap(), StudentStatus::Enrolled);
-        assert_eq!(StudentStatus::parse("流失").unwrap(), StudentStatus::DroppedOut);
+        assert_eq!(
+            StudentStatus::parse("在籍").unwrap(),
+            StudentStatus::Enrolled
+        );
+        assert_eq!(
+            StudentStatus::parse("流失").unwrap(),
+            StudentStatus::DroppedOut
+        );
     }
 
     #[test]
@@ -357,7 +402,14 @@ mod tests {
     #[test]
     fn dates_parse_in_the_spellings_spreadsheets_use() {
         let d = NaiveDate::from_ymd_opt(2015, 9, 1).unwrap();
-        for s in ["2015-09-01", "2015/9/1", "2015.9.1", "20150901", "2015年9月1日", "2015-09-01 00:00:00"] {
+        for s in [
+            "2015-09-01",
+            "2015/9/1",
+            "2015.9.1",
+            "20150901",
+            "2015年9月1日",
+            "2015-09-01 00:00:00",
+        ] {
             assert_eq!(parse_date(s).unwrap(), d, "{s}");
         }
         assert!(parse_date("2015-02-30").is_err());
@@ -371,6 +423,8 @@ mod tests {
         assert_eq!(errs.len(), 2);
         assert!(errs[0].reason.contains("男"));
         assert!(errs[1].reason.contains("2015-09-01"));
-        assert!(check_against_id(&id, Some(Sex::Male), NaiveDate::from_ymd_opt(2015, 9, 1)).is_empty());
+        assert!(
+            check_against_id(&id, Some(Sex::Male), NaiveDate::from_ymd_opt(2015, 9, 1)).is_empty()
+        );
     }
 }

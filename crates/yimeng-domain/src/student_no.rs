@@ -31,12 +31,17 @@ impl StudentNo {
             return Err("不能为空".into());
         }
         if b.len() != 19 {
-            return Err(format!("学籍号应为 19 位（G/J/L 加 18 位），实际为 {} 位", s.chars().count()));
+            return Err(format!(
+                "学籍号应为 19 位（G/J/L 加 18 位），实际为 {} 位",
+                s.chars().count()
+            ));
         }
         let body = &b[1..];
         match b[0] {
             b'G' | b'J' => {
-                if !body[..17].iter().all(u8::is_ascii_digit) || !(body[17].is_ascii_digit() || body[17] == b'X') {
+                if !body[..17].iter().all(u8::is_ascii_digit)
+                    || !(body[17].is_ascii_digit() || body[17] == b'X')
+                {
                     return Err("G/J 学籍号应为字母加 17 位数字和 1 位数字或 X".into());
                 }
                 let c = crate::idcard::check_char(&body[..17]);
@@ -89,6 +94,26 @@ impl StudentNo {
         // 17 digits × 11 + last < 1.1e18 < 2^60, so two bits on top stay free for the kind.
         (kind << 61) | (digits * 11 + last)
     }
+    /// The number back from [`StudentNo::key`].
+    pub fn from_key(key: u64) -> StudentNo {
+        let prefix = match key >> 61 {
+            1 => 'G',
+            2 => 'J',
+            _ => 'L',
+        };
+        let rest = key & ((1 << 61) - 1);
+        let last = (rest % 11) as u8;
+        let last = if last == 10 {
+            'X'
+        } else {
+            char::from(b'0' + last)
+        };
+        StudentNo(format!("{prefix}{:017}{last}", rest / 11))
+    }
+    /// True when a compact key is a 学籍号's (not an ID number's).
+    pub fn is_student_no_key(key: u64) -> bool {
+        key >> 61 != 0
+    }
     /// Masked for display like an ID number.
     pub fn masked(&self) -> String {
         crate::idcard::mask(&self.0)
@@ -118,20 +143,54 @@ mod tests {
 
     #[test]
     fn g_numbers_carry_the_id_check_digit() {
-        assert_eq!(StudentNo::parse("G371302201509010012").unwrap().kind(), StudentNoKind::G);
-        assert!(StudentNo::parse("G371302201509010013").unwrap_err().contains("校验位"));
+        assert_eq!(
+            StudentNo::parse("G371302201509010012").unwrap().kind(),
+            StudentNoKind::G
+        );
+        assert!(
+            StudentNo::parse("G371302201509010013")
+                .unwrap_err()
+                .contains("校验位")
+        );
     }
 
     #[test]
     fn l_numbers_have_eighteen_digits_without_a_check() {
-        assert_eq!(StudentNo::parse("L371302201509011234").unwrap().kind(), StudentNoKind::L);
+        assert_eq!(
+            StudentNo::parse("L371302201509011234").unwrap().kind(),
+            StudentNoKind::L
+        );
         assert!(StudentNo::parse("L37130220150901123X").is_err());
     }
 
     #[test]
     fn other_prefixes_and_lengths_are_refused() {
-        assert!(StudentNo::parse("X371302201509010012").unwrap_err().contains("G、J 或 L"));
-        assert!(StudentNo::parse("G3713022015090100").unwrap_err().contains("19 位"));
+        assert!(
+            StudentNo::parse("X371302201509010012")
+                .unwrap_err()
+                .contains("G、J 或 L")
+        );
+        assert!(
+            StudentNo::parse("G3713022015090100")
+                .unwrap_err()
+                .contains("19 位")
+        );
+    }
+
+    #[test]
+    fn keys_give_the_number_back() {
+        for s in [
+            "G371302201509010012",
+            "J11010519491231002X",
+            "L371302201509011234",
+        ] {
+            let n = StudentNo::parse(s).unwrap();
+            assert_eq!(StudentNo::from_key(n.key()), n);
+            assert!(StudentNo::is_student_no_key(n.key()));
+        }
+        assert!(!StudentNo::is_student_no_key(
+            crate::IdCardNo::parse("371302201509010012").unwrap().key()
+        ));
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub enum IoError {
 
 impl IoError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> IoError {
-        IoError::Io { path: path.display().to_string(), source }
+        IoError::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }

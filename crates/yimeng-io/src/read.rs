@@ -7,13 +7,14 @@ use encoding_rs::{Decoder, Encoding, GB18030, UTF_8, UTF_16BE, UTF_16LE};
 use std::io::{BufReader, Read};
 use std::path::Path;
 
-/// One data row as text cells, with its row number (the header is row 1).
+/// One data row as text cells, with its row number (the header is row 1). The cells are borrowed
+/// from a buffer reused for every row.
 #[derive(Debug, Clone, PartialEq)]
-pub struct RawRow {
+pub struct RawRow<'a> {
     /// 1-based row number as a spreadsheet shows it.
     pub number: u64,
     /// Cells, as text.
-    pub cells: Vec<String>,
+    pub cells: &'a csv::StringRecord,
 }
 
 /// What a file turned out to be.
@@ -30,7 +31,7 @@ pub struct FileInfo {
 pub fn read_table(
     path: &Path,
     mut on_header: impl FnMut(&[String]) -> Result<(), IoError>,
-    mut on_row: impl FnMut(RawRow) -> Result<(), IoError>,
+    mut on_row: impl FnMut(RawRow<'_>) -> Result<(), IoError>,
 ) -> Result<FileInfo, IoError> {
     let mut head = [0u8; 8];
     let n = {
@@ -40,34 +41,57 @@ pub fn read_table(
     if n == 0 {
         return Err(IoError::Empty);
     }
-    let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
     let is_zip = head.starts_with(b"PK\x03\x04");
     let is_ole = head.starts_with(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
     match ext.as_str() {
         "xlsx" | "xlsm" => {
             if !is_zip {
-                return Err(IoError::Format("文件不是有效的 xlsx（不是 zip 格式，可能已损坏、被截断或只是改了扩展名）".into()));
+                return Err(IoError::Format(
+                    "文件不是有效的 xlsx（不是 zip 格式，可能已损坏、被截断或只是改了扩展名）"
+                        .into(),
+                ));
             }
             read_xlsx(path, &mut on_header, &mut on_row)?;
-            Ok(FileInfo { format: "xlsx", encoding: None })
+            Ok(FileInfo {
+                format: "xlsx",
+                encoding: None,
+            })
         }
         "xls" => {
             if is_zip {
                 read_xlsx(path, &mut on_header, &mut on_row)?;
-                return Ok(FileInfo { format: "xlsx", encoding: None });
+                return Ok(FileInfo {
+                    format: "xlsx",
+                    encoding: None,
+                });
             }
             if !is_ole {
-                return Err(IoError::Format("文件不是有效的 xls（Excel 97-2003）文件，可能已损坏或只是改了扩展名".into()));
+                return Err(IoError::Format(
+                    "文件不是有效的 xls（Excel 97-2003）文件，可能已损坏或只是改了扩展名".into(),
+                ));
             }
             read_xls(path, &mut on_header, &mut on_row)?;
-            Ok(FileInfo { format: "xls", encoding: None })
+            Ok(FileInfo {
+                format: "xls",
+                encoding: None,
+            })
         }
         "csv" | "txt" | "tsv" => {
             if is_zip || is_ole {
-                return Err(IoError::Format("文件扩展名是 .csv，但内容是 Excel 工作簿；请把扩展名改为 .xlsx 或 .xls".into()));
+                return Err(IoError::Format(
+                    "文件扩展名是 .csv，但内容是 Excel 工作簿；请把扩展名改为 .xlsx 或 .xls".into(),
+                ));
             }
             let enc = read_csv(path, &mut on_header, &mut on_row)?;
-            Ok(FileInfo { format: "csv", encoding: Some(enc) })
+            Ok(FileInfo {
+                format: "csv",
+                encoding: Some(enc),
+            })
         }
         _ => Err(IoError::Format(format!(
             "不支持的文件类型“.{}”；请上传 .xlsx、.xls 或 .csv 文件",
@@ -153,7 +177,10 @@ impl<R: Read> Read for DecodingReader<R> {
             };
             self.out.clear();
             self.out_pos = 0;
-            let cap = self.decoder.max_utf8_buffer_length(input.len()).unwrap_or(input.len() * 3 + 16);
+            let cap = self
+                .decoder
+                .max_utf8_buffer_length(input.len())
+                .unwrap_or(input.len() * 3 + 16);
             let mut s = String::with_capacity(cap);
             let (_, _, _) = self.decoder.decode_to_string(&input, &mut s, self.eof);
             self.out.extend_from_slice(s.as_bytes());
@@ -168,22 +195,32 @@ impl<R: Read> Read for DecodingReader<R> {
 fn read_csv(
     path: &Path,
     on_header: &mut dyn FnMut(&[String]) -> Result<(), IoError>,
-    on_row: &mut dyn FnMut(RawRow) -> Result<(), IoError>,
+    on_row: &mut dyn FnMut(RawRow<'_>) -> Result<(), IoError>,
 ) -> Result<&'static str, IoError> {
-    let mut f = BufReader::with_capacity(1 << 20, std::fs::File::open(path).map_err(|e| IoError::io(path, e))?);
+    let mut f = BufReader::with_capacity(
+        1 << 20,
+        std::fs::File::open(path).map_err(|e| IoError::io(path, e))?,
+    );
     let mut sample = vec![0u8; 1 << 20];
     let n = read_up_to(&mut f, &mut sample).map_err(|e| IoError::io(path, e))?;
     sample.truncate(n);
     let (enc, bom) = detect_encoding(&sample, n < (1 << 20));
     let pending = sample[bom..].to_vec();
-    let first_line_end = pending.iter().position(|b| *b == b'\n').unwrap_or(pending.len());
+    let first_line_end = pending
+        .iter()
+        .position(|b| *b == b'\n')
+        .unwrap_or(pending.len());
     // Excel's "Unicode text" export is UTF-16 and tab-separated; a header with tabs and no commas
     // is read as TSV.
     let delimiter = if enc == UTF_16LE || enc == UTF_16BE {
         b'\t'
     } else {
         let line = &pending[..first_line_end];
-        if line.contains(&b'\t') && !line.contains(&b',') { b'\t' } else { b',' }
+        if line.contains(&b'\t') && !line.contains(&b',') {
+            b'\t'
+        } else {
+            b','
+        }
     };
     let reader = DecodingReader::new(f, enc, pending);
     let mut csv = csv::ReaderBuilder::new()
@@ -201,7 +238,11 @@ fn read_csv(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                return Err(IoError::Format(format!("CSV 第 {} 行无法解析：{}", number + 1, csv_error_zh(&e))));
+                return Err(IoError::Format(format!(
+                    "CSV 第 {} 行无法解析：{}",
+                    number + 1,
+                    csv_error_zh(&e)
+                )));
             }
         }
         number += 1;
@@ -218,7 +259,18 @@ fn read_csv(
             continue;
         }
         saw_data = true;
-        on_row(RawRow { number, cells: record.iter().map(unneutralize).collect() })?;
+        if record.iter().any(|c| c.starts_with('\'')) {
+            let fixed: csv::StringRecord = record.iter().map(unneutralize).collect();
+            on_row(RawRow {
+                number,
+                cells: &fixed,
+            })?;
+        } else {
+            on_row(RawRow {
+                number,
+                cells: &record,
+            })?;
+        }
     }
     if !saw_header {
         return Err(IoError::Empty);
@@ -249,7 +301,9 @@ fn unneutralize(cell: &str) -> String {
 // Excel
 
 fn excel_error(e: impl std::fmt::Display) -> IoError {
-    IoError::Format(format!("无法读取 Excel 文件（文件可能已损坏或被截断）：{e}"))
+    IoError::Format(format!(
+        "无法读取 Excel 文件（文件可能已损坏或被截断）：{e}"
+    ))
 }
 
 /// Text of a cell. Numbers that are whole print without a decimal point; a number too large to be
@@ -263,7 +317,9 @@ fn cell_text(v: &DataRef<'_>) -> String {
         DataRef::Float(f) => float_text(*f),
         DataRef::Bool(b) => if *b { "是" } else { "否" }.to_string(),
         DataRef::DateTime(d) => match d.as_datetime() {
-            Some(dt) if dt.time() == chrono::NaiveTime::MIN => dt.date().format("%Y-%m-%d").to_string(),
+            Some(dt) if dt.time() == chrono::NaiveTime::MIN => {
+                dt.date().format("%Y-%m-%d").to_string()
+            }
             Some(dt) => dt.format("%Y-%m-%d %H:%M:%S").to_string(),
             None => d.as_f64().to_string(),
         },
@@ -291,7 +347,7 @@ pub const NUMBER_LOST_PRECISION: &str = "\u{1}数字精度丢失:";
 fn read_xlsx(
     path: &Path,
     on_header: &mut dyn FnMut(&[String]) -> Result<(), IoError>,
-    on_row: &mut dyn FnMut(RawRow) -> Result<(), IoError>,
+    on_row: &mut dyn FnMut(RawRow<'_>) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
     let mut wb: calamine::Xlsx<_> = calamine::open_workbook(path).map_err(excel_error)?;
     let names = wb.sheet_names().to_vec();
@@ -303,7 +359,11 @@ fn read_xlsx(
         let mut cur_row: Option<u32> = None;
         let mut row: Vec<String> = Vec::new();
         let mut sheet_header_done = false;
-        let mut emit = |row: &mut Vec<String>, header: &mut Option<Vec<String>>, sheet_header_done: &mut bool, number: &mut u64| -> Result<(), IoError> {
+        let mut emit = |row: &mut Vec<String>,
+                        header: &mut Option<Vec<String>>,
+                        sheet_header_done: &mut bool,
+                        number: &mut u64|
+         -> Result<(), IoError> {
             let cells = std::mem::take(row);
             if !*sheet_header_done {
                 if cells.iter().all(|c| c.trim().is_empty()) {
@@ -317,7 +377,9 @@ fn read_xlsx(
                     }
                     Some(h) => {
                         if trim_trailing(&cells) != trim_trailing(h) {
-                            return Err(IoError::Header(format!("工作表“{name}”的表头与第一个工作表不同")));
+                            return Err(IoError::Header(format!(
+                                "工作表“{name}”的表头与第一个工作表不同"
+                            )));
                         }
                     }
                 }
@@ -328,7 +390,11 @@ fn read_xlsx(
                 return Ok(());
             }
             saw_data = true;
-            on_row(RawRow { number: *number, cells })
+            let rec: csv::StringRecord = cells.into_iter().collect();
+            on_row(RawRow {
+                number: *number,
+                cells: &rec,
+            })
         };
         while let Some(cell) = cells.next_cell().map_err(excel_error)? {
             let (r, c) = cell.get_position();
@@ -347,7 +413,9 @@ fn read_xlsx(
             }
             let c = c as usize;
             if c > 512 {
-                return Err(IoError::Format("工作表的列数超过 512，不像是导入模板".into()));
+                return Err(IoError::Format(
+                    "工作表的列数超过 512，不像是导入模板".into(),
+                ));
             }
             if row.len() <= c {
                 row.resize(c + 1, String::new());
@@ -368,18 +436,23 @@ fn read_xlsx(
 }
 
 fn trim_trailing(v: &[String]) -> &[String] {
-    let end = v.iter().rposition(|c| !c.trim().is_empty()).map_or(0, |i| i + 1);
+    let end = v
+        .iter()
+        .rposition(|c| !c.trim().is_empty())
+        .map_or(0, |i| i + 1);
     &v[..end]
 }
 
 fn read_xls(
     path: &Path,
     on_header: &mut dyn FnMut(&[String]) -> Result<(), IoError>,
-    on_row: &mut dyn FnMut(RawRow) -> Result<(), IoError>,
+    on_row: &mut dyn FnMut(RawRow<'_>) -> Result<(), IoError>,
 ) -> Result<(), IoError> {
     let mut wb: calamine::Xls<_> = calamine::open_workbook(path).map_err(excel_error)?;
     let names = wb.sheet_names().to_vec();
-    let Some(first) = names.first() else { return Err(IoError::Empty) };
+    let Some(first) = names.first() else {
+        return Err(IoError::Empty);
+    };
     let range = wb.worksheet_range(first).map_err(excel_error)?;
     let (r0, c0) = range.start().unwrap_or((0, 0));
     let width = range.width();
@@ -401,7 +474,11 @@ fn read_xls(
             continue;
         }
         saw_data = true;
-        on_row(RawRow { number: u64::from(r0) + i as u64 + 1, cells })?;
+        let rec: csv::StringRecord = cells.into_iter().collect();
+        on_row(RawRow {
+            number: u64::from(r0) + i as u64 + 1,
+            cells: &rec,
+        })?;
     }
     if !saw_header {
         return Err(IoError::Empty);

@@ -11,16 +11,17 @@ use yimeng_domain::error::Errors;
 use yimeng_domain::idcard::age_on;
 use yimeng_domain::school::{Facilities, SchoolRecord};
 use yimeng_domain::staff::{
-    Backbone, CertKind, Education, HireSource, Post, StaffRecord, StaffStatus, Title, parse_cert_no, parse_subjects,
+    Backbone, CertKind, Education, HireSource, Post, StaffRecord, StaffStatus, Title,
+    parse_cert_no, parse_subjects,
 };
 use yimeng_domain::student::{
-    ClassRef, Disability, Ethnicity, Guardian, Relation, StudentRecord, StudentStatus, check_against_id, parse_date,
-    parse_phone,
+    ClassRef, Disability, Ethnicity, Guardian, Relation, StudentRecord, StudentStatus,
+    check_against_id, parse_date, parse_phone,
 };
 use yimeng_domain::text::parse_text;
 use yimeng_domain::{
-    FieldError, Grade, IdCardNo, LocationClass, Ownership, RegionCode, SchoolCode, SchoolType, SchoolYear, Sex, StageSet,
-    StudentNo,
+    FieldError, Grade, IdCardNo, LocationClass, Ownership, RegionCode, SchoolCode, SchoolType,
+    SchoolYear, Sex, StageSet, StudentNo,
 };
 
 /// Longest person name.
@@ -50,7 +51,10 @@ pub struct RowReader<'g, 'a> {
 impl<'g, 'a> RowReader<'g, 'a> {
     /// Reads fields through `get` (a file row via [`HeaderMap`], or a web form).
     pub fn new(get: &'g Getter<'a>) -> Self {
-        RowReader { get, errs: Errors::default() }
+        RowReader {
+            get,
+            errs: Errors::default(),
+        }
     }
 
     fn raw(&mut self, key: &'static str) -> &'a str {
@@ -60,7 +64,11 @@ impl<'g, 'a> RowReader<'g, 'a> {
             return "";
         }
         if v.contains('\u{FFFD}') {
-            self.errs.push(key, v, "含有无法识别的字符（文件可能混用了不同编码，请另存为 UTF-8 或 xlsx）");
+            self.errs.push(
+                key,
+                v,
+                "含有无法识别的字符（文件可能混用了不同编码，请另存为 UTF-8 或 xlsx）",
+            );
             return "";
         }
         v
@@ -68,9 +76,17 @@ impl<'g, 'a> RowReader<'g, 'a> {
     /// A present-or-absent cell: `None` when empty.
     fn present(&mut self, key: &'static str) -> Option<&'a str> {
         let v = self.raw(key);
-        if yimeng_domain::text::normalize(v).is_empty() { None } else { Some(v) }
+        if yimeng_domain::text::normalize(v).is_empty() {
+            None
+        } else {
+            Some(v)
+        }
     }
-    fn required<T>(&mut self, key: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn required<T>(
+        &mut self,
+        key: &'static str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         match self.present(key) {
             None => {
                 self.errs.push(key, "", "必填，不能为空");
@@ -79,7 +95,11 @@ impl<'g, 'a> RowReader<'g, 'a> {
             Some(v) => self.errs.take(key, v, f(v)),
         }
     }
-    fn optional<T>(&mut self, key: &'static str, f: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    fn optional<T>(
+        &mut self,
+        key: &'static str,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
         let v = self.present(key)?;
         self.errs.take(key, v, f(v))
     }
@@ -89,7 +109,10 @@ impl<'g, 'a> RowReader<'g, 'a> {
     }
     fn flag(&mut self, key: &'static str) -> bool {
         let v = self.raw(key);
-        self.errs.take(key, v, parse_bool(v)).flatten().unwrap_or(false)
+        self.errs
+            .take(key, v, parse_bool(v))
+            .flatten()
+            .unwrap_or(false)
     }
     fn count(&mut self, key: &'static str) -> Option<i64> {
         self.optional(key, parse_count)
@@ -104,7 +127,10 @@ impl<'g, 'a> RowReader<'g, 'a> {
 
 /// A non-negative whole number; thousands separators allowed.
 pub fn parse_count(s: &str) -> Result<i64, String> {
-    let t: String = yimeng_domain::text::normalize(s).chars().filter(|c| *c != ',').collect();
+    let t: String = yimeng_domain::text::normalize(s)
+        .chars()
+        .filter(|c| *c != ',')
+        .collect();
     let t = t.strip_suffix(".0").unwrap_or(&t);
     match t.parse::<i64>() {
         Ok(n) if (0..=1_000_000_000_000).contains(&n) => Ok(n),
@@ -115,31 +141,57 @@ pub fn parse_count(s: &str) -> Result<i64, String> {
 
 /// An amount in 元 with at most two decimals, as fen.
 pub fn parse_yuan(s: &str) -> Result<i64, String> {
-    let t: String = yimeng_domain::text::normalize(s).chars().filter(|c| !matches!(c, ',' | '¥' | '￥' | '元')).collect();
+    let t: String = yimeng_domain::text::normalize(s)
+        .chars()
+        .filter(|c| !matches!(c, ',' | '¥' | '￥' | '元'))
+        .collect();
     let (int, frac) = t.split_once('.').unwrap_or((&t, ""));
     let err = || "应为金额（元），最多两位小数".to_string();
-    if int.is_empty() || !int.bytes().all(|b| b.is_ascii_digit()) || frac.len() > 2 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+    if int.is_empty()
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
         return Err(err());
     }
     let yuan: i64 = int.parse().map_err(|_| err())?;
     let fen: i64 = format!("{frac:0<2}").parse().map_err(|_| err())?;
-    yuan.checked_mul(100).and_then(|v| v.checked_add(fen)).ok_or_else(err)
+    yuan.checked_mul(100)
+        .and_then(|v| v.checked_add(fen))
+        .ok_or_else(err)
 }
 
 /// Fen as a 元 amount: 123456 → "1234.56".
 pub fn yuan_text(fen: i64) -> String {
-    if fen % 100 == 0 { format!("{}", fen / 100) } else { format!("{}.{:02}", fen / 100, fen % 100) }
+    if fen % 100 == 0 {
+        format!("{}", fen / 100)
+    } else {
+        format!("{}.{:02}", fen / 100, fen % 100)
+    }
 }
 
-/// Parses a file row of a table.
-pub fn row_getter<'a>(map: &'a HeaderMap, cells: &'a [String]) -> impl Fn(&str) -> &'a str + 'a {
+/// Reads the fields of a file row.
+pub fn row_getter<'a>(
+    map: &'a HeaderMap,
+    cells: &'a csv::StringRecord,
+) -> impl Fn(&str) -> &'a str + 'a {
     move |k| map.get(cells, k)
 }
 
 /// Extra cells beyond the header hold data nobody will read: say so.
-pub fn check_width(map: &HeaderMap, cells: &[String]) -> Option<FieldError> {
-    let extra = cells.iter().skip(map.width()).filter(|c| !c.trim().is_empty()).count();
-    (extra > 0).then(|| FieldError::new("row", "", format!("该行有 {extra} 个单元格在表头范围以外（没有列名），请删除或补上列名")))
+pub fn check_width(map: &HeaderMap, cells: &csv::StringRecord) -> Option<FieldError> {
+    let extra = cells
+        .iter()
+        .skip(map.width())
+        .filter(|c| !c.trim().is_empty())
+        .count();
+    (extra > 0).then(|| {
+        FieldError::new(
+            "row",
+            "",
+            format!("该行有 {extra} 个单元格在表头范围以外（没有列名），请删除或补上列名"),
+        )
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -179,7 +231,9 @@ pub fn parse_school(get: &Getter<'_>, _ctx: &ParseCtx) -> Result<SchoolRecord, V
             name: name?,
             county: county?,
             school_type,
-            stages: stages.filter(|s| !s.is_empty()).unwrap_or_else(|| school_type.default_stages()),
+            stages: stages
+                .filter(|s| !s.is_empty())
+                .unwrap_or_else(|| school_type.default_stages()),
             ownership: ownership?,
             inclusive,
             location: location?,
@@ -213,7 +267,9 @@ pub fn school_cells(s: &SchoolRecord) -> Vec<Cell> {
         Cell::text(&s.address),
         n(f.building_area),
         n(f.sports_area),
-        f.equipment_value_fen.map(|v| Cell::Text(yuan_text(v))).unwrap_or(Cell::Empty),
+        f.equipment_value_fen
+            .map(|v| Cell::Text(yuan_text(v)))
+            .unwrap_or(Cell::Empty),
         n(f.books),
         n(f.computers),
         n(f.multimedia_rooms),
@@ -245,7 +301,11 @@ pub fn parse_class(get: &Getter<'_>, _ctx: &ParseCtx) -> Result<ClassRecord, Vec
             year: year?,
             grade,
             class_no,
-            name: if name.is_empty() { default_class_name(grade, class_no) } else { name },
+            name: if name.is_empty() {
+                default_class_name(grade, class_no)
+            } else {
+                name
+            },
             head_teacher,
         })
     })();
@@ -260,7 +320,10 @@ pub fn class_cells(c: &ClassRecord) -> Vec<Cell> {
         Cell::text(c.grade.label()),
         Cell::Int(i64::from(c.class_no)),
         Cell::text(&c.name),
-        c.head_teacher.as_ref().map(|h| Cell::text(h.as_str())).unwrap_or(Cell::Empty),
+        c.head_teacher
+            .as_ref()
+            .map(|h| Cell::text(h.as_str()))
+            .unwrap_or(Cell::Empty),
     ]
 }
 
@@ -268,14 +331,19 @@ pub fn class_cells(c: &ClassRecord) -> Vec<Cell> {
 
 /// Reads 性别 and 出生日期 next to an optional ID number: taken from the ID when left empty,
 /// checked against it when given.
-fn sex_and_birth(r: &mut RowReader<'_, '_>, id: Option<&IdCardNo>, ctx: &ParseCtx) -> (Option<Sex>, Option<NaiveDate>) {
+fn sex_and_birth(
+    r: &mut RowReader<'_, '_>,
+    id: Option<&IdCardNo>,
+    ctx: &ParseCtx,
+) -> (Option<Sex>, Option<NaiveDate>) {
     let id_given = r.present("id_card").is_some();
     let sex = r.optional("sex", Sex::parse);
     let birth = r.optional("birth_date", parse_date);
     if let Some(b) = birth
         && b > ctx.today
     {
-        r.errs.push("birth_date", &b.to_string(), "出生日期晚于今天");
+        r.errs
+            .push("birth_date", &b.to_string(), "出生日期晚于今天");
     }
     match id {
         Some(id) => {
@@ -283,7 +351,10 @@ fn sex_and_birth(r: &mut RowReader<'_, '_>, id: Option<&IdCardNo>, ctx: &ParseCt
             if let Err(e) = id.check_not_future(ctx.today) {
                 r.errs.push("id_card", &id.masked(), e);
             }
-            (Some(sex.unwrap_or(id.sex())), Some(birth.unwrap_or(id.birth_date())))
+            (
+                Some(sex.unwrap_or(id.sex())),
+                Some(birth.unwrap_or(id.birth_date())),
+            )
         }
         None if id_given => (sex, birth),
         None => {
@@ -291,7 +362,8 @@ fn sex_and_birth(r: &mut RowReader<'_, '_>, id: Option<&IdCardNo>, ctx: &ParseCt
                 r.errs.push("sex", "", "没有身份证件号时必须填写性别");
             }
             if birth.is_none() && r.present("birth_date").is_none() {
-                r.errs.push("birth_date", "", "没有身份证件号时必须填写出生日期");
+                r.errs
+                    .push("birth_date", "", "没有身份证件号时必须填写出生日期");
             }
             (sex, birth)
         }
@@ -308,12 +380,17 @@ fn guardian(r: &mut RowReader<'_, '_>, n: usize) -> Option<Guardian> {
     let phone = r.optional(kp, parse_phone);
     if name.is_empty() {
         if r.present(kr).is_some() || r.present(kp).is_some() {
-            r.errs.push(kn, "", "填写了监护人关系或电话，但没有填写监护人姓名");
+            r.errs
+                .push(kn, "", "填写了监护人关系或电话，但没有填写监护人姓名");
         }
         return None;
     }
     match relation {
-        Some(relation) => Some(Guardian { name, relation, phone }),
+        Some(relation) => Some(Guardian {
+            name,
+            relation,
+            phone,
+        }),
         None => {
             if r.present(kr).is_none() {
                 r.errs.push(kr, "", "填写了监护人姓名时，关系必填");
@@ -330,14 +407,25 @@ pub fn parse_student(get: &Getter<'_>, ctx: &ParseCtx) -> Result<StudentRecord, 
     let year = r.optional("school_year", SchoolYear::parse);
     let grade = r.optional("grade", Grade::parse);
     let class_no = r.optional("class_no", parse_class_no);
-    let any_class = ["school_year", "grade", "class_no"].iter().any(|k| r.present(k).is_some());
+    let any_class = ["school_year", "grade", "class_no"]
+        .iter()
+        .any(|k| r.present(k).is_some());
     let class = match (year, grade, class_no) {
-        (Some(year), Some(grade), Some(class_no)) => Some(ClassRef { year, grade, class_no }),
+        (Some(year), Some(grade), Some(class_no)) => Some(ClassRef {
+            year,
+            grade,
+            class_no,
+        }),
         _ => {
             if any_class {
-                for (k, v) in [("school_year", year.is_some()), ("grade", grade.is_some()), ("class_no", class_no.is_some())] {
+                for (k, v) in [
+                    ("school_year", year.is_some()),
+                    ("grade", grade.is_some()),
+                    ("class_no", class_no.is_some()),
+                ] {
                     if !v && r.present(k).is_none() {
-                        r.errs.push(k, "", "学年、年级、班号须同时填写（都不填表示暂未分班）");
+                        r.errs
+                            .push(k, "", "学年、年级、班号须同时填写（都不填表示暂未分班）");
                     }
                 }
             }
@@ -349,24 +437,28 @@ pub fn parse_student(get: &Getter<'_>, ctx: &ParseCtx) -> Result<StudentRecord, 
     let id_raw_present = r.present("id_card").is_some();
     let student_no = match r.present("student_no") {
         Some(v) => r.errs.take("student_no", v, StudentNo::parse(v)),
-        None => match &id_card {
-            Some(id) => Some(StudentNo::from_id_card(id)),
-            None => {
-                if !id_raw_present {
-                    r.errs.push("student_no", "", "身份证件号和学籍号不能都为空（无证件号的学生请填 J 或 L 开头的学籍号）");
+        None => {
+            match &id_card {
+                Some(id) => Some(StudentNo::from_id_card(id)),
+                None => {
+                    if !id_raw_present {
+                        r.errs.push("student_no", "", "身份证件号和学籍号不能都为空（无证件号的学生请填 J 或 L 开头的学籍号）");
+                    }
+                    None
                 }
-                None
             }
-        },
+        }
     };
     let (sex, birth) = sex_and_birth(&mut r, id_card.as_ref(), ctx);
     let ethnicity = r.required("ethnicity", Ethnicity::parse);
     let hukou = r.optional("hukou", RegionCode::parse_any);
     let migrant = r.flag("migrant");
     let left_behind = r.flag("left_behind");
-    let disability = r.optional("disability", |s| match yimeng_domain::text::normalize(s).as_str() {
-        "无" | "否" => Ok(None),
-        _ => Disability::parse(s).map(Some),
+    let disability = r.optional("disability", |s| {
+        match yimeng_domain::text::normalize(s).as_ref() {
+            "无" | "否" => Ok(None),
+            _ => Disability::parse(s).map(Some),
+        }
     });
     let poor = r.flag("poor");
     let orphan = r.flag("orphan");
@@ -376,7 +468,8 @@ pub fn parse_student(get: &Getter<'_>, ctx: &ParseCtx) -> Result<StudentRecord, 
     let status = r.optional("status", StudentStatus::parse);
     let entry_date = r.optional("entry_date", parse_date);
     if migrant && left_behind {
-        r.errs.push("left_behind", "是", "随迁子女与留守儿童不能同时为“是”");
+        r.errs
+            .push("left_behind", "是", "随迁子女与留守儿童不能同时为“是”");
     }
     let rec = (|| {
         Some(StudentRecord {
@@ -410,7 +503,9 @@ pub fn student_cells(s: &StudentRecord) -> Vec<Cell> {
         Cell::text(s.school_code.as_str()),
         opt(s.class.map(|c| c.year.label())),
         opt(s.class.map(|c| c.grade.label().to_string())),
-        s.class.map(|c| Cell::Int(i64::from(c.class_no))).unwrap_or(Cell::Empty),
+        s.class
+            .map(|c| Cell::Int(i64::from(c.class_no)))
+            .unwrap_or(Cell::Empty),
         Cell::text(&s.name),
         Cell::text(s.sex.label()),
         Cell::Date(s.birth_date),
@@ -450,7 +545,11 @@ pub fn parse_staff(get: &Getter<'_>, ctx: &ParseCtx) -> Result<StaffRecord, Vec<
         && b <= ctx.today
         && age_on(b, ctx.today) < STAFF_MIN_AGE
     {
-        r.errs.push("birth_date", &b.to_string(), format!("教职工年龄不足 {STAFF_MIN_AGE} 周岁，请核对"));
+        r.errs.push(
+            "birth_date",
+            &b.to_string(),
+            format!("教职工年龄不足 {STAFF_MIN_AGE} 周岁，请核对"),
+        );
     }
     let post = r.required("post", Post::parse);
     let subjects = r.optional("subjects", parse_subjects).unwrap_or_default();
@@ -466,8 +565,12 @@ pub fn parse_staff(get: &Getter<'_>, ctx: &ParseCtx) -> Result<StaffRecord, Vec<
     }
     let hire_source = r.optional("hire_source", HireSource::parse);
     let party_member = r.flag("party_member");
-    let backbone = r.optional("backbone", Backbone::parse).unwrap_or(Backbone::None);
-    let status = r.optional("status", StaffStatus::parse).unwrap_or(StaffStatus::Active);
+    let backbone = r
+        .optional("backbone", Backbone::parse)
+        .unwrap_or(Backbone::None);
+    let status = r
+        .optional("status", StaffStatus::parse)
+        .unwrap_or(StaffStatus::Active);
     let phone = r.optional("phone", parse_phone);
     let rec = (|| {
         Some(StaffRecord {
@@ -503,7 +606,13 @@ pub fn staff_cells(s: &StaffRecord) -> Vec<Cell> {
         Cell::text(s.sex.label()),
         Cell::Date(s.birth_date),
         Cell::text(s.post.label()),
-        Cell::text(&s.subjects.iter().map(|x| x.label()).collect::<Vec<_>>().join("、")),
+        Cell::text(
+            &s.subjects
+                .iter()
+                .map(|x| x.label())
+                .collect::<Vec<_>>()
+                .join("、"),
+        ),
         Cell::text(s.title.label()),
         Cell::text(s.education.label()),
         opt(s.cert_kind.map(|c| c.label().to_string())),
@@ -531,7 +640,11 @@ pub enum AnyRecord {
 }
 
 /// Parses a file row of `table`, including the row-width check.
-pub fn parse_row(map: &HeaderMap, cells: &[String], ctx: &ParseCtx) -> Result<AnyRecord, Vec<FieldError>> {
+pub fn parse_row(
+    map: &HeaderMap,
+    cells: &csv::StringRecord,
+    ctx: &ParseCtx,
+) -> Result<AnyRecord, Vec<FieldError>> {
     let get = row_getter(map, cells);
     let r = match map.table {
         Table::Schools => parse_school(&get, ctx).map(AnyRecord::School),
@@ -555,7 +668,9 @@ mod tests {
     use std::collections::HashMap;
 
     fn ctx() -> ParseCtx {
-        ParseCtx { today: NaiveDate::from_ymd_opt(2020, 10, 1).unwrap() }
+        ParseCtx {
+            today: NaiveDate::from_ymd_opt(2020, 10, 1).unwrap(),
+        }
     }
 
     fn getter<'a>(m: &'a HashMap<&'static str, &'static str>) -> impl Fn(&str) -> &'a str + 'a {
@@ -630,6 +745,10 @@ mod tests {
         m.insert("id_card", leaked);
         let g = getter(&m);
         let errs = parse_student(&g, &ctx()).unwrap_err();
-        assert!(errs.iter().any(|e| e.field == "id_card" && e.reason.contains("文本")), "{errs:?}");
+        assert!(
+            errs.iter()
+                .any(|e| e.field == "id_card" && e.reason.contains("文本")),
+            "{errs:?}"
+        );
     }
 }

@@ -3,8 +3,8 @@
 //! = + - @, tab or CR) are neutralised: CSV cells get a leading apostrophe, xlsx cells are written as
 //! quote-prefixed text.
 
-use crate::schema::Table;
 use crate::IoError;
+use crate::schema::Table;
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Color, DataValidation, Format, Workbook, XlsxError};
 use std::io::Write;
@@ -93,19 +93,38 @@ pub struct TableWriter {
 
 enum Inner {
     Csv(csv::Writer<std::io::BufWriter<std::fs::File>>),
-    Xlsx { wb: Box<Workbook>, path: std::path::PathBuf, title: String, sheet: usize, row: u32, text: Format, head: Format, date: Format },
+    Xlsx {
+        wb: Box<Workbook>,
+        path: std::path::PathBuf,
+        title: String,
+        sheet: usize,
+        row: u32,
+        text: Format,
+        head: Format,
+        date: Format,
+    },
 }
 
 impl TableWriter {
     /// Creates the file and writes the header.
-    pub fn create(path: &Path, format: FileFormat, title: &str, headers: &[&str]) -> Result<TableWriter, IoError> {
+    pub fn create(
+        path: &Path,
+        format: FileFormat,
+        title: &str,
+        headers: &[&str],
+    ) -> Result<TableWriter, IoError> {
         let headers: Vec<String> = headers.iter().map(|h| h.to_string()).collect();
         let inner = match format {
             FileFormat::Csv => {
-                let mut f = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path).map_err(|e| IoError::io(path, e))?);
-                f.write_all(b"\xEF\xBB\xBF").map_err(|e| IoError::io(path, e))?;
+                let mut f = std::io::BufWriter::with_capacity(
+                    1 << 20,
+                    std::fs::File::create(path).map_err(|e| IoError::io(path, e))?,
+                );
+                f.write_all(b"\xEF\xBB\xBF")
+                    .map_err(|e| IoError::io(path, e))?;
                 let mut w = csv::WriterBuilder::new().from_writer(f);
-                w.write_record(&headers).map_err(|e| IoError::Format(e.to_string()))?;
+                w.write_record(&headers)
+                    .map_err(|e| IoError::Format(e.to_string()))?;
                 Inner::Csv(w)
             }
             FileFormat::Xlsx => {
@@ -120,12 +139,18 @@ impl TableWriter {
                     sheet: 0,
                     row: u32::MAX,
                     text: Format::new().set_quote_prefix(),
-                    head: Format::new().set_bold().set_background_color(Color::RGB(0xDDE7F3)),
+                    head: Format::new()
+                        .set_bold()
+                        .set_background_color(Color::RGB(0xDDE7F3)),
                     date: Format::new().set_num_format("yyyy-mm-dd"),
                 }
             }
         };
-        let mut w = TableWriter { inner, headers, rows: 0 };
+        let mut w = TableWriter {
+            inner,
+            headers,
+            rows: 0,
+        };
         if let Inner::Xlsx { .. } = w.inner {
             w.new_sheet()?;
         }
@@ -133,14 +158,30 @@ impl TableWriter {
     }
 
     fn new_sheet(&mut self) -> Result<(), IoError> {
-        let Inner::Xlsx { wb, title, sheet, row, head, .. } = &mut self.inner else { return Ok(()) };
+        let Inner::Xlsx {
+            wb,
+            title,
+            sheet,
+            row,
+            head,
+            ..
+        } = &mut self.inner
+        else {
+            return Ok(());
+        };
         let n = wb.worksheets().len();
         let ws = wb.add_worksheet_with_constant_memory().map_err(xe)?;
-        let name = if n == 0 { title.clone() } else { format!("{}({})", title, n + 1) };
+        let name = if n == 0 {
+            title.clone()
+        } else {
+            format!("{}({})", title, n + 1)
+        };
         ws.set_name(&name).map_err(xe)?;
         for (c, h) in self.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, h, head).map_err(xe)?;
-            ws.set_column_width(c as u16, (h.chars().count() as f64 * 2.2).max(10.0)).map_err(xe)?;
+            ws.write_string_with_format(0, c as u16, h, head)
+                .map_err(xe)?;
+            ws.set_column_width(c as u16, (h.chars().count() as f64 * 2.2).max(10.0))
+                .map_err(xe)?;
         }
         ws.set_freeze_panes(1, 0).map_err(xe)?;
         *sheet = n;
@@ -160,11 +201,23 @@ impl TableWriter {
             Inner::Csv(w) => {
                 let rec = cells.iter().map(|c| {
                     let t = c.as_text();
-                    if needs_neutralising(&t) { format!("'{t}") } else { t }
+                    if needs_neutralising(&t) {
+                        format!("'{t}")
+                    } else {
+                        t
+                    }
                 });
-                w.write_record(rec).map_err(|e| IoError::Format(e.to_string()))?;
+                w.write_record(rec)
+                    .map_err(|e| IoError::Format(e.to_string()))?;
             }
-            Inner::Xlsx { wb, sheet, row, text, date, .. } => {
+            Inner::Xlsx {
+                wb,
+                sheet,
+                row,
+                text,
+                date,
+                ..
+            } => {
                 *row += 1;
                 let ws = wb.worksheet_from_index(*sheet).map_err(xe)?;
                 for (c, cell) in cells.iter().enumerate() {
@@ -180,7 +233,13 @@ impl TableWriter {
                             ws.write_number(*row, c, *i as f64).map_err(xe)?;
                         }
                         Cell::Date(d) => {
-                            ws.write_string_with_format(*row, c, d.format("%Y-%m-%d").to_string(), date).map_err(xe)?;
+                            ws.write_string_with_format(
+                                *row,
+                                c,
+                                d.format("%Y-%m-%d").to_string(),
+                                date,
+                            )
+                            .map_err(xe)?;
                         }
                         _ => {}
                     }
@@ -211,7 +270,11 @@ impl TableWriter {
 
 /// Excel sheet names: at most 31 characters, none of []:*?/\.
 fn sheet_title(t: &str) -> String {
-    let s: String = t.chars().filter(|c| !"[]:*?/\\".contains(*c)).take(28).collect();
+    let s: String = t
+        .chars()
+        .filter(|c| !"[]:*?/\\".contains(*c))
+        .take(28)
+        .collect();
     if s.is_empty() { "Sheet1".into() } else { s }
 }
 
@@ -222,15 +285,19 @@ pub fn write_template(table: Table, path: &Path) -> Result<(), IoError> {
     let mut wb = Workbook::new();
     let cols = table.columns();
     let text = Format::new().set_num_format("@");
-    let head = Format::new().set_bold().set_background_color(Color::RGB(0xDDE7F3));
+    let head = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0xDDE7F3));
     let head_req = head.clone().set_font_color(Color::RGB(0xC00000));
     {
         let ws = wb.add_worksheet();
         ws.set_name(table.label()).map_err(xe)?;
         for (i, c) in cols.iter().enumerate() {
             let i = i as u16;
-            ws.write_string_with_format(0, i, c.header, if c.required { &head_req } else { &head }).map_err(xe)?;
-            ws.set_column_width(i, (c.header.chars().count() as f64 * 2.2).max(12.0)).map_err(xe)?;
+            ws.write_string_with_format(0, i, c.header, if c.required { &head_req } else { &head })
+                .map_err(xe)?;
+            ws.set_column_width(i, (c.header.chars().count() as f64 * 2.2).max(12.0))
+                .map_err(xe)?;
             ws.set_column_format(i, &text).map_err(xe)?;
             if let Some(list) = choices(c.key, table) {
                 let dv = DataValidation::new().allow_list_strings(list).map_err(xe)?;
@@ -245,7 +312,8 @@ pub fn write_template(table: Table, path: &Path) -> Result<(), IoError> {
         let bold = Format::new().set_bold();
         let wrap = Format::new().set_text_wrap();
         for (i, h) in ["列名", "是否必填", "填写说明"].iter().enumerate() {
-            ws.write_string_with_format(0, i as u16, *h, &bold).map_err(xe)?;
+            ws.write_string_with_format(0, i as u16, *h, &bold)
+                .map_err(xe)?;
         }
         ws.set_column_width(0, 28).map_err(xe)?;
         ws.set_column_width(1, 10).map_err(xe)?;
@@ -253,8 +321,10 @@ pub fn write_template(table: Table, path: &Path) -> Result<(), IoError> {
         for (r, c) in cols.iter().enumerate() {
             let r = r as u32 + 1;
             ws.write_string(r, 0, c.header).map_err(xe)?;
-            ws.write_string(r, 1, if c.required { "必填" } else { "选填" }).map_err(xe)?;
-            ws.write_string_with_format(r, 2, c.help, &wrap).map_err(xe)?;
+            ws.write_string(r, 1, if c.required { "必填" } else { "选填" })
+                .map_err(xe)?;
+            ws.write_string_with_format(r, 2, c.help, &wrap)
+                .map_err(xe)?;
         }
         let n = cols.len() as u32 + 2;
         let notes = [
@@ -276,8 +346,23 @@ fn choices(key: &str, table: Table) -> Option<&'static [&'static str]> {
         (_, "sex") => &["男", "女"],
         (Table::Schools, "ownership") => &["公办", "民办"],
         (Table::Schools, "location") => &["城区", "镇区", "乡村"],
-        (Table::Schools, k) if ["inclusive", "central", "ipv6", "security_guard", "closed_campus", "alarm_and_video", "guard_post"].contains(&k) => &["是", "否"],
-        (Table::Students, k) if ["migrant", "left_behind", "poor", "orphan"].contains(&k) => &["是", "否"],
+        (Table::Schools, k)
+            if [
+                "inclusive",
+                "central",
+                "ipv6",
+                "security_guard",
+                "closed_campus",
+                "alarm_and_video",
+                "guard_post",
+            ]
+            .contains(&k) =>
+        {
+            &["是", "否"]
+        }
+        (Table::Students, k) if ["migrant", "left_behind", "poor", "orphan"].contains(&k) => {
+            &["是", "否"]
+        }
         (Table::Staff, "party_member") => &["是", "否"],
         (Table::Staff, "title") => &["正高级", "高级", "一级", "二级", "三级", "未定级"],
         (Table::Staff, "post") => &["专任教师", "行政人员", "教辅人员", "工勤人员", "保育员"],
@@ -295,7 +380,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("t.csv");
         let mut w = TableWriter::create(&p, FileFormat::Csv, "学生", &["姓名", "备注"]).unwrap();
-        w.write_row(&[Cell::text("=HYPERLINK(\"x\")"), Cell::text("@SUM(A1)")]).unwrap();
+        w.write_row(&[Cell::text("=HYPERLINK(\"x\")"), Cell::text("@SUM(A1)")])
+            .unwrap();
         w.write_row(&[Cell::text("张三"), Cell::Int(-5)]).unwrap();
         w.finish().unwrap();
         let bytes = std::fs::read(&p).unwrap();

@@ -28,30 +28,26 @@ pub struct AuditRow {
     pub after_json: Option<String>,
 }
 
-impl TableRow for AuditRow {
-    const TABLE: &'static str = "audit_log";
-    const COLUMNS: &'static [&'static str] = &[
-        "county_id", "id", "at", "actor", "actor_role", "ip", "request_id", "action", "entity", "entity_id", "summary",
-        "before_json", "after_json",
-    ];
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.county_id.into(),
-            self.id.into(),
-            self.at.into(),
-            (&self.actor).into(),
-            (&self.actor_role).into(),
-            self.ip.as_deref().into(),
-            self.request_id.as_deref().into(),
-            (&self.action).into(),
-            (&self.entity).into(),
-            self.entity_id.into(),
-            (&self.summary).into(),
-            self.before_json.as_deref().into(),
-            self.after_json.as_deref().into(),
-        ]
-    }
-}
+crate::bulk::table_row!(
+    AuditRow,
+    "audit_log",
+    "county_id, id",
+    [
+        county_id,
+        id,
+        at,
+        actor,
+        actor_role,
+        ip,
+        request_id,
+        action,
+        entity,
+        entity_id,
+        summary,
+        before_json,
+        after_json
+    ]
+);
 
 /// An audit entry to be written (the id and time are assigned when it is written).
 #[derive(Debug, Clone)]
@@ -99,8 +95,12 @@ pub async fn write(tx: &mut Tx, actor: &Actor, entries: Vec<Entry>) -> Result<()
     }
     let first = tx.alloc_ids("audit", entries.len() as i64).await?;
     let now = Utc::now();
-    let rows: Vec<AuditRow> = entries.into_iter().enumerate().map(|(i, e)| e.into_row(first + i as i64, now, actor)).collect();
-    bulk::insert(tx, &rows).await
+    let rows: Vec<AuditRow> = entries
+        .into_iter()
+        .enumerate()
+        .map(|(i, e)| e.into_row(first + i as i64, now, actor))
+        .collect();
+    bulk::insert(tx, rows).await
 }
 
 /// Writes one entry on its own (logins, exports: actions that change no registry row).
@@ -111,9 +111,19 @@ pub async fn write_now(db: &Db, actor: &Actor, entry: Entry) -> Result<()> {
 }
 
 /// The history of one record (newest first).
-pub async fn for_record(db: &Db, county_id: i32, entity: &str, entity_id: i64, limit: i64) -> Result<Vec<AuditRow>> {
+pub async fn for_record(
+    db: &Db,
+    county_id: i32,
+    entity: &str,
+    entity_id: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
     let mut q = Sql::new("SELECT a.* FROM audit_log a WHERE a.county_id = ");
-    q.bind(county_id).push(" AND a.entity = ").bind(entity).push(" AND a.entity_id = ").bind(entity_id);
+    q.bind(county_id)
+        .push(" AND a.entity = ")
+        .bind(entity)
+        .push(" AND a.entity_id = ")
+        .bind(entity_id);
     q.push(" ORDER BY a.at DESC, a.id DESC LIMIT ").bind(limit);
     db.all(q).await
 }
@@ -134,7 +144,10 @@ pub fn diff<R: TableRow>(before: &R, after: &R) -> Option<(String, String)> {
     if aj.is_empty() {
         None
     } else {
-        Some((serde_json::Value::Object(bj).to_string(), serde_json::Value::Object(aj).to_string()))
+        Some((
+            serde_json::Value::Object(bj).to_string(),
+            serde_json::Value::Object(aj).to_string(),
+        ))
     }
 }
 

@@ -1,8 +1,7 @@
 //! Classes: rows and scoped reads. Class size is always counted from the roster.
 
-use crate::bulk::TableRow;
-use crate::db::{Db, Sql, Value, push_scope};
 use crate::Result;
+use crate::db::{Db, Sql, push_scope};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use yimeng_domain::Scope;
@@ -24,33 +23,33 @@ pub struct ClassRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TableRow for ClassRow {
-    const TABLE: &'static str = "class";
-    const COLUMNS: &'static [&'static str] = &[
-        "county_id", "id", "school_id", "school_year", "grade", "class_no", "name", "head_teacher_id", "content_hash",
-        "created_batch", "created_at", "updated_at",
-    ];
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.county_id.into(),
-            self.id.into(),
-            self.school_id.into(),
-            self.school_year.into(),
-            (&self.grade).into(),
-            self.class_no.into(),
-            (&self.name).into(),
-            self.head_teacher_id.into(),
-            self.content_hash.into(),
-            self.created_batch.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
+crate::bulk::table_row!(
+    ClassRow,
+    "class",
+    "county_id, id",
+    [
+        county_id,
+        id,
+        school_id,
+        school_year,
+        grade,
+        class_no,
+        name,
+        head_teacher_id,
+        content_hash,
+        created_batch,
+        created_at,
+        updated_at
+    ]
+);
 
 impl ClassRow {
     /// The domain record, given the school's code and the head teacher's ID number.
-    pub fn to_record(&self, school_code: &str, head_teacher: Option<&str>) -> yimeng_domain::class::ClassRecord {
+    pub fn to_record(
+        &self,
+        school_code: &str,
+        head_teacher: Option<&str>,
+    ) -> yimeng_domain::class::ClassRecord {
         yimeng_domain::class::ClassRecord {
             school_code: yimeng_domain::SchoolCode::from_stored(school_code.to_string()),
             year: yimeng_domain::SchoolYear::from_start(self.school_year),
@@ -83,7 +82,9 @@ pub struct ClassBrief {
 /// Every class in scope, briefly (tens of thousands of rows at city scale).
 #[tracing::instrument(skip_all)]
 pub async fn briefs(db: &Db, scope: &Scope) -> Result<Vec<ClassBrief>> {
-    let mut q = Sql::new("SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no FROM class c WHERE ");
+    let mut q = Sql::new(
+        "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no FROM class c WHERE ",
+    );
     push_scope(&mut q, scope, "c", "school_id");
     db.all(q).await
 }
@@ -99,10 +100,21 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<ClassRow> {
 
 /// Keyset page of class rows in scope, for exports.
 #[tracing::instrument(skip_all)]
-pub async fn page_after(db: &Db, scope: &Scope, after: (i32, i64), limit: i64) -> Result<Vec<ClassRow>> {
+pub async fn page_after(
+    db: &Db,
+    scope: &Scope,
+    after: (i32, i64),
+    limit: i64,
+) -> Result<Vec<ClassRow>> {
     let mut q = Sql::new("SELECT c.* FROM class c WHERE ");
     push_scope(&mut q, scope, "c", "school_id");
-    q.push(" AND (c.county_id > ").bind(after.0).push(" OR (c.county_id = ").bind(after.0);
-    q.push(" AND c.id > ").bind(after.1).push(")) ORDER BY c.county_id, c.id LIMIT ").bind(limit);
+    q.push(" AND (c.county_id > ")
+        .bind(after.0)
+        .push(" OR (c.county_id = ")
+        .bind(after.0);
+    q.push(" AND c.id > ")
+        .bind(after.1)
+        .push(")) ORDER BY c.county_id, c.id LIMIT ")
+        .bind(limit);
     db.all(q).await
 }

@@ -15,7 +15,7 @@ use crate::school::SchoolRow;
 use crate::staff::StaffRow;
 use crate::student::{StudentEventRow, StudentRow};
 use crate::{Actor, Result};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
 use yimeng_domain::class::{ClassRecord, check_grade_in_school};
@@ -100,14 +100,12 @@ pub struct PersonKeyRow {
     pub owner_id: i64,
 }
 
-impl TableRow for PersonKeyRow {
-    const TABLE: &'static str = "person_key";
-    const COLUMNS: &'static [&'static str] = &["kind", "value", "county_id", "owner", "owner_id"];
-    const KEY: &'static str = "value, kind";
-    fn values(&self) -> Vec<Value> {
-        vec![(&self.kind).into(), (&self.value).into(), self.county_id.into(), (&self.owner).into(), self.owner_id.into()]
-    }
-}
+crate::bulk::table_row!(
+    PersonKeyRow,
+    "person_key",
+    "value, kind",
+    [kind, value, county_id, owner, owner_id]
+);
 
 /// A `school_key` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
@@ -117,14 +115,12 @@ pub struct SchoolKeyRow {
     pub school_id: i64,
 }
 
-impl TableRow for SchoolKeyRow {
-    const TABLE: &'static str = "school_key";
-    const COLUMNS: &'static [&'static str] = &["code", "county_id", "school_id"];
-    const KEY: &'static str = "code";
-    fn values(&self) -> Vec<Value> {
-        vec![(&self.code).into(), self.county_id.into(), self.school_id.into()]
-    }
-}
+crate::bulk::table_row!(
+    SchoolKeyRow,
+    "school_key",
+    "code",
+    [code, county_id, school_id]
+);
 
 /// Who holds a national number.
 #[derive(Debug, Clone, Copy)]
@@ -134,14 +130,71 @@ struct KeyOwner {
     staff: bool,
 }
 
+/// A national number to be written to `person_key` at the end of the import (sorted: a B-tree
+/// filled in key order is written sequentially instead of at random).
+#[derive(Debug, Clone, Copy)]
+struct NewKey {
+    key: u64,
+    owner_id: i64,
+    county: i32,
+    staff: bool,
+}
+
+/// A hasher for integer keys (the maps here hold millions of them; SipHash would dominate).
+#[derive(Default, Clone, Copy)]
+pub struct IntHasher(u64);
+
+impl std::hash::Hasher for IntHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_u64(&mut self, x: u64) {
+        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = h ^ (h >> 32);
+    }
+    fn write_i64(&mut self, x: i64) {
+        self.write_u64(x as u64);
+    }
+    fn write_u32(&mut self, x: u32) {
+        self.write_u64(u64::from(x));
+    }
+    fn write_i32(&mut self, x: i32) {
+        self.write_u64(x as u64);
+    }
+}
+
+/// A map with integer keys.
+pub type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
+
 /// Rows buffered before a flush.
 const FLUSH_ROWS: usize = 4000;
 /// Ids reserved at a time.
 const ID_BLOCK: i64 = 20_000;
+/// Below this many rows in the target table an import is a bulk load: secondary indexes are
+/// dropped and rebuilt after the rows are in, which is several times faster than keeping them
+/// up to date row by row.
+pub const BULK_BELOW_ROWS: i64 = 100_000;
 
-/// The part every importer shares: the transaction, the report, the id allocator.
+/// The import's transaction: free, or lent to a background task that is writing a batch while
+/// the next rows are being checked.
+enum TxSlot {
+    Ready(Tx),
+    Busy(tokio::task::JoinHandle<Result<Tx>>),
+}
+
+/// The part every importer shares: the transaction, the report, the id allocator, the new keys.
 struct Core {
-    tx: Option<Tx>,
+    db: Db,
+    tx: Option<TxSlot>,
+    bulk: bool,
+    /// In bulk mode, the national keys of new rows are copied from the table at the end
+    /// (kind, column, owner), sorted by SQLite or PostgreSQL, instead of being buffered here.
+    bulk_keys: &'static [(&'static str, &'static str)],
     opts: Options,
     actor: Actor,
     report: Report,
@@ -151,29 +204,128 @@ struct Core {
     id_limit: i64,
     seq: &'static str,
     scope_county: i32,
+    keys: Vec<NewKey>,
+    suspended: Vec<bulk::Suspended>,
 }
 
 impl Core {
-    async fn start(db: &Db, scope: &Scope, actor: &Actor, opts: Options, entity: &'static str, seq: &'static str) -> Result<Core> {
-        let mut tx = if opts.dry_run { None } else { Some(db.begin().await?) };
+    /// Starts the transaction (none for a dry run). `bulk_table` names a table to load in bulk
+    /// mode when it is small.
+    async fn start(
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+        entity: &'static str,
+        seq: &'static str,
+        bulk_table: Option<&'static str>,
+    ) -> Result<Core> {
+        let bulk = match bulk_table {
+            Some(t) if !opts.dry_run => {
+                let q = Sql::new(&format!(
+                    "/* multi-county: bulk_probe */ SELECT COUNT(*) FROM (SELECT 1 FROM {t} LIMIT {BULK_BELOW_ROWS}) x"
+                ));
+                db.scalar(q).await? < BULK_BELOW_ROWS
+            }
+            _ => false,
+        };
+        let mut tx: Option<Tx> = match (opts.dry_run, bulk) {
+            (true, _) => None,
+            (false, true) => Some(db.begin_bulk().await?),
+            (false, false) => Some(db.begin().await?),
+        };
+        let mut suspended = Vec::new();
         let batch_id = match tx.as_mut() {
-            Some(tx) => Some(tx.alloc_ids("import_batch", 1).await?),
+            Some(tx) => {
+                if let (true, Some(t)) = (bulk, bulk_table) {
+                    suspended.push(bulk::suspend(tx, t).await?);
+                    suspended.push(bulk::suspend_primary_key(tx, "person_key").await?);
+                }
+                Some(tx.alloc_ids("import_batch", 1).await?)
+            }
             None => None,
         };
         let counties = scope.counties();
-        let scope_county = if counties.len() == 1 { counties[0].get() } else { audit::CITY_COUNTY_ID };
+        let scope_county = if counties.len() == 1 {
+            counties[0].get()
+        } else {
+            audit::CITY_COUNTY_ID
+        };
         Ok(Core {
-            tx,
-            report: Report { entity, dry_run: opts.dry_run, ..Report::default() },
+            db: db.clone(),
+            tx: tx.map(TxSlot::Ready),
+            bulk,
+            bulk_keys: &[],
+            report: Report {
+                entity,
+                dry_run: opts.dry_run,
+                ..Report::default()
+            },
             opts,
             actor: actor.clone(),
             batch_id,
-            now: Utc::now(),
+            now: Utc::now().trunc_subsecs(0),
             next_id: 0,
             id_limit: 0,
             seq,
             scope_county,
+            keys: Vec::new(),
+            suspended,
         })
+    }
+
+    /// Reads inside the import's transaction when there is one, so what is checked is what is
+    /// written against.
+    async fn all<T: crate::db::Rowable>(&mut self, q: Sql) -> Result<Vec<T>> {
+        if self.tx.is_some() {
+            self.tx().await?.all(q).await
+        } else {
+            self.db.all(q).await
+        }
+    }
+
+    /// The transaction, once any background write has finished.
+    async fn tx(&mut self) -> Result<&mut Tx> {
+        if let Some(TxSlot::Busy(_)) = &self.tx {
+            let Some(TxSlot::Busy(h)) = self.tx.take() else {
+                unreachable!()
+            };
+            let tx = h
+                .await
+                .map_err(|e| crate::StoreError::Invalid(format!("写入任务失败：{e}")))??;
+            self.tx = Some(TxSlot::Ready(tx));
+        }
+        match self.tx.as_mut() {
+            Some(TxSlot::Ready(tx)) => Ok(tx),
+            _ => Err(crate::StoreError::Invalid("导入事务已结束".into())),
+        }
+    }
+
+    /// Takes the transaction out, once any background write has finished.
+    async fn take_tx(&mut self) -> Result<Option<Tx>> {
+        if self.tx.is_none() {
+            return Ok(None);
+        }
+        self.tx().await?;
+        match self.tx.take() {
+            Some(TxSlot::Ready(tx)) => Ok(Some(tx)),
+            _ => Ok(None),
+        }
+    }
+
+    /// Inserts new rows in the background: the next rows are checked while these are written.
+    async fn insert_background<R: TableRow + 'static>(&mut self, rows: Vec<R>) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let Some(mut tx) = self.take_tx().await? else {
+            return Ok(());
+        };
+        self.tx = Some(TxSlot::Busy(tokio::spawn(async move {
+            bulk::insert(&mut tx, rows).await?;
+            Ok(tx)
+        })));
+        Ok(())
     }
 
     /// Whether rows are still being written (not in a dry run, and not after an error in
@@ -186,7 +338,12 @@ impl Core {
         self.report.rejected += 1;
         for e in errs {
             if self.report.errors.len() < MAX_KEPT_ERRORS {
-                self.report.errors.push(RowError { row, field: e.field, value: e.value, reason: e.reason });
+                self.report.errors.push(RowError {
+                    row,
+                    field: e.field,
+                    value: e.value,
+                    reason: e.reason,
+                });
             } else {
                 self.report.errors_dropped += 1;
             }
@@ -198,23 +355,129 @@ impl Core {
             return Ok(0);
         }
         if self.next_id >= self.id_limit {
-            let tx = self.tx.as_mut().expect("writing");
-            self.next_id = tx.alloc_ids(self.seq, ID_BLOCK).await?;
-            self.id_limit = self.next_id + ID_BLOCK;
+            let block = if self.bulk { 10 * ID_BLOCK } else { ID_BLOCK };
+            let seq = self.seq;
+            self.next_id = self.tx().await?.alloc_ids(seq, block).await?;
+            self.id_limit = self.next_id + block;
         }
         self.next_id += 1;
         Ok(self.next_id - 1)
     }
 
+    /// Buffers a national key to write at the end. Keys of new rows in bulk mode are not
+    /// buffered: they are copied from the table in one sorted statement.
+    fn add_key(&mut self, key: u64, owner_id: i64, county: i32, staff: bool, new_row: bool) {
+        if self.writing() && !(new_row && self.bulk) {
+            self.keys.push(NewKey {
+                key,
+                owner_id,
+                county,
+                staff,
+            });
+        }
+    }
+
+    /// Writes the buffered national keys in key order.
+    async fn write_keys(&mut self) -> Result<()> {
+        if !self.writing() {
+            return Ok(());
+        }
+        if self.bulk && !self.bulk_keys.is_empty() {
+            // One sorted pass over every new key: the key B-tree is then filled in order.
+            let (table, owner) = (
+                self.report.entity,
+                if self.report.entity == "staff" {
+                    "staff"
+                } else {
+                    "student"
+                },
+            );
+            let mut q = Sql::new(
+                "INSERT INTO person_key (kind, value, county_id, owner, owner_id) SELECT kind, value, county_id, owner, owner_id FROM (",
+            );
+            for (i, (kind, column)) in self.bulk_keys.iter().enumerate() {
+                if i > 0 {
+                    q.push(" UNION ALL ");
+                }
+                q.push(&format!(
+                    "SELECT '{kind}' AS kind, {column} AS value, county_id, '{owner}' AS owner, id AS owner_id FROM {table} \
+                     WHERE {column} IS NOT NULL AND created_batch = "
+                ));
+                q.bind(self.batch_id);
+            }
+            // SQLite fills the key B-tree itself, best in key order; PostgreSQL rebuilds its
+            // dropped key index by sorting anyway.
+            let tx = self.tx().await?;
+            q.push(if tx.backend() == crate::Backend::Sqlite {
+                ") k ORDER BY value, kind"
+            } else {
+                ") k"
+            });
+            tx.exec(q).await?;
+        }
+        let mut keys = std::mem::take(&mut self.keys);
+        if keys.is_empty() {
+            return Ok(());
+        }
+        keys.sort_unstable_by_key(|k| k.key);
+        let tx = self.tx().await?;
+        for chunk in keys.chunks(20_000) {
+            let rows: Vec<PersonKeyRow> = chunk
+                .iter()
+                .map(|k| {
+                    let (kind, value) = if yimeng_domain::StudentNo::is_student_no_key(k.key) {
+                        (
+                            "student_no",
+                            yimeng_domain::StudentNo::from_key(k.key).to_string(),
+                        )
+                    } else {
+                        (
+                            "id_card",
+                            yimeng_domain::IdCardNo::from_key(k.key).to_string(),
+                        )
+                    };
+                    PersonKeyRow {
+                        kind: kind.into(),
+                        value,
+                        county_id: k.county,
+                        owner: if k.staff { "staff" } else { "student" }.into(),
+                        owner_id: k.owner_id,
+                    }
+                })
+                .collect();
+            bulk::insert(tx, rows).await?;
+        }
+        Ok(())
+    }
+
     async fn finish(mut self) -> Result<Report> {
-        let Some(mut tx) = self.tx.take() else {
+        if self.tx.is_none() {
             return Ok(self.report);
-        };
+        }
         if self.opts.mode == Mode::AllOrNothing && self.report.rejected > 0 {
-            tx.rollback().await?;
+            if let Some(tx) = self.take_tx().await? {
+                tx.rollback().await?;
+            }
             self.report.inserted = 0;
             self.report.updated = 0;
             return Ok(self.report);
+        }
+        let t = std::time::Instant::now();
+        self.write_keys().await?;
+        tracing::info!(
+            elapsed_ms = t.elapsed().as_millis() as u64,
+            "import: national keys written"
+        );
+        let mut tx = self.take_tx().await?.expect("writing");
+        if !self.suspended.is_empty() {
+            let t = std::time::Instant::now();
+            for s in std::mem::take(&mut self.suspended) {
+                bulk::restore(&mut tx, s).await?;
+            }
+            tracing::info!(
+                elapsed_ms = t.elapsed().as_millis() as u64,
+                "import: indexes rebuilt"
+            );
         }
         let r = &self.report;
         let batch = self.batch_id.expect("batch id when writing");
@@ -262,7 +525,12 @@ impl Core {
             after: None,
         };
         audit::write(&mut tx, &self.actor, vec![entry]).await?;
+        let t = std::time::Instant::now();
         tx.commit().await?;
+        tracing::info!(
+            elapsed_ms = t.elapsed().as_millis() as u64,
+            "import: committed"
+        );
         self.report.committed = true;
         self.report.batch_id = Some(batch);
         Ok(self.report)
@@ -283,29 +551,62 @@ pub fn entity_label(entity: &str) -> &'static str {
 const SCHOOL_UNKNOWN: &str = "学校标识码不存在或不在您的管辖范围内（请先导入学校）";
 
 /// Every national number in use (ID numbers and 学籍号), keyed compactly.
-async fn load_person_keys(db: &Db) -> Result<HashMap<u64, KeyOwner>> {
-    let rows: Vec<(String, String, i32, String, i64)> =
-        db.all(Sql::new("/* multi-county: person_keys */ SELECT kind, value, county_id, owner, owner_id FROM person_key")).await?;
-    let mut m = HashMap::with_capacity(rows.len());
-    for (kind, value, county, owner, id) in rows {
-        let key = match kind.as_str() {
-            "id_card" => yimeng_domain::IdCardNo::from_stored(value).key(),
-            _ => yimeng_domain::StudentNo::from_stored(value).key(),
+async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
+    let rows: Vec<(String, i32, bool, i64)> = core
+        .all(Sql::new(
+            "/* multi-county: person_keys */ SELECT value, county_id, owner = 'staff', owner_id FROM person_key",
+        ))
+        .await?;
+    let mut m = IntMap::with_capacity_and_hasher(rows.len(), Default::default());
+    for (value, county, staff, id) in rows {
+        // The two kinds never collide: 学籍号 start with a letter, ID numbers with a digit.
+        let key = if value.as_bytes().first().is_some_and(u8::is_ascii_digit) {
+            yimeng_domain::IdCardNo::from_stored(value).key()
+        } else {
+            yimeng_domain::StudentNo::from_stored(value).key()
         };
-        m.insert(key, KeyOwner { county, id, staff: owner == "staff" });
+        m.insert(key, KeyOwner { county, id, staff });
     }
     Ok(m)
 }
 
 /// (id → content hash) of a county table's rows in scope.
-async fn load_hashes(db: &Db, scope: &Scope, table: &str, school_col: &str) -> Result<HashMap<i64, i64>> {
-    let mut q = Sql::new(&format!("SELECT t.id, t.content_hash FROM {table} t WHERE "));
+async fn load_hashes(
+    core: &mut Core,
+    scope: &Scope,
+    table: &str,
+    school_col: &str,
+) -> Result<IntMap<i64, i64>> {
+    let mut q = Sql::new(&format!(
+        "SELECT t.id, t.content_hash FROM {table} t WHERE "
+    ));
     push_scope(&mut q, scope, "t", school_col);
-    Ok(db.all::<(i64, i64)>(q).await?.into_iter().collect())
+    Ok(core.all::<(i64, i64)>(q).await?.into_iter().collect())
+}
+
+/// The schools in scope by code.
+async fn load_schools(
+    core: &mut Core,
+    scope: &Scope,
+) -> Result<HashMap<String, crate::school::SchoolBrief>> {
+    let mut q = Sql::new(
+        "SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages FROM school s WHERE ",
+    );
+    push_scope(&mut q, scope, "s", "id");
+    Ok(core
+        .all::<crate::school::SchoolBrief>(q)
+        .await?
+        .into_iter()
+        .map(|s| (s.code.clone(), s))
+        .collect())
 }
 
 /// Existing rows by id (grouped by county), to diff changed records.
-async fn fetch_rows<R: TableRow + crate::db::Rowable>(tx: &mut Tx, rows: &[R], key: impl Fn(&R) -> (i32, i64)) -> Result<HashMap<i64, R>> {
+async fn fetch_rows<R: TableRow + crate::db::Rowable>(
+    tx: &mut Tx,
+    rows: &[R],
+    key: impl Fn(&R) -> (i32, i64),
+) -> Result<HashMap<i64, R>> {
     let mut by_county: HashMap<i32, Vec<i64>> = HashMap::new();
     for r in rows {
         let (c, id) = key(r);
@@ -314,8 +615,13 @@ async fn fetch_rows<R: TableRow + crate::db::Rowable>(tx: &mut Tx, rows: &[R], k
     let mut out = HashMap::new();
     for (c, ids) in by_county {
         for chunk in ids.chunks(5000) {
-            let mut q = Sql::new(&format!("SELECT t.* FROM {} t WHERE t.county_id = ", R::TABLE));
-            q.bind(c).push(" AND t.id IN ").bind_list(chunk.iter().copied());
+            let mut q = Sql::new(&format!(
+                "SELECT t.* FROM {} t WHERE t.county_id = ",
+                R::TABLE
+            ));
+            q.bind(c)
+                .push(" AND t.id IN ")
+                .bind_list(chunk.iter().copied());
             for r in tx.all::<R>(q).await? {
                 out.insert(key(&r).1, r);
             }
@@ -324,14 +630,15 @@ async fn fetch_rows<R: TableRow + crate::db::Rowable>(tx: &mut Tx, rows: &[R], k
     Ok(out)
 }
 
-/// Writes changed rows with one audit entry each.
+/// Writes changed rows with one audit entry each; returns the rows as they were.
 async fn write_changed<R: TableRow + crate::db::Rowable + Clone>(
     core: &mut Core,
     rows: Vec<R>,
     entity: &'static str,
     key: impl Fn(&R) -> (i32, i64) + Copy,
 ) -> Result<HashMap<i64, R>> {
-    let tx = core.tx.as_mut().expect("writing");
+    let actor = core.actor.clone();
+    let tx = core.tx().await?;
     let old = fetch_rows(tx, &rows, key).await?;
     let mut entries = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -350,8 +657,8 @@ async fn write_changed<R: TableRow + crate::db::Rowable + Clone>(
             });
         }
     }
-    bulk::upsert(tx, &rows).await?;
-    audit::write(tx, &core.actor, entries).await?;
+    bulk::upsert(tx, rows).await?;
+    audit::write(tx, &actor, entries).await?;
     Ok(old)
 }
 
@@ -363,8 +670,8 @@ pub struct SchoolImport {
     core: Core,
     scope: Scope,
     keys: HashMap<String, (i32, i64)>,
-    hashes: HashMap<i64, i64>,
-    used_stages: HashMap<i64, StageSet>,
+    hashes: IntMap<i64, i64>,
+    used_stages: IntMap<i64, StageSet>,
     seen: HashMap<String, u64>,
     new_rows: Vec<SchoolRow>,
     changed: Vec<SchoolRow>,
@@ -376,30 +683,50 @@ impl SchoolImport {
         self.core.opts.file_sha256 = sha;
     }
 
-    /// Loads what checking needs and starts the transaction.
-    pub async fn start(db: &Db, scope: &Scope, actor: &Actor, opts: Options) -> Result<SchoolImport> {
-        let keys: HashMap<String, (i32, i64)> = db
-            .all::<SchoolKeyRow>(Sql::new("/* multi-county: school_keys */ SELECT code, county_id, school_id FROM school_key"))
+    /// Starts the transaction and loads what checking needs.
+    pub async fn start(
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+    ) -> Result<SchoolImport> {
+        let mut core = Core::start(db, scope, actor, opts, "school", "school", None).await?;
+        let keys: HashMap<String, (i32, i64)> = core
+            .all::<SchoolKeyRow>(Sql::new(
+                "/* multi-county: school_keys */ SELECT code, county_id, school_id FROM school_key",
+            ))
             .await?
             .into_iter()
             .map(|k| (k.code, (k.county_id, k.school_id)))
             .collect();
-        let hashes = load_hashes(db, scope, "school", "id").await?;
+        let hashes = load_hashes(&mut core, scope, "school", "id").await?;
         let mut q = Sql::new("SELECT DISTINCT c.school_id, c.grade FROM class c WHERE ");
         push_scope(&mut q, scope, "c", "school_id");
-        let mut used_stages: HashMap<i64, StageSet> = HashMap::new();
-        for (school, grade) in db.all::<(i64, String)>(q).await? {
+        let mut used_stages: IntMap<i64, StageSet> = IntMap::default();
+        for (school, grade) in core.all::<(i64, String)>(q).await? {
             if let Some(g) = Grade::from_code(&grade) {
                 let e = used_stages.entry(school).or_default();
                 *e = StageSet::of(&e.iter().chain([g.stage()]).collect::<Vec<_>>());
             }
         }
-        let core = Core::start(db, scope, actor, opts, "school", "school").await?;
-        Ok(SchoolImport { core, scope: scope.clone(), keys, hashes, used_stages, seen: HashMap::new(), new_rows: vec![], changed: vec![] })
+        Ok(SchoolImport {
+            core,
+            scope: scope.clone(),
+            keys,
+            hashes,
+            used_stages,
+            seen: HashMap::new(),
+            new_rows: vec![],
+            changed: vec![],
+        })
     }
 
     /// Takes one parsed row.
-    pub async fn push(&mut self, row: u64, rec: std::result::Result<SchoolRecord, Vec<FieldError>>) -> Result<()> {
+    pub async fn push(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<SchoolRecord, Vec<FieldError>>,
+    ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
             Ok(r) => r,
@@ -411,7 +738,11 @@ impl SchoolImport {
         let mut errs = rec.check();
         let code = rec.code.as_str().to_string();
         if let Some(first) = self.seen.get(&code) {
-            errs.push(FieldError::new("code", &code, format!("与第 {first} 行的学校标识码重复")));
+            errs.push(FieldError::new(
+                "code",
+                &code,
+                format!("与第 {first} 行的学校标识码重复"),
+            ));
         } else {
             self.seen.insert(code.clone(), row);
         }
@@ -421,14 +752,23 @@ impl SchoolImport {
             Some((c, _)) if c != county => errs.push(FieldError::new(
                 "county",
                 &rec.county.name(),
-                format!("该学校标识码已在{}登记；学校的所属县区不能直接修改", yimeng_domain::RegionCode::from_i32(c).name()),
+                format!(
+                    "该学校标识码已在{}登记；学校的所属县区不能直接修改",
+                    yimeng_domain::RegionCode::from_i32(c).name()
+                ),
             )),
-            Some((c, id)) if !self.scope.covers_school(yimeng_domain::RegionCode::from_i32(c), id) => {
+            Some((c, id))
+                if !self
+                    .scope
+                    .covers_school(yimeng_domain::RegionCode::from_i32(c), id) =>
+            {
                 errs.push(FieldError::new("code", &code, "该学校不在您的管辖范围内"))
             }
-            None if !self.scope.covers_whole_county(rec.county) => {
-                errs.push(FieldError::new("county", &rec.county.name(), "只能登记本县区的学校"))
-            }
+            None if !self.scope.covers_whole_county(rec.county) => errs.push(FieldError::new(
+                "county",
+                &rec.county.name(),
+                "只能登记本县区的学校",
+            )),
             _ => {}
         }
         if let Some((_, id)) = existing
@@ -438,7 +778,14 @@ impl SchoolImport {
             errs.push(FieldError::new(
                 "stages",
                 &rec.stages.labels(),
-                format!("该校已有{}班级，学段不能去掉", used.iter().filter(|s| !rec.stages.contains(*s)).map(|s| s.label()).collect::<Vec<_>>().join("、")),
+                format!(
+                    "该校已有{}班级，学段不能去掉",
+                    used.iter()
+                        .filter(|s| !rec.stages.contains(*s))
+                        .map(|s| s.label())
+                        .collect::<Vec<_>>()
+                        .join("、")
+                ),
             ));
         }
         if !errs.is_empty() {
@@ -458,7 +805,12 @@ impl SchoolImport {
             None => {
                 let id = self.core.new_id().await?;
                 self.core.report.inserted += 1;
-                self.new_rows.push(SchoolRow::from_record(&rec, id, self.core.batch_id, self.core.now));
+                self.new_rows.push(SchoolRow::from_record(
+                    &rec,
+                    id,
+                    self.core.batch_id,
+                    self.core.now,
+                ));
             }
         }
         if self.new_rows.len() + self.changed.len() >= FLUSH_ROWS {
@@ -473,34 +825,47 @@ impl SchoolImport {
         if !self.core.writing() {
             return Ok(());
         }
-        let tx = self.core.tx.as_mut().expect("writing");
-        let keys: Vec<SchoolKeyRow> =
-            new_rows.iter().map(|r| SchoolKeyRow { code: r.code.clone(), county_id: r.county_id, school_id: r.id }).collect();
-        bulk::insert(tx, &new_rows).await?;
-        bulk::insert(tx, &keys).await?;
+        let tx = self.core.tx().await?;
+        let keys: Vec<SchoolKeyRow> = new_rows
+            .iter()
+            .map(|r| SchoolKeyRow {
+                code: r.code.clone(),
+                county_id: r.county_id,
+                school_id: r.id,
+            })
+            .collect();
+        bulk::insert(tx, new_rows).await?;
+        bulk::insert(tx, keys).await?;
         if !changed.is_empty() {
-            write_changed(&mut self.core, changed, "school", |r: &SchoolRow| (r.county_id, r.id)).await?;
+            write_changed(&mut self.core, changed, "school", |r: &SchoolRow| {
+                (r.county_id, r.id)
+            })
+            .await?;
         }
         Ok(())
     }
 
-    /// Writes what is left and commits, or rolls back.
+    /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
+    /// key and index sorts that follow need the memory.
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
-        self.core.finish().await
+        let Self { core, .. } = self;
+        core.finish().await
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Classes
 
+type ClassKey = (i64, i32, Grade, i32);
+
 /// Imports classes.
 pub struct ClassImport {
     core: Core,
     schools: HashMap<String, crate::school::SchoolBrief>,
-    existing: HashMap<(i64, i32, Grade, i32), (i64, i64)>,
+    existing: HashMap<ClassKey, (i64, i64)>,
     staff: HashMap<String, (i32, i64, i64)>,
-    seen: HashMap<(i64, i32, Grade, i32), u64>,
+    seen: HashMap<ClassKey, u64>,
     new_rows: Vec<ClassRow>,
     changed: Vec<ClassRow>,
 }
@@ -511,24 +876,53 @@ impl ClassImport {
         self.core.opts.file_sha256 = sha;
     }
 
-    /// Loads what checking needs and starts the transaction.
-    pub async fn start(db: &Db, scope: &Scope, actor: &Actor, opts: Options) -> Result<ClassImport> {
-        let schools = crate::school::briefs(db, scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
-        let mut q = Sql::new("SELECT c.id, c.school_id, c.school_year, c.grade, c.class_no, c.content_hash FROM class c WHERE ");
+    /// Starts the transaction and loads what checking needs.
+    pub async fn start(
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+    ) -> Result<ClassImport> {
+        let mut core = Core::start(db, scope, actor, opts, "class", "class", None).await?;
+        let schools = load_schools(&mut core, scope).await?;
+        let mut q = Sql::new(
+            "SELECT c.id, c.school_id, c.school_year, c.grade, c.class_no, c.content_hash FROM class c WHERE ",
+        );
         push_scope(&mut q, scope, "c", "school_id");
         let mut existing = HashMap::new();
-        for (id, school, year, grade, no, hash) in db.all::<(i64, i64, i32, String, i32, i64)>(q).await? {
+        for (id, school, year, grade, no, hash) in
+            core.all::<(i64, i64, i32, String, i32, i64)>(q).await?
+        {
             if let Some(g) = Grade::from_code(&grade) {
                 existing.insert((school, year, g, no), (id, hash));
             }
         }
-        let staff = crate::staff::id_cards(db, scope).await?.into_iter().map(|(card, c, id, school)| (card, (c, id, school))).collect();
-        let core = Core::start(db, scope, actor, opts, "class", "class").await?;
-        Ok(ClassImport { core, schools, existing, staff, seen: HashMap::new(), new_rows: vec![], changed: vec![] })
+        let mut q =
+            Sql::new("SELECT t.id_card, t.county_id, t.id, t.school_id FROM staff t WHERE ");
+        push_scope(&mut q, scope, "t", "school_id");
+        let staff = core
+            .all::<(String, i32, i64, i64)>(q)
+            .await?
+            .into_iter()
+            .map(|(card, c, id, school)| (card, (c, id, school)))
+            .collect();
+        Ok(ClassImport {
+            core,
+            schools,
+            existing,
+            staff,
+            seen: HashMap::new(),
+            new_rows: vec![],
+            changed: vec![],
+        })
     }
 
     /// Takes one parsed row.
-    pub async fn push(&mut self, row: u64, rec: std::result::Result<ClassRecord, Vec<FieldError>>) -> Result<()> {
+    pub async fn push(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<ClassRecord, Vec<FieldError>>,
+    ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
             Ok(r) => r,
@@ -538,16 +932,28 @@ impl ClassImport {
             }
         };
         let Some(school) = self.schools.get(rec.school_code.as_str()) else {
-            self.core.reject(row, vec![FieldError::new("school_code", rec.school_code.as_str(), SCHOOL_UNKNOWN)]);
+            self.core.reject(
+                row,
+                vec![FieldError::new(
+                    "school_code",
+                    rec.school_code.as_str(),
+                    SCHOOL_UNKNOWN,
+                )],
+            );
             return Ok(());
         };
         let mut errs = Vec::new();
-        if let Err(e) = check_grade_in_school(rec.grade, school.stage_set(), school.kind().label()) {
+        if let Err(e) = check_grade_in_school(rec.grade, school.stage_set(), school.kind().label())
+        {
             errs.push(e);
         }
         let key = (school.id, rec.year.start(), rec.grade, rec.class_no);
         if let Some(first) = self.seen.get(&key) {
-            errs.push(FieldError::new("class_no", &rec.class_no.to_string(), format!("与第 {first} 行是同一个班级（学年、年级、班号相同）")));
+            errs.push(FieldError::new(
+                "class_no",
+                &rec.class_no.to_string(),
+                format!("与第 {first} 行是同一个班级（学年、年级、班号相同）"),
+            ));
         } else {
             self.seen.insert(key, row);
         }
@@ -556,7 +962,11 @@ impl ClassImport {
             Some(card) => match self.staff.get(card.as_str()) {
                 Some((c, id, s)) if *c == school.county_id && *s == school.id => Some(*id),
                 _ => {
-                    errs.push(FieldError::new("head_teacher", &card.masked(), "班主任不是本校教职工（请先导入教职工）"));
+                    errs.push(FieldError::new(
+                        "head_teacher",
+                        &card.masked(),
+                        "班主任不是本校教职工（请先导入教职工）",
+                    ));
                     None
                 }
             },
@@ -578,7 +988,7 @@ impl ClassImport {
             school_year: rec.year.start(),
             grade: rec.grade.code().into(),
             class_no: rec.class_no,
-            name: rec.name.clone(),
+            name: rec.name,
             head_teacher_id: head,
             content_hash: 0,
             created_batch: self.core.batch_id,
@@ -609,17 +1019,22 @@ impl ClassImport {
         if !self.core.writing() {
             return Ok(());
         }
-        bulk::insert(self.core.tx.as_mut().expect("writing"), &new_rows).await?;
+        self.core.insert_background(new_rows).await?;
         if !changed.is_empty() {
-            write_changed(&mut self.core, changed, "class", |r: &ClassRow| (r.county_id, r.id)).await?;
+            write_changed(&mut self.core, changed, "class", |r: &ClassRow| {
+                (r.county_id, r.id)
+            })
+            .await?;
         }
         Ok(())
     }
 
-    /// Writes what is left and commits, or rolls back.
+    /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
+    /// key and index sorts that follow need the memory.
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
-        self.core.finish().await
+        let Self { core, .. } = self;
+        core.finish().await
     }
 }
 
@@ -630,11 +1045,10 @@ impl ClassImport {
 pub struct StaffImport {
     core: Core,
     schools: HashMap<String, crate::school::SchoolBrief>,
-    keys: HashMap<u64, KeyOwner>,
-    hashes: HashMap<i64, i64>,
-    seen: HashMap<u64, u64>,
+    keys: IntMap<u64, KeyOwner>,
+    hashes: IntMap<i64, i64>,
+    seen: IntMap<u64, u64>,
     new_rows: Vec<StaffRow>,
-    new_keys: Vec<PersonKeyRow>,
     changed: Vec<StaffRow>,
 }
 
@@ -644,26 +1058,35 @@ impl StaffImport {
         self.core.opts.file_sha256 = sha;
     }
 
-    /// Loads what checking needs and starts the transaction.
-    pub async fn start(db: &Db, scope: &Scope, actor: &Actor, opts: Options) -> Result<StaffImport> {
-        let schools = crate::school::briefs(db, scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
-        let keys = load_person_keys(db).await?;
-        let hashes = load_hashes(db, scope, "staff", "school_id").await?;
-        let core = Core::start(db, scope, actor, opts, "staff", "staff").await?;
+    /// Starts the transaction and loads what checking needs.
+    pub async fn start(
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+    ) -> Result<StaffImport> {
+        let mut core = Core::start(db, scope, actor, opts, "staff", "staff", Some("staff")).await?;
+        core.bulk_keys = &[("id_card", "id_card")];
+        let schools = load_schools(&mut core, scope).await?;
+        let keys = load_person_keys(&mut core).await?;
+        let hashes = load_hashes(&mut core, scope, "staff", "school_id").await?;
         Ok(StaffImport {
             core,
             schools,
             keys,
             hashes,
-            seen: HashMap::new(),
+            seen: IntMap::default(),
             new_rows: vec![],
-            new_keys: vec![],
             changed: vec![],
         })
     }
 
     /// Takes one parsed row.
-    pub async fn push(&mut self, row: u64, rec: std::result::Result<StaffRecord, Vec<FieldError>>) -> Result<()> {
+    pub async fn push(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<StaffRecord, Vec<FieldError>>,
+    ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
             Ok(r) => r,
@@ -673,29 +1096,46 @@ impl StaffImport {
             }
         };
         let Some(school) = self.schools.get(rec.school_code.as_str()) else {
-            self.core.reject(row, vec![FieldError::new("school_code", rec.school_code.as_str(), SCHOOL_UNKNOWN)]);
+            self.core.reject(
+                row,
+                vec![FieldError::new(
+                    "school_code",
+                    rec.school_code.as_str(),
+                    SCHOOL_UNKNOWN,
+                )],
+            );
             return Ok(());
         };
         let (county_id, school_id) = (school.county_id, school.id);
         let mut errs = Vec::new();
         let key = rec.id_card.key();
         if let Some(first) = self.seen.get(&key) {
-            errs.push(FieldError::new("id_card", &rec.id_card.masked(), format!("与第 {first} 行的身份证件号重复")));
+            errs.push(FieldError::new(
+                "id_card",
+                &rec.id_card.masked(),
+                format!("与第 {first} 行的身份证件号重复"),
+            ));
         } else {
             self.seen.insert(key, row);
         }
         let mut existing = None;
         match self.keys.get(&key) {
             None => {}
-            Some(o) if !o.staff => errs.push(FieldError::new("id_card", &rec.id_card.masked(), "该身份证件号已登记为学生，一人只能有一个身份")),
+            Some(o) if !o.staff => errs.push(FieldError::new(
+                "id_card",
+                &rec.id_card.masked(),
+                "该身份证件号已登记为学生，一人只能有一个身份",
+            )),
             Some(o) if o.county != county_id => errs.push(FieldError::new(
                 "id_card",
                 &rec.id_card.masked(),
                 "该教职工已在其他县区登记（跨县区调动请办理调动手续）",
             )),
-            Some(o) if !self.hashes.contains_key(&o.id) => {
-                errs.push(FieldError::new("id_card", &rec.id_card.masked(), "该教职工已在您管辖范围以外的学校登记"))
-            }
+            Some(o) if !self.hashes.contains_key(&o.id) => errs.push(FieldError::new(
+                "id_card",
+                &rec.id_card.masked(),
+                "该教职工已在您管辖范围以外的学校登记",
+            )),
             Some(o) => existing = Some(o.id),
         }
         if !errs.is_empty() {
@@ -706,23 +1146,28 @@ impl StaffImport {
             Some(id) => id,
             None => self.core.new_id().await?,
         };
-        let r = StaffRow::from_record(&rec, county_id, id, school_id, self.core.batch_id, self.core.now);
+        let r = StaffRow::from_record(
+            rec,
+            county_id,
+            id,
+            school_id,
+            self.core.batch_id,
+            self.core.now,
+        );
         match existing {
-            Some(id) if self.hashes.get(&id) == Some(&r.content_hash) => self.core.report.unchanged += 1,
+            Some(id) if self.hashes.get(&id) == Some(&r.content_hash) => {
+                self.core.report.unchanged += 1
+            }
             Some(_) => {
                 self.core.report.updated += 1;
                 self.changed.push(r);
             }
             None => {
                 self.core.report.inserted += 1;
-                self.new_keys.push(PersonKeyRow {
-                    kind: "id_card".into(),
-                    value: r.id_card.clone(),
-                    county_id,
-                    owner: "staff".into(),
-                    owner_id: id,
-                });
-                self.new_rows.push(r);
+                self.core.add_key(key, id, county_id, true, true);
+                if self.core.writing() {
+                    self.new_rows.push(r);
+                }
             }
         }
         if self.new_rows.len() + self.changed.len() >= FLUSH_ROWS {
@@ -733,24 +1178,26 @@ impl StaffImport {
 
     async fn flush(&mut self) -> Result<()> {
         let new_rows = std::mem::take(&mut self.new_rows);
-        let new_keys = std::mem::take(&mut self.new_keys);
         let changed = std::mem::take(&mut self.changed);
         if !self.core.writing() {
             return Ok(());
         }
-        let tx = self.core.tx.as_mut().expect("writing");
-        bulk::insert(tx, &new_rows).await?;
-        bulk::insert(tx, &new_keys).await?;
+        self.core.insert_background(new_rows).await?;
         if !changed.is_empty() {
-            write_changed(&mut self.core, changed, "staff", |r: &StaffRow| (r.county_id, r.id)).await?;
+            write_changed(&mut self.core, changed, "staff", |r: &StaffRow| {
+                (r.county_id, r.id)
+            })
+            .await?;
         }
         Ok(())
     }
 
-    /// Writes what is left and commits, or rolls back.
+    /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
+    /// key and index sorts that follow need the memory.
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
-        self.core.finish().await
+        let Self { core, .. } = self;
+        core.finish().await
     }
 }
 
@@ -761,12 +1208,11 @@ impl StaffImport {
 pub struct StudentImport {
     core: Core,
     schools: HashMap<String, crate::school::SchoolBrief>,
-    classes: HashMap<(i64, i32, Grade, i32), i64>,
-    keys: HashMap<u64, KeyOwner>,
-    hashes: HashMap<i64, i64>,
-    seen: HashMap<u64, u32>,
+    classes: HashMap<ClassKey, i64>,
+    keys: IntMap<u64, KeyOwner>,
+    hashes: IntMap<i64, i64>,
+    seen: IntMap<u64, u32>,
     new_rows: Vec<StudentRow>,
-    new_keys: Vec<PersonKeyRow>,
     changed: Vec<StudentRow>,
 }
 
@@ -776,44 +1222,80 @@ impl StudentImport {
         self.core.opts.file_sha256 = sha;
     }
 
-    /// Loads what checking needs and starts the transaction.
-    pub async fn start(db: &Db, scope: &Scope, actor: &Actor, opts: Options) -> Result<StudentImport> {
-        let schools = crate::school::briefs(db, scope).await?.into_iter().map(|s| (s.code.clone(), s)).collect();
+    /// Starts the transaction and loads what checking needs.
+    pub async fn start(
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+    ) -> Result<StudentImport> {
+        let mut core = Core::start(
+            db,
+            scope,
+            actor,
+            opts,
+            "student",
+            "student",
+            Some("student"),
+        )
+        .await?;
+        core.bulk_keys = &[("student_no", "student_no"), ("id_card", "id_card")];
+        let schools = load_schools(&mut core, scope).await?;
+        let mut q = Sql::new(
+            "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no FROM class c WHERE ",
+        );
+        push_scope(&mut q, scope, "c", "school_id");
         let mut classes = HashMap::new();
-        for c in crate::class::briefs(db, scope).await? {
+        for c in core.all::<crate::class::ClassBrief>(q).await? {
             if let Some(g) = Grade::from_code(&c.grade) {
                 classes.insert((c.school_id, c.school_year, g, c.class_no), c.id);
             }
         }
-        let keys = load_person_keys(db).await?;
-        let hashes = load_hashes(db, scope, "student", "school_id").await?;
-        let core = Core::start(db, scope, actor, opts, "student", "student").await?;
+        let keys = load_person_keys(&mut core).await?;
+        let hashes = load_hashes(&mut core, scope, "student", "school_id").await?;
+        tracing::info!(
+            schools = schools.len(),
+            classes = classes.len(),
+            keys = keys.len(),
+            "import: checks loaded"
+        );
         Ok(StudentImport {
             core,
             schools,
             classes,
             keys,
             hashes,
-            seen: HashMap::new(),
+            seen: IntMap::default(),
             new_rows: Vec::with_capacity(FLUSH_ROWS),
-            new_keys: Vec::with_capacity(FLUSH_ROWS * 2),
             changed: vec![],
         })
     }
 
     fn class_error(&self, school: &crate::school::SchoolBrief, c: &ClassRef) -> FieldError {
         if let Err(e) = check_grade_in_school(c.grade, school.stage_set(), school.kind().label()) {
-            return FieldError { field: "grade", ..e };
+            return FieldError {
+                field: "grade",
+                ..e
+            };
         }
         FieldError::new(
             "class_no",
             &c.class_no.to_string(),
-            format!("该校 {} 学年没有{}（{}）班（请先导入班级）", c.year.label(), c.grade.label(), c.class_no),
+            format!(
+                "该校 {} 学年没有{}（{}）班（请先导入班级）",
+                c.year.label(),
+                c.grade.label(),
+                c.class_no
+            ),
         )
     }
 
     /// Takes one parsed row.
-    pub async fn push(&mut self, row: u64, rec: std::result::Result<StudentRecord, Vec<FieldError>>) -> Result<()> {
+    pub async fn push(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<StudentRecord, Vec<FieldError>>,
+    ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
             Ok(r) => r,
@@ -823,14 +1305,24 @@ impl StudentImport {
             }
         };
         let Some(school) = self.schools.get(rec.school_code.as_str()) else {
-            self.core.reject(row, vec![FieldError::new("school_code", rec.school_code.as_str(), SCHOOL_UNKNOWN)]);
+            self.core.reject(
+                row,
+                vec![FieldError::new(
+                    "school_code",
+                    rec.school_code.as_str(),
+                    SCHOOL_UNKNOWN,
+                )],
+            );
             return Ok(());
         };
         let (county_id, school_id) = (school.county_id, school.id);
         let mut errs = Vec::new();
         let class_id = match &rec.class {
             None => None,
-            Some(c) => match self.classes.get(&(school_id, c.year.start(), c.grade, c.class_no)) {
+            Some(c) => match self
+                .classes
+                .get(&(school_id, c.year.start(), c.grade, c.class_no))
+            {
                 Some(id) => Some(*id),
                 None => {
                     errs.push(self.class_error(school, c));
@@ -843,19 +1335,31 @@ impl StudentImport {
             None => school.stage_set().iter().all(|s| s.is_compulsory()),
         };
         if compulsory && rec.status.forbidden_in_compulsory() {
-            errs.push(FieldError::new("status", rec.status.label(), "义务教育阶段不得开除或退学（义务教育法第二十七条）"));
+            errs.push(FieldError::new(
+                "status",
+                rec.status.label(),
+                "义务教育阶段不得开除或退学（义务教育法第二十七条）",
+            ));
         }
         let row32 = u32::try_from(row).unwrap_or(u32::MAX);
         let no_key = rec.student_no.key();
         if let Some(first) = self.seen.get(&no_key) {
-            errs.push(FieldError::new("student_no", &rec.student_no.masked(), format!("与第 {first} 行的学籍号重复")));
+            errs.push(FieldError::new(
+                "student_no",
+                &rec.student_no.masked(),
+                format!("与第 {first} 行的学籍号重复"),
+            ));
         } else {
             self.seen.insert(no_key, row32);
         }
         let id_key = rec.id_card.as_ref().map(|c| c.key());
         if let (Some(k), Some(card)) = (id_key, &rec.id_card) {
             if let Some(first) = self.seen.get(&k) {
-                errs.push(FieldError::new("id_card", &card.masked(), format!("与第 {first} 行的身份证件号重复")));
+                errs.push(FieldError::new(
+                    "id_card",
+                    &card.masked(),
+                    format!("与第 {first} 行的身份证件号重复"),
+                ));
             } else {
                 self.seen.insert(k, row32);
             }
@@ -878,9 +1382,17 @@ impl StudentImport {
         if let (Some(k), Some(card)) = (id_key, &rec.id_card) {
             match self.keys.get(&k) {
                 None => {}
-                Some(o) if o.staff => errs.push(FieldError::new("id_card", &card.masked(), "该身份证件号已登记为教职工，一人只能有一个身份")),
+                Some(o) if o.staff => errs.push(FieldError::new(
+                    "id_card",
+                    &card.masked(),
+                    "该身份证件号已登记为教职工，一人只能有一个身份",
+                )),
                 Some(o) if Some(o.id) != existing || o.county != county_id => {
-                    errs.push(FieldError::new("id_card", &card.masked(), "该身份证件号已被另一名学生使用（一人一号）"))
+                    errs.push(FieldError::new(
+                        "id_card",
+                        &card.masked(),
+                        "该身份证件号已被另一名学生使用（一人一号）",
+                    ))
                 }
                 Some(_) => {}
             }
@@ -893,32 +1405,30 @@ impl StudentImport {
             Some(id) => id,
             None => self.core.new_id().await?,
         };
-        let r = StudentRow::from_record(&rec, county_id, id, school_id, class_id, self.core.batch_id, self.core.now);
+        let r = StudentRow::from_record(
+            rec,
+            county_id,
+            id,
+            school_id,
+            class_id,
+            self.core.batch_id,
+            self.core.now,
+        );
         match existing {
-            Some(id) if self.hashes.get(&id) == Some(&r.content_hash) => self.core.report.unchanged += 1,
+            Some(id) if self.hashes.get(&id) == Some(&r.content_hash) => {
+                self.core.report.unchanged += 1
+            }
             Some(_) => {
                 self.core.report.updated += 1;
                 self.changed.push(r);
             }
             None => {
                 self.core.report.inserted += 1;
+                self.core.add_key(no_key, id, county_id, false, true);
+                if let Some(k) = id_key {
+                    self.core.add_key(k, id, county_id, false, true);
+                }
                 if self.core.writing() {
-                    self.new_keys.push(PersonKeyRow {
-                        kind: "student_no".into(),
-                        value: r.student_no.clone(),
-                        county_id,
-                        owner: "student".into(),
-                        owner_id: id,
-                    });
-                    if let Some(card) = &r.id_card {
-                        self.new_keys.push(PersonKeyRow {
-                            kind: "id_card".into(),
-                            value: card.clone(),
-                            county_id,
-                            owner: "student".into(),
-                            owner_id: id,
-                        });
-                    }
                     self.new_rows.push(r);
                 }
             }
@@ -931,22 +1441,24 @@ impl StudentImport {
 
     async fn flush(&mut self) -> Result<()> {
         let new_rows = std::mem::take(&mut self.new_rows);
-        let new_keys = std::mem::take(&mut self.new_keys);
         let changed = std::mem::take(&mut self.changed);
         if !self.core.writing() {
             return Ok(());
         }
-        let tx = self.core.tx.as_mut().expect("writing");
-        bulk::insert(tx, &new_rows).await?;
-        bulk::insert(tx, &new_keys).await?;
+        self.core.insert_background(new_rows).await?;
         if changed.is_empty() {
             return Ok(());
         }
-        let old = write_changed(&mut self.core, changed.clone(), "student", |r: &StudentRow| (r.county_id, r.id)).await?;
+        let old = write_changed(
+            &mut self.core,
+            changed.clone(),
+            "student",
+            |r: &StudentRow| (r.county_id, r.id),
+        )
+        .await?;
         // Keep the national keys and the status history in step with the changed rows.
         let mut events = Vec::new();
         let mut drop_cards = Vec::new();
-        let mut add_cards = Vec::new();
         for r in &changed {
             let Some(o) = old.get(&r.id) else { continue };
             if o.id_card != r.id_card {
@@ -954,13 +1466,8 @@ impl StudentImport {
                     drop_cards.push(c.clone());
                 }
                 if let Some(c) = &r.id_card {
-                    add_cards.push(PersonKeyRow {
-                        kind: "id_card".into(),
-                        value: c.clone(),
-                        county_id: r.county_id,
-                        owner: "student".into(),
-                        owner_id: r.id,
-                    });
+                    let key = yimeng_domain::IdCardNo::from_stored(c.clone()).key();
+                    self.core.add_key(key, r.id, r.county_id, false, false);
                 }
             }
             if o.status != r.status {
@@ -982,26 +1489,27 @@ impl StudentImport {
                 });
             }
         }
-        let tx = self.core.tx.as_mut().expect("writing");
+        let tx = self.core.tx().await?;
         for chunk in drop_cards.chunks(5000) {
             let mut q = Sql::new("DELETE FROM person_key WHERE kind = 'id_card' AND value IN ");
             q.bind_list(chunk.iter().map(String::as_str));
             tx.exec(q).await?;
         }
-        bulk::insert(tx, &add_cards).await?;
         if !events.is_empty() {
             let first = tx.alloc_ids("student_event", events.len() as i64).await?;
             for (i, e) in events.iter_mut().enumerate() {
                 e.id = first + i as i64;
             }
-            bulk::insert(tx, &events).await?;
+            bulk::insert(tx, events).await?;
         }
         Ok(())
     }
 
-    /// Writes what is left and commits, or rolls back.
+    /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
+    /// key and index sorts that follow need the memory.
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
-        self.core.finish().await
+        let Self { core, .. } = self;
+        core.finish().await
     }
 }

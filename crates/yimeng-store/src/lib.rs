@@ -44,6 +44,11 @@ pub struct Actor {
 impl Actor {
     /// The operator at the command line.
     pub fn system() -> Actor {
-        Actor { name: "system".into(), role: "operator".into(), ip: None, request_id: None }
+        Actor {
+            name: "system".into(),
+            role: "operator".into(),
+            ip: None,
+            request_id: None,
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The region tree (a lookup table seeded by migration).
 
-use crate::db::{Db, Sql};
 use crate::Result;
+use crate::db::{Db, Sql};
 use serde::Serialize;
 
 /// A `region` row.

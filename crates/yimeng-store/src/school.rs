@@ -1,12 +1,14 @@
 //! Schools: rows, scoped reads, and the row built from a validated [`SchoolRecord`].
 
-use crate::bulk::TableRow;
-use crate::db::{Db, Sql, Value, push_scope};
 use crate::Result;
+use crate::bulk::TableRow;
+use crate::db::{Db, Sql, push_scope};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use yimeng_domain::school::{Facilities, SchoolRecord};
-use yimeng_domain::{LocationClass, Ownership, RegionCode, SchoolCode, SchoolType, Scope, StageSet};
+use yimeng_domain::{
+    LocationClass, Ownership, RegionCode, SchoolCode, SchoolType, Scope, StageSet,
+};
 
 /// A `school` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -42,52 +44,51 @@ pub struct SchoolRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TableRow for SchoolRow {
-    const TABLE: &'static str = "school";
-    const COLUMNS: &'static [&'static str] = &[
-        "county_id", "id", "code", "name", "name_py", "school_type", "stages", "ownership", "inclusive", "location",
-        "central", "capacity", "address", "building_area", "sports_area", "equipment_value_fen", "books", "computers",
-        "multimedia_rooms", "bandwidth_mbps", "ipv6", "security_guard", "closed_campus", "alarm_and_video", "guard_post",
-        "content_hash", "created_batch", "created_at", "updated_at",
-    ];
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.county_id.into(),
-            self.id.into(),
-            (&self.code).into(),
-            (&self.name).into(),
-            (&self.name_py).into(),
-            (&self.school_type).into(),
-            (&self.stages).into(),
-            (&self.ownership).into(),
-            self.inclusive.into(),
-            (&self.location).into(),
-            self.central.into(),
-            self.capacity.into(),
-            (&self.address).into(),
-            self.building_area.into(),
-            self.sports_area.into(),
-            self.equipment_value_fen.into(),
-            self.books.into(),
-            self.computers.into(),
-            self.multimedia_rooms.into(),
-            self.bandwidth_mbps.into(),
-            self.ipv6.into(),
-            self.security_guard.into(),
-            self.closed_campus.into(),
-            self.alarm_and_video.into(),
-            self.guard_post.into(),
-            self.content_hash.into(),
-            self.created_batch.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
+crate::bulk::table_row!(
+    SchoolRow,
+    "school",
+    "county_id, id",
+    [
+        county_id,
+        id,
+        code,
+        name,
+        name_py,
+        school_type,
+        stages,
+        ownership,
+        inclusive,
+        location,
+        central,
+        capacity,
+        address,
+        building_area,
+        sports_area,
+        equipment_value_fen,
+        books,
+        computers,
+        multimedia_rooms,
+        bandwidth_mbps,
+        ipv6,
+        security_guard,
+        closed_campus,
+        alarm_and_video,
+        guard_post,
+        content_hash,
+        created_batch,
+        created_at,
+        updated_at
+    ]
+);
 
 impl SchoolRow {
     /// Builds the row of a validated record (id and county assigned by the caller).
-    pub fn from_record(r: &SchoolRecord, id: i64, batch: Option<i64>, now: DateTime<Utc>) -> SchoolRow {
+    pub fn from_record(
+        r: &SchoolRecord,
+        id: i64,
+        batch: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> SchoolRow {
         let f = &r.facilities;
         let mut row = SchoolRow {
             county_id: r.county.get(),
@@ -189,7 +190,9 @@ impl SchoolBrief {
 /// Every school in scope, briefly (a few thousand rows at city scale).
 #[tracing::instrument(skip_all)]
 pub async fn briefs(db: &Db, scope: &Scope) -> Result<Vec<SchoolBrief>> {
-    let mut q = Sql::new("SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages FROM school s WHERE ");
+    let mut q = Sql::new(
+        "SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages FROM school s WHERE ",
+    );
     push_scope(&mut q, scope, "s", "id");
     q.push(" ORDER BY s.county_id, s.code");
     db.all(q).await
@@ -215,10 +218,21 @@ pub async fn get_by_code(db: &Db, scope: &Scope, code: &SchoolCode) -> Result<Sc
 
 /// Keyset page of full school rows in scope after `(county_id, id)`, for exports.
 #[tracing::instrument(skip_all)]
-pub async fn page_after(db: &Db, scope: &Scope, after: (i32, i64), limit: i64) -> Result<Vec<SchoolRow>> {
+pub async fn page_after(
+    db: &Db,
+    scope: &Scope,
+    after: (i32, i64),
+    limit: i64,
+) -> Result<Vec<SchoolRow>> {
     let mut q = Sql::new("SELECT s.* FROM school s WHERE ");
     push_scope(&mut q, scope, "s", "id");
-    q.push(" AND (s.county_id > ").bind(after.0).push(" OR (s.county_id = ").bind(after.0);
-    q.push(" AND s.id > ").bind(after.1).push(")) ORDER BY s.county_id, s.id LIMIT ").bind(limit);
+    q.push(" AND (s.county_id > ")
+        .bind(after.0)
+        .push(" OR (s.county_id = ")
+        .bind(after.0);
+    q.push(" AND s.id > ")
+        .bind(after.1)
+        .push(")) ORDER BY s.county_id, s.id LIMIT ")
+        .bind(limit);
     db.all(q).await
 }

@@ -1,12 +1,12 @@
 //! Staff: rows and scoped reads.
 
-use crate::bulk::TableRow;
-use crate::db::{Db, Sql, Value, push_scope};
 use crate::Result;
+use crate::bulk::TableRow;
+use crate::db::{Db, Sql, push_scope};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use yimeng_domain::staff::{StaffRecord, subject_codes};
 use yimeng_domain::Scope;
+use yimeng_domain::staff::{StaffRecord, subject_codes};
 
 /// A `staff` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -37,53 +37,55 @@ pub struct StaffRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TableRow for StaffRow {
-    const TABLE: &'static str = "staff";
-    const COLUMNS: &'static [&'static str] = &[
-        "county_id", "id", "school_id", "name", "name_py", "id_card", "sex", "birth_date", "post", "subjects", "title",
-        "education", "cert_kind", "cert_no", "hire_date", "hire_source", "party_member", "backbone", "status", "phone",
-        "content_hash", "created_batch", "created_at", "updated_at",
-    ];
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.county_id.into(),
-            self.id.into(),
-            self.school_id.into(),
-            (&self.name).into(),
-            (&self.name_py).into(),
-            (&self.id_card).into(),
-            self.sex.into(),
-            self.birth_date.into(),
-            (&self.post).into(),
-            (&self.subjects).into(),
-            (&self.title).into(),
-            (&self.education).into(),
-            self.cert_kind.as_deref().into(),
-            self.cert_no.as_deref().into(),
-            self.hire_date.into(),
-            self.hire_source.as_deref().into(),
-            self.party_member.into(),
-            (&self.backbone).into(),
-            (&self.status).into(),
-            self.phone.as_deref().into(),
-            self.content_hash.into(),
-            self.created_batch.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
+crate::bulk::table_row!(
+    StaffRow,
+    "staff",
+    "county_id, id",
+    [
+        county_id,
+        id,
+        school_id,
+        name,
+        name_py,
+        id_card,
+        sex,
+        birth_date,
+        post,
+        subjects,
+        title,
+        education,
+        cert_kind,
+        cert_no,
+        hire_date,
+        hire_source,
+        party_member,
+        backbone,
+        status,
+        phone,
+        content_hash,
+        created_batch,
+        created_at,
+        updated_at
+    ]
+);
 
 impl StaffRow {
     /// Builds the row of a validated record placed in a school.
-    pub fn from_record(r: &StaffRecord, county_id: i32, id: i64, school_id: i64, batch: Option<i64>, now: DateTime<Utc>) -> StaffRow {
+    pub fn from_record(
+        r: StaffRecord,
+        county_id: i32,
+        id: i64,
+        school_id: i64,
+        batch: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> StaffRow {
         let mut row = StaffRow {
             county_id,
             id,
             school_id,
-            name: r.name.clone(),
             name_py: yimeng_domain::names::pinyin_initials(&r.name),
-            id_card: r.id_card.as_str().to_string(),
+            name: r.name,
+            id_card: r.id_card.into(),
             sex: r.sex.code(),
             birth_date: r.birth_date,
             post: r.post.code().into(),
@@ -91,13 +93,13 @@ impl StaffRow {
             title: r.title.code().into(),
             education: r.education.code().into(),
             cert_kind: r.cert_kind.map(|c| c.code().to_string()),
-            cert_no: r.cert_no.clone(),
+            cert_no: r.cert_no,
             hire_date: r.hire_date,
             hire_source: r.hire_source.map(|h| h.code().to_string()),
             party_member: r.party_member,
             backbone: r.backbone.code().into(),
             status: r.status.code().into(),
-            phone: r.phone.clone(),
+            phone: r.phone,
             content_hash: 0,
             created_batch: batch,
             created_at: now,
@@ -145,11 +147,22 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<StaffRow> {
 
 /// Keyset page of staff rows in scope, for exports.
 #[tracing::instrument(skip_all)]
-pub async fn page_after(db: &Db, scope: &Scope, after: (i32, i64), limit: i64) -> Result<Vec<StaffRow>> {
+pub async fn page_after(
+    db: &Db,
+    scope: &Scope,
+    after: (i32, i64),
+    limit: i64,
+) -> Result<Vec<StaffRow>> {
     let mut q = Sql::new("SELECT t.* FROM staff t WHERE ");
     push_scope(&mut q, scope, "t", "school_id");
-    q.push(" AND (t.county_id > ").bind(after.0).push(" OR (t.county_id = ").bind(after.0);
-    q.push(" AND t.id > ").bind(after.1).push(")) ORDER BY t.county_id, t.id LIMIT ").bind(limit);
+    q.push(" AND (t.county_id > ")
+        .bind(after.0)
+        .push(" OR (t.county_id = ")
+        .bind(after.0);
+    q.push(" AND t.id > ")
+        .bind(after.1)
+        .push(")) ORDER BY t.county_id, t.id LIMIT ")
+        .bind(limit);
     db.all(q).await
 }
 

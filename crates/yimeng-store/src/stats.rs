@@ -1,8 +1,8 @@
 //! Counts per county and school type: schools, classes, students by status, staff — the first thing
 //! a bureau user checks after an import.
 
-use crate::db::{Db, Sql, push_scope};
 use crate::Result;
+use crate::db::{Db, Sql, push_scope};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 use yimeng_domain::Scope;
@@ -76,16 +76,23 @@ impl Stats {
 /// statement joins county tables or aggregates across counties with ROLLUP.
 #[tracing::instrument(skip_all)]
 pub async fn compute(db: &Db, scope: &Scope) -> Result<Stats> {
-    let mut q = Sql::new("/* multi-county: stats_schools */ SELECT s.county_id, s.id, s.school_type FROM school s WHERE ");
+    let mut q = Sql::new(
+        "/* multi-county: stats_schools */ SELECT s.county_id, s.id, s.school_type FROM school s WHERE ",
+    );
     push_scope(&mut q, scope, "s", "id");
     let schools: Vec<(i32, i64, String)> = db.all(q).await?;
-    let type_of: HashMap<(i32, i64), String> = schools.iter().map(|(c, id, t)| ((*c, *id), t.clone())).collect();
+    let type_of: HashMap<(i32, i64), String> = schools
+        .iter()
+        .map(|(c, id, t)| ((*c, *id), t.clone()))
+        .collect();
     let mut stats = Stats::default();
     for (c, _, t) in &schools {
         stats.cells.entry((*c, t.clone())).or_default().schools += 1;
     }
 
-    let mut q = Sql::new("/* multi-county: stats_classes */ SELECT c.county_id, c.school_id, COUNT(*) FROM class c WHERE ");
+    let mut q = Sql::new(
+        "/* multi-county: stats_classes */ SELECT c.county_id, c.school_id, COUNT(*) FROM class c WHERE ",
+    );
     push_scope(&mut q, scope, "c", "school_id");
     q.push(" GROUP BY c.county_id, c.school_id");
     for (c, school, n) in db.all::<(i32, i64, i64)>(q).await? {
@@ -101,19 +108,27 @@ pub async fn compute(db: &Db, scope: &Scope) -> Result<Stats> {
     q.push(" GROUP BY t.county_id, t.school_id, t.status");
     for (c, school, status, n) in db.all::<(i32, i64, String, i64)>(q).await? {
         if let Some(t) = type_of.get(&(c, school)) {
-            *stats.cells.entry((c, t.clone())).or_default().students.entry(status).or_default() += n;
+            *stats
+                .cells
+                .entry((c, t.clone()))
+                .or_default()
+                .students
+                .entry(status)
+                .or_default() += n;
         }
     }
 
-    let mut q =
-        Sql::new("/* multi-county: stats_staff */ SELECT t.county_id, t.school_id, t.status, COUNT(*) FROM staff t WHERE ");
+    let mut q = Sql::new(
+        "/* multi-county: stats_staff */ SELECT t.county_id, t.school_id, t.status, COUNT(*) FROM staff t WHERE ",
+    );
     push_scope(&mut q, scope, "t", "school_id");
     q.push(" GROUP BY t.county_id, t.school_id, t.status");
     for (c, school, status, n) in db.all::<(i32, i64, String, i64)>(q).await? {
         if let Some(t) = type_of.get(&(c, school)) {
             let cell = stats.cells.entry((c, t.clone())).or_default();
             cell.staff_total += n;
-            if yimeng_domain::staff::StaffStatus::from_code(&status).is_some_and(|s| s.is_current()) {
+            if yimeng_domain::staff::StaffStatus::from_code(&status).is_some_and(|s| s.is_current())
+            {
                 cell.staff_current += n;
             }
         }

@@ -1,12 +1,12 @@
 //! Students: rows, scoped reads and status history.
 
-use crate::bulk::TableRow;
-use crate::db::{Db, Sql, Value, push_scope};
 use crate::Result;
+use crate::bulk::TableRow;
+use crate::db::{Db, Sql, push_scope};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use yimeng_domain::student::StudentRecord;
 use yimeng_domain::Scope;
+use yimeng_domain::student::StudentRecord;
 
 /// A `student` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -42,53 +42,47 @@ pub struct StudentRow {
     pub updated_at: DateTime<Utc>,
 }
 
-impl TableRow for StudentRow {
-    const TABLE: &'static str = "student";
-    const COLUMNS: &'static [&'static str] = &[
-        "county_id", "id", "school_id", "class_id", "name", "name_py", "sex", "birth_date", "id_card", "student_no",
-        "ethnicity", "hukou_code", "migrant", "left_behind", "disability", "poor", "orphan", "guardian1_name",
-        "guardian1_relation", "guardian1_phone", "guardian2_name", "guardian2_relation", "guardian2_phone", "status",
-        "entry_date", "content_hash", "created_batch", "created_at", "updated_at",
-    ];
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.county_id.into(),
-            self.id.into(),
-            self.school_id.into(),
-            self.class_id.into(),
-            (&self.name).into(),
-            (&self.name_py).into(),
-            self.sex.into(),
-            self.birth_date.into(),
-            self.id_card.as_deref().into(),
-            (&self.student_no).into(),
-            (&self.ethnicity).into(),
-            self.hukou_code.into(),
-            self.migrant.into(),
-            self.left_behind.into(),
-            self.disability.as_deref().into(),
-            self.poor.into(),
-            self.orphan.into(),
-            self.guardian1_name.as_deref().into(),
-            self.guardian1_relation.as_deref().into(),
-            self.guardian1_phone.as_deref().into(),
-            self.guardian2_name.as_deref().into(),
-            self.guardian2_relation.as_deref().into(),
-            self.guardian2_phone.as_deref().into(),
-            (&self.status).into(),
-            self.entry_date.into(),
-            self.content_hash.into(),
-            self.created_batch.into(),
-            self.created_at.into(),
-            self.updated_at.into(),
-        ]
-    }
-}
+crate::bulk::table_row!(
+    StudentRow,
+    "student",
+    "county_id, id",
+    [
+        county_id,
+        id,
+        school_id,
+        class_id,
+        name,
+        name_py,
+        sex,
+        birth_date,
+        id_card,
+        student_no,
+        ethnicity,
+        hukou_code,
+        migrant,
+        left_behind,
+        disability,
+        poor,
+        orphan,
+        guardian1_name,
+        guardian1_relation,
+        guardian1_phone,
+        guardian2_name,
+        guardian2_relation,
+        guardian2_phone,
+        status,
+        entry_date,
+        content_hash,
+        created_batch,
+        created_at,
+        updated_at
+    ]
+);
 
 impl StudentRow {
     /// Builds the row of a validated record placed in a school and class.
     pub fn from_record(
-        r: &StudentRecord,
+        r: StudentRecord,
         county_id: i32,
         id: i64,
         school_id: i64,
@@ -96,18 +90,21 @@ impl StudentRow {
         batch: Option<i64>,
         now: DateTime<Utc>,
     ) -> StudentRow {
-        let g = |i: usize| r.guardians.get(i);
+        let mut g = r.guardians.into_iter();
+        let (g1, g2) = (g.next(), g.next());
+        let (guardian1_name, guardian1_relation, guardian1_phone) = split_guardian(g1);
+        let (guardian2_name, guardian2_relation, guardian2_phone) = split_guardian(g2);
         let mut row = StudentRow {
             county_id,
             id,
             school_id,
             class_id,
-            name: r.name.clone(),
             name_py: yimeng_domain::names::pinyin_initials(&r.name),
+            name: r.name,
             sex: r.sex.code(),
             birth_date: r.birth_date,
-            id_card: r.id_card.as_ref().map(|i| i.as_str().to_string()),
-            student_no: r.student_no.as_str().to_string(),
+            id_card: r.id_card.map(String::from),
+            student_no: r.student_no.into(),
             ethnicity: r.ethnicity.code().into(),
             hukou_code: r.hukou.map(|h| h.get()),
             migrant: r.migrant,
@@ -115,12 +112,12 @@ impl StudentRow {
             disability: r.disability.map(|d| d.code().to_string()),
             poor: r.poor,
             orphan: r.orphan,
-            guardian1_name: g(0).map(|g| g.name.clone()),
-            guardian1_relation: g(0).map(|g| g.relation.code().to_string()),
-            guardian1_phone: g(0).and_then(|g| g.phone.clone()),
-            guardian2_name: g(1).map(|g| g.name.clone()),
-            guardian2_relation: g(1).map(|g| g.relation.code().to_string()),
-            guardian2_phone: g(1).and_then(|g| g.phone.clone()),
+            guardian1_name,
+            guardian1_relation,
+            guardian1_phone,
+            guardian2_name,
+            guardian2_relation,
+            guardian2_phone,
             status: r.status.code().into(),
             entry_date: r.entry_date,
             content_hash: 0,
@@ -133,9 +130,22 @@ impl StudentRow {
     }
 }
 
+fn split_guardian(
+    g: Option<yimeng_domain::student::Guardian>,
+) -> (Option<String>, Option<String>, Option<String>) {
+    match g {
+        Some(g) => (Some(g.name), Some(g.relation.code().to_string()), g.phone),
+        None => (None, None, None),
+    }
+}
+
 impl StudentRow {
     /// The domain record, given the school's code and the class's natural key.
-    pub fn to_record(&self, school_code: &str, class: Option<yimeng_domain::student::ClassRef>) -> StudentRecord {
+    pub fn to_record(
+        &self,
+        school_code: &str,
+        class: Option<yimeng_domain::student::ClassRef>,
+    ) -> StudentRecord {
         use yimeng_domain::student::{Disability, Ethnicity, Guardian, Relation, StudentStatus};
         let guardian = |n: &Option<String>, r: &Option<String>, p: &Option<String>| {
             Some(Guardian {
@@ -150,7 +160,10 @@ impl StudentRow {
             name: self.name.clone(),
             sex: yimeng_domain::Sex::from_code(self.sex).unwrap_or(yimeng_domain::Sex::Male),
             birth_date: self.birth_date,
-            id_card: self.id_card.clone().map(yimeng_domain::IdCardNo::from_stored),
+            id_card: self
+                .id_card
+                .clone()
+                .map(yimeng_domain::IdCardNo::from_stored),
             student_no: yimeng_domain::StudentNo::from_stored(self.student_no.clone()),
             ethnicity: Ethnicity::from_code(&self.ethnicity).unwrap_or(Ethnicity::Other),
             hukou: self.hukou_code.map(yimeng_domain::RegionCode::from_i32),
@@ -160,8 +173,16 @@ impl StudentRow {
             poor: self.poor,
             orphan: self.orphan,
             guardians: [
-                guardian(&self.guardian1_name, &self.guardian1_relation, &self.guardian1_phone),
-                guardian(&self.guardian2_name, &self.guardian2_relation, &self.guardian2_phone),
+                guardian(
+                    &self.guardian1_name,
+                    &self.guardian1_relation,
+                    &self.guardian1_phone,
+                ),
+                guardian(
+                    &self.guardian2_name,
+                    &self.guardian2_relation,
+                    &self.guardian2_phone,
+                ),
             ]
             .into_iter()
             .flatten()
@@ -190,30 +211,26 @@ pub struct StudentEventRow {
     pub recorded_at: DateTime<Utc>,
 }
 
-impl TableRow for StudentEventRow {
-    const TABLE: &'static str = "student_event";
-    const COLUMNS: &'static [&'static str] = &[
-        "county_id", "id", "student_id", "school_id", "change_type", "from_status", "to_status", "reason", "occurred_on",
-        "actor", "source", "batch_id", "recorded_at",
-    ];
-    fn values(&self) -> Vec<Value> {
-        vec![
-            self.county_id.into(),
-            self.id.into(),
-            self.student_id.into(),
-            self.school_id.into(),
-            (&self.change_type).into(),
-            self.from_status.as_deref().into(),
-            (&self.to_status).into(),
-            (&self.reason).into(),
-            self.occurred_on.into(),
-            (&self.actor).into(),
-            (&self.source).into(),
-            self.batch_id.into(),
-            self.recorded_at.into(),
-        ]
-    }
-}
+crate::bulk::table_row!(
+    StudentEventRow,
+    "student_event",
+    "county_id, id",
+    [
+        county_id,
+        id,
+        student_id,
+        school_id,
+        change_type,
+        from_status,
+        to_status,
+        reason,
+        occurred_on,
+        actor,
+        source,
+        batch_id,
+        recorded_at
+    ]
+);
 
 /// One student by id, if in scope.
 #[tracing::instrument(skip_all)]
@@ -229,16 +246,30 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<StudentRow> {
 pub async fn events(db: &Db, scope: &Scope, student_id: i64) -> Result<Vec<StudentEventRow>> {
     let s = get(db, scope, student_id).await?;
     let mut q = Sql::new("SELECT e.* FROM student_event e WHERE e.county_id = ");
-    q.bind(s.county_id).push(" AND e.student_id = ").bind(student_id).push(" ORDER BY e.recorded_at, e.id");
+    q.bind(s.county_id)
+        .push(" AND e.student_id = ")
+        .bind(student_id)
+        .push(" ORDER BY e.recorded_at, e.id");
     db.all(q).await
 }
 
 /// Keyset page of student rows in scope, for exports.
 #[tracing::instrument(skip_all)]
-pub async fn page_after(db: &Db, scope: &Scope, after: (i32, i64), limit: i64) -> Result<Vec<StudentRow>> {
+pub async fn page_after(
+    db: &Db,
+    scope: &Scope,
+    after: (i32, i64),
+    limit: i64,
+) -> Result<Vec<StudentRow>> {
     let mut q = Sql::new("SELECT t.* FROM student t WHERE ");
     push_scope(&mut q, scope, "t", "school_id");
-    q.push(" AND (t.county_id > ").bind(after.0).push(" OR (t.county_id = ").bind(after.0);
-    q.push(" AND t.id > ").bind(after.1).push(")) ORDER BY t.county_id, t.id LIMIT ").bind(limit);
+    q.push(" AND (t.county_id > ")
+        .bind(after.0)
+        .push(" OR (t.county_id = ")
+        .bind(after.0);
+    q.push(" AND t.id > ")
+        .bind(after.1)
+        .push(")) ORDER BY t.county_id, t.id LIMIT ")
+        .bind(limit);
     db.all(q).await
 }

@@ -25,8 +25,14 @@ impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("test.db");
-        let db = Db::open(path.to_str().expect("utf-8 path"), &DbOptions::default()).await.expect("open sqlite");
-        TestDb { db, _dir: Some(dir), pg: None }
+        let db = Db::open(path.to_str().expect("utf-8 path"), &DbOptions::default())
+            .await
+            .expect("open sqlite");
+        TestDb {
+            db,
+            _dir: Some(dir),
+            pg: None,
+        }
     }
 
     /// A fresh PostgreSQL database, or `None` (with a note on stderr) when `YIMENG_TEST_PG_URL` is
@@ -37,12 +43,35 @@ impl TestDb {
             return None;
         };
         let name = unique_name();
-        let admin_db = Db::connect(&admin, &DbOptions { max_connections: 2, ..DbOptions::default() }).await.expect("connect to PostgreSQL");
-        admin_db.exec(Sql::new(&format!("CREATE DATABASE {name}"))).await.expect("create test database");
+        let admin_db = Db::connect(
+            &admin,
+            &DbOptions {
+                max_connections: 2,
+                ..DbOptions::default()
+            },
+        )
+        .await
+        .expect("connect to PostgreSQL");
+        admin_db
+            .exec(Sql::new(&format!("CREATE DATABASE {name}")))
+            .await
+            .expect("create test database");
         admin_db.close().await;
         let url = with_database(&admin, &name);
-        let db = Db::open(&url, &DbOptions { max_connections: 5, ..DbOptions::default() }).await.expect("open PostgreSQL test database");
-        Some(TestDb { db, _dir: None, pg: Some((admin, name)) })
+        let db = Db::open(
+            &url,
+            &DbOptions {
+                max_connections: 5,
+                ..DbOptions::default()
+            },
+        )
+        .await
+        .expect("open PostgreSQL test database");
+        Some(TestDb {
+            db,
+            _dir: None,
+            pg: Some((admin, name)),
+        })
     }
 
     /// SQLite, plus PostgreSQL when configured: the same test runs on each.
@@ -64,10 +93,27 @@ impl Drop for TestDb {
             // The pool belongs to the test's runtime, which is blocked here: leave it, and let
             // DROP … WITH (FORCE), from a thread with its own runtime, end its connections.
             let _ = std::thread::spawn(move || {
-                let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
                 rt.block_on(async move {
-                    if let Ok(a) = Db::connect(&admin, &DbOptions { max_connections: 2, ..DbOptions::default() }).await {
-                        let _ = a.exec(Sql::new(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+                    if let Ok(a) = Db::connect(
+                        &admin,
+                        &DbOptions {
+                            max_connections: 2,
+                            ..DbOptions::default()
+                        },
+                    )
+                    .await
+                    {
+                        let _ = a
+                            .exec(Sql::new(&format!(
+                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                            )))
+                            .await;
                         a.close().await;
                     }
                 });
@@ -79,8 +125,16 @@ impl Drop for TestDb {
 
 fn unique_name() -> String {
     static N: AtomicU32 = AtomicU32::new(0);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    format!("yimeng_t_{}_{}_{}", std::process::id(), t % 1_000_000_000, N.fetch_add(1, Ordering::Relaxed))
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    format!(
+        "yimeng_t_{}_{}_{}",
+        std::process::id(),
+        t % 1_000_000_000,
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Replaces the database name of a PostgreSQL URL.
@@ -105,8 +159,14 @@ pub fn with_database(url: &str, name: &str) -> String {
 mod tests {
     #[test]
     fn database_names_are_replaced_in_urls() {
-        assert_eq!(super::with_database("postgres://postgres@127.0.0.1:5432/test", "x"), "postgres://postgres@127.0.0.1:5432/x");
-        assert_eq!(super::with_database("postgres://u:p@h/test?sslmode=disable", "x"), "postgres://u:p@h/x?sslmode=disable");
+        assert_eq!(
+            super::with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://u:p@h/test?sslmode=disable", "x"),
+            "postgres://u:p@h/x?sslmode=disable"
+        );
         assert_eq!(super::with_database("postgres://h", "x"), "postgres://h/x");
     }
 }

@@ -112,7 +112,10 @@ struct DemoArgs {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("错误：无法启动运行时：{e}");
@@ -129,18 +132,29 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG").unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).try_init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG").unwrap_or_else(|_| "warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
 }
 
 fn database_url(cli: &Option<String>) -> String {
-    cli.clone().unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_string())
+    cli.clone()
+        .unwrap_or_else(|| DEFAULT_SQLITE_PATH.to_string())
 }
 
 async fn open(cli: &Option<String>) -> Result<Db> {
     let url = database_url(cli);
-    let opts = DbOptions { sqlite_cache_kib: 256 * 1024, ..DbOptions::default() };
-    Db::open(&url, &opts).await.with_context(|| format!("无法打开数据库 {}", redact(&url)))
+    let opts = DbOptions {
+        sqlite_cache_kib: 64 * 1024,
+        ..DbOptions::default()
+    };
+    Db::open(&url, &opts)
+        .await
+        .with_context(|| format!("无法打开数据库 {}", redact(&url)))
 }
 
 /// Hides a password in a database URL.
@@ -164,8 +178,13 @@ fn table(s: &str) -> Result<Table> {
 async fn scope_of(db: &Db, county: &Option<String>, school: &Option<String>) -> Result<Scope> {
     if let Some(code) = school {
         let code = yimeng_domain::SchoolCode::parse(code).map_err(|e| anyhow!("--school：{e}"))?;
-        let s = yimeng_store::school::get_by_code(db, &Scope::City, &code).await.map_err(|_| anyhow!("学校标识码 {code} 不存在"))?;
-        return Ok(Scope::School(SchoolRef { county: RegionCode::from_i32(s.county_id), id: s.id }));
+        let s = yimeng_store::school::get_by_code(db, &Scope::City, &code)
+            .await
+            .map_err(|_| anyhow!("学校标识码 {code} 不存在"))?;
+        return Ok(Scope::School(SchoolRef {
+            county: RegionCode::from_i32(s.county_id),
+            id: s.id,
+        }));
     }
     if let Some(c) = county {
         let c = RegionCode::parse_linyi_county(c).map_err(|e| anyhow!("--county：{e}"))?;
@@ -177,9 +196,11 @@ async fn scope_of(db: &Db, county: &Option<String>, school: &Option<String>) -> 
 fn bar(len: u64, what: &str) -> ProgressBar {
     let pb = ProgressBar::new(len);
     pb.set_style(
-        ProgressStyle::with_template("{msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, 剩余 {eta})")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} ({per_sec}, 剩余 {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     pb.set_message(what.to_string());
     pb
@@ -192,7 +213,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             for (v, d) in db.known_migrations() {
                 println!("已应用迁移 {v:04} {d}");
             }
-            println!("数据库结构是最新的（{}）", redact(&database_url(&cli.database)));
+            println!(
+                "数据库结构是最新的（{}）",
+                redact(&database_url(&cli.database))
+            );
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -208,19 +232,27 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Import(a) => import(cli.database, a).await,
         Command::Export(a) => {
             let t = table(&a.table)?;
-            let format = FileFormat::from_path(&a.output).ok_or_else(|| anyhow!("输出文件应以 .xlsx 或 .csv 结尾"))?;
+            let format = FileFormat::from_path(&a.output)
+                .ok_or_else(|| anyhow!("输出文件应以 .xlsx 或 .csv 结尾"))?;
             let db = open(&cli.database).await?;
             let scope = scope_of(&db, &a.county, &a.school).await?;
             let started = Instant::now();
             let pb = bar(0, &format!("导出{}", t.label()));
             let p = pb.clone();
-            let n = service::export::export_table(&db, &scope, t, &a.output, format, &move |n| p.set_position(n)).await?;
+            let n = service::export::export_table(&db, &scope, t, &a.output, format, &move |n| {
+                p.set_position(n)
+            })
+            .await?;
             pb.finish_and_clear();
             yimeng_store::audit::write_now(
                 &db,
                 &Actor::system(),
                 yimeng_store::audit::Entry {
-                    county_id: scope.counties().first().filter(|_| scope.counties().len() == 1).map_or(371300, |c| c.get()),
+                    county_id: scope
+                        .counties()
+                        .first()
+                        .filter(|_| scope.counties().len() == 1)
+                        .map_or(371300, |c| c.get()),
                     action: "export",
                     entity: t.entity(),
                     entity_id: None,
@@ -230,7 +262,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 },
             )
             .await?;
-            println!("已导出{} {} 行到 {}（用时 {:.1} 秒）", t.label(), n, a.output.display(), started.elapsed().as_secs_f64());
+            println!(
+                "已导出{} {} 行到 {}（用时 {:.1} 秒）",
+                t.label(),
+                n,
+                a.output.display(),
+                started.elapsed().as_secs_f64()
+            );
             db.close().await;
             Ok(ExitCode::SUCCESS)
         }
@@ -268,11 +306,26 @@ async fn import(database: Option<String>, a: ImportArgs) -> Result<ExitCode> {
     let job = ImportJob {
         table: t,
         path: a.file.clone(),
-        file_name: a.file.file_name().map(|f| f.to_string_lossy().to_string()).unwrap_or_default(),
-        mode: if a.partial { Mode::Partial } else { Mode::AllOrNothing },
+        file_name: a
+            .file
+            .file_name()
+            .map(|f| f.to_string_lossy().to_string())
+            .unwrap_or_default(),
+        mode: if a.partial {
+            Mode::Partial
+        } else {
+            Mode::AllOrNothing
+        },
         dry_run: a.dry_run,
     };
-    let result = service::import::import_file(&db, &scope, &Actor::system(), job, Arc::new(move |n| p.set_position(n))).await;
+    let result = service::import::import_file(
+        &db,
+        &scope,
+        &Actor::system(),
+        job,
+        Arc::new(move |n| p.set_position(n)),
+    )
+    .await;
     pb.finish_and_clear();
     let outcome = match result {
         Ok(o) => o,
@@ -298,11 +351,18 @@ async fn import(database: Option<String>, a: ImportArgs) -> Result<ExitCode> {
         "文件：{}（{}{}），用时 {:.1} 秒",
         a.file.display(),
         outcome.format,
-        outcome.encoding.map(|e| format!("，{e}")).unwrap_or_default(),
+        outcome
+            .encoding
+            .map(|e| format!("，{e}"))
+            .unwrap_or_default(),
         started.elapsed().as_secs_f64()
     );
     db.close().await;
-    Ok(if outcome.report.rejected > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if outcome.report.rejected > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn demo(database: Option<String>, a: DemoArgs) -> Result<ExitCode> {
@@ -367,12 +427,31 @@ async fn demo(database: Option<String>, a: DemoArgs) -> Result<ExitCode> {
 
 fn print_stats(stats: &yimeng_store::stats::Stats) {
     use yimeng_domain::{SchoolType, StudentStatus};
-    let status_cols = [StudentStatus::Enrolled, StudentStatus::Suspended, StudentStatus::Resumed, StudentStatus::DroppedOut];
+    let status_cols = [
+        StudentStatus::Enrolled,
+        StudentStatus::Suspended,
+        StudentStatus::Resumed,
+        StudentStatus::DroppedOut,
+    ];
     let line = |name: &str, c: &yimeng_store::stats::Counts| {
-        let other: i64 = c.students.iter().filter(|(k, _)| !status_cols.iter().any(|s| s.code() == *k)).map(|(_, v)| v).sum();
-        let mut s = format!("{:<16}{:>7}{:>8}{:>10}", name, c.schools, c.classes, c.students_total());
+        let other: i64 = c
+            .students
+            .iter()
+            .filter(|(k, _)| !status_cols.iter().any(|s| s.code() == *k))
+            .map(|(_, v)| v)
+            .sum();
+        let mut s = format!(
+            "{:<16}{:>7}{:>8}{:>10}",
+            name,
+            c.schools,
+            c.classes,
+            c.students_total()
+        );
         for st in status_cols {
-            s.push_str(&format!("{:>9}", c.students.get(st.code()).copied().unwrap_or(0)));
+            s.push_str(&format!(
+                "{:>9}",
+                c.students.get(st.code()).copied().unwrap_or(0)
+            ));
         }
         s.push_str(&format!("{:>8}{:>9}", other, c.staff_current));
         s
@@ -391,7 +470,9 @@ fn print_stats(stats: &yimeng_store::stats::Stats) {
     println!("按学校类别");
     println!("{header}");
     for (t, v) in stats.by_type() {
-        let name = SchoolType::from_code(&t).map(|t| t.label().to_string()).unwrap_or(t);
+        let name = SchoolType::from_code(&t)
+            .map(|t| t.label().to_string())
+            .unwrap_or(t);
         println!("{}", line(&name, &v));
     }
 }

@@ -6,6 +6,11 @@
 
 mod cli;
 
+/// mimalloc: imports move millions of small strings between threads, where it is markedly
+/// faster than the system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     cli::main()
 }

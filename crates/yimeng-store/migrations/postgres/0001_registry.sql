@@ -1,6 +1,8 @@
 -- Registry foundation: regions, schools, staff, classes, students, national keys, imports, audit.
 -- Kept in step with ../sqlite/0001_registry.sql (same tables and columns; a parity test checks).
 -- County-owned tables lead every key with county_id (design.md, scale-out rules).
+-- Codes, numbers and names compare byte-wise (COLLATE "C"), as in SQLite: the same order on
+-- both stores, and key comparisons that do not go through the locale.
 SET LOCAL citus.multi_shard_modify_mode TO 'sequential';
 
 -- What each table is under a distributed deployment: 'reference' (one copy per node),
@@ -73,9 +75,9 @@ CREATE TABLE import_batch (
 CREATE TABLE school (
     county_id integer NOT NULL REFERENCES region (code),
     id bigint NOT NULL,
-    code text NOT NULL,
-    name text NOT NULL,
-    name_py text NOT NULL,
+    code text COLLATE "C" NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    name_py text COLLATE "C" NOT NULL,
     school_type text NOT NULL,
     stages text NOT NULL,
     ownership text NOT NULL,
@@ -108,7 +110,7 @@ CREATE INDEX school_by_type ON school (county_id, school_type);
 
 -- National uniqueness of the school identifier (distributed by code, not by county).
 CREATE TABLE school_key (
-    code text PRIMARY KEY,
+    code text COLLATE "C" PRIMARY KEY,
     county_id integer NOT NULL,
     school_id bigint NOT NULL
 );
@@ -118,9 +120,9 @@ CREATE TABLE staff (
     county_id integer NOT NULL,
     id bigint NOT NULL,
     school_id bigint NOT NULL,
-    name text NOT NULL,
-    name_py text NOT NULL,
-    id_card text NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    name_py text COLLATE "C" NOT NULL,
+    id_card text COLLATE "C" NOT NULL,
     sex smallint NOT NULL,
     birth_date date NOT NULL,
     post text NOT NULL,
@@ -143,8 +145,8 @@ CREATE TABLE staff (
     FOREIGN KEY (county_id, school_id) REFERENCES school (county_id, id)
 );
 CREATE INDEX staff_by_school ON staff (county_id, school_id);
-CREATE INDEX staff_by_name ON staff (county_id, name);
-CREATE INDEX staff_by_py ON staff (county_id, name_py);
+-- Name search: by pinyin initials, or by a name prefix within the initials' range.
+CREATE INDEX staff_by_py ON staff (county_id, name_py, name);
 
 -- 班级 (class). Its size is derived from the roster, never stored.
 CREATE TABLE class (
@@ -172,12 +174,12 @@ CREATE TABLE student (
     id bigint NOT NULL,
     school_id bigint NOT NULL,
     class_id bigint,
-    name text NOT NULL,
-    name_py text NOT NULL,
+    name text COLLATE "C" NOT NULL,
+    name_py text COLLATE "C" NOT NULL,
     sex smallint NOT NULL,
     birth_date date NOT NULL,
-    id_card text,
-    student_no text NOT NULL,
+    id_card text COLLATE "C",
+    student_no text COLLATE "C" NOT NULL,
     ethnicity text NOT NULL,
     hukou_code integer,
     migrant boolean NOT NULL DEFAULT false,
@@ -201,16 +203,16 @@ CREATE TABLE student (
     FOREIGN KEY (county_id, school_id) REFERENCES school (county_id, id),
     FOREIGN KEY (county_id, class_id) REFERENCES class (county_id, id)
 );
-CREATE INDEX student_by_class ON student (county_id, class_id);
-CREATE INDEX student_by_school ON student (county_id, school_id, status, class_id);
-CREATE INDEX student_by_name ON student (county_id, name);
-CREATE INDEX student_by_py ON student (county_id, name_py);
+-- Rosters (school, class) and status counts per school and class.
+CREATE INDEX student_by_school ON student (county_id, school_id, class_id, status);
+-- Name search: by pinyin initials, or by a name prefix within the initials' range.
+CREATE INDEX student_by_py ON student (county_id, name_py, name);
 
 -- One person, one number: every ID number and 学籍号 in use, nationally unique
 -- (distributed by value). kind = 'id_card' | 'student_no'; owner = 'student' | 'staff'.
 CREATE TABLE person_key (
-    kind text NOT NULL,
-    value text NOT NULL,
+    kind text COLLATE "C" NOT NULL,
+    value text COLLATE "C" NOT NULL,
     county_id integer NOT NULL,
     owner text NOT NULL,
     owner_id bigint NOT NULL,

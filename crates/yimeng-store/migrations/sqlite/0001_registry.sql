@@ -142,8 +142,8 @@ CREATE TABLE staff (
     FOREIGN KEY (county_id, school_id) REFERENCES school (county_id, id)
 ) STRICT;
 CREATE INDEX staff_by_school ON staff (county_id, school_id);
-CREATE INDEX staff_by_name ON staff (county_id, name);
-CREATE INDEX staff_by_py ON staff (county_id, name_py);
+-- Name search: by pinyin initials, or by a name prefix within the initials' range.
+CREATE INDEX staff_by_py ON staff (county_id, name_py, name);
 
 -- 班级 (class). Its size is derived from the roster, never stored.
 CREATE TABLE class (
@@ -199,11 +199,11 @@ CREATE TABLE student (
     PRIMARY KEY (county_id, id),
     FOREIGN KEY (county_id, school_id) REFERENCES school (county_id, id),
     FOREIGN KEY (county_id, class_id) REFERENCES class (county_id, id)
-) STRICT;
-CREATE INDEX student_by_class ON student (county_id, class_id);
-CREATE INDEX student_by_school ON student (county_id, school_id, status, class_id);
-CREATE INDEX student_by_name ON student (county_id, name);
-CREATE INDEX student_by_py ON student (county_id, name_py);
+) STRICT, WITHOUT ROWID;
+-- Rosters (school, class) and status counts per school and class.
+CREATE INDEX student_by_school ON student (county_id, school_id, class_id, status);
+-- Name search: by pinyin initials, or by a name prefix within the initials' range.
+CREATE INDEX student_by_py ON student (county_id, name_py, name);
 
 -- One person, one number: every ID number and 学籍号 in use, nationally unique
 -- (distributed by value). kind = 'id_card' | 'student_no'; owner = 'student' | 'staff'.

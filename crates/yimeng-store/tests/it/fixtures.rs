@@ -2,20 +2,32 @@ use chrono::NaiveDate;
 use yimeng_domain::class::ClassRecord;
 use yimeng_domain::school::{Facilities, SchoolRecord};
 use yimeng_domain::staff::{Backbone, Education, Post, StaffRecord, StaffStatus, Subject, Title};
-use yimeng_domain::student::{ClassRef, Ethnicity, Guardian, Relation, StudentRecord, StudentStatus};
+use yimeng_domain::student::{
+    ClassRef, Ethnicity, Guardian, Relation, StudentRecord, StudentStatus,
+};
 use yimeng_domain::*;
-use yimeng_store::import::{Mode, Options};
 use yimeng_store::Actor;
+use yimeng_store::import::{Mode, Options};
 
 pub const LANSHAN: i32 = 371302;
 pub const FEIXIAN: i32 = 371325;
 
 pub fn opts(mode: Mode) -> Options {
-    Options { mode, dry_run: false, file_name: "test.xlsx".into(), file_sha256: "0".repeat(64) }
+    Options {
+        mode,
+        dry_run: false,
+        file_name: "test.xlsx".into(),
+        file_sha256: "0".repeat(64),
+    }
 }
 
 pub fn actor() -> Actor {
-    Actor { name: "tester".into(), role: "county".into(), ip: Some("127.0.0.1".into()), request_id: None }
+    Actor {
+        name: "tester".into(),
+        role: "county".into(),
+        ip: Some("127.0.0.1".into()),
+        request_id: None,
+    }
 }
 
 pub fn school(code: &str, county: i32, ty: SchoolType) -> SchoolRecord {
@@ -73,7 +85,11 @@ pub fn student(school: &str, grade: Grade, no: i32, seq: u16) -> StudentRecord {
     let id = IdCardNo::compose(371302, NaiveDate::from_ymd_opt(2013, 5, 4).unwrap(), seq);
     StudentRecord {
         school_code: SchoolCode::parse(school).unwrap(),
-        class: Some(ClassRef { year: SchoolYear::from_start(2020), grade, class_no: no }),
+        class: Some(ClassRef {
+            year: SchoolYear::from_start(2020),
+            grade,
+            class_no: no,
+        }),
         name: format!("学生{seq}"),
         sex: id.sex(),
         birth_date: id.birth_date(),
@@ -86,7 +102,11 @@ pub fn student(school: &str, grade: Grade, no: i32, seq: u16) -> StudentRecord {
         disability: None,
         poor: false,
         orphan: false,
-        guardians: vec![Guardian { name: "家长".into(), relation: Relation::Mother, phone: Some("13800000000".into()) }],
+        guardians: vec![Guardian {
+            name: "家长".into(),
+            relation: Relation::Mother,
+            phone: Some("13800000000".into()),
+        }],
         status: StudentStatus::Enrolled,
         entry_date: None,
     }

@@ -4,32 +4,60 @@ use yimeng_store::import::{ClassImport, Mode, Report, SchoolImport, StaffImport,
 use yimeng_store::{Db, Sql};
 use yimeng_testkit::TestDb;
 
-pub async fn import_schools(db: &Db, scope: &Scope, recs: Vec<school::SchoolRecord>, mode: Mode) -> Report {
-    let mut i = SchoolImport::start(db, scope, &actor(), opts(mode)).await.unwrap();
+pub async fn import_schools(
+    db: &Db,
+    scope: &Scope,
+    recs: Vec<school::SchoolRecord>,
+    mode: Mode,
+) -> Report {
+    let mut i = SchoolImport::start(db, scope, &actor(), opts(mode))
+        .await
+        .unwrap();
     for (n, r) in recs.into_iter().enumerate() {
         i.push(n as u64 + 2, Ok(r)).await.unwrap();
     }
     i.finish().await.unwrap()
 }
 
-pub async fn import_staff(db: &Db, scope: &Scope, recs: Vec<staff::StaffRecord>, mode: Mode) -> Report {
-    let mut i = StaffImport::start(db, scope, &actor(), opts(mode)).await.unwrap();
+pub async fn import_staff(
+    db: &Db,
+    scope: &Scope,
+    recs: Vec<staff::StaffRecord>,
+    mode: Mode,
+) -> Report {
+    let mut i = StaffImport::start(db, scope, &actor(), opts(mode))
+        .await
+        .unwrap();
     for (n, r) in recs.into_iter().enumerate() {
         i.push(n as u64 + 2, Ok(r)).await.unwrap();
     }
     i.finish().await.unwrap()
 }
 
-pub async fn import_classes(db: &Db, scope: &Scope, recs: Vec<class::ClassRecord>, mode: Mode) -> Report {
-    let mut i = ClassImport::start(db, scope, &actor(), opts(mode)).await.unwrap();
+pub async fn import_classes(
+    db: &Db,
+    scope: &Scope,
+    recs: Vec<class::ClassRecord>,
+    mode: Mode,
+) -> Report {
+    let mut i = ClassImport::start(db, scope, &actor(), opts(mode))
+        .await
+        .unwrap();
     for (n, r) in recs.into_iter().enumerate() {
         i.push(n as u64 + 2, Ok(r)).await.unwrap();
     }
     i.finish().await.unwrap()
 }
 
-pub async fn import_students(db: &Db, scope: &Scope, recs: Vec<student::StudentRecord>, mode: Mode) -> Report {
-    let mut i = StudentImport::start(db, scope, &actor(), opts(mode)).await.unwrap();
+pub async fn import_students(
+    db: &Db,
+    scope: &Scope,
+    recs: Vec<student::StudentRecord>,
+    mode: Mode,
+) -> Report {
+    let mut i = StudentImport::start(db, scope, &actor(), opts(mode))
+        .await
+        .unwrap();
     for (n, r) in recs.into_iter().enumerate() {
         i.push(n as u64 + 2, Ok(r)).await.unwrap();
     }
@@ -37,7 +65,9 @@ pub async fn import_students(db: &Db, scope: &Scope, recs: Vec<student::StudentR
 }
 
 pub async fn count(db: &Db, table: &str) -> i64 {
-    db.scalar(Sql::new(&format!("SELECT COUNT(*) FROM {table}"))).await.unwrap()
+    db.scalar(Sql::new(&format!("SELECT COUNT(*) FROM {table}")))
+        .await
+        .unwrap()
 }
 
 /// Two schools in 兰山区 and one in 费县, a teacher, classes and 30 students.
@@ -54,19 +84,32 @@ pub async fn seed(db: &Db) {
     )
     .await;
     assert!(r.committed, "{r:?}");
-    let r = import_staff(db, &Scope::City, vec![staff("2137000001", &teacher_id(1))], Mode::AllOrNothing).await;
+    let r = import_staff(
+        db,
+        &Scope::City,
+        vec![staff("2137000001", &teacher_id(1))],
+        Mode::AllOrNothing,
+    )
+    .await;
     assert!(r.committed, "{r:?}");
     let mut c1 = class("2137000001", Grade::P3, 1);
     c1.head_teacher = Some(teacher_id(1));
     let r = import_classes(
         db,
         &Scope::City,
-        vec![c1, class("2137000001", Grade::P3, 2), class("2137000002", Grade::J1, 1), class("2137000003", Grade::J1, 1)],
+        vec![
+            c1,
+            class("2137000001", Grade::P3, 2),
+            class("2137000002", Grade::J1, 1),
+            class("2137000003", Grade::J1, 1),
+        ],
         Mode::AllOrNothing,
     )
     .await;
     assert!(r.committed, "{r:?}");
-    let students: Vec<_> = (0..30u16).map(|i| student("2137000001", Grade::P3, 1 + i32::from(i % 2), i)).collect();
+    let students: Vec<_> = (0..30u16)
+        .map(|i| student("2137000001", Grade::P3, 1 + i32::from(i % 2), i))
+        .collect();
     let r = import_students(db, &Scope::City, students, Mode::AllOrNothing).await;
     assert_eq!((r.inserted, r.rejected), (30, 0), "{r:?}");
 }
@@ -82,7 +125,12 @@ async fn a_clean_import_writes_every_table_and_a_batch_record() {
         // Each student holds two national keys (ID number and 学籍号), the teacher one.
         assert_eq!(count(&t.db, "person_key").await, 61);
         assert_eq!(count(&t.db, "import_batch").await, 4);
-        let audit: i64 = t.db.scalar(Sql::new("SELECT COUNT(*) FROM audit_log WHERE action = 'import'")).await.unwrap();
+        let audit: i64 =
+            t.db.scalar(Sql::new(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'import'",
+            ))
+            .await
+            .unwrap();
         assert_eq!(audit, 4);
     }
 }
@@ -91,13 +139,26 @@ async fn a_clean_import_writes_every_table_and_a_batch_record() {
 async fn importing_the_same_records_twice_changes_nothing() {
     for t in TestDb::each().await {
         seed(&t.db).await;
-        let students: Vec<_> = (0..30u16).map(|i| student("2137000001", Grade::P3, 1 + i32::from(i % 2), i)).collect();
+        let students: Vec<_> = (0..30u16)
+            .map(|i| student("2137000001", Grade::P3, 1 + i32::from(i % 2), i))
+            .collect();
         let r = import_students(&t.db, &Scope::City, students, Mode::AllOrNothing).await;
         assert_eq!((r.inserted, r.updated, r.unchanged), (0, 0, 30), "{r:?}");
-        let r = import_schools(&t.db, &Scope::City, vec![school("2137000001", LANSHAN, SchoolType::Primary)], Mode::AllOrNothing).await;
+        let r = import_schools(
+            &t.db,
+            &Scope::City,
+            vec![school("2137000001", LANSHAN, SchoolType::Primary)],
+            Mode::AllOrNothing,
+        )
+        .await;
         assert_eq!((r.inserted, r.updated, r.unchanged), (0, 0, 1));
         assert_eq!(count(&t.db, "student").await, 30);
-        let updates: i64 = t.db.scalar(Sql::new("SELECT COUNT(*) FROM audit_log WHERE action = 'update'")).await.unwrap();
+        let updates: i64 =
+            t.db.scalar(Sql::new(
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'update'",
+            ))
+            .await
+            .unwrap();
         assert_eq!(updates, 0);
     }
 }
@@ -112,18 +173,35 @@ async fn a_changed_row_updates_the_record_and_leaves_history() {
         let r = import_students(&t.db, &Scope::City, vec![s], Mode::AllOrNothing).await;
         assert_eq!((r.inserted, r.updated), (0, 1));
         let (name, status): (String, String) =
-            t.db.one(Sql::new("SELECT name, status FROM student WHERE name = '改名学生'")).await.unwrap();
+            t.db.one(Sql::new(
+                "SELECT name, status FROM student WHERE name = '改名学生'",
+            ))
+            .await
+            .unwrap();
         assert_eq!((name.as_str(), status.as_str()), ("改名学生", "02"));
         let (before, after): (String, String) = t
             .db
             .one(Sql::new("SELECT before_json, after_json FROM audit_log WHERE action = 'update' AND entity = 'student'"))
             .await
             .unwrap();
-        assert!(before.contains("学生0") && after.contains("改名学生"), "{before} {after}");
-        assert!(!before.contains("guardian1_phone"), "unchanged fields stay out of the diff");
+        assert!(
+            before.contains("学生0") && after.contains("改名学生"),
+            "{before} {after}"
+        );
+        assert!(
+            !before.contains("guardian1_phone"),
+            "unchanged fields stay out of the diff"
+        );
         let (from, to, change): (Option<String>, String, String) =
-            t.db.one(Sql::new("SELECT from_status, to_status, change_type FROM student_event")).await.unwrap();
-        assert_eq!((from.as_deref(), to.as_str(), change.as_str()), (Some("01"), "02", "11"));
+            t.db.one(Sql::new(
+                "SELECT from_status, to_status, change_type FROM student_event",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(
+            (from.as_deref(), to.as_str(), change.as_str()),
+            (Some("01"), "02", "11")
+        );
     }
 }
 
@@ -134,11 +212,27 @@ async fn one_bad_row_means_nothing_is_written_but_every_error_is_reported() {
         let good = student("2137000001", Grade::P3, 1, 100);
         let unknown_school = student("2137999999", Grade::P3, 1, 101);
         let no_such_class = student("2137000001", Grade::P5, 9, 102);
-        let r = import_students(&t.db, &Scope::City, vec![good, unknown_school, no_such_class], Mode::AllOrNothing).await;
+        let r = import_students(
+            &t.db,
+            &Scope::City,
+            vec![good, unknown_school, no_such_class],
+            Mode::AllOrNothing,
+        )
+        .await;
         assert!(!r.committed);
         assert_eq!(r.rejected, 2);
-        assert_eq!(r.errors.iter().map(|e| (e.row, e.field)).collect::<Vec<_>>(), vec![(3, "school_code"), (4, "class_no")]);
-        assert_eq!(count(&t.db, "student").await, 30, "the good row was not written");
+        assert_eq!(
+            r.errors
+                .iter()
+                .map(|e| (e.row, e.field))
+                .collect::<Vec<_>>(),
+            vec![(3, "school_code"), (4, "class_no")]
+        );
+        assert_eq!(
+            count(&t.db, "student").await,
+            30,
+            "the good row was not written"
+        );
         assert_eq!(count(&t.db, "import_batch").await, 4);
     }
 }
@@ -166,7 +260,11 @@ async fn one_person_one_number_within_the_file_and_against_the_store() {
         b.student_no = StudentNo::parse("L371302201305041234").unwrap();
         let r = import_students(&t.db, &Scope::City, vec![a, b], Mode::AllOrNothing).await;
         assert_eq!(r.errors.len(), 1);
-        assert!(r.errors[0].reason.contains("与第 2 行的身份证件号重复"), "{:?}", r.errors);
+        assert!(
+            r.errors[0].reason.contains("与第 2 行的身份证件号重复"),
+            "{:?}",
+            r.errors
+        );
         // An ID number already held by another student under a different 学籍号.
         let mut c = student("2137000001", Grade::P3, 1, 5);
         c.student_no = StudentNo::parse("L371302201305049999").unwrap();
@@ -178,7 +276,11 @@ async fn one_person_one_number_within_the_file_and_against_the_store() {
         d.birth_date = teacher_id(1).birth_date();
         d.sex = teacher_id(1).sex();
         let r = import_students(&t.db, &Scope::City, vec![d], Mode::AllOrNothing).await;
-        assert!(r.errors.iter().any(|e| e.reason.contains("教职工")), "{:?}", r.errors);
+        assert!(
+            r.errors.iter().any(|e| e.reason.contains("教职工")),
+            "{:?}",
+            r.errors
+        );
         assert_eq!(count(&t.db, "student").await, 30);
     }
 }
@@ -203,8 +305,19 @@ async fn a_school_cannot_move_county_or_drop_a_stage_its_classes_use() {
         let moved = school("2137000001", FEIXIAN, SchoolType::Primary);
         let mut narrowed = school("2137000002", LANSHAN, SchoolType::NineYear);
         narrowed.stages = StageSet::of(&[Stage::Primary]);
-        let r = import_schools(&t.db, &Scope::City, vec![moved, narrowed], Mode::AllOrNothing).await;
-        assert_eq!(r.errors.iter().map(|e| e.field).collect::<Vec<_>>(), vec!["county", "stages"], "{:?}", r.errors);
+        let r = import_schools(
+            &t.db,
+            &Scope::City,
+            vec![moved, narrowed],
+            Mode::AllOrNothing,
+        )
+        .await;
+        assert_eq!(
+            r.errors.iter().map(|e| e.field).collect::<Vec<_>>(),
+            vec!["county", "stages"],
+            "{:?}",
+            r.errors
+        );
         assert!(r.errors[0].reason.contains("兰山区"));
         assert!(r.errors[1].reason.contains("初中"));
     }
@@ -236,11 +349,24 @@ async fn compulsory_students_cannot_be_expelled() {
 async fn stats_count_schools_classes_students_and_staff_per_county_and_type() {
     for t in TestDb::each().await {
         seed(&t.db).await;
-        let s = yimeng_store::stats::compute(&t.db, &Scope::City).await.unwrap();
+        let s = yimeng_store::stats::compute(&t.db, &Scope::City)
+            .await
+            .unwrap();
         let lanshan = &s.by_county()[&LANSHAN];
-        assert_eq!((lanshan.schools, lanshan.classes, lanshan.students_total(), lanshan.staff_current), (2, 3, 30, 1));
+        assert_eq!(
+            (
+                lanshan.schools,
+                lanshan.classes,
+                lanshan.students_total(),
+                lanshan.staff_current
+            ),
+            (2, 3, 30, 1)
+        );
         assert_eq!(s.by_type()["primary"].students["01"], 30);
-        let fei = yimeng_store::stats::compute(&t.db, &Scope::County(RegionCode::from_i32(FEIXIAN))).await.unwrap();
+        let fei =
+            yimeng_store::stats::compute(&t.db, &Scope::County(RegionCode::from_i32(FEIXIAN)))
+                .await
+                .unwrap();
         assert_eq!(fei.total().schools, 1);
         assert_eq!(fei.total().students_total(), 0);
     }

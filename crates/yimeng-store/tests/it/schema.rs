@@ -3,8 +3,13 @@ use yimeng_store::{Db, Sql};
 use yimeng_testkit::TestDb;
 
 fn migration_files(dir: &str) -> Vec<String> {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(dir);
-    let mut v: Vec<String> = std::fs::read_dir(root).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(dir);
+    let mut v: Vec<String> = std::fs::read_dir(root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
     v.sort();
     v
 }
@@ -43,7 +48,9 @@ async fn columns(db: &Db) -> BTreeMap<String, BTreeSet<String>> {
 #[tokio::test]
 async fn both_schemas_hold_the_same_tables_and_columns() {
     let sqlite = TestDb::sqlite().await;
-    let Some(pg) = TestDb::postgres().await else { return };
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
     let a = columns(&sqlite.db).await;
     let b = columns(&pg.db).await;
     assert!(a.len() >= 10, "{a:?}");
@@ -55,9 +62,12 @@ async fn the_region_table_holds_linyi_and_its_units_as_the_domain_lists_them() {
     for t in TestDb::each().await {
         let rows = yimeng_store::region::all(&t.db).await.unwrap();
         assert_eq!(rows[0].code, 371300);
-        let units: Vec<(i32, String)> = rows[1..].iter().map(|r| (r.code, r.name.clone())).collect();
-        let expected: Vec<(i32, String)> =
-            yimeng_domain::region::LINYI_UNITS.iter().map(|u| (u.code.get(), u.name.to_string())).collect();
+        let units: Vec<(i32, String)> =
+            rows[1..].iter().map(|r| (r.code, r.name.clone())).collect();
+        let expected: Vec<(i32, String)> = yimeng_domain::region::LINYI_UNITS
+            .iter()
+            .map(|u| (u.code.get(), u.name.to_string()))
+            .collect();
         assert_eq!(units, expected);
         assert!(rows[1..].iter().all(|r| r.parent_code == Some(371300)));
     }
@@ -67,7 +77,10 @@ async fn the_region_table_holds_linyi_and_its_units_as_the_domain_lists_them() {
 async fn every_table_is_registered_with_its_distribution_kind() {
     for t in TestDb::each().await {
         let tables: BTreeSet<String> = columns(&t.db).await.into_keys().collect();
-        let kinds: Vec<(String, String)> = t.db.all(Sql::new("SELECT tbl, kind FROM yimeng_table_kind")).await.unwrap();
+        let kinds: Vec<(String, String)> =
+            t.db.all(Sql::new("SELECT tbl, kind FROM yimeng_table_kind"))
+                .await
+                .unwrap();
         let registered: BTreeSet<String> = kinds.iter().map(|(t, _)| t.clone()).collect();
         assert_eq!(tables, registered, "tables and yimeng_table_kind differ");
     }
@@ -78,7 +91,9 @@ async fn every_table_is_registered_with_its_distribution_kind() {
 /// distributed one; no timestamp without time zone; ids are bigint; no triggers on county tables.
 #[tokio::test]
 async fn the_postgres_catalog_follows_the_scale_out_rules() {
-    let Some(t) = TestDb::postgres().await else { return };
+    let Some(t) = TestDb::postgres().await else {
+        return;
+    };
     let db = &t.db;
     let bad_keys: Vec<(String, String)> = db
         .all(Sql::new(
@@ -89,7 +104,10 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         ))
         .await
         .unwrap();
-    assert!(bad_keys.is_empty(), "keys without the distribution column: {bad_keys:?}");
+    assert!(
+        bad_keys.is_empty(),
+        "keys without the distribution column: {bad_keys:?}"
+    );
     let bad_index: Vec<(String, String)> = db
         .all(Sql::new(
             "SELECT i.indrelid::regclass::text, i.indexrelid::regclass::text FROM pg_index i \
@@ -99,7 +117,10 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         ))
         .await
         .unwrap();
-    assert!(bad_index.is_empty(), "indexes not led by the distribution column: {bad_index:?}");
+    assert!(
+        bad_index.is_empty(),
+        "indexes not led by the distribution column: {bad_index:?}"
+    );
     let ref_to_dist: Vec<(String, String)> = db
         .all(Sql::new(
             "SELECT c.conrelid::regclass::text, c.confrelid::regclass::text FROM pg_constraint c \
@@ -109,7 +130,10 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         ))
         .await
         .unwrap();
-    assert!(ref_to_dist.is_empty(), "reference tables referencing distributed ones: {ref_to_dist:?}");
+    assert!(
+        ref_to_dist.is_empty(),
+        "reference tables referencing distributed ones: {ref_to_dist:?}"
+    );
     let naive_ts: Vec<(String, String)> = db
         .all(Sql::new(
             "SELECT table_name::text, column_name::text FROM information_schema.columns \
@@ -117,7 +141,10 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         ))
         .await
         .unwrap();
-    assert!(naive_ts.is_empty(), "timestamp without time zone: {naive_ts:?}");
+    assert!(
+        naive_ts.is_empty(),
+        "timestamp without time zone: {naive_ts:?}"
+    );
     let small_ids: Vec<(String, String)> = db
         .all(Sql::new(
             "SELECT table_name::text, column_name::text FROM information_schema.columns \
@@ -126,7 +153,10 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         ))
         .await
         .unwrap();
-    assert!(small_ids.is_empty(), "ids that are not bigint: {small_ids:?}");
+    assert!(
+        small_ids.is_empty(),
+        "ids that are not bigint: {small_ids:?}"
+    );
     let triggers: i64 = db
         .scalar(Sql::new(
             "SELECT COUNT(*) FROM pg_trigger g JOIN yimeng_table_kind k ON k.tbl = g.tgrelid::regclass::text \
@@ -143,5 +173,8 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         ))
         .await
         .unwrap();
-    assert!(county_first.is_empty(), "county tables without county_id integer NOT NULL: {county_first:?}");
+    assert!(
+        county_first.is_empty(),
+        "county tables without county_id integer NOT NULL: {county_first:?}"
+    );
 }

@@ -1,8 +1,8 @@
 use crate::fixtures::*;
 use crate::imports::*;
 use yimeng_domain::*;
-use yimeng_store::import::Mode;
 use yimeng_store::StoreError;
+use yimeng_store::import::Mode;
 use yimeng_testkit::TestDb;
 
 #[tokio::test]
@@ -11,13 +11,39 @@ async fn a_county_never_sees_another_countys_records() {
         seed(&t.db).await;
         let fei = Scope::County(RegionCode::from_i32(FEIXIAN));
         let lan = Scope::County(RegionCode::from_i32(LANSHAN));
-        let s = yimeng_store::school::get_by_code(&t.db, &Scope::City, &SchoolCode::parse("2137000001").unwrap()).await.unwrap();
-        assert!(matches!(yimeng_store::school::get(&t.db, &fei, s.id).await, Err(StoreError::NotFound)));
+        let s = yimeng_store::school::get_by_code(
+            &t.db,
+            &Scope::City,
+            &SchoolCode::parse("2137000001").unwrap(),
+        )
+        .await
+        .unwrap();
+        assert!(matches!(
+            yimeng_store::school::get(&t.db, &fei, s.id).await,
+            Err(StoreError::NotFound)
+        ));
         assert!(yimeng_store::school::get(&t.db, &lan, s.id).await.is_ok());
-        let first = yimeng_store::student::page_after(&t.db, &lan, (0, 0), 1).await.unwrap().remove(0);
-        assert!(matches!(yimeng_store::student::get(&t.db, &fei, first.id).await, Err(StoreError::NotFound)));
-        assert!(yimeng_store::student::page_after(&t.db, &fei, (0, 0), 100).await.unwrap().is_empty());
-        assert_eq!(yimeng_store::school::briefs(&t.db, &fei).await.unwrap().len(), 1);
+        let first = yimeng_store::student::page_after(&t.db, &lan, (0, 0), 1)
+            .await
+            .unwrap()
+            .remove(0);
+        assert!(matches!(
+            yimeng_store::student::get(&t.db, &fei, first.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            yimeng_store::student::page_after(&t.db, &fei, (0, 0), 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert_eq!(
+            yimeng_store::school::briefs(&t.db, &fei)
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     }
 }
 
@@ -25,13 +51,45 @@ async fn a_county_never_sees_another_countys_records() {
 async fn a_school_account_sees_its_school_only() {
     for t in TestDb::each().await {
         seed(&t.db).await;
-        let a = yimeng_store::school::get_by_code(&t.db, &Scope::City, &SchoolCode::parse("2137000001").unwrap()).await.unwrap();
-        let b = yimeng_store::school::get_by_code(&t.db, &Scope::City, &SchoolCode::parse("2137000002").unwrap()).await.unwrap();
-        let scope = Scope::School(SchoolRef { county: RegionCode::from_i32(LANSHAN), id: b.id });
-        assert!(matches!(yimeng_store::school::get(&t.db, &scope, a.id).await, Err(StoreError::NotFound)));
-        assert!(yimeng_store::student::page_after(&t.db, &scope, (0, 0), 100).await.unwrap().is_empty());
-        let own = Scope::School(SchoolRef { county: RegionCode::from_i32(LANSHAN), id: a.id });
-        assert_eq!(yimeng_store::student::page_after(&t.db, &own, (0, 0), 100).await.unwrap().len(), 30);
+        let a = yimeng_store::school::get_by_code(
+            &t.db,
+            &Scope::City,
+            &SchoolCode::parse("2137000001").unwrap(),
+        )
+        .await
+        .unwrap();
+        let b = yimeng_store::school::get_by_code(
+            &t.db,
+            &Scope::City,
+            &SchoolCode::parse("2137000002").unwrap(),
+        )
+        .await
+        .unwrap();
+        let scope = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(LANSHAN),
+            id: b.id,
+        });
+        assert!(matches!(
+            yimeng_store::school::get(&t.db, &scope, a.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            yimeng_store::student::page_after(&t.db, &scope, (0, 0), 100)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let own = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(LANSHAN),
+            id: a.id,
+        });
+        assert_eq!(
+            yimeng_store::student::page_after(&t.db, &own, (0, 0), 100)
+                .await
+                .unwrap()
+                .len(),
+            30
+        );
     }
 }
 
@@ -41,10 +99,26 @@ async fn imports_stay_inside_the_importers_scope() {
         seed(&t.db).await;
         let fei = Scope::County(RegionCode::from_i32(FEIXIAN));
         // A county cannot register a school in another county, nor place students in one.
-        let r = import_schools(&t.db, &fei, vec![school("2137000010", LANSHAN, SchoolType::Primary)], Mode::AllOrNothing).await;
+        let r = import_schools(
+            &t.db,
+            &fei,
+            vec![school("2137000010", LANSHAN, SchoolType::Primary)],
+            Mode::AllOrNothing,
+        )
+        .await;
         assert!(r.errors[0].reason.contains("本县区"), "{:?}", r.errors);
-        let r = import_students(&t.db, &fei, vec![student("2137000001", Grade::P3, 1, 500)], Mode::AllOrNothing).await;
-        assert!(r.errors[0].reason.contains("不在您的管辖范围"), "{:?}", r.errors);
+        let r = import_students(
+            &t.db,
+            &fei,
+            vec![student("2137000001", Grade::P3, 1, 500)],
+            Mode::AllOrNothing,
+        )
+        .await;
+        assert!(
+            r.errors[0].reason.contains("不在您的管辖范围"),
+            "{:?}",
+            r.errors
+        );
         assert_eq!(count(&t.db, "student").await, 30);
     }
 }

@@ -8,7 +8,9 @@ use yimeng_demo::DemoCity;
 use yimeng_domain::Scope;
 use yimeng_io::records::{class_cells, school_cells, staff_cells, student_cells};
 use yimeng_io::{FileFormat, Table, TableWriter};
-use yimeng_store::import::{ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport};
+use yimeng_store::import::{
+    ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport,
+};
 use yimeng_store::{Actor, Db};
 
 /// Progress of a long step: (table, rows done, rows in all).
@@ -27,14 +29,30 @@ fn check(r: Report) -> Result<Report, ServiceError> {
     if r.committed {
         Ok(r)
     } else {
-        let first = r.errors.first().map(|e| format!("第 {} 行 {}：{}", e.row, e.field, e.reason)).unwrap_or_default();
-        Err(ServiceError::Internal(format!("示范数据未能导入（{} 行有误）：{first}", r.rejected)))
+        let first = r
+            .errors
+            .first()
+            .map(|e| format!("第 {} 行 {}：{}", e.row, e.field, e.reason))
+            .unwrap_or_default();
+        Err(ServiceError::Internal(format!(
+            "示范数据未能导入（{} 行有误）：{first}",
+            r.rejected
+        )))
     }
 }
 
 /// Loads the city: schools, staff, classes, then students. Returns the four reports.
-pub async fn load(db: &Db, city: Arc<DemoCity>, progress: Progress<'_>) -> Result<Vec<Report>, ServiceError> {
-    let actor = Actor { name: "demo".into(), role: "operator".into(), ip: None, request_id: None };
+pub async fn load(
+    db: &Db,
+    city: Arc<DemoCity>,
+    progress: Progress<'_>,
+) -> Result<Vec<Report>, ServiceError> {
+    let actor = Actor {
+        name: "demo".into(),
+        role: "operator".into(),
+        ip: None,
+        request_id: None,
+    };
     let scope = Scope::City;
     let mut reports = Vec::new();
 
@@ -65,7 +83,8 @@ pub async fn load(db: &Db, city: Arc<DemoCity>, progress: Progress<'_>) -> Resul
     progress(Table::Classes, n, n);
     reports.push(check(imp.finish().await?)?);
 
-    let mut imp = StudentImport::start(db, &scope, &actor, opts(Table::Students, city.seed)).await?;
+    let mut imp =
+        StudentImport::start(db, &scope, &actor, opts(Table::Students, city.seed)).await?;
     let n = city.student_count();
     // Generation runs on its own thread, ahead of the writer.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yimeng_domain::student::StudentRecord>>(8);
@@ -74,7 +93,11 @@ pub async fn load(db: &Db, city: Arc<DemoCity>, progress: Progress<'_>) -> Resul
         let mut chunk = Vec::with_capacity(2000);
         for s in gen_city.students() {
             chunk.push(s);
-            if chunk.len() == 2000 && tx.blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(2000))).is_err() {
+            if chunk.len() == 2000
+                && tx
+                    .blocking_send(std::mem::replace(&mut chunk, Vec::with_capacity(2000)))
+                    .is_err()
+            {
                 return;
             }
         }
@@ -98,8 +121,18 @@ pub async fn load(db: &Db, city: Arc<DemoCity>, progress: Progress<'_>) -> Resul
 
 /// Writes the city as import files in `dir`: 学校, 教职工 and 班级 as `format`, students always as
 /// CSV (1.7 million rows exceed one Excel sheet). Returns the paths written.
-pub fn write_files(city: &DemoCity, dir: &Path, format: FileFormat, progress: Progress<'_>) -> Result<Vec<std::path::PathBuf>, ServiceError> {
-    std::fs::create_dir_all(dir).map_err(|e| ServiceError::File(yimeng_io::IoError::Io { path: dir.display().to_string(), source: e }))?;
+pub fn write_files(
+    city: &DemoCity,
+    dir: &Path,
+    format: FileFormat,
+    progress: Progress<'_>,
+) -> Result<Vec<std::path::PathBuf>, ServiceError> {
+    std::fs::create_dir_all(dir).map_err(|e| {
+        ServiceError::File(yimeng_io::IoError::Io {
+            path: dir.display().to_string(),
+            source: e,
+        })
+    })?;
     let header = |t: Table| t.columns().iter().map(|c| c.header).collect::<Vec<_>>();
     let mut out = Vec::new();
     let path = dir.join(format!("schools.{}", format.ext()));

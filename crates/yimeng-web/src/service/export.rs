@@ -23,7 +23,11 @@ pub async fn export_table(
 ) -> Result<u64, ServiceError> {
     let headers: Vec<&str> = table.columns().iter().map(|c| c.header).collect();
     let mut w = TableWriter::create(path, format, table.label(), &headers)?;
-    let codes: HashMap<i64, String> = school::briefs(db, scope).await?.into_iter().map(|s| (s.id, s.code)).collect();
+    let codes: HashMap<i64, String> = school::briefs(db, scope)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s.code))
+        .collect();
     let code = |id: i64| codes.get(&id).map(String::as_str).unwrap_or("");
     let mut after = (0i32, 0i64);
     match table {
@@ -46,14 +50,20 @@ pub async fn export_table(
             progress(w.rows());
         },
         Table::Classes => {
-            let cards: HashMap<i64, String> =
-                staff::id_cards(db, scope).await?.into_iter().map(|(card, _, id, _)| (id, card)).collect();
+            let cards: HashMap<i64, String> = staff::id_cards(db, scope)
+                .await?
+                .into_iter()
+                .map(|(card, _, id, _)| (id, card))
+                .collect();
             loop {
                 let rows = class::page_after(db, scope, after, PAGE).await?;
                 let Some(last) = rows.last() else { break };
                 after = (last.county_id, last.id);
                 for r in &rows {
-                    let head = r.head_teacher_id.and_then(|h| cards.get(&h)).map(String::as_str);
+                    let head = r
+                        .head_teacher_id
+                        .and_then(|h| cards.get(&h))
+                        .map(String::as_str);
                     w.write_row(&class_cells(&r.to_record(code(r.school_id), head)))?;
                 }
                 progress(w.rows());

@@ -10,7 +10,9 @@ use yimeng_domain::{FieldError, Scope};
 use yimeng_io::read::FileInfo;
 use yimeng_io::records::{AnyRecord, ParseCtx, parse_row};
 use yimeng_io::{HeaderMap, IoError, Table};
-use yimeng_store::import::{self, ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport};
+use yimeng_store::import::{
+    self, ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport,
+};
 use yimeng_store::{Actor, Db};
 
 /// What to import.
@@ -79,7 +81,9 @@ pub async fn import_file(
     let hasher = tokio::task::spawn_blocking(move || sha256_file(&hash_path));
     let table = job.table;
     let path = job.path.clone();
-    let ctx = ParseCtx { today: super::today() };
+    let ctx = ParseCtx {
+        today: super::today(),
+    };
     let reader = std::thread::spawn(move || {
         let map: std::cell::OnceCell<HeaderMap> = std::cell::OnceCell::new();
         let mut chunk: Vec<Parsed> = Vec::with_capacity(CHUNK);
@@ -88,20 +92,27 @@ pub async fn import_file(
             &path,
             |header| {
                 let m = HeaderMap::new(table, header);
-                let ok = m.as_ref().map(|_| ()).map_err(|e| IoError::Header(e.to_string().trim_start_matches("表头有误：").to_string()));
+                let ok = m.as_ref().map(|_| ()).map_err(|e| {
+                    IoError::Header(e.to_string().trim_start_matches("表头有误：").to_string())
+                });
                 if let Ok(m) = m {
                     let _ = map.set(m);
                 }
                 let failed = ok.is_err();
                 let _ = tx2.blocking_send(Msg::Header(ok));
-                if failed { Err(IoError::Stopped("表头有误".into())) } else { Ok(()) }
+                if failed {
+                    Err(IoError::Stopped("表头有误".into()))
+                } else {
+                    Ok(())
+                }
             },
             |row| {
                 let m = map.get().expect("header first");
                 chunk.push((row.number, parse_row(m, &row.cells, &ctx)));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                    tx2.blocking_send(Msg::Rows(full)).map_err(|_| IoError::Stopped("导入已取消".into()))?;
+                    tx2.blocking_send(Msg::Rows(full))
+                        .map_err(|_| IoError::Stopped("导入已取消".into()))?;
                 }
                 Ok(())
             },
@@ -113,7 +124,10 @@ pub async fn import_file(
     });
 
     // The header decides whether a transaction is opened at all.
-    let first = rx.recv().await.ok_or_else(|| ServiceError::Internal("读取线程意外退出".into()))?;
+    let first = rx
+        .recv()
+        .await
+        .ok_or_else(|| ServiceError::Internal("读取线程意外退出".into()))?;
     let header_err = match first {
         Msg::Header(Ok(())) => None,
         Msg::Header(Err(e)) => Some(e),
@@ -125,7 +139,12 @@ pub async fn import_file(
         let _ = tokio::task::spawn_blocking(move || reader.join()).await;
         return Err(ServiceError::File(e));
     }
-    let opts = Options { mode: job.mode, dry_run: job.dry_run, file_name: job.file_name.clone(), file_sha256: String::new() };
+    let opts = Options {
+        mode: job.mode,
+        dry_run: job.dry_run,
+        file_name: job.file_name.clone(),
+        file_sha256: String::new(),
+    };
     let mut imp = Importer::start(table, db, scope, actor, opts).await?;
     let mut seen = 0u64;
     let mut info = None;
@@ -160,9 +179,20 @@ pub async fn import_file(
     let errors = report
         .errors
         .iter()
-        .map(|e| ErrorLine { row: e.row, column: table.header_of(e.field).to_string(), value: e.value.clone(), reason: e.reason.clone() })
+        .map(|e| ErrorLine {
+            row: e.row,
+            column: table.header_of(e.field).to_string(),
+            value: e.value.clone(),
+            reason: e.reason.clone(),
+        })
         .collect();
-    Ok(ImportOutcome { report, errors, format: info.format, encoding: info.encoding, sha256: sha })
+    Ok(ImportOutcome {
+        report,
+        errors,
+        format: info.format,
+        encoding: info.encoding,
+        sha256: sha,
+    })
 }
 
 enum Importer {
@@ -173,15 +203,27 @@ enum Importer {
 }
 
 impl Importer {
-    async fn start(table: Table, db: &Db, scope: &Scope, actor: &Actor, opts: Options) -> Result<Importer, ServiceError> {
+    async fn start(
+        table: Table,
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+    ) -> Result<Importer, ServiceError> {
         Ok(match table {
             Table::Schools => Importer::School(SchoolImport::start(db, scope, actor, opts).await?),
             Table::Classes => Importer::Class(ClassImport::start(db, scope, actor, opts).await?),
-            Table::Students => Importer::Student(Box::new(StudentImport::start(db, scope, actor, opts).await?)),
+            Table::Students => Importer::Student(Box::new(
+                StudentImport::start(db, scope, actor, opts).await?,
+            )),
             Table::Staff => Importer::Staff(StaffImport::start(db, scope, actor, opts).await?),
         })
     }
-    async fn push(&mut self, row: u64, rec: Result<AnyRecord, Vec<FieldError>>) -> Result<(), ServiceError> {
+    async fn push(
+        &mut self,
+        row: u64,
+        rec: Result<AnyRecord, Vec<FieldError>>,
+    ) -> Result<(), ServiceError> {
         match (self, rec) {
             (Importer::School(i), Ok(AnyRecord::School(r))) => i.push(row, Ok(r)).await?,
             (Importer::School(i), Err(e)) => i.push(row, Err(e)).await?,
@@ -217,11 +259,17 @@ impl Importer {
 pub fn sha256_file(path: &Path) -> Result<String, IoError> {
     use sha2::{Digest, Sha256};
     use std::io::Read;
-    let mut f = std::fs::File::open(path).map_err(|e| IoError::Io { path: path.display().to_string(), source: e })?;
+    let mut f = std::fs::File::open(path).map_err(|e| IoError::Io {
+        path: path.display().to_string(),
+        source: e,
+    })?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     loop {
-        let n = f.read(&mut buf).map_err(|e| IoError::Io { path: path.display().to_string(), source: e })?;
+        let n = f.read(&mut buf).map_err(|e| IoError::Io {
+            path: path.display().to_string(),
+            source: e,
+        })?;
         if n == 0 {
             break;
         }
@@ -233,7 +281,8 @@ pub fn sha256_file(path: &Path) -> Result<String, IoError> {
 /// Writes the errors as a sheet (xlsx or csv by the file's extension): 行号, 列名, 值, 原因.
 pub fn write_errors(path: &Path, errors: &[ErrorLine]) -> Result<(), IoError> {
     let format = yimeng_io::FileFormat::from_path(path).unwrap_or(yimeng_io::FileFormat::Xlsx);
-    let mut w = yimeng_io::TableWriter::create(path, format, "错误清单", &["行号", "列名", "值", "原因"])?;
+    let mut w =
+        yimeng_io::TableWriter::create(path, format, "错误清单", &["行号", "列名", "值", "原因"])?;
     for e in errors {
         w.write_row(&[
             yimeng_io::Cell::Int(e.row as i64),
@@ -253,7 +302,11 @@ pub fn summary(o: &ImportOutcome) -> String {
     if r.dry_run {
         return format!(
             "{head}；校验{}：可新增 {}，可更新 {}，未变 {}，有误 {} 行（试导入，未写入任何数据）",
-            if r.rejected == 0 { "通过" } else { "未通过" },
+            if r.rejected == 0 {
+                "通过"
+            } else {
+                "未通过"
+            },
             r.inserted,
             r.updated,
             r.unchanged,
@@ -261,8 +314,14 @@ pub fn summary(o: &ImportOutcome) -> String {
         );
     }
     if r.committed {
-        format!("{head}；已导入：新增 {}，更新 {}，未变 {}，拒绝 {} 行", r.inserted, r.updated, r.unchanged, r.rejected)
+        format!(
+            "{head}；已导入：新增 {}，更新 {}，未变 {}，拒绝 {} 行",
+            r.inserted, r.updated, r.unchanged, r.rejected
+        )
     } else {
-        format!("{head}；有 {} 行有误，按“全部或全不”规则未写入任何数据", r.rejected)
+        format!(
+            "{head}；有 {} 行有误，按“全部或全不”规则未写入任何数据",
+            r.rejected
+        )
     }
 }
