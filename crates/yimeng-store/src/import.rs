@@ -44,6 +44,43 @@ pub struct Options {
     pub file_name: String,
     /// SHA-256 of the file, for the batch record.
     pub file_sha256: String,
+    /// A save from a form or the API rather than a file: no batch record; every created or
+    /// changed record gets its own audit entry; only what the records name is loaded.
+    pub edit: Option<Target>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: Mode::AllOrNothing,
+            dry_run: false,
+            file_name: String::new(),
+            file_sha256: String::new(),
+            edit: None,
+        }
+    }
+}
+
+impl Options {
+    /// A save of a few records named by `target` (a form or an API call).
+    pub fn edit(target: Target) -> Options {
+        Options {
+            file_name: "form".into(),
+            edit: Some(target),
+            ..Options::default()
+        }
+    }
+}
+
+/// What a form or API save touches: the loaders read only these instead of the whole scope.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    /// 学校标识码 named by the records.
+    pub school_codes: Vec<String>,
+    /// ID numbers and 学籍号 named by the records.
+    pub numbers: Vec<String>,
+    /// Ids of the records being edited.
+    pub ids: Vec<i64>,
 }
 
 /// One refused row's problem, naming the row (1-based, as the spreadsheet numbers it), the field
@@ -88,6 +125,8 @@ pub struct Report {
     pub dry_run: bool,
     /// The batch id when committed.
     pub batch_id: Option<i64>,
+    /// The id of the last record accepted (the record a form save wrote).
+    pub last_id: Option<i64>,
 }
 
 /// A `person_key` row: one national number in use.
@@ -206,6 +245,8 @@ struct Core {
     scope_county: i32,
     keys: Vec<NewKey>,
     suspended: Vec<bulk::Suspended>,
+    /// Audit entries of records created by a form or API save.
+    created: Vec<Entry>,
 }
 
 impl Core {
@@ -221,7 +262,7 @@ impl Core {
         bulk_table: Option<&'static str>,
     ) -> Result<Core> {
         let bulk = match bulk_table {
-            Some(t) if !opts.dry_run => {
+            Some(t) if !opts.dry_run && opts.edit.is_none() => {
                 let q = Sql::new(&format!(
                     "/* multi-county: bulk_probe */ SELECT COUNT(*) FROM (SELECT 1 FROM {t} LIMIT {BULK_BELOW_ROWS}) x"
                 ));
@@ -271,6 +312,7 @@ impl Core {
             scope_county,
             keys: Vec::new(),
             suspended,
+            created: Vec::new(),
         })
     }
 
@@ -362,6 +404,37 @@ impl Core {
         }
         self.next_id += 1;
         Ok(self.next_id - 1)
+    }
+
+    /// Counts an accepted record and remembers its id.
+    fn accepted(&mut self, id: i64) {
+        self.report.last_id = Some(id);
+    }
+
+    /// In a form or API save, records the creation of a row for the audit log.
+    fn note_created<R: TableRow>(
+        &mut self,
+        entity: &'static str,
+        county_id: i32,
+        id: i64,
+        row: &R,
+    ) {
+        if self.opts.edit.is_some() {
+            self.created.push(Entry {
+                county_id,
+                action: "create",
+                entity,
+                entity_id: Some(id),
+                summary: format!("新增{}", entity_label(entity)),
+                before: None,
+                after: Some(audit::json_row(row)),
+            });
+        }
+    }
+
+    /// The target of a form or API save.
+    fn target(&self) -> Option<&Target> {
+        self.opts.edit.as_ref()
     }
 
     /// Buffers a national key to write at the end. Keys of new rows in bulk mode are not
@@ -479,6 +552,13 @@ impl Core {
                 "import: indexes rebuilt"
             );
         }
+        if self.opts.edit.is_some() {
+            let entries = std::mem::take(&mut self.created);
+            audit::write(&mut tx, &self.actor, entries).await?;
+            tx.commit().await?;
+            self.report.committed = true;
+            return Ok(self.report);
+        }
         let r = &self.report;
         let batch = self.batch_id.expect("batch id when writing");
         let mut q = Sql::new(
@@ -552,11 +632,13 @@ const SCHOOL_UNKNOWN: &str = "学校标识码不存在或不在您的管辖范�
 
 /// Every national number in use (ID numbers and 学籍号), keyed compactly.
 async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
-    let rows: Vec<(String, i32, bool, i64)> = core
-        .all(Sql::new(
-            "/* multi-county: person_keys */ SELECT value, county_id, owner = 'staff', owner_id FROM person_key",
-        ))
-        .await?;
+    let mut q = Sql::new(
+        "/* multi-county: person_keys */ SELECT value, county_id, owner = 'staff', owner_id FROM person_key",
+    );
+    if let Some(t) = core.target() {
+        q.push(" WHERE value IN ").bind_list(t.numbers.clone());
+    }
+    let rows: Vec<(String, i32, bool, i64)> = core.all(q).await?;
     let mut m = IntMap::with_capacity_and_hasher(rows.len(), Default::default());
     for (value, county, staff, id) in rows {
         // The two kinds never collide: 学籍号 start with a letter, ID numbers with a digit.
@@ -570,21 +652,27 @@ async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
     Ok(m)
 }
 
-/// (id → content hash) of a county table's rows in scope.
+/// (id → content hash) of a county table's rows in scope; for a form save, only the rows named
+/// (`ids`, plus the owners of the numbers it uses).
 async fn load_hashes(
     core: &mut Core,
     scope: &Scope,
     table: &str,
     school_col: &str,
+    owners: &[i64],
 ) -> Result<IntMap<i64, i64>> {
     let mut q = Sql::new(&format!(
         "SELECT t.id, t.content_hash FROM {table} t WHERE "
     ));
     push_scope(&mut q, scope, "t", school_col);
+    if let Some(t) = core.target() {
+        let ids: Vec<i64> = t.ids.iter().chain(owners).copied().collect();
+        q.push(" AND t.id IN ").bind_list(ids);
+    }
     Ok(core.all::<(i64, i64)>(q).await?.into_iter().collect())
 }
 
-/// The schools in scope by code.
+/// The schools in scope by code (for a form save, only those named).
 async fn load_schools(
     core: &mut Core,
     scope: &Scope,
@@ -593,12 +681,23 @@ async fn load_schools(
         "SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages FROM school s WHERE ",
     );
     push_scope(&mut q, scope, "s", "id");
+    if let Some(t) = core.target() {
+        q.push(" AND s.code IN ").bind_list(t.school_codes.clone());
+    }
     Ok(core
         .all::<crate::school::SchoolBrief>(q)
         .await?
         .into_iter()
         .map(|s| (s.code.clone(), s))
         .collect())
+}
+
+/// Owner ids of the loaded keys of one kind (staff or students).
+fn owners(keys: &IntMap<u64, KeyOwner>, staff: bool) -> Vec<i64> {
+    keys.values()
+        .filter(|o| o.staff == staff)
+        .map(|o| o.id)
+        .collect()
 }
 
 /// Existing rows by id (grouped by county), to diff changed records.
@@ -638,6 +737,7 @@ async fn write_changed<R: TableRow + crate::db::Rowable + Clone>(
     key: impl Fn(&R) -> (i32, i64) + Copy,
 ) -> Result<HashMap<i64, R>> {
     let actor = core.actor.clone();
+    let edit = core.opts.edit.is_some();
     let tx = core.tx().await?;
     let old = fetch_rows(tx, &rows, key).await?;
     let mut entries = Vec::with_capacity(rows.len());
@@ -651,7 +751,11 @@ async fn write_changed<R: TableRow + crate::db::Rowable + Clone>(
                 action: "update",
                 entity,
                 entity_id: Some(id),
-                summary: format!("批量导入更新{}", entity_label(entity)),
+                summary: if edit {
+                    format!("修改{}信息", entity_label(entity))
+                } else {
+                    format!("批量导入更新{}", entity_label(entity))
+                },
                 before: Some(before),
                 after: Some(after),
             });
@@ -660,6 +764,18 @@ async fn write_changed<R: TableRow + crate::db::Rowable + Clone>(
     bulk::upsert(tx, rows).await?;
     audit::write(tx, &actor, entries).await?;
     Ok(old)
+}
+
+/// Removes national keys of one kind that records no longer hold.
+async fn drop_keys(tx: &mut Tx, kind: &str, values: &[String]) -> Result<()> {
+    for chunk in values.chunks(5000) {
+        let mut q = Sql::new("DELETE FROM person_key WHERE kind = ");
+        q.bind(kind)
+            .push(" AND value IN ")
+            .bind_list(chunk.iter().map(String::as_str));
+        tx.exec(q).await?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -691,17 +807,25 @@ impl SchoolImport {
         opts: Options,
     ) -> Result<SchoolImport> {
         let mut core = Core::start(db, scope, actor, opts, "school", "school", None).await?;
+        let mut q = Sql::new(
+            "/* multi-county: school_keys */ SELECT code, county_id, school_id FROM school_key",
+        );
+        if let Some(t) = core.target() {
+            q.push(" WHERE code IN ").bind_list(t.school_codes.clone());
+        }
         let keys: HashMap<String, (i32, i64)> = core
-            .all::<SchoolKeyRow>(Sql::new(
-                "/* multi-county: school_keys */ SELECT code, county_id, school_id FROM school_key",
-            ))
+            .all::<SchoolKeyRow>(q)
             .await?
             .into_iter()
             .map(|k| (k.code, (k.county_id, k.school_id)))
             .collect();
-        let hashes = load_hashes(&mut core, scope, "school", "id").await?;
+        let known: Vec<i64> = keys.values().map(|(_, id)| *id).collect();
+        let hashes = load_hashes(&mut core, scope, "school", "id", &known).await?;
         let mut q = Sql::new("SELECT DISTINCT c.school_id, c.grade FROM class c WHERE ");
         push_scope(&mut q, scope, "c", "school_id");
+        if core.target().is_some() {
+            q.push(" AND c.school_id IN ").bind_list(known);
+        }
         let mut used_stages: IntMap<i64, StageSet> = IntMap::default();
         for (school, grade) in core.all::<(i64, String)>(q).await? {
             if let Some(g) = Grade::from_code(&grade) {
@@ -794,6 +918,7 @@ impl SchoolImport {
         }
         match existing {
             Some((_, id)) => {
+                self.core.accepted(id);
                 let new = SchoolRow::from_record(&rec, id, self.core.batch_id, self.core.now);
                 if self.hashes.get(&id) == Some(&new.content_hash) {
                     self.core.report.unchanged += 1;
@@ -804,13 +929,11 @@ impl SchoolImport {
             }
             None => {
                 let id = self.core.new_id().await?;
+                self.core.accepted(id);
                 self.core.report.inserted += 1;
-                self.new_rows.push(SchoolRow::from_record(
-                    &rec,
-                    id,
-                    self.core.batch_id,
-                    self.core.now,
-                ));
+                let row = SchoolRow::from_record(&rec, id, self.core.batch_id, self.core.now);
+                self.core.note_created("school", row.county_id, id, &row);
+                self.new_rows.push(row);
             }
         }
         if self.new_rows.len() + self.changed.len() >= FLUSH_ROWS {
@@ -889,6 +1012,10 @@ impl ClassImport {
             "SELECT c.id, c.school_id, c.school_year, c.grade, c.class_no, c.content_hash FROM class c WHERE ",
         );
         push_scope(&mut q, scope, "c", "school_id");
+        if core.target().is_some() {
+            q.push(" AND c.school_id IN ")
+                .bind_list(schools.values().map(|s| s.id).collect::<Vec<_>>());
+        }
         let mut existing = HashMap::new();
         for (id, school, year, grade, no, hash) in
             core.all::<(i64, i64, i32, String, i32, i64)>(q).await?
@@ -900,6 +1027,9 @@ impl ClassImport {
         let mut q =
             Sql::new("SELECT t.id_card, t.county_id, t.id, t.school_id FROM staff t WHERE ");
         push_scope(&mut q, scope, "t", "school_id");
+        if let Some(t) = core.target() {
+            q.push(" AND t.id_card IN ").bind_list(t.numbers.clone());
+        }
         let staff = core
             .all::<(String, i32, i64, i64)>(q)
             .await?
@@ -922,6 +1052,17 @@ impl ClassImport {
         &mut self,
         row: u64,
         rec: std::result::Result<ClassRecord, Vec<FieldError>>,
+    ) -> Result<()> {
+        self.push_as(row, rec, None).await
+    }
+
+    /// Takes one record that must update the class `expected` (a form save; the class may be
+    /// renumbered), or any row when `None`.
+    pub async fn push_as(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<ClassRecord, Vec<FieldError>>,
+        expected: Option<i64>,
     ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
@@ -964,7 +1105,7 @@ impl ClassImport {
                 _ => {
                     errs.push(FieldError::new(
                         "head_teacher",
-                        &card.masked(),
+                        card.as_str(),
                         "班主任不是本校教职工（请先导入教职工）",
                     ));
                     None
@@ -976,11 +1117,55 @@ impl ClassImport {
             return Ok(());
         }
         let (county_id, school_id) = (school.county_id, school.id);
-        let existing = self.existing.get(&key).copied();
+        let mut existing = self.existing.get(&key).copied();
+        if let Some(eid) = expected {
+            let current = self
+                .existing
+                .iter()
+                .find(|(_, (id, _))| *id == eid)
+                .map(|(k, v)| (*k, *v));
+            match current {
+                None => {
+                    self.core.reject(
+                        row,
+                        vec![FieldError::new(
+                            "class_no",
+                            "",
+                            "班级不存在或不在您的管辖范围内",
+                        )],
+                    );
+                    return Ok(());
+                }
+                Some((k, _)) if k.0 != school_id => {
+                    self.core.reject(
+                        row,
+                        vec![FieldError::new(
+                            "school_code",
+                            rec.school_code.as_str(),
+                            "班级不能改到另一所学校",
+                        )],
+                    );
+                    return Ok(());
+                }
+                Some(_) if existing.is_some_and(|(id, _)| id != eid) => {
+                    self.core.reject(
+                        row,
+                        vec![FieldError::new(
+                            "class_no",
+                            &rec.class_no.to_string(),
+                            "该校已有相同学年、年级、班号的班级",
+                        )],
+                    );
+                    return Ok(());
+                }
+                Some((_, v)) => existing = Some(v),
+            }
+        }
         let id = match existing {
             Some((id, _)) => id,
             None => self.core.new_id().await?,
         };
+        self.core.accepted(id);
         let mut r = ClassRow {
             county_id,
             id,
@@ -1004,6 +1189,7 @@ impl ClassImport {
             }
             None => {
                 self.core.report.inserted += 1;
+                self.core.note_created("class", county_id, id, &r);
                 self.new_rows.push(r);
             }
         }
@@ -1069,7 +1255,12 @@ impl StaffImport {
         core.bulk_keys = &[("id_card", "id_card")];
         let schools = load_schools(&mut core, scope).await?;
         let keys = load_person_keys(&mut core).await?;
-        let hashes = load_hashes(&mut core, scope, "staff", "school_id").await?;
+        let own = if core.target().is_some() {
+            owners(&keys, true)
+        } else {
+            Vec::new()
+        };
+        let hashes = load_hashes(&mut core, scope, "staff", "school_id", &own).await?;
         Ok(StaffImport {
             core,
             schools,
@@ -1086,6 +1277,17 @@ impl StaffImport {
         &mut self,
         row: u64,
         rec: std::result::Result<StaffRecord, Vec<FieldError>>,
+    ) -> Result<()> {
+        self.push_as(row, rec, None).await
+    }
+
+    /// Takes one record that must update the staff member `expected` (a form save; the ID number
+    /// may be corrected), or any row when `None`.
+    pub async fn push_as(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<StaffRecord, Vec<FieldError>>,
+        expected: Option<i64>,
     ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
@@ -1112,28 +1314,48 @@ impl StaffImport {
         if let Some(first) = self.seen.get(&key) {
             errs.push(FieldError::new(
                 "id_card",
-                &rec.id_card.masked(),
+                rec.id_card.as_str(),
                 format!("与第 {first} 行的身份证件号重复"),
             ));
         } else {
             self.seen.insert(key, row);
         }
         let mut existing = None;
+        if let Some(eid) = expected {
+            if !self.hashes.contains_key(&eid) {
+                self.core.reject(
+                    row,
+                    vec![FieldError::new(
+                        "id_card",
+                        "",
+                        "教职工不存在或不在您的管辖范围内",
+                    )],
+                );
+                return Ok(());
+            }
+            existing = Some(eid);
+        }
         match self.keys.get(&key) {
             None => {}
+            Some(o) if expected.is_some_and(|eid| o.staff && o.id == eid) => {}
+            Some(o) if expected.is_some() && o.staff => errs.push(FieldError::new(
+                "id_card",
+                rec.id_card.as_str(),
+                "该身份证件号已被另一名教职工使用（一人一号）",
+            )),
             Some(o) if !o.staff => errs.push(FieldError::new(
                 "id_card",
-                &rec.id_card.masked(),
+                rec.id_card.as_str(),
                 "该身份证件号已登记为学生，一人只能有一个身份",
             )),
             Some(o) if o.county != county_id => errs.push(FieldError::new(
                 "id_card",
-                &rec.id_card.masked(),
+                rec.id_card.as_str(),
                 "该教职工已在其他县区登记（跨县区调动请办理调动手续）",
             )),
             Some(o) if !self.hashes.contains_key(&o.id) => errs.push(FieldError::new(
                 "id_card",
-                &rec.id_card.masked(),
+                rec.id_card.as_str(),
                 "该教职工已在您管辖范围以外的学校登记",
             )),
             Some(o) => existing = Some(o.id),
@@ -1146,6 +1368,7 @@ impl StaffImport {
             Some(id) => id,
             None => self.core.new_id().await?,
         };
+        self.core.accepted(id);
         let r = StaffRow::from_record(
             rec,
             county_id,
@@ -1165,6 +1388,7 @@ impl StaffImport {
             None => {
                 self.core.report.inserted += 1;
                 self.core.add_key(key, id, county_id, true, true);
+                self.core.note_created("staff", county_id, id, &r);
                 if self.core.writing() {
                     self.new_rows.push(r);
                 }
@@ -1183,13 +1407,25 @@ impl StaffImport {
             return Ok(());
         }
         self.core.insert_background(new_rows).await?;
-        if !changed.is_empty() {
-            write_changed(&mut self.core, changed, "staff", |r: &StaffRow| {
-                (r.county_id, r.id)
-            })
-            .await?;
+        if changed.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let old = write_changed(&mut self.core, changed.clone(), "staff", |r: &StaffRow| {
+            (r.county_id, r.id)
+        })
+        .await?;
+        // A corrected ID number moves the staff member's national key.
+        let mut drop = Vec::new();
+        for r in &changed {
+            if let Some(o) = old.get(&r.id)
+                && o.id_card != r.id_card
+            {
+                drop.push(o.id_card.clone());
+                let key = yimeng_domain::IdCardNo::from_stored(r.id_card.clone()).key();
+                self.core.add_key(key, r.id, r.county_id, true, false);
+            }
+        }
+        drop_keys(self.core.tx().await?, "id_card", &drop).await
     }
 
     /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
@@ -1207,6 +1443,8 @@ impl StaffImport {
 /// Imports students.
 pub struct StudentImport {
     core: Core,
+    /// The reason recorded with status changes of a form save (else the import's own).
+    status_reason: Option<String>,
     schools: HashMap<String, crate::school::SchoolBrief>,
     classes: HashMap<ClassKey, i64>,
     keys: IntMap<u64, KeyOwner>,
@@ -1245,6 +1483,10 @@ impl StudentImport {
             "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no FROM class c WHERE ",
         );
         push_scope(&mut q, scope, "c", "school_id");
+        if core.target().is_some() {
+            q.push(" AND c.school_id IN ")
+                .bind_list(schools.values().map(|s| s.id).collect::<Vec<_>>());
+        }
         let mut classes = HashMap::new();
         for c in core.all::<crate::class::ClassBrief>(q).await? {
             if let Some(g) = Grade::from_code(&c.grade) {
@@ -1252,7 +1494,12 @@ impl StudentImport {
             }
         }
         let keys = load_person_keys(&mut core).await?;
-        let hashes = load_hashes(&mut core, scope, "student", "school_id").await?;
+        let own = if core.target().is_some() {
+            owners(&keys, false)
+        } else {
+            Vec::new()
+        };
+        let hashes = load_hashes(&mut core, scope, "student", "school_id", &own).await?;
         tracing::info!(
             schools = schools.len(),
             classes = classes.len(),
@@ -1261,6 +1508,7 @@ impl StudentImport {
         );
         Ok(StudentImport {
             core,
+            status_reason: None,
             schools,
             classes,
             keys,
@@ -1269,6 +1517,11 @@ impl StudentImport {
             new_rows: Vec::with_capacity(FLUSH_ROWS),
             changed: vec![],
         })
+    }
+
+    /// Sets the reason recorded with a status change made by this save.
+    pub fn set_status_reason(&mut self, reason: String) {
+        self.status_reason = Some(reason);
     }
 
     fn class_error(&self, school: &crate::school::SchoolBrief, c: &ClassRef) -> FieldError {
@@ -1295,6 +1548,17 @@ impl StudentImport {
         &mut self,
         row: u64,
         rec: std::result::Result<StudentRecord, Vec<FieldError>>,
+    ) -> Result<()> {
+        self.push_as(row, rec, None).await
+    }
+
+    /// Takes one record that must update the student `expected` (a form save; the ID number and
+    /// 学籍号 may be corrected), or any row when `None`.
+    pub async fn push_as(
+        &mut self,
+        row: u64,
+        rec: std::result::Result<StudentRecord, Vec<FieldError>>,
+        expected: Option<i64>,
     ) -> Result<()> {
         self.core.report.total += 1;
         let rec = match rec {
@@ -1343,38 +1607,67 @@ impl StudentImport {
         }
         let row32 = u32::try_from(row).unwrap_or(u32::MAX);
         let no_key = rec.student_no.key();
-        if let Some(first) = self.seen.get(&no_key) {
-            errs.push(FieldError::new(
-                "student_no",
-                &rec.student_no.masked(),
-                format!("与第 {first} 行的学籍号重复"),
-            ));
-        } else {
-            self.seen.insert(no_key, row32);
-        }
         let id_key = rec.id_card.as_ref().map(|c| c.key());
+        let mut id_repeated = false;
         if let (Some(k), Some(card)) = (id_key, &rec.id_card) {
             if let Some(first) = self.seen.get(&k) {
                 errs.push(FieldError::new(
                     "id_card",
-                    &card.masked(),
+                    card.as_str(),
                     format!("与第 {first} 行的身份证件号重复"),
                 ));
+                id_repeated = true;
             } else {
                 self.seen.insert(k, row32);
             }
         }
+        // A 学籍号 made from a repeated ID number repeats too; one error says it.
+        let derived = rec
+            .id_card
+            .as_ref()
+            .is_some_and(|c| rec.student_no == yimeng_domain::StudentNo::from_id_card(c));
+        if let Some(first) = self.seen.get(&no_key) {
+            if !(id_repeated && derived) {
+                errs.push(FieldError::new(
+                    "student_no",
+                    rec.student_no.as_str(),
+                    format!("与第 {first} 行的学籍号重复"),
+                ));
+            }
+        } else {
+            self.seen.insert(no_key, row32);
+        }
         let mut existing = None;
+        if let Some(eid) = expected {
+            if !self.hashes.contains_key(&eid) {
+                self.core.reject(
+                    row,
+                    vec![FieldError::new(
+                        "student_no",
+                        "",
+                        "学生不存在或不在您的管辖范围内",
+                    )],
+                );
+                return Ok(());
+            }
+            existing = Some(eid);
+        }
         match self.keys.get(&no_key) {
             None => {}
+            Some(o) if expected.is_some_and(|eid| !o.staff && o.id == eid) => {}
+            Some(_) if expected.is_some() => errs.push(FieldError::new(
+                "student_no",
+                rec.student_no.as_str(),
+                "该学籍号已被另一名学生使用（一人一号）",
+            )),
             Some(o) if o.county != county_id => errs.push(FieldError::new(
                 "student_no",
-                &rec.student_no.masked(),
+                rec.student_no.as_str(),
                 "该学籍号已在其他县区登记（跨县区转学请办理转学手续）",
             )),
             Some(o) if !self.hashes.contains_key(&o.id) => errs.push(FieldError::new(
                 "student_no",
-                &rec.student_no.masked(),
+                rec.student_no.as_str(),
                 "该学籍号已在您管辖范围以外的学校登记（转学请办理转学手续）",
             )),
             Some(o) => existing = Some(o.id),
@@ -1384,13 +1677,13 @@ impl StudentImport {
                 None => {}
                 Some(o) if o.staff => errs.push(FieldError::new(
                     "id_card",
-                    &card.masked(),
+                    card.as_str(),
                     "该身份证件号已登记为教职工，一人只能有一个身份",
                 )),
                 Some(o) if Some(o.id) != existing || o.county != county_id => {
                     errs.push(FieldError::new(
                         "id_card",
-                        &card.masked(),
+                        card.as_str(),
                         "该身份证件号已被另一名学生使用（一人一号）",
                     ))
                 }
@@ -1405,6 +1698,7 @@ impl StudentImport {
             Some(id) => id,
             None => self.core.new_id().await?,
         };
+        self.core.accepted(id);
         let r = StudentRow::from_record(
             rec,
             county_id,
@@ -1428,6 +1722,7 @@ impl StudentImport {
                 if let Some(k) = id_key {
                     self.core.add_key(k, id, county_id, false, true);
                 }
+                self.core.note_created("student", county_id, id, &r);
                 if self.core.writing() {
                     self.new_rows.push(r);
                 }
@@ -1459,6 +1754,7 @@ impl StudentImport {
         // Keep the national keys and the status history in step with the changed rows.
         let mut events = Vec::new();
         let mut drop_cards = Vec::new();
+        let mut drop_numbers = Vec::new();
         for r in &changed {
             let Some(o) = old.get(&r.id) else { continue };
             if o.id_card != r.id_card {
@@ -1470,6 +1766,11 @@ impl StudentImport {
                     self.core.add_key(key, r.id, r.county_id, false, false);
                 }
             }
+            if o.student_no != r.student_no {
+                drop_numbers.push(o.student_no.clone());
+                let key = yimeng_domain::StudentNo::from_stored(r.student_no.clone()).key();
+                self.core.add_key(key, r.id, r.county_id, false, false);
+            }
             if o.status != r.status {
                 let to = StudentStatus::from_code(&r.status).unwrap_or(StudentStatus::Other);
                 events.push(StudentEventRow {
@@ -1480,21 +1781,26 @@ impl StudentImport {
                     change_type: to.change_type().code().into(),
                     from_status: Some(o.status.clone()),
                     to_status: r.status.clone(),
-                    reason: "批量导入更新学籍状态".into(),
+                    reason: self
+                        .status_reason
+                        .clone()
+                        .unwrap_or_else(|| "批量导入更新学籍状态".into()),
                     occurred_on: self.core.now.date_naive(),
                     actor: self.core.actor.name.clone(),
-                    source: "import".into(),
+                    source: if self.core.opts.edit.is_some() {
+                        "form"
+                    } else {
+                        "import"
+                    }
+                    .into(),
                     batch_id: self.core.batch_id,
                     recorded_at: self.core.now,
                 });
             }
         }
         let tx = self.core.tx().await?;
-        for chunk in drop_cards.chunks(5000) {
-            let mut q = Sql::new("DELETE FROM person_key WHERE kind = 'id_card' AND value IN ");
-            q.bind_list(chunk.iter().map(String::as_str));
-            tx.exec(q).await?;
-        }
+        drop_keys(tx, "id_card", &drop_cards).await?;
+        drop_keys(tx, "student_no", &drop_numbers).await?;
         if !events.is_empty() {
             let first = tx.alloc_ids("student_event", events.len() as i64).await?;
             for (i, e) in events.iter_mut().enumerate() {

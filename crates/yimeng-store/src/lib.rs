@@ -13,6 +13,7 @@ pub mod audit;
 pub mod bulk;
 pub mod class;
 pub mod db;
+pub mod edit;
 mod error;
 pub mod hash;
 pub mod import;
@@ -21,6 +22,7 @@ pub mod school;
 pub mod staff;
 pub mod stats;
 pub mod student;
+pub mod user;
 
 pub use db::{Backend, Db, Sql, Tx, Value};
 pub use error::StoreError;

@@ -18,6 +18,7 @@ pub fn opts(mode: Mode) -> Options {
         dry_run: false,
         file_name: "test.xlsx".into(),
         file_sha256: "0".repeat(64),
+        edit: None,
     }
 }
 

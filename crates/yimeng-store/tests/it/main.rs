@@ -1,5 +1,6 @@
 //! Store tests: the same stories run on SQLite and, when `YIMENG_TEST_PG_URL` is set, on PostgreSQL.
 
+mod edits;
 mod fixtures;
 mod imports;
 mod schema;

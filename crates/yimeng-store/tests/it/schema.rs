@@ -99,7 +99,9 @@ async fn the_postgres_catalog_follows_the_scale_out_rules() {
         .all(Sql::new(
             "SELECT c.conrelid::regclass::text, c.conname::text FROM pg_constraint c \
              JOIN yimeng_table_kind k ON k.tbl = c.conrelid::regclass::text AND k.kind = 'distributed' \
-             WHERE c.contype IN ('p', 'u', 'f') AND NOT EXISTS (SELECT 1 FROM pg_attribute a \
+             LEFT JOIN yimeng_table_kind r ON r.tbl = c.confrelid::regclass::text \
+             WHERE (c.contype IN ('p', 'u') OR (c.contype = 'f' AND r.kind = 'distributed')) \
+             AND NOT EXISTS (SELECT 1 FROM pg_attribute a \
                WHERE a.attrelid = c.conrelid AND a.attname = k.dist_column AND a.attnum = ANY (c.conkey))",
         ))
         .await

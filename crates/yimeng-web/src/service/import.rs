@@ -144,6 +144,7 @@ pub async fn import_file(
         dry_run: job.dry_run,
         file_name: job.file_name.clone(),
         file_sha256: String::new(),
+        edit: None,
     };
     let mut imp = Importer::start(table, db, scope, actor, opts).await?;
     let mut seen = 0u64;
