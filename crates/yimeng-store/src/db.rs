@@ -466,6 +466,26 @@ impl Sql {
         self.push(")");
         self
     }
+    /// Appends another statement fragment with its arguments (its `$n` placeholders renumbered;
+    /// the SQLite rendering uses anonymous placeholders, which need nothing).
+    pub fn append(&mut self, other: &Sql) {
+        let base = self.args.len();
+        let mut rest = other.text.as_str();
+        while let Some(pos) = rest.find('$') {
+            self.text.push_str(&rest[..pos]);
+            let after = &rest[pos + 1..];
+            let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+            self.text.push('$');
+            if digits > 0 {
+                let n: usize = after[..digits].parse().unwrap_or(0);
+                self.text.push_str(&(n + base).to_string());
+            }
+            rest = &after[digits..];
+        }
+        self.text.push_str(rest);
+        self.sqlite_text.push_str(&other.sqlite_text);
+        self.args.extend(other.args.iter().cloned());
+    }
     /// The SQL text.
     pub fn text(&self) -> &str {
         &self.text
@@ -579,6 +599,13 @@ mod tests {
         q.bind(1i64).push(" AND b IN ").bind_list(["x", "y"]);
         assert_eq!(q.text(), "SELECT 1 WHERE a = $1 AND b IN ($2, $3)");
         assert_eq!(q.sqlite_text, "SELECT 1 WHERE a = ? AND b IN (?, ?)");
+        let mut tail = Sql::new(" AND c = ");
+        tail.bind(5i64);
+        let mut head = Sql::new("SELECT 1 WHERE a = ");
+        head.bind(1i64);
+        head.append(&tail);
+        assert_eq!(head.text(), "SELECT 1 WHERE a = $1 AND c = $2");
+        assert_eq!(head.arg_count(), 2);
         assert_eq!(q.arg_count(), 3);
         let mut e = Sql::new("x IN ");
         e.bind_list(Vec::<i64>::new());

@@ -7,4 +7,16 @@
 //! It must not hold domain rules (they live in `yimeng-domain`) or SQL (in `yimeng-store`).
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod app;
+pub mod assets;
+pub mod auth;
+pub mod demo_accounts;
+pub mod error;
+pub mod i18n;
+pub mod pages;
 pub mod service;
+pub mod templates;
+pub mod view;
+
+pub use app::{AppState, WebConfig, router, serve};

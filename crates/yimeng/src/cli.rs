@@ -19,12 +19,17 @@ struct Cli {
     /// 数据库：PostgreSQL URL（postgres://…）或 SQLite 文件路径（默认 data/yimeng.db）
     #[arg(long, global = true, env = "YIMENG_DATABASE_URL")]
     database: Option<String>,
+    /// 配置文件（默认读取当前目录的 yimeng.toml，若存在）
+    #[arg(long, global = true, env = "YIMENG_CONFIG")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// 启动 Web 平台；数据库为空时先生成示范城市并创建示范账户
+    Serve(ServeArgs),
     /// 应用数据库迁移（启动时也会自动应用）
     Migrate,
     /// 从 xlsx/xls/csv 文件导入：schools|classes|students|staff
@@ -50,6 +55,22 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// 监听地址
+    #[arg(long, default_value = "127.0.0.1:8080", env = "YIMENG_ADDR")]
+    addr: String,
+    /// 空库时生成示范城市的规模（1.0 为全市实际规模）
+    #[arg(long, default_value_t = 1.0)]
+    demo_scale: f64,
+    /// 空库时不生成示范城市
+    #[arg(long)]
+    no_demo: bool,
+    /// 以 JSON 输出日志
+    #[arg(long)]
+    log_json: bool,
 }
 
 #[derive(Args)]
@@ -109,9 +130,39 @@ struct DemoArgs {
     no_load: bool,
 }
 
+/// `yimeng.toml`: local rules and web settings.
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct FileConfig {
+    rules: yimeng_domain::Rules,
+    web: WebSection,
+}
+
+#[derive(serde::Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct WebSection {
+    trust_proxy: bool,
+    secure_cookies: bool,
+    max_upload_mb: Option<usize>,
+}
+
+fn load_config(path: &Option<PathBuf>) -> Result<FileConfig> {
+    let (path, required) = match path {
+        Some(p) => (p.clone(), true),
+        None => (PathBuf::from("yimeng.toml"), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", path.display())),
+        Err(_) if !required => Ok(FileConfig::default()),
+        Err(e) => Err(anyhow!("无法读取配置文件 {}：{e}", path.display())),
+    }
+}
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    let json_logs = matches!(&cli.command, Command::Serve(a) if a.log_json);
+    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    init_logging(default_level, json_logs);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -131,14 +182,10 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_logging() {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG").unwrap_or_else(|_| "warn".into());
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .try_init();
+fn init_logging(default_level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG").unwrap_or_else(|_| default_level.into());
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let _ = if json { b.json().try_init() } else { b.try_init() };
 }
 
 fn database_url(cli: &Option<String>) -> String {
@@ -208,6 +255,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 
 async fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
+        Command::Serve(a) => serve(cli.database, cli.config, a).await,
         Command::Migrate => {
             let db = open(&cli.database).await?;
             for (v, d) in db.known_migrations() {
@@ -291,6 +339,59 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn serve(database: Option<String>, config: Option<PathBuf>, a: ServeArgs) -> Result<ExitCode> {
+    let cfg = load_config(&config)?;
+    let addr: std::net::SocketAddr = a.addr.parse().map_err(|_| anyhow!("监听地址“{}”无效（应如 127.0.0.1:8080）", a.addr))?;
+    let db = open(&database).await?;
+    let empty = db.scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM school")).await? == 0;
+    if empty && !a.no_demo {
+        println!("数据库为空：正在生成示范城市（规模 {}）……", a.demo_scale);
+        demo(database.clone(), DemoArgs { scale: a.demo_scale, seed: 2020, files: None, format: "csv".into(), no_load: false }).await?;
+    }
+    let accounts = yimeng_web::demo_accounts::ensure(&db).await.map_err(|e| anyhow!("{e:?}"))?;
+    let mut web = yimeng_web::WebConfig { trust_proxy: cfg.web.trust_proxy, secure_cookies: cfg.web.secure_cookies, ..Default::default() };
+    if let Some(mb) = cfg.web.max_upload_mb {
+        web.max_upload_bytes = mb * 1024 * 1024;
+    }
+    let state = yimeng_web::AppState::new(db.clone(), web, cfg.rules);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("无法监听 {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("沂蒙教育治理平台已启动：http://{local}/");
+    if !accounts.is_empty() {
+        println!("示范账户（密码均为 {}）：", yimeng_web::demo_accounts::DEMO_PASSWORD);
+        for acc in accounts.iter().take(12) {
+            println!("  {:<16} {:<8} {}", acc.username, acc.role.label(), acc.covers);
+        }
+        if accounts.len() > 12 {
+            println!("  ……共 {} 个，完整名单见“账户管理”（以 admin 登录）", accounts.len());
+        }
+    }
+    yimeng_web::serve(listener, state, shutdown_signal()).await?;
+    println!("已停止。");
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM: stop taking connections, finish the open ones.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
 }
 
 async fn import(database: Option<String>, a: ImportArgs) -> Result<ExitCode> {

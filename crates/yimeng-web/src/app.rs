@@ -1,0 +1,196 @@
+//! The application: state, router, middleware, and the server with graceful shutdown.
+
+use crate::auth::Throttle;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::routing::{get, post};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use yimeng_domain::Rules;
+use yimeng_store::Db;
+
+/// Settings of the web server.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Trust `X-Forwarded-For` (behind the bureau's reverse proxy).
+    pub trust_proxy: bool,
+    /// Mark cookies `Secure` (when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Largest import upload.
+    pub max_upload_bytes: usize,
+    /// Where uploads wait between the check and the import.
+    pub upload_dir: PathBuf,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            trust_proxy: false,
+            secure_cookies: false,
+            max_upload_bytes: 512 * 1024 * 1024,
+            upload_dir: std::env::temp_dir().join("yimeng-uploads"),
+        }
+    }
+}
+
+/// An uploaded file waiting for the user to confirm its import.
+#[derive(Debug, Clone)]
+pub struct PendingImport {
+    /// Who uploaded it (only they may commit it).
+    pub user_id: i64,
+    /// Which table.
+    pub table: yimeng_io::Table,
+    /// The file.
+    pub path: PathBuf,
+    /// Its name.
+    pub file_name: String,
+    /// Mode chosen.
+    pub mode: yimeng_store::import::Mode,
+    /// When it was checked.
+    pub at: Instant,
+    /// The check's errors, for the error sheet.
+    pub errors: Vec<crate::service::import::ErrorLine>,
+}
+
+/// Shared state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The store.
+    pub db: Db,
+    /// Web settings.
+    pub config: Arc<WebConfig>,
+    /// Local rules.
+    pub rules: Arc<Rules>,
+    /// Login throttle.
+    pub throttle: Arc<Throttle>,
+    /// Checked uploads waiting for confirmation, by token.
+    pub imports: Arc<Mutex<HashMap<String, PendingImport>>>,
+    /// Dashboard figures by scope, with the time they were computed.
+    pub cache: Arc<Mutex<HashMap<String, (Instant, Arc<crate::pages::home::Dashboard>)>>>,
+}
+
+impl AppState {
+    /// State over a store.
+    pub fn new(db: Db, config: WebConfig, rules: Rules) -> AppState {
+        let _ = std::fs::create_dir_all(&config.upload_dir);
+        AppState {
+            db,
+            config: Arc::new(config),
+            rules: Arc::new(rules),
+            throttle: Arc::new(Throttle::default()),
+            imports: Arc::new(Mutex::new(HashMap::new())),
+            cache: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+}
+
+/// Content Security Policy: our own scripts and styles only.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; \
+                       connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'self'; object-src 'none'";
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    use crate::pages::*;
+    let upload_limit = state.config.max_upload_bytes;
+    let pages = Router::new()
+        .route("/", get(home::show))
+        .route("/healthz", get(session::healthz))
+        .route("/login", get(session::login_form).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/lang/{code}", get(session::set_lang))
+        .route("/regions/{code}", get(home::region))
+        .route("/schools", get(schools::list).post(schools::create))
+        .route("/schools/new", get(schools::new_form))
+        .route("/schools/{id}", get(schools::show).post(schools::update))
+        .route("/schools/{id}/edit", get(schools::edit_form))
+        .route("/classes", get(classes::list).post(classes::create))
+        .route("/classes/new", get(classes::new_form))
+        .route("/classes/{id}", get(classes::show).post(classes::update))
+        .route("/classes/{id}/edit", get(classes::edit_form))
+        .route("/students", get(students::list).post(students::create))
+        .route("/students/new", get(students::new_form))
+        .route("/students/{id}", get(students::show).post(students::update))
+        .route("/students/{id}/edit", get(students::edit_form))
+        .route("/students/{id}/status", get(students::status_form).post(students::change_status))
+        .route("/staff", get(staff::list).post(staff::create))
+        .route("/staff/new", get(staff::new_form))
+        .route("/staff/{id}", get(staff::show).post(staff::update))
+        .route("/staff/{id}/edit", get(staff::edit_form))
+        .route("/search", get(search::show))
+        .route("/import", get(import::form).post(import::check).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/import/{token}/commit", post(import::commit))
+        .route("/import/{token}/errors.xlsx", get(import::errors))
+        .route("/templates/{table}", get(import::template))
+        .route("/export/{table}", get(import::export_registry))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/new", get(admin::new_user))
+        .route("/admin/users/{id}", get(admin::user))
+        .route("/admin/users/{id}/disable", post(admin::disable))
+        .route("/admin/users/{id}/enable", post(admin::enable))
+        .route("/admin/users/{id}/reset", post(admin::reset))
+        .route("/admin/users/{id}/schools", post(admin::assign))
+        .route("/admin/audit", get(admin::audit))
+        .route("/account", get(account::show))
+        .route("/account/password", post(account::change_password))
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route("/directory", get(public::directory))
+        .route("/static/{*path}", get(crate::assets::serve));
+    Router::new()
+        .merge(pages)
+        .merge(crate::api::router(upload_limit))
+        .fallback(session::not_found)
+        .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
+        .layer(CatchPanicLayer::new())
+        .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
+        .layer(SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                // The path only: query strings may carry names or ID numbers.
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(PropagateRequestIdLayer::new(HeaderName::from_static("x-request-id")))
+        .layer(SetRequestIdLayer::new(HeaderName::from_static("x-request-id"), MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Serves until `shutdown` completes, then drains open requests.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let sweeper = tokio::spawn(sweep_uploads(state.clone()));
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    r
+}
+
+/// Deletes uploads nobody confirmed within an hour.
+async fn sweep_uploads(state: AppState) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(300)).await;
+        let expired: Vec<PendingImport> = {
+            let mut map = state.imports.lock().expect("imports lock");
+            let keys: Vec<String> = map.iter().filter(|(_, p)| p.at.elapsed() > Duration::from_secs(3600)).map(|(k, _)| k.clone()).collect();
+            keys.into_iter().filter_map(|k| map.remove(&k)).collect()
+        };
+        for p in expired {
+            let _ = tokio::fs::remove_file(&p.path).await;
+        }
+    }
+}

@@ -1,0 +1,88 @@
+//! Demo accounts: one for each role, in each demo county, and for some schools, so that every
+//! view of the platform can be tried at once. Created only on a store without accounts.
+
+use crate::auth::hash_password;
+use crate::error::Failure;
+use yimeng_domain::{RegionCode, Role, SchoolRef, Scope};
+use yimeng_store::user::NewUser;
+use yimeng_store::{Actor, Db};
+
+/// The password of every demo account (shown by `yimeng serve`; change it for real use).
+pub const DEMO_PASSWORD: &str = "Linyi2020";
+
+/// A created demo account, for printing.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// Login name.
+    pub username: String,
+    /// Role.
+    pub role: Role,
+    /// What it covers.
+    pub covers: String,
+}
+
+fn login_of(code: i32) -> &'static str {
+    match code {
+        371302 => "lanshan",
+        371311 => "luozhuang",
+        371312 => "hedong",
+        371321 => "yinan",
+        371322 => "tancheng",
+        371323 => "yishui",
+        371324 => "lanling",
+        371325 => "feixian",
+        371326 => "pingyi",
+        371327 => "junan",
+        371328 => "mengyin",
+        371329 => "linshu",
+        371371 => "gaoxin",
+        371372 => "jingkai",
+        _ => "lingang",
+    }
+}
+
+/// Creates the demo accounts when the store has none. Returns what was created.
+pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
+    if yimeng_store::user::count(db).await? > 0 {
+        return Ok(vec![]);
+    }
+    let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await.map_err(|e| Failure::Internal(e.to_string()))??;
+    let actor = Actor { name: "demo".into(), role: "operator".into(), ip: None, request_id: None };
+    let mut out = Vec::new();
+    let mut add = |username: String, display: String, role: Role, county: Option<RegionCode>, school: Option<i64>, covers: String| {
+        out.push((NewUser { username: username.clone(), display_name: display, password_hash: hash.clone(), role, county, school_id: school, must_change_password: false }, DemoAccount { username, role, covers }));
+    };
+    add("admin".into(), "市局管理员".into(), Role::CityAdmin, None, None, "全市".into());
+    add("jyk".into(), "市局基础教育科".into(), Role::CityDept, None, None, "全市".into());
+    add("gongzhong".into(), "公众用户".into(), Role::Public, None, None, "学校名录".into());
+    let briefs = yimeng_store::school::briefs(db, &Scope::City).await?;
+    let mut inspectors = Vec::new();
+    for unit in yimeng_domain::region::LINYI_UNITS {
+        let c = unit.code;
+        let schools: Vec<_> = briefs.iter().filter(|b| b.county_id == c.get()).collect();
+        if schools.is_empty() {
+            continue;
+        }
+        let login = login_of(c.get());
+        add(login.into(), format!("{}教育局", unit.name), Role::County, Some(c), None, unit.name.into());
+        add(format!("{login}_dd"), format!("{}责任督学", unit.name), Role::Inspector, Some(c), None, format!("{}的 {} 所学校", unit.name, schools.len().min(8)));
+        inspectors.push((format!("{login}_dd"), schools.iter().take(8).map(|s| SchoolRef { county: c, id: s.id }).collect::<Vec<_>>()));
+        // Two schools per county: a primary-stage school and another, with their own accounts.
+        let mut picked: Vec<_> = schools.iter().filter(|s| s.school_type != "kindergarten").take(1).collect();
+        picked.extend(schools.iter().filter(|s| s.school_type == "kindergarten").take(1));
+        for s in picked {
+            add(format!("s{}", s.code), s.name.clone(), Role::School, Some(c), Some(s.id), s.name.clone());
+        }
+    }
+    let mut created = Vec::new();
+    for (new, shown) in out {
+        yimeng_store::user::create(db, &actor, new).await?;
+        created.push(shown);
+    }
+    for (login, schools) in inspectors {
+        if let Some(u) = yimeng_store::user::by_username(db, &login).await? {
+            yimeng_store::user::assign_schools(db, &actor, u.id, &schools).await?;
+        }
+    }
+    Ok(created)
+}

@@ -1,0 +1,169 @@
+//! Errors of the web layer: one failure type, shown as a page to people and as
+//! `application/problem+json` under `/api`. Internal errors are logged with the request id and
+//! never shown.
+
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use yimeng_store::StoreError;
+
+/// What went wrong, for people.
+#[derive(Debug)]
+pub enum Failure {
+    /// 401: log in first.
+    Unauthorized,
+    /// 403: logged in, but not allowed.
+    Forbidden(String),
+    /// 404: does not exist, or is outside the caller's scope.
+    NotFound,
+    /// 400/422: the input is wrong.
+    BadRequest(String),
+    /// 409: conflicts with what is stored.
+    Conflict(String),
+    /// 413: the upload is too large.
+    TooLarge(String),
+    /// 429: too many attempts.
+    TooMany(String),
+    /// 500: logged, not shown.
+    Internal(String),
+    /// The account must change its initial password first.
+    ChangePassword,
+    /// 422 with the problems of each field.
+    Fields(Vec<yimeng_domain::FieldError>),
+}
+
+impl Failure {
+    fn status(&self) -> StatusCode {
+        match self {
+            Failure::Unauthorized => StatusCode::UNAUTHORIZED,
+            Failure::Forbidden(_) => StatusCode::FORBIDDEN,
+            Failure::NotFound => StatusCode::NOT_FOUND,
+            Failure::BadRequest(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Failure::Conflict(_) => StatusCode::CONFLICT,
+            Failure::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Failure::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+            Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Failure::ChangePassword => StatusCode::FORBIDDEN,
+            Failure::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+    fn title(&self) -> &'static str {
+        match self {
+            Failure::Unauthorized => "请先登录",
+            Failure::Forbidden(_) => "没有权限",
+            Failure::NotFound => "页面或记录不存在",
+            Failure::BadRequest(_) => "输入有误",
+            Failure::Conflict(_) => "与已有数据冲突",
+            Failure::TooLarge(_) => "文件太大",
+            Failure::TooMany(_) => "尝试次数过多",
+            Failure::Internal(_) => "系统内部错误",
+            Failure::ChangePassword => "请先修改初始密码",
+            Failure::Fields(_) => "输入有误",
+        }
+    }
+    fn detail(&self) -> String {
+        match self {
+            Failure::Unauthorized => "登录已过期或尚未登录。".into(),
+            Failure::NotFound => "您要找的页面或记录不存在，或不在您的管辖范围内。".into(),
+            Failure::Internal(_) => "操作未能完成，已记录日志。请稍后重试或联系管理员。".into(),
+            Failure::ChangePassword => "管理员设置或重置的密码须在首次登录后修改。".into(),
+            Failure::Fields(errs) => errs.iter().map(|e| format!("{}：{}", e.field, e.reason)).collect::<Vec<_>>().join("；"),
+            Failure::Forbidden(m) | Failure::BadRequest(m) | Failure::Conflict(m) | Failure::TooLarge(m) | Failure::TooMany(m) => m.clone(),
+        }
+    }
+    fn log(&self) {
+        if let Failure::Internal(m) = self {
+            tracing::error!(error = %m, "internal error");
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Failure::NotFound,
+            StoreError::Conflict(m) => Failure::Conflict(m),
+            StoreError::Forbidden(m) => Failure::Forbidden(m),
+            StoreError::Invalid(m) => Failure::BadRequest(m),
+            e if e.is_unique_violation() => Failure::Conflict("记录已存在".into()),
+            e => Failure::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<crate::service::ServiceError> for Failure {
+    fn from(e: crate::service::ServiceError) -> Self {
+        use crate::service::ServiceError as S;
+        match e {
+            S::File(e) => Failure::BadRequest(e.to_string()),
+            S::Store(e) => e.into(),
+            S::Forbidden(m) => Failure::Forbidden(m),
+            S::Internal(m) => Failure::Internal(m),
+        }
+    }
+}
+
+impl From<askama::Error> for Failure {
+    fn from(e: askama::Error) -> Self {
+        Failure::Internal(format!("template: {e}"))
+    }
+}
+
+/// An error of a page handler: an HTML page.
+#[derive(Debug)]
+pub struct AppError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for AppError {
+    fn from(e: E) -> Self {
+        AppError(e.into())
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let f = self.0;
+        f.log();
+        if matches!(f, Failure::Unauthorized) {
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
+        }
+        if matches!(f, Failure::ChangePassword) {
+            return (StatusCode::SEE_OTHER, [(header::LOCATION, "/account?must=1")]).into_response();
+        }
+        let page = crate::view::error_page(f.status().as_u16(), f.title(), &f.detail());
+        (f.status(), Html(page)).into_response()
+    }
+}
+
+/// An error of an API handler: `application/problem+json` (RFC 9457).
+#[derive(Debug)]
+pub struct ApiError(pub Failure);
+
+impl<E: Into<Failure>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let f = self.0;
+        f.log();
+        let mut body = serde_json::json!({
+            "type": "about:blank",
+            "title": f.title(),
+            "status": f.status().as_u16(),
+            "detail": f.detail(),
+        });
+        if let Failure::Fields(errs) = &f {
+            body["errors"] = serde_json::json!(errs
+                .iter()
+                .map(|e| serde_json::json!({"field": e.field, "value": e.value, "reason": e.reason}))
+                .collect::<Vec<_>>());
+        }
+        (f.status(), [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+    }
+}
+
+/// Page result.
+pub type PageResult<T> = Result<T, AppError>;
+/// API result.
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,215 @@
+//! The locale catalogue: Chinese first, English second. Domain labels come from the code lists
+//! (`label()` / `label_en()`); this catalogue holds the interface's own words.
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+/// Interface language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Lang {
+    /// 简体中文 (default)
+    #[default]
+    Zh,
+    /// English
+    En,
+}
+
+impl Lang {
+    /// From a cookie or query value.
+    pub fn parse(s: &str) -> Lang {
+        if s.eq_ignore_ascii_case("en") { Lang::En } else { Lang::Zh }
+    }
+    /// The code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+    /// `lang` attribute of the page.
+    pub fn html(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+}
+
+/// (key, 中文, English)
+pub const CATALOGUE: &[(&str, &str, &str)] = &[
+    ("app.name", "沂蒙教育治理平台", "Yimeng Education Governance"),
+    ("app.org", "临沂市教育局", "Linyi Municipal Education Bureau"),
+    ("nav.home", "首页", "Home"),
+    ("nav.regions", "县区", "Counties"),
+    ("nav.schools", "学校", "Schools"),
+    ("nav.classes", "班级与班额", "Classes"),
+    ("nav.students", "学生学籍", "Students"),
+    ("nav.staff", "教职工", "Staff"),
+    ("nav.search", "查询", "Search"),
+    ("nav.import", "数据导入", "Import"),
+    ("nav.users", "账户管理", "Accounts"),
+    ("nav.audit", "操作日志", "Audit log"),
+    ("nav.account", "我的账户", "My account"),
+    ("nav.api", "API 文档", "API docs"),
+    ("nav.directory", "学校名录", "School directory"),
+    ("nav.logout", "退出", "Log out"),
+    ("nav.lang", "English", "中文"),
+    ("login.title", "登录", "Log in"),
+    ("login.username", "用户名", "Username"),
+    ("login.password", "密码", "Password"),
+    ("login.submit", "登录", "Log in"),
+    ("login.public", "公众查询：学校名录", "Public: school directory"),
+    ("common.all", "全部", "All"),
+    ("common.filter", "筛选", "Filter"),
+    ("common.reset", "清除", "Clear"),
+    ("common.export", "导出", "Export"),
+    ("common.export_import_format", "导出（导入格式）", "Export (import format)"),
+    ("common.prev", "上一页", "Previous"),
+    ("common.next", "下一页", "Next"),
+    ("common.page", "第 {} 页", "Page {}"),
+    ("common.total", "共 {} 条", "{} in all"),
+    ("common.save", "保存", "Save"),
+    ("common.cancel", "取消", "Cancel"),
+    ("common.edit", "编辑", "Edit"),
+    ("common.new", "新增", "New"),
+    ("common.view", "查看", "View"),
+    ("common.none", "无", "None"),
+    ("common.yes", "是", "Yes"),
+    ("common.no", "否", "No"),
+    ("common.search_placeholder", "姓名、拼音首字母、身份证件号、学籍号或学校标识码", "Name, pinyin initials, ID number, student number or school code"),
+    ("common.history", "修改历史", "History"),
+    ("common.updated", "数据更新于", "Data as of"),
+    ("common.narrow", "请先选择县区或学校，或输入姓名、证件号搜索（全市学生名单过大，不整表浏览）。", "Choose a county or a school, or search by name or number first (the city-wide list is too large to browse)."),
+    ("col.county", "县区", "County"),
+    ("col.school", "学校", "School"),
+    ("col.code", "学校标识码", "School code"),
+    ("col.name", "名称", "Name"),
+    ("col.person", "姓名", "Name"),
+    ("col.type", "学校类别", "Type"),
+    ("col.ownership", "办学性质", "Ownership"),
+    ("col.location", "城乡分类", "Location"),
+    ("col.stages", "学段", "Stages"),
+    ("col.students", "在校生", "Students"),
+    ("col.classes", "班级", "Classes"),
+    ("col.big_classes", "56人以上班级", "Classes of 56+"),
+    ("col.staff", "在岗教职工", "Staff"),
+    ("col.teachers", "专任教师", "Teachers"),
+    ("col.schools", "学校数", "Schools"),
+    ("col.grade", "年级", "Grade"),
+    ("col.class", "班级", "Class"),
+    ("col.class_no", "班号", "No."),
+    ("col.size", "班额", "Size"),
+    ("col.band", "班额情况", "Size band"),
+    ("col.head_teacher", "班主任", "Head teacher"),
+    ("col.sex", "性别", "Sex"),
+    ("col.birth", "出生日期", "Birth date"),
+    ("col.id_card", "身份证件号", "ID number"),
+    ("col.student_no", "学籍号", "Student number"),
+    ("col.status", "学籍状态", "Status"),
+    ("col.flags", "关注情况", "Flags"),
+    ("col.post", "岗位", "Post"),
+    ("col.subjects", "任教学科", "Subjects"),
+    ("col.title", "职称", "Title"),
+    ("col.education", "学历", "Education"),
+    ("col.staff_status", "任职状态", "Status"),
+    ("col.capacity", "核定学位", "Capacity"),
+    ("col.share", "占比", "Share"),
+    ("col.year", "学年", "School year"),
+    ("col.time", "时间", "Time"),
+    ("col.actor", "操作人", "Who"),
+    ("col.action", "操作", "Action"),
+    ("col.entity", "对象", "Record"),
+    ("col.summary", "内容", "What"),
+    ("col.ip", "来源地址", "From"),
+    ("col.role", "角色", "Role"),
+    ("col.username", "用户名", "Username"),
+    ("col.display_name", "姓名", "Name"),
+    ("col.last_login", "最近登录", "Last login"),
+    ("col.state", "状态", "State"),
+    ("flag.migrant", "随迁子女", "Migrant"),
+    ("flag.left_behind", "留守儿童", "Left-behind"),
+    ("flag.poor", "建档立卡", "Registered poor"),
+    ("flag.orphan", "孤儿", "Orphan"),
+    ("flag.disabled", "残疾", "Disabled"),
+    ("home.city", "全市概况", "The city at a glance"),
+    ("home.county", "本县区概况", "Your county at a glance"),
+    ("home.inspector", "我负责督导的学校", "My schools"),
+    ("home.by_county", "分县区统计", "By county"),
+    ("home.by_type", "分学校类别统计", "By school type"),
+    ("home.big", "56人以上大班额", "Classes of 56 or more"),
+    ("home.big_note", "2020年工作要点第18项：年底前实现56人及以上大班额“清零”；第8项：起始年级每班不超过55人。", "Plan item 18: no classes of 56+ by the end of 2020; item 8: starting grades at most 55."),
+    ("stat.schools", "学校和幼儿园", "Schools and kindergartens"),
+    ("stat.classes", "班级", "Classes"),
+    ("stat.students", "在籍学生", "Students on the register"),
+    ("stat.staff", "在岗教职工", "Staff"),
+    ("stat.big", "56人以上班级", "Classes of 56+"),
+    ("school.overview", "基本情况", "Overview"),
+    ("school.classes", "班级与班额", "Classes and sizes"),
+    ("school.status", "学籍状态", "Student status"),
+    ("school.facilities", "办学条件", "Facilities"),
+    ("school.safety", "安全“四个100%”", "The four safety measures"),
+    ("school.staff", "教职工", "Staff"),
+    ("school.unplaced", "未分班在籍学生", "On the register without a class"),
+    ("school.ratio", "生师比", "Students per teacher"),
+    ("student.record", "学籍档案", "Student record"),
+    ("student.guardians", "监护人", "Guardians"),
+    ("student.events", "学籍异动", "Status changes"),
+    ("student.change_status", "学籍异动登记", "Record a status change"),
+    ("student.reason", "异动原因", "Reason"),
+    ("student.created_by", "建档来源", "Created by"),
+    ("import.title", "数据导入", "Import"),
+    ("import.table", "导入内容", "What"),
+    ("import.file", "文件（.xlsx、.xls、.csv）", "File (.xlsx, .xls, .csv)"),
+    ("import.mode", "导入方式", "Mode"),
+    ("import.all", "全部或全不（推荐）：有一行错误就整表不导入", "All or nothing (recommended): one bad row stops the whole file"),
+    ("import.partial", "部分导入：导入正确的行，报告错误的行", "Partial: import good rows, report bad ones"),
+    ("import.check", "上传并校验（不写入）", "Upload and check (writes nothing)"),
+    ("import.commit", "确认导入", "Import now"),
+    ("import.template", "下载模板", "Download template"),
+    ("import.errors", "错误清单", "Errors"),
+    ("import.download_errors", "下载错误清单（xlsx）", "Download the errors (xlsx)"),
+    ("account.password", "修改密码", "Change password"),
+    ("account.old", "原密码", "Current password"),
+    ("account.new", "新密码", "New password"),
+    ("account.again", "再次输入新密码", "New password again"),
+    ("account.tokens", "API 令牌", "API tokens"),
+    ("account.token_name", "令牌名称", "Token name"),
+    ("account.create_token", "创建令牌", "Create token"),
+    ("account.revoke", "吊销", "Revoke"),
+    ("users.new", "新建账户", "New account"),
+    ("users.disable", "停用", "Disable"),
+    ("users.enable", "启用", "Enable"),
+    ("users.reset", "重置密码", "Reset password"),
+    ("users.schools", "负责学校", "Assigned schools"),
+];
+
+static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
+    LazyLock::new(|| CATALOGUE.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+
+/// The text of `key` in `lang`; an unknown key shows itself (a test keeps that from happening).
+pub fn t(lang: Lang, key: &str) -> &'static str {
+    match INDEX.get(key) {
+        Some((zh, en)) => match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        },
+        None => {
+            tracing::warn!(key, "missing i18n key");
+            "�"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_is_unique_and_has_both_languages() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, zh, en) in CATALOGUE {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k}");
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! Home pages per role and the county page: the numbers a user looks for first.
+
+use super::{page, take_flash};
+use crate::app::AppState;
+use crate::auth::PageUser;
+use crate::error::{Failure, PageResult};
+use crate::templates::{HomePage, InspectorHome};
+use crate::view::Ctx;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use yimeng_domain::{RegionCode, Role, Scope};
+use yimeng_store::browse::ClassSize;
+
+/// How long dashboard figures are reused before they are counted again.
+pub const DASHBOARD_TTL: Duration = Duration::from_secs(300);
+
+/// One line of a dashboard table.
+#[derive(Debug, Clone, Default)]
+pub struct DashRow {
+    /// County code or school type code.
+    pub key: String,
+    /// Schools and kindergartens.
+    pub schools: i64,
+    /// Classes.
+    pub classes: i64,
+    /// Students on the register (在籍).
+    pub students: i64,
+    /// Staff on the current list.
+    pub staff: i64,
+    /// Classes of 56 or more (大班额, including 超大班额).
+    pub big: i64,
+    /// Classes of 66 or more (超大班额).
+    pub huge: i64,
+    /// Classes counted for the big-class share (primary, junior and senior classes).
+    pub graded: i64,
+}
+
+impl DashRow {
+    fn add(&mut self, o: &DashRow) {
+        self.schools += o.schools;
+        self.classes += o.classes;
+        self.students += o.students;
+        self.staff += o.staff;
+        self.big += o.big;
+        self.huge += o.huge;
+        self.graded += o.graded;
+    }
+}
+
+/// A dashboard: the figures of a scope, by county and by school type, and its largest classes.
+#[derive(Debug, Clone)]
+pub struct Dashboard {
+    /// When counted.
+    pub at: DateTime<Utc>,
+    /// By county.
+    pub by_county: Vec<DashRow>,
+    /// By school type.
+    pub by_type: Vec<DashRow>,
+    /// Totals.
+    pub total: DashRow,
+    /// The largest classes (at most 20).
+    pub largest: Vec<ClassSize>,
+}
+
+/// Counts a scope's dashboard (cached for [`DASHBOARD_TTL`]).
+pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>, Failure> {
+    let key = format!("{scope:?}");
+    if let Some((at, d)) = state.cache.lock().expect("cache lock").get(&key)
+        && at.elapsed() < DASHBOARD_TTL
+    {
+        return Ok(d.clone());
+    }
+    let stats = yimeng_store::stats::compute(&state.db, scope).await?;
+    let sizes = yimeng_store::browse::all_class_sizes(&state.db, scope, &state.rules, None, None).await?;
+    let briefs = yimeng_store::school::briefs(&state.db, scope).await?;
+    let type_of: HashMap<i64, String> = briefs.into_iter().map(|b| (b.id, b.school_type)).collect();
+    let register: Vec<&str> = yimeng_store::browse::register_statuses();
+    let mut by_county: BTreeMap<i32, DashRow> = BTreeMap::new();
+    let mut by_type: BTreeMap<String, DashRow> = BTreeMap::new();
+    for ((county, ty), c) in &stats.cells {
+        let row = DashRow {
+            schools: c.schools,
+            classes: c.classes,
+            students: c.students.iter().filter(|(s, _)| register.contains(&s.as_str())).map(|(_, n)| n).sum(),
+            staff: c.staff_current,
+            ..Default::default()
+        };
+        by_county.entry(*county).or_insert_with(|| DashRow { key: county.to_string(), ..Default::default() }).add(&row);
+        by_type.entry(ty.clone()).or_insert_with(|| DashRow { key: ty.clone(), ..Default::default() }).add(&row);
+    }
+    for c in &sizes {
+        if c.grade().stage() == yimeng_domain::Stage::Preschool {
+            continue;
+        }
+        let big = i64::from(yimeng_domain::grade::is_big_class(c.size));
+        let huge = i64::from(c.size >= yimeng_domain::grade::HUGE_CLASS_MIN);
+        let extra = DashRow { big, huge, graded: 1, ..Default::default() };
+        by_county.entry(c.county_id).or_insert_with(|| DashRow { key: c.county_id.to_string(), ..Default::default() }).add(&extra);
+        if let Some(t) = type_of.get(&c.school_id) {
+            by_type.entry(t.clone()).or_insert_with(|| DashRow { key: t.clone(), ..Default::default() }).add(&extra);
+        }
+    }
+    let mut total = DashRow::default();
+    for r in by_county.values() {
+        total.add(r);
+    }
+    let mut largest = sizes;
+    largest.sort_by_key(|c| std::cmp::Reverse(c.size));
+    largest.truncate(20);
+    // The bureau's order of counties; school types in their list order.
+    let order: Vec<i32> = yimeng_domain::region::LINYI_UNITS.iter().map(|u| u.code.get()).collect();
+    let mut by_county: Vec<DashRow> = by_county.into_values().collect();
+    by_county.sort_by_key(|r| order.iter().position(|c| c.to_string() == r.key).unwrap_or(usize::MAX));
+    let mut by_type: Vec<DashRow> = by_type.into_values().collect();
+    by_type.sort_by_key(|r| yimeng_domain::SchoolType::ALL.iter().position(|t| t.code() == r.key).unwrap_or(usize::MAX));
+    let d = Arc::new(Dashboard { at: Utc::now(), by_county, by_type, total, largest });
+    state.cache.lock().expect("cache lock").insert(key, (Instant::now(), d.clone()));
+    Ok(d)
+}
+
+/// `GET /`
+pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, headers: HeaderMap) -> PageResult<Response> {
+    let flash = take_flash(&headers);
+    let had = flash.is_some();
+    match (u.role(), &u.scope) {
+        (Role::Public, _) => return Ok(super::see_other("/directory", None)),
+        (Role::School, Scope::School(s)) => return Ok(super::see_other(&format!("/schools/{}", s.id), None)),
+        (Role::Inspector, _) => {
+            let f = yimeng_store::browse::SchoolFilter::default();
+            let schools = yimeng_store::browse::schools(&state.db, &u.scope, &state.rules, &f, "county", false, 1, 500).await?;
+            let ctx = Ctx::for_user(&u, "/").with_flash(flash);
+            return page(&InspectorHome { ctx, schools: schools.items }, had);
+        }
+        _ => {}
+    }
+    let d = dashboard(&state, &u.scope).await?;
+    let county = match &u.scope {
+        Scope::County(c) => Some(c.get()),
+        _ => None,
+    };
+    let ctx = Ctx::for_user(&u, "/").with_flash(flash);
+    page(&HomePage { ctx, d, county }, had)
+}
+
+/// `GET /regions/{code}`: a county's page (404 outside the scope).
+pub async fn region(State(state): State<AppState>, PageUser(u): PageUser, Path(code): Path<i32>) -> PageResult<Response> {
+    u.require_staff()?;
+    let c = RegionCode::from_i32(code);
+    if c.linyi_unit().is_none() || !u.scope.covers_whole_county(c) {
+        return Err(Failure::NotFound.into());
+    }
+    let d = dashboard(&state, &Scope::County(c)).await?;
+    let ctx = Ctx::for_user(&u, "/");
+    Ok(super::render(&HomePage { ctx, d, county: Some(code) })?.into_response())
+}

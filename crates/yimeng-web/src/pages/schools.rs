@@ -1,0 +1,187 @@
+//! Schools: the list (filter, sort, page, export), the school page, and its form.
+
+use super::forms::{self, FormField};
+use super::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::app::AppState;
+use crate::auth::{PageUser, User};
+use crate::error::{Failure, PageResult};
+use crate::templates::{FormPage, SchoolPage, SchoolsPage};
+use crate::view::{Ctx, Pager};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use std::collections::HashMap;
+use yimeng_domain::{RegionCode, Role, Scope};
+use yimeng_io::Table;
+use yimeng_store::browse::{self, SchoolFilter};
+use yimeng_store::edit::Saved;
+
+/// Query of the school list.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SchoolQuery {
+    pub county: Option<String>,
+    pub school_type: Option<String>,
+    pub ownership: Option<String>,
+    pub location: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<String>,
+    pub desc: Option<bool>,
+    pub page: Option<i64>,
+    pub format: Option<String>,
+}
+
+impl SchoolQuery {
+    fn filter(&self) -> SchoolFilter {
+        SchoolFilter {
+            county: some(&self.county).and_then(|c| c.parse().ok()),
+            school_type: some(&self.school_type),
+            ownership: some(&self.ownership),
+            location: some(&self.location),
+            q: some(&self.q),
+        }
+    }
+}
+
+/// Counties of a scope as choices.
+pub fn county_choices(scope: &Scope) -> Vec<(i32, String)> {
+    scope.counties().into_iter().map(|c| (c.get(), c.name())).collect()
+}
+
+/// `GET /schools`
+pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<SchoolQuery>, uri: Uri, headers: HeaderMap) -> PageResult<Response> {
+    u.require_staff()?;
+    let f = q.filter();
+    let sort = q.sort.clone().unwrap_or_else(|| "county".into());
+    if let Some(format) = some(&q.format) {
+        let all = browse::schools(&state.db, &u.scope, &state.rules, &f, &sort, q.desc.unwrap_or(false), 1, 100_000).await?;
+        let ctx = Ctx::for_user(&u, "/schools");
+        let headers_row = ["县区", "学校标识码", "学校名称", "学校类别", "办学性质", "城乡分类", "学段", "在校生", "班级", "56人以上班级", "在岗教职工", "核定学位", "地址"];
+        let rows = all.items.iter().map(|s| {
+            use yimeng_io::Cell;
+            vec![
+                Cell::Text(ctx.county(&s.county_id)),
+                Cell::text(&s.code),
+                Cell::text(&s.name),
+                Cell::text(ctx.school_type(&s.school_type)),
+                Cell::text(ctx.ownership(&s.ownership)),
+                Cell::text(ctx.location(&s.location)),
+                Cell::Text(ctx.stages(&s.stages)),
+                Cell::Int(s.students),
+                Cell::Int(s.classes),
+                Cell::Int(s.big_classes),
+                Cell::Int(s.staff),
+                s.capacity.map(Cell::Int).unwrap_or(Cell::Empty),
+                Cell::text(&s.address),
+            ]
+        });
+        return super::import::download(&state, &u, "学校名单", &headers_row, rows, &format, "school").await;
+    }
+    let flash = take_flash(&headers);
+    let had = flash.is_some();
+    let pg = page_no(q.page);
+    let result = browse::schools(&state.db, &u.scope, &state.rules, &f, &sort, q.desc.unwrap_or(false), pg, PER_PAGE).await?;
+    let ctx = Ctx::for_user(&u, "/schools").with_flash(flash);
+    let query = pairs(&uri);
+    let pager = Pager::new(&ctx, "/schools", &query, &result);
+    let counties = county_choices(&u.scope);
+    page(&SchoolsPage { ctx, page: result, pager, q, query, counties }, had)
+}
+
+/// `GET /schools/{id}`
+pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, headers: HeaderMap) -> PageResult<Response> {
+    u.require_staff()?;
+    let d = browse::school_detail(&state.db, &u.scope, &state.rules, id).await?;
+    let history = yimeng_store::audit::for_record(&state.db, d.school.county_id, "school", id, 20).await?;
+    let flash = take_flash(&headers);
+    let had = flash.is_some();
+    let can_edit = can_edit(&u, d.school.county_id, id);
+    let ctx = Ctx::for_user(&u, "/schools").with_flash(flash);
+    page(&SchoolPage { ctx, d, history, can_edit }, had)
+}
+
+fn can_edit(u: &User, county: i32, id: i64) -> bool {
+    u.role().can_write_registry() && u.scope.covers_school(RegionCode::from_i32(county), id)
+}
+
+/// Fields a school account may not change on its own record (they are the county's to set).
+const SCHOOL_LOCKED: &[&str] = &["code", "county", "school_type", "stages", "ownership", "inclusive", "central"];
+
+fn readonly_for(u: &User, existing: bool) -> Vec<&'static str> {
+    match (u.role(), existing) {
+        (Role::School, _) => SCHOOL_LOCKED.to_vec(),
+        (_, true) => vec!["code", "county"],
+        (_, false) => vec!["county"],
+    }
+}
+
+fn form_page(u: &User, title: String, action: String, cancel: String, fields: Vec<FormField>, general: Vec<String>) -> FormPage {
+    FormPage { ctx: Ctx::for_user(u, "/schools"), title, action, cancel, fields, general, section: "school" }
+}
+
+/// `GET /schools/new` (county bureaus)
+pub async fn new_form(PageUser(u): PageUser) -> PageResult<Response> {
+    if !u.role().can_create_schools() {
+        return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
+    }
+    let county = u.scope.counties().first().map(|c| c.name()).unwrap_or_default();
+    let values = HashMap::from([("county".to_string(), county), ("ownership".to_string(), "公办".to_string())]);
+    let fields = forms::fields(Table::Schools, &values, &[], &readonly_for(&u, false), &[]);
+    Ok(render(&form_page(&u, "登记新学校".into(), "/schools".into(), "/schools".into(), fields, vec![]))?.into_response())
+}
+
+/// `POST /schools` (county bureaus)
+pub async fn create(State(state): State<AppState>, PageUser(u): PageUser, Form(form): Form<HashMap<String, String>>) -> PageResult<Response> {
+    if !u.role().can_create_schools() {
+        return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
+    }
+    let mut values = forms::submitted(&u, form)?;
+    // The county is the account's own: a county bureau registers schools of its county.
+    values.insert("county".into(), u.scope.counties().first().map(|c| c.name()).unwrap_or_default());
+    save(&state, &u, values, None).await
+}
+
+/// `GET /schools/{id}/edit`
+pub async fn edit_form(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult<Response> {
+    u.require_writer()?;
+    let s = yimeng_store::school::get(&state.db, &u.scope, id).await?;
+    let values = forms::values_from_cells(Table::Schools, yimeng_io::records::school_cells(&s.to_record()));
+    let fields = forms::fields(Table::Schools, &values, &[], &readonly_for(&u, true), &[]);
+    Ok(render(&form_page(&u, format!("编辑：{}", s.name), format!("/schools/{id}"), format!("/schools/{id}"), fields, vec![]))?.into_response())
+}
+
+/// `POST /schools/{id}`
+pub async fn update(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(form): Form<HashMap<String, String>>) -> PageResult<Response> {
+    u.require_writer()?;
+    let existing = yimeng_store::school::get(&state.db, &u.scope, id).await?;
+    let mut values = forms::submitted(&u, form)?;
+    // Locked fields keep their stored values whatever the form says.
+    let stored = forms::values_from_cells(Table::Schools, yimeng_io::records::school_cells(&existing.to_record()));
+    for k in readonly_for(&u, true) {
+        values.insert(k.to_string(), stored.get(k).cloned().unwrap_or_default());
+    }
+    save(&state, &u, values, Some(id)).await
+}
+
+async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: Option<i64>) -> PageResult<Response> {
+    let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
+    let parsed = yimeng_io::records::parse_school(&get, &forms::ctx());
+    let errors = match parsed {
+        Ok(rec) => {
+            let name = rec.name.clone();
+            match yimeng_store::edit::save_school(&state.db, &u.scope, &u.actor(), rec).await? {
+                Saved::Ok(sid) => return Ok(see_other(&format!("/schools/{sid}"), Some(&format!("已保存：{name}")))),
+                Saved::Invalid(e) => e,
+            }
+        }
+        Err(e) => e,
+    };
+    let fields = forms::fields(Table::Schools, &values, &errors, &readonly_for(u, id.is_some()), &[]);
+    let general = forms::general_errors(Table::Schools, &errors);
+    let (title, action, cancel) = match id {
+        Some(i) => ("编辑学校".to_string(), format!("/schools/{i}"), format!("/schools/{i}")),
+        None => ("登记新学校".to_string(), "/schools".into(), "/schools".into()),
+    };
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(u, title, action, cancel, fields, general))?).into_response())
+}
