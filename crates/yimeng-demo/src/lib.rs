@@ -324,18 +324,42 @@ const COUNTIES: &[County] = &[
     },
 ];
 
+/// A number in Chinese numerals as school names write it (1–999): 十三, 二十, 一百零五.
+pub fn chinese_number(n: u32) -> String {
+    const D: [&str; 10] = ["零", "一", "二", "三", "四", "五", "六", "七", "八", "九"];
+    let (h, t, u) = (n / 100 % 10, n / 10 % 10, n % 10);
+    let mut s = String::new();
+    if h > 0 {
+        s.push_str(D[h as usize]);
+        s.push('百');
+    }
+    match (h > 0, t) {
+        (_, 0) if h > 0 && u > 0 => s.push('零'),
+        (_, 0) => {}
+        (false, 1) => s.push('十'),
+        _ => {
+            s.push_str(D[t as usize]);
+            s.push('十');
+        }
+    }
+    if u > 0 || n == 0 {
+        s.push_str(D[u as usize]);
+    }
+    s
+}
+
 /// Base numbers at scale 1.0 (whole city): how many schools of each type and their average size.
 const TYPE_BASE: &[(SchoolType, f64, f64)] = &[
-    (SchoolType::Kindergarten, 1750.0, 190.0),
-    (SchoolType::Primary, 700.0, 950.0),
-    (SchoolType::TeachingPoint, 130.0, 90.0),
-    (SchoolType::Junior, 200.0, 1500.0),
-    (SchoolType::NineYear, 110.0, 1100.0),
-    (SchoolType::CompleteMiddle, 12.0, 2500.0),
-    (SchoolType::Senior, 45.0, 2900.0),
-    (SchoolType::TwelveYear, 3.0, 1500.0),
-    (SchoolType::Vocational, 35.0, 2400.0),
-    (SchoolType::Special, 14.0, 200.0),
+    (SchoolType::Kindergarten, 1750.0, 180.0),
+    (SchoolType::Primary, 700.0, 900.0),
+    (SchoolType::TeachingPoint, 130.0, 85.0),
+    (SchoolType::Junior, 200.0, 1420.0),
+    (SchoolType::NineYear, 110.0, 1040.0),
+    (SchoolType::CompleteMiddle, 12.0, 2370.0),
+    (SchoolType::Senior, 45.0, 2750.0),
+    (SchoolType::TwelveYear, 3.0, 1420.0),
+    (SchoolType::Vocational, 35.0, 2270.0),
+    (SchoolType::Special, 14.0, 190.0),
 ];
 
 /// A class of the plan: its record and how many students it will have.
@@ -395,6 +419,11 @@ impl DemoCity {
                 let mut n = per_county[ci];
                 // The plan (item 22) wants a special-education school in every county and district.
                 if *ty == SchoolType::Special && scale >= 0.5 && county.code < 371370 {
+                    n = n.max(1);
+                }
+                // Every county and zone has a primary school and a kindergarten at any scale, so
+                // that small demo cities still show every county.
+                if matches!(ty, SchoolType::Primary | SchoolType::Kindergarten) {
                     n = n.max(1);
                 }
                 for k in 0..n {
@@ -496,7 +525,7 @@ impl DemoCity {
                     | SchoolType::NineYear
                     | SchoolType::Senior
             )
-            && r.chance(0.16);
+            && r.chance(0.08);
         let code = SchoolCode::parse(&format!("2137{code_no:06}")).expect("10 digits");
         let mut classes = Vec::new();
         let shares: Vec<(Stage, f64)> = match ty {
@@ -641,16 +670,16 @@ impl DemoCity {
         let code = s.record.code.clone();
         let students: i64 = s.classes.iter().map(|c| i64::from(c.size)).sum();
         let ratio = match ty {
-            SchoolType::Kindergarten => 11.0,
-            SchoolType::Primary => 17.0,
-            SchoolType::TeachingPoint => 12.0,
-            SchoolType::Junior => 12.5,
-            SchoolType::NineYear => 14.0,
-            SchoolType::CompleteMiddle => 12.0,
-            SchoolType::Senior => 11.5,
-            SchoolType::TwelveYear => 12.0,
-            SchoolType::Vocational => 15.0,
-            SchoolType::Special => 3.5,
+            SchoolType::Kindergarten => 11.4,
+            SchoolType::Primary => 17.7,
+            SchoolType::TeachingPoint => 12.5,
+            SchoolType::Junior => 13.0,
+            SchoolType::NineYear => 14.6,
+            SchoolType::CompleteMiddle => 12.5,
+            SchoolType::Senior => 12.0,
+            SchoolType::TwelveYear => 12.5,
+            SchoolType::Vocational => 15.6,
+            SchoolType::Special => 3.6,
         };
         let teachers = ((students as f64 / ratio).ceil() as i64).max(1);
         let others = if ty == SchoolType::TeachingPoint {
@@ -1175,14 +1204,7 @@ fn school_name(
     used: &mut HashSet<String>,
 ) -> String {
     let c = county.short;
-    let nth = [
-        "第一", "第二", "第三", "第四", "第五", "第六", "第七", "第八", "第九", "第十",
-    ];
-    let ord = |k: usize| {
-        nth.get(k)
-            .map(|s| s.to_string())
-            .unwrap_or_else(|| format!("第{}", k + 1))
-    };
+    let ord = |k: usize| format!("第{}", chinese_number(k as u32 + 1));
     let village = *r.pick(names::VILLAGES);
     let brand = *r.pick(names::BRANDS);
     let base = match ty {
@@ -1302,6 +1324,48 @@ mod tests {
         }
         let share = f64::from(big) / f64::from(total);
         assert!(share > 0.003 && share < 0.08, "big-class share {share}");
+    }
+
+    #[test]
+    fn numbers_read_as_school_names_write_them() {
+        let got: Vec<String> = [1, 10, 11, 13, 20, 21, 99, 100, 105, 110, 120]
+            .iter()
+            .map(|n| chinese_number(*n))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "一",
+                "十",
+                "十一",
+                "十三",
+                "二十",
+                "二十一",
+                "九十九",
+                "一百",
+                "一百零五",
+                "一百一十",
+                "一百二十"
+            ]
+        );
+    }
+
+    #[test]
+    fn every_county_has_schools_even_in_a_tiny_city() {
+        let city = DemoCity::plan(0.002, 1);
+        for unit in yimeng_domain::region::LINYI_UNITS {
+            let types: HashSet<SchoolType> = city
+                .schools
+                .iter()
+                .filter(|s| s.record.county == unit.code)
+                .map(|s| s.record.school_type)
+                .collect();
+            assert!(
+                types.contains(&SchoolType::Primary) && types.contains(&SchoolType::Kindergarten),
+                "{}",
+                unit.name
+            );
+        }
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Reads for pages and the API: filtered, sorted, paged lists and record pages, always scoped.
 //! Class sizes are always counted from the roster (statuses counted per the local [`Rules`]).
 
+use crate::Result;
 use crate::db::{Db, Sql, push_scope};
 use crate::school::SchoolRow;
-use crate::Result;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -29,26 +29,44 @@ impl<T> Page<T> {
     fn from_probe(mut items: Vec<T>, page: i64, per_page: i64, total: Option<i64>) -> Page<T> {
         let has_next = items.len() as i64 > per_page;
         items.truncate(per_page as usize);
-        Page { items, page, per_page, total, has_next }
+        Page {
+            items,
+            page,
+            per_page,
+            total,
+            has_next,
+        }
     }
     /// Number of pages, when counted.
     pub fn pages(&self) -> Option<i64> {
-        self.total.map(|t| ((t + self.per_page - 1) / self.per_page).max(1))
+        self.total
+            .map(|t| ((t + self.per_page - 1) / self.per_page).max(1))
     }
 }
 
 fn limit_offset(q: &mut Sql, page: i64, per_page: i64) {
-    q.push(" LIMIT ").bind(per_page + 1).push(" OFFSET ").bind((page.max(1) - 1) * per_page);
+    q.push(" LIMIT ")
+        .bind(per_page + 1)
+        .push(" OFFSET ")
+        .bind((page.max(1) - 1) * per_page);
 }
 
 /// Status codes counted in class size under the rules.
 pub fn counted_statuses(rules: &Rules) -> Vec<&'static str> {
-    StudentStatus::ALL.iter().filter(|s| s.counts_in_class(rules)).map(|s| s.code()).collect()
+    StudentStatus::ALL
+        .iter()
+        .filter(|s| s.counts_in_class(rules))
+        .map(|s| s.code())
+        .collect()
 }
 
 /// Status codes on the register (在籍).
 pub fn register_statuses() -> Vec<&'static str> {
-    StudentStatus::ALL.iter().filter(|s| s.is_on_register()).map(|s| s.code()).collect()
+    StudentStatus::ALL
+        .iter()
+        .filter(|s| s.is_on_register())
+        .map(|s| s.code())
+        .collect()
 }
 
 /// A text search term, as the store reads it.
@@ -99,12 +117,15 @@ fn push_name_term(q: &mut Sql, alias: &str, term: &Term) {
         _ => return,
     };
     if !initials.is_empty() {
-        q.push(&format!(" AND {alias}.name_py >= ")).bind(initials.clone());
-        q.push(&format!(" AND {alias}.name_py < ")).bind(format!("{initials}\u{7f}"));
+        q.push(&format!(" AND {alias}.name_py >= "))
+            .bind(initials.clone());
+        q.push(&format!(" AND {alias}.name_py < "))
+            .bind(format!("{initials}\u{7f}"));
     }
     if let Some(n) = name {
         q.push(&format!(" AND {alias}.name >= ")).bind(n.clone());
-        q.push(&format!(" AND {alias}.name < ")).bind(format!("{n}\u{10ffff}"));
+        q.push(&format!(" AND {alias}.name < "))
+            .bind(format!("{n}\u{10ffff}"));
     }
 }
 
@@ -152,8 +173,12 @@ pub struct SchoolListRow {
 }
 
 /// Sort keys of the school list.
-pub const SCHOOL_SORTS: &[(&str, &str)] =
-    &[("code", "s.code"), ("name", "s.name_py, s.name"), ("county", "s.county_id, s.code"), ("type", "s.school_type, s.code")];
+pub const SCHOOL_SORTS: &[(&str, &str)] = &[
+    ("code", "s.code"),
+    ("name", "s.name_py, s.name"),
+    ("county", "s.county_id, s.code"),
+    ("type", "s.school_type, s.code"),
+];
 
 /// Schools in scope, filtered, sorted and paged, with student, class and staff counts.
 pub async fn schools(
@@ -189,7 +214,8 @@ pub async fn schools(
                 // School names are searched anywhere in the name: "实验" finds every 实验小学.
                 match t {
                     Term::Name(n) => {
-                        w.push(" AND s.name LIKE ").bind(format!("%{}%", n.replace(['%', '_'], "")));
+                        w.push(" AND s.name LIKE ")
+                            .bind(format!("%{}%", n.replace(['%', '_'], "")));
                     }
                     Term::Initials(i) => {
                         w.push(" AND s.name_py LIKE ").bind(format!("%{i}%"));
@@ -205,7 +231,11 @@ pub async fn schools(
     let mut count = Sql::new("/* multi-county: school_list_count */ SELECT COUNT(*)");
     append(&mut count, &w);
     let total = db.scalar(count).await?;
-    let order = SCHOOL_SORTS.iter().find(|(k, _)| *k == sort).map(|(_, v)| *v).unwrap_or("s.county_id, s.code");
+    let order = SCHOOL_SORTS
+        .iter()
+        .find(|(k, _)| *k == sort)
+        .map(|(_, v)| *v)
+        .unwrap_or("s.county_id, s.code");
     let mut q = Sql::new(
         "/* multi-county: school_list */ SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages, s.ownership, \
          s.location, s.central, s.inclusive, s.capacity, s.address",
@@ -213,13 +243,26 @@ pub async fn schools(
     append(&mut q, &w);
     q.push(" ORDER BY ").push(&directed(order, desc));
     limit_offset(&mut q, page, per_page);
-    let mut p = Page::from_probe(db.all::<SchoolListRow>(q).await?, page, per_page, Some(total));
+    let mut p = Page::from_probe(
+        db.all::<SchoolListRow>(q).await?,
+        page,
+        per_page,
+        Some(total),
+    );
     fill_school_counts(db, rules, &mut p.items).await?;
     Ok(p)
 }
 
 fn directed(order: &str, desc: bool) -> String {
-    if desc { order.split(", ").map(|c| format!("{c} DESC")).collect::<Vec<_>>().join(", ") } else { order.to_string() }
+    if desc {
+        order
+            .split(", ")
+            .map(|c| format!("{c} DESC"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    } else {
+        order.to_string()
+    }
 }
 
 fn append(q: &mut Sql, tail: &Sql) {
@@ -236,9 +279,14 @@ async fn fill_school_counts(db: &Db, rules: &Rules, items: &mut [SchoolListRow])
     let mut classes: HashMap<i64, (i64, i64)> = HashMap::new();
     let mut staff: HashMap<i64, i64> = HashMap::new();
     for (county, ids) in by_county {
-        let mut q = Sql::new("SELECT t.school_id, t.class_id, COUNT(*) FROM student t WHERE t.county_id = ");
-        q.bind(county).push(" AND t.school_id IN ").bind_list(ids.clone());
-        q.push(" AND t.status IN ").bind_list(counted_statuses(rules));
+        let mut q = Sql::new(
+            "SELECT t.school_id, t.class_id, COUNT(*) FROM student t WHERE t.county_id = ",
+        );
+        q.bind(county)
+            .push(" AND t.school_id IN ")
+            .bind_list(ids.clone());
+        q.push(" AND t.status IN ")
+            .bind_list(counted_statuses(rules));
         q.push(" GROUP BY t.school_id, t.class_id");
         for (school, class, n) in db.all::<(i64, Option<i64>, i64)>(q).await? {
             *students.entry(school).or_default() += n;
@@ -247,7 +295,10 @@ async fn fill_school_counts(db: &Db, rules: &Rules, items: &mut [SchoolListRow])
             }
         }
         let mut q = Sql::new("SELECT c.school_id, COUNT(*) FROM class c WHERE c.county_id = ");
-        q.bind(county).push(" AND c.school_id IN ").bind_list(ids.clone()).push(" GROUP BY c.school_id");
+        q.bind(county)
+            .push(" AND c.school_id IN ")
+            .bind_list(ids.clone())
+            .push(" GROUP BY c.school_id");
         for (school, n) in db.all::<(i64, i64)>(q).await? {
             classes.entry(school).or_default().0 = n;
         }
@@ -318,11 +369,18 @@ impl SchoolDetail {
     /// Students on the register (在籍).
     pub fn on_register(&self) -> i64 {
         let reg = register_statuses();
-        self.by_status.iter().filter(|(s, _)| reg.contains(&s.as_str())).map(|(_, n)| n).sum()
+        self.by_status
+            .iter()
+            .filter(|(s, _)| reg.contains(&s.as_str()))
+            .map(|(_, n)| n)
+            .sum()
     }
     /// Classes of 56 or more.
     pub fn big_classes(&self) -> usize {
-        self.classes.iter().filter(|c| yimeng_domain::grade::is_big_class(c.size)).count()
+        self.classes
+            .iter()
+            .filter(|c| yimeng_domain::grade::is_big_class(c.size))
+            .count()
     }
     /// Students per full-time teacher.
     pub fn students_per_teacher(&self) -> Option<f64> {
@@ -335,37 +393,72 @@ pub async fn school_detail(db: &Db, scope: &Scope, rules: &Rules, id: i64) -> Re
     let school = crate::school::get(db, scope, id).await?;
     let c = school.county_id;
     let mut q = Sql::new("SELECT t.status, COUNT(*) FROM student t WHERE t.county_id = ");
-    q.bind(c).push(" AND t.school_id = ").bind(id).push(" GROUP BY t.status ORDER BY t.status");
+    q.bind(c)
+        .push(" AND t.school_id = ")
+        .bind(id)
+        .push(" GROUP BY t.status ORDER BY t.status");
     let by_status: Vec<(String, i64)> = db.all(q).await?;
     let classes = class_sizes(db, rules, c, &[id]).await?;
     let mut q = Sql::new("SELECT COUNT(*) FROM student t WHERE t.county_id = ");
-    q.bind(c).push(" AND t.school_id = ").bind(id).push(" AND t.class_id IS NULL AND t.status IN ").bind_list(register_statuses());
+    q.bind(c)
+        .push(" AND t.school_id = ")
+        .bind(id)
+        .push(" AND t.class_id IS NULL AND t.status IN ")
+        .bind_list(register_statuses());
     let unplaced = db.scalar(q).await?;
     let mut q = Sql::new("SELECT t.post, COUNT(*) FROM staff t WHERE t.county_id = ");
     q.bind(c).push(" AND t.school_id = ").bind(id);
     q.push(" AND t.status IN ('active', 'sick', 'seconded') GROUP BY t.post ORDER BY t.post");
     let staff_by_post: Vec<(String, i64)> = db.all(q).await?;
-    let teachers = staff_by_post.iter().filter(|(p, _)| p == "teacher").map(|(_, n)| n).sum();
-    Ok(SchoolDetail { school, by_status, unplaced, classes, staff_by_post, teachers })
+    let teachers = staff_by_post
+        .iter()
+        .filter(|(p, _)| p == "teacher")
+        .map(|(_, n)| n)
+        .sum();
+    Ok(SchoolDetail {
+        school,
+        by_status,
+        unplaced,
+        classes,
+        staff_by_post,
+        teachers,
+    })
 }
 
 /// Classes of some schools of one county with their sizes.
-pub async fn class_sizes(db: &Db, rules: &Rules, county: i32, schools: &[i64]) -> Result<Vec<ClassSize>> {
+pub async fn class_sizes(
+    db: &Db,
+    rules: &Rules,
+    county: i32,
+    schools: &[i64],
+) -> Result<Vec<ClassSize>> {
     let mut q = Sql::new(
         "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no, c.name, c.head_teacher_id, \
          t.name AS head_teacher_name FROM class c LEFT JOIN staff t ON t.county_id = c.county_id AND t.id = c.head_teacher_id \
          WHERE c.county_id = ",
     );
-    q.bind(county).push(" AND c.school_id IN ").bind_list(schools.iter().copied());
+    q.bind(county)
+        .push(" AND c.school_id IN ")
+        .bind_list(schools.iter().copied());
     let mut classes: Vec<ClassSize> = db.all(q).await?;
     let mut q = Sql::new("SELECT t.class_id, COUNT(*) FROM student t WHERE t.county_id = ");
-    q.bind(county).push(" AND t.school_id IN ").bind_list(schools.iter().copied());
-    q.push(" AND t.class_id IS NOT NULL AND t.status IN ").bind_list(counted_statuses(rules)).push(" GROUP BY t.class_id");
+    q.bind(county)
+        .push(" AND t.school_id IN ")
+        .bind_list(schools.iter().copied());
+    q.push(" AND t.class_id IS NOT NULL AND t.status IN ")
+        .bind_list(counted_statuses(rules))
+        .push(" GROUP BY t.class_id");
     let sizes: HashMap<i64, i64> = db.all::<(i64, i64)>(q).await?.into_iter().collect();
     for c in &mut classes {
         c.size = sizes.get(&c.id).copied().unwrap_or(0);
     }
-    classes.sort_by_key(|c| (std::cmp::Reverse(c.school_year), c.grade().ordinal(), c.class_no));
+    classes.sort_by_key(|c| {
+        (
+            std::cmp::Reverse(c.school_year),
+            c.grade().ordinal(),
+            c.class_no,
+        )
+    });
     Ok(classes)
 }
 
@@ -384,8 +477,16 @@ pub struct ClassFilter {
 
 /// Every class in scope (narrowed by county or school) with its size and school name. Counted
 /// county by county (one grouped read of the roster index per county).
-pub async fn all_class_sizes(db: &Db, scope: &Scope, rules: &Rules, county: Option<i32>, school: Option<i64>) -> Result<Vec<ClassSize>> {
-    let mut q = Sql::new("/* multi-county: class_sizes */ SELECT s.county_id, s.id, s.name FROM school s WHERE ");
+pub async fn all_class_sizes(
+    db: &Db,
+    scope: &Scope,
+    rules: &Rules,
+    county: Option<i32>,
+    school: Option<i64>,
+) -> Result<Vec<ClassSize>> {
+    let mut q = Sql::new(
+        "/* multi-county: class_sizes */ SELECT s.county_id, s.id, s.name FROM school s WHERE ",
+    );
     push_scope(&mut q, scope, "s", "id");
     if let Some(c) = county {
         q.push(" AND s.county_id = ").bind(c);
@@ -413,13 +514,34 @@ pub async fn all_class_sizes(db: &Db, scope: &Scope, rules: &Rules, county: Opti
 
 /// Classes in scope with their sizes, largest first (reports such as the 大班额 list);
 /// `min_size` filters after counting.
-pub async fn classes(db: &Db, scope: &Scope, rules: &Rules, f: &ClassFilter, page: i64, per_page: i64) -> Result<Page<ClassSize>> {
+pub async fn classes(
+    db: &Db,
+    scope: &Scope,
+    rules: &Rules,
+    f: &ClassFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<ClassSize>> {
     let mut all = all_class_sizes(db, scope, rules, f.county, f.school).await?;
-    all.retain(|c| f.grade.as_deref().is_none_or(|g| c.grade == g) && f.min_size.is_none_or(|m| c.size >= m));
-    all.sort_by_key(|c| (std::cmp::Reverse(c.size), c.county_id, c.school_id, c.grade().ordinal(), c.class_no));
+    all.retain(|c| {
+        f.grade.as_deref().is_none_or(|g| c.grade == g) && f.min_size.is_none_or(|m| c.size >= m)
+    });
+    all.sort_by_key(|c| {
+        (
+            std::cmp::Reverse(c.size),
+            c.county_id,
+            c.school_id,
+            c.grade().ordinal(),
+            c.class_no,
+        )
+    });
     let total = all.len() as i64;
     let start = ((page.max(1) - 1) * per_page) as usize;
-    let items: Vec<ClassSize> = all.into_iter().skip(start).take(per_page as usize + 1).collect();
+    let items: Vec<ClassSize> = all
+        .into_iter()
+        .skip(start)
+        .take(per_page as usize + 1)
+        .collect();
     Ok(Page::from_probe(items, page, per_page, Some(total)))
 }
 
@@ -446,7 +568,11 @@ pub struct StudentFilter {
 impl StudentFilter {
     /// Whether the list is narrow enough to browse (a county, a school, a class or a search term).
     pub fn is_narrow(&self, scope: &Scope) -> bool {
-        scope.counties().len() <= 1 || self.county.is_some() || self.school.is_some() || self.class.is_some() || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
+        scope.counties().len() <= 1
+            || self.county.is_some()
+            || self.school.is_some()
+            || self.class.is_some()
+            || self.q.as_deref().is_some_and(|q| !q.trim().is_empty())
     }
 }
 
@@ -481,9 +607,21 @@ async fn by_number(db: &Db, value: &str, owner: &str) -> Result<Vec<(i32, i64)>>
 
 /// Students in scope, filtered and paged. Narrow lists (a class, a school) are sorted by class and
 /// name; others by name.
-pub async fn students(db: &Db, scope: &Scope, f: &StudentFilter, page: i64, per_page: i64) -> Result<Page<StudentListRow>> {
+pub async fn students(
+    db: &Db,
+    scope: &Scope,
+    f: &StudentFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<StudentListRow>> {
     if !f.is_narrow(scope) {
-        return Ok(Page { items: vec![], page: 1, per_page, total: None, has_next: false });
+        return Ok(Page {
+            items: vec![],
+            page: 1,
+            per_page,
+            total: None,
+            has_next: false,
+        });
     }
     let mut q = Sql::new(
         "/* multi-county: student_list */ SELECT t.county_id, t.id, t.school_id, t.class_id, t.name, t.sex, t.birth_date, t.id_card, \
@@ -549,7 +687,8 @@ async fn push_student_filter(db: &Db, q: &mut Sql, f: &StudentFilter) -> Result<
         match &term {
             Term::IdCard(v) | Term::StudentNo(v) => {
                 let hits = by_number(db, v, "student").await?;
-                q.push(" AND t.id IN ").bind_list(hits.into_iter().map(|(_, id)| id));
+                q.push(" AND t.id IN ")
+                    .bind_list(hits.into_iter().map(|(_, id)| id));
             }
             Term::SchoolCode(_) => {
                 q.push(" AND 1 = 0");
@@ -597,12 +736,29 @@ pub struct StaffListRow {
 }
 
 /// Staff in scope, filtered and paged.
-pub async fn staff(db: &Db, scope: &Scope, f: &StaffFilter, page: i64, per_page: i64) -> Result<Page<StaffListRow>> {
-    let narrow = scope.counties().len() <= 1 || f.county.is_some() || f.school.is_some() || f.q.as_deref().is_some_and(|q| !q.trim().is_empty());
+pub async fn staff(
+    db: &Db,
+    scope: &Scope,
+    f: &StaffFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<StaffListRow>> {
+    let narrow = scope.counties().len() <= 1
+        || f.county.is_some()
+        || f.school.is_some()
+        || f.q.as_deref().is_some_and(|q| !q.trim().is_empty());
     if !narrow {
-        return Ok(Page { items: vec![], page: 1, per_page, total: None, has_next: false });
+        return Ok(Page {
+            items: vec![],
+            page: 1,
+            per_page,
+            total: None,
+            has_next: false,
+        });
     }
-    let mut w = Sql::new(" FROM staff t JOIN school s ON s.county_id = t.county_id AND s.id = t.school_id WHERE ");
+    let mut w = Sql::new(
+        " FROM staff t JOIN school s ON s.county_id = t.county_id AND s.id = t.school_id WHERE ",
+    );
     push_scope(&mut w, scope, "t", "school_id");
     if let Some(c) = f.county {
         w.push(" AND t.county_id = ").bind(c);
@@ -620,7 +776,8 @@ pub async fn staff(db: &Db, scope: &Scope, f: &StaffFilter, page: i64, per_page:
         match &term {
             Term::IdCard(v) => {
                 let hits = by_number(db, v, "staff").await?;
-                w.push(" AND t.id IN ").bind_list(hits.into_iter().map(|(_, id)| id));
+                w.push(" AND t.id IN ")
+                    .bind_list(hits.into_iter().map(|(_, id)| id));
             }
             Term::StudentNo(_) | Term::SchoolCode(_) => {
                 w.push(" AND 1 = 0");
@@ -633,10 +790,17 @@ pub async fn staff(db: &Db, scope: &Scope, f: &StaffFilter, page: i64, per_page:
          t.subjects, t.title, t.education, t.status, s.name AS school_name",
     );
     q.append(&w);
-    q.push(if f.school.is_some() { " ORDER BY t.post, t.name_py, t.id" } else { " ORDER BY t.name_py, t.name, t.id" });
+    q.push(if f.school.is_some() {
+        " ORDER BY t.post, t.name_py, t.id"
+    } else {
+        " ORDER BY t.name_py, t.name, t.id"
+    });
     limit_offset(&mut q, page, per_page);
     let rows = db.all(q).await?;
-    let total = if f.school.is_some() || scope.counties().len() <= 1 && f.county.is_some() || f.school.is_some() {
+    let total = if f.school.is_some()
+        || scope.counties().len() <= 1 && f.county.is_some()
+        || f.school.is_some()
+    {
         let mut c = Sql::new("SELECT COUNT(*)");
         c.append(&w);
         Some(db.scalar(c).await?)
@@ -667,21 +831,36 @@ pub struct Hit {
 /// Searches schools, students and staff in scope for a name, initials, ID number, 学籍号 or
 /// school code; at most `limit` hits of each kind.
 pub async fn search(db: &Db, scope: &Scope, input: &str, limit: i64) -> Result<Vec<Hit>> {
-    let Some(term) = Term::parse(input) else { return Ok(vec![]) };
+    let Some(term) = Term::parse(input) else {
+        return Ok(vec![]);
+    };
     let mut hits = Vec::new();
-    if matches!(term, Term::SchoolCode(_) | Term::Name(_) | Term::Initials(_)) {
-        let f = SchoolFilter { q: Some(input.to_string()), ..Default::default() };
+    if matches!(
+        term,
+        Term::SchoolCode(_) | Term::Name(_) | Term::Initials(_)
+    ) {
+        let f = SchoolFilter {
+            q: Some(input.to_string()),
+            ..Default::default()
+        };
         let p = schools_plain(db, scope, &f, limit).await?;
         hits.extend(p.into_iter().map(|s| Hit {
             kind: "school",
             id: s.id,
             county_id: s.county_id,
-            detail: format!("{} · {}", s.code, yimeng_domain::RegionCode::from_i32(s.county_id).name()),
+            detail: format!(
+                "{} · {}",
+                s.code,
+                yimeng_domain::RegionCode::from_i32(s.county_id).name()
+            ),
             name: s.name,
         }));
     }
     if !matches!(term, Term::SchoolCode(_)) {
-        let f = StudentFilter { q: Some(input.to_string()), ..Default::default() };
+        let f = StudentFilter {
+            q: Some(input.to_string()),
+            ..Default::default()
+        };
         for s in students(db, scope, &f, 1, limit).await?.items {
             hits.push(Hit {
                 kind: "student",
@@ -693,15 +872,29 @@ pub async fn search(db: &Db, scope: &Scope, input: &str, limit: i64) -> Result<V
         }
     }
     if !matches!(term, Term::SchoolCode(_) | Term::StudentNo(_)) {
-        let f = StaffFilter { q: Some(input.to_string()), ..Default::default() };
+        let f = StaffFilter {
+            q: Some(input.to_string()),
+            ..Default::default()
+        };
         for s in staff(db, scope, &f, 1, limit).await?.items {
-            hits.push(Hit { kind: "staff", id: s.id, county_id: s.county_id, detail: s.school_name, name: s.name });
+            hits.push(Hit {
+                kind: "staff",
+                id: s.id,
+                county_id: s.county_id,
+                detail: s.school_name,
+                name: s.name,
+            });
         }
     }
     Ok(hits)
 }
 
-async fn schools_plain(db: &Db, scope: &Scope, f: &SchoolFilter, limit: i64) -> Result<Vec<SchoolListRow>> {
+async fn schools_plain(
+    db: &Db,
+    scope: &Scope,
+    f: &SchoolFilter,
+    limit: i64,
+) -> Result<Vec<SchoolListRow>> {
     let rules = Rules::default();
     let mut p = schools(db, scope, &rules, f, "name", false, 1, limit).await?;
     p.items.truncate(limit as usize);
@@ -744,14 +937,33 @@ pub struct ImportBatch {
 /// A student's page data.
 pub async fn student_detail(db: &Db, scope: &Scope, id: i64) -> Result<StudentDetail> {
     let student = crate::student::get(db, scope, id).await?;
-    let school = crate::school::get(db, &Scope::County(yimeng_domain::RegionCode::from_i32(student.county_id)), student.school_id).await?;
+    let school = crate::school::get(
+        db,
+        &Scope::County(yimeng_domain::RegionCode::from_i32(student.county_id)),
+        student.school_id,
+    )
+    .await?;
     let class = match student.class_id {
-        Some(c) => Some(crate::class::get(db, &Scope::County(yimeng_domain::RegionCode::from_i32(student.county_id)), c).await?),
+        Some(c) => Some(
+            crate::class::get(
+                db,
+                &Scope::County(yimeng_domain::RegionCode::from_i32(student.county_id)),
+                c,
+            )
+            .await?,
+        ),
         None => None,
     };
     let events = crate::student::events(db, scope, id).await?;
     let created_by = batch(db, student.created_batch).await?;
-    Ok(StudentDetail { student, school_name: school.name, school_code: school.code, class, events, created_by })
+    Ok(StudentDetail {
+        student,
+        school_name: school.name,
+        school_code: school.code,
+        class,
+        events,
+        created_by,
+    })
 }
 
 /// An import batch by id.
@@ -765,11 +977,25 @@ pub async fn batch(db: &Db, id: Option<i64>) -> Result<Option<ImportBatch>> {
 }
 
 /// The roster of a class (students counted in its size first, then the others).
-pub async fn roster(db: &Db, scope: &Scope, class_id: i64) -> Result<(crate::class::ClassRow, Vec<StudentListRow>)> {
+pub async fn roster(
+    db: &Db,
+    scope: &Scope,
+    class_id: i64,
+) -> Result<(crate::class::ClassRow, Vec<StudentListRow>)> {
     let class = crate::class::get(db, scope, class_id).await?;
-    let f = StudentFilter { class: Some(class_id), school: Some(class.school_id), county: Some(class.county_id), ..Default::default() };
+    let f = StudentFilter {
+        class: Some(class_id),
+        school: Some(class.school_id),
+        county: Some(class.county_id),
+        ..Default::default()
+    };
     let mut page = students(db, scope, &f, 1, 500).await?;
-    page.items.sort_by_key(|s| (!StudentStatus::from_code(&s.status).is_some_and(|x| x.is_on_register()), 0));
+    page.items.sort_by_key(|s| {
+        (
+            !StudentStatus::from_code(&s.status).is_some_and(|x| x.is_on_register()),
+            0,
+        )
+    });
     Ok((class, page.items))
 }
 
@@ -794,10 +1020,21 @@ pub struct AuditFilter {
 }
 
 /// The audit log, newest first.
-pub async fn audit(db: &Db, f: &AuditFilter, page: i64, per_page: i64) -> Result<Page<crate::audit::AuditRow>> {
-    let mut q = Sql::new("/* multi-county: audit_list */ SELECT a.* FROM audit_log a WHERE a.county_id IN ");
+pub async fn audit(
+    db: &Db,
+    f: &AuditFilter,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<crate::audit::AuditRow>> {
+    let mut q = Sql::new(
+        "/* multi-county: audit_list */ SELECT a.* FROM audit_log a WHERE a.county_id IN ",
+    );
     let mut counties: Vec<i32> = vec![crate::audit::CITY_COUNTY_ID];
-    counties.extend(yimeng_domain::region::linyi_county_codes().iter().map(|c| c.get()));
+    counties.extend(
+        yimeng_domain::region::linyi_county_codes()
+            .iter()
+            .map(|c| c.get()),
+    );
     match f.county {
         Some(c) => q.bind_list([c]),
         None => q.bind_list(counties),
@@ -811,12 +1048,15 @@ pub async fn audit(db: &Db, f: &AuditFilter, page: i64, per_page: i64) -> Result
     if let Some(e) = &f.entity {
         q.push(" AND a.entity = ").bind(e.as_str());
     }
-    let shanghai = |d: NaiveDate| d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8);
+    let shanghai = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0).expect("midnight").and_utc() - chrono::Duration::hours(8)
+    };
     if let Some(d) = f.from {
         q.push(" AND a.at >= ").bind(shanghai(d));
     }
     if let Some(d) = f.to {
-        q.push(" AND a.at < ").bind(shanghai(d + chrono::Duration::days(1)));
+        q.push(" AND a.at < ")
+            .bind(shanghai(d + chrono::Duration::days(1)));
     }
     q.push(" ORDER BY a.at DESC, a.id DESC");
     limit_offset(&mut q, page, per_page);

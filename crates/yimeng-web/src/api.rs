@@ -9,7 +9,7 @@ use crate::app::AppState;
 use crate::auth::{ApiUser, User};
 use crate::error::{ApiResult, Failure};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
@@ -38,8 +38,14 @@ struct Bearer;
 impl Modify for Bearer {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
-        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new("bearer", Vec::<String>::new())]);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        openapi.security = Some(vec![utoipa::openapi::security::SecurityRequirement::new(
+            "bearer",
+            Vec::<String>::new(),
+        )]);
     }
 }
 
@@ -70,7 +76,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/staff", get(list_staff).post(create_staff))
         .route("/api/v1/staff/{id}", get(get_staff).put(save_staff))
         .route("/api/v1/search", get(search))
-        .route("/api/v1/imports/{table}", post(import).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/api/v1/imports/{table}",
+            post(import).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/api/v1/audit", get(audit))
         .merge(docs)
 }
@@ -94,7 +103,11 @@ pub struct Paged {
 impl Paged {
     fn of<T: Serialize>(p: browse::Page<T>, f: impl Fn(Value) -> Value) -> Paged {
         Paged {
-            items: p.items.iter().map(|i| f(serde_json::to_value(i).unwrap_or(Value::Null))).collect(),
+            items: p
+                .items
+                .iter()
+                .map(|i| f(serde_json::to_value(i).unwrap_or(Value::Null)))
+                .collect(),
             page: p.page,
             per_page: p.per_page,
             total: p.total,
@@ -123,7 +136,13 @@ fn protect(u: &User) -> impl Fn(Value) -> Value + '_ {
         if !u.role().has_personal_data_right()
             && let Some(o) = v.as_object_mut()
         {
-            for k in ["id_card", "student_no", "guardian1_phone", "guardian2_phone", "phone"] {
+            for k in [
+                "id_card",
+                "student_no",
+                "guardian1_phone",
+                "guardian2_phone",
+                "phone",
+            ] {
                 if let Some(Value::String(s)) = o.get(k) {
                     let m = yimeng_domain::idcard::mask(s);
                     o.insert(k.into(), Value::String(m));
@@ -147,7 +166,10 @@ struct PageParams {
 }
 
 fn paging(p: &PageParams) -> (i64, i64) {
-    (p.page.unwrap_or(1).max(1), p.per_page.unwrap_or(50).clamp(1, 500))
+    (
+        p.page.unwrap_or(1).max(1),
+        p.per_page.unwrap_or(50).clamp(1, 500),
+    )
 }
 
 /// The current account and its scope.
@@ -169,7 +191,9 @@ async fn me(ApiUser(u): ApiUser) -> Json<Value> {
 /// The region tree (临沂市 and its counties and zones).
 #[utoipa::path(get, path = "/api/v1/regions", tag = "registry", responses((status = 200, description = "行政区划")))]
 async fn regions(State(state): State<AppState>, ApiUser(_u): ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::to_value(yimeng_store::region::all(&state.db).await?).unwrap_or_default()))
+    Ok(Json(
+        serde_json::to_value(yimeng_store::region::all(&state.db).await?).unwrap_or_default(),
+    ))
 }
 
 /// Counts per county and school type: schools, classes, students by status, staff.
@@ -177,7 +201,11 @@ async fn regions(State(state): State<AppState>, ApiUser(_u): ApiUser) -> ApiResu
 async fn stats(State(state): State<AppState>, ApiUser(u): ApiUser) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let s = yimeng_store::stats::compute(&state.db, &u.scope).await?;
-    let rows: Vec<Value> = s.cells.iter().map(|((c, t), v)| json!({"county_id": c, "school_type": t, "counts": v})).collect();
+    let rows: Vec<Value> = s
+        .cells
+        .iter()
+        .map(|((c, t), v)| json!({"county_id": c, "school_type": t, "counts": v}))
+        .collect();
     Ok(Json(json!({"cells": rows, "total": s.total()})))
 }
 
@@ -199,17 +227,42 @@ struct SchoolParams {
 
 /// Schools in scope with student, class and staff counts.
 #[utoipa::path(get, path = "/api/v1/schools", tag = "registry", params(SchoolParams, PageParams), responses((status = 200, body = Paged)))]
-async fn list_schools(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<SchoolParams>, Query(p): Query<PageParams>) -> ApiResult<Json<Paged>> {
+async fn list_schools(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<SchoolParams>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Json<Paged>> {
     staff_only(&u)?;
-    let f = browse::SchoolFilter { county: q.county, school_type: q.school_type, ownership: q.ownership, location: q.location, q: q.q };
+    let f = browse::SchoolFilter {
+        county: q.county,
+        school_type: q.school_type,
+        ownership: q.ownership,
+        location: q.location,
+        q: q.q,
+    };
     let (page, per) = paging(&p);
-    let r = browse::schools(&state.db, &u.scope, &state.rules, &f, q.sort.as_deref().unwrap_or("county"), false, page, per).await?;
+    let r = browse::schools(
+        &state.db,
+        &u.scope,
+        &state.rules,
+        &f,
+        q.sort.as_deref().unwrap_or("county"),
+        false,
+        page,
+        per,
+    )
+    .await?;
     Ok(Json(Paged::of(r, |v| v)))
 }
 
 /// One school with its classes (sizes counted from the roster) and status counts.
 #[utoipa::path(get, path = "/api/v1/schools/{id}", tag = "registry", params(("id" = i64, Path, description = "学校 id")), responses((status = 200, description = "学校"), (status = 404, body = Problem)))]
-async fn get_school(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn get_school(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let d = browse::school_detail(&state.db, &u.scope, &state.rules, id).await?;
     Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
@@ -243,17 +296,31 @@ fn parse_failed(errs: Vec<FieldError>) -> Failure {
 /// Creates or updates a school (matched by `code`). The body has the import columns' keys
 /// (`code`, `name`, `county`, `school_type`, `ownership`, `location`, …) with text values.
 #[utoipa::path(post, path = "/api/v1/schools", tag = "registry", request_body(content = Object, description = "字段同学校导入模板（键为英文字段名）"), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_school(state: State<AppState>, user: ApiUser, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn create_school(
+    state: State<AppState>,
+    user: ApiUser,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_school_inner(state, user, None, body).await
 }
 
 /// Updates a school (its code and county cannot change).
 #[utoipa::path(put, path = "/api/v1/schools/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_school(state: State<AppState>, user: ApiUser, Path(id): Path<i64>, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn save_school(
+    state: State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_school_inner(state, user, Some(id), body).await
 }
 
-async fn save_school_inner(State(state): State<AppState>, ApiUser(u): ApiUser, id: Option<i64>, body: HashMap<String, Value>) -> ApiResult<Json<Value>> {
+async fn save_school_inner(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    id: Option<i64>,
+    body: HashMap<String, Value>,
+) -> ApiResult<Json<Value>> {
     u.require_writer()?;
     let mut values = json_values(&body);
     if let Some(id) = id {
@@ -264,7 +331,8 @@ async fn save_school_inner(State(state): State<AppState>, ApiUser(u): ApiUser, i
         return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec = yimeng_io::records::parse_school(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
+    let rec = yimeng_io::records::parse_school(&get, &crate::pages::forms::ctx())
+        .map_err(parse_failed)?;
     let sid = saved(yimeng_store::edit::save_school(&state.db, &u.scope, &u.actor(), rec).await?)?;
     let row = yimeng_store::school::get(&state.db, &u.scope, sid).await?;
     Ok(Json(serde_json::to_value(row).unwrap_or_default()))
@@ -284,37 +352,75 @@ struct ClassParams {
 
 /// Classes with sizes counted from the roster, largest first.
 #[utoipa::path(get, path = "/api/v1/classes", tag = "registry", params(ClassParams, PageParams), responses((status = 200, body = Paged)))]
-async fn list_classes(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<ClassParams>, Query(p): Query<PageParams>) -> ApiResult<Json<Paged>> {
+async fn list_classes(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<ClassParams>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Json<Paged>> {
     staff_only(&u)?;
     let (page, per) = paging(&p);
-    let f = browse::ClassFilter { county: q.county, school: q.school, grade: q.grade, min_size: q.min_size };
-    Ok(Json(Paged::of(browse::classes(&state.db, &u.scope, &state.rules, &f, page, per).await?, |v| v)))
+    let f = browse::ClassFilter {
+        county: q.county,
+        school: q.school,
+        grade: q.grade,
+        min_size: q.min_size,
+    };
+    Ok(Json(Paged::of(
+        browse::classes(&state.db, &u.scope, &state.rules, &f, page, per).await?,
+        |v| v,
+    )))
 }
 
 /// A class and its roster.
 #[utoipa::path(get, path = "/api/v1/classes/{id}", tag = "registry", params(("id" = i64, Path)), responses((status = 200, description = "班级与名册"), (status = 404, body = Problem)))]
-async fn get_class(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn get_class(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let (class, roster) = browse::roster(&state.db, &u.scope, id).await?;
-    let sizes = browse::class_sizes(&state.db, &state.rules, class.county_id, &[class.school_id]).await?;
-    let size = sizes.iter().find(|c| c.id == id).map(|c| c.size).unwrap_or(0);
+    let sizes =
+        browse::class_sizes(&state.db, &state.rules, class.county_id, &[class.school_id]).await?;
+    let size = sizes
+        .iter()
+        .find(|c| c.id == id)
+        .map(|c| c.size)
+        .unwrap_or(0);
     let p = protect(&u);
-    Ok(Json(json!({"class": class, "size": size, "roster": roster.into_iter().map(|r| p(serde_json::to_value(r).unwrap_or_default())).collect::<Vec<_>>()})))
+    Ok(Json(
+        json!({"class": class, "size": size, "roster": roster.into_iter().map(|r| p(serde_json::to_value(r).unwrap_or_default())).collect::<Vec<_>>()}),
+    ))
 }
 
 /// Creates a class (`school_code`, `school_year`, `grade`, `class_no`, `name`, `head_teacher`).
 #[utoipa::path(post, path = "/api/v1/classes", tag = "registry", request_body(content = Object), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_class(state: State<AppState>, user: ApiUser, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn create_class(
+    state: State<AppState>,
+    user: ApiUser,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_class_inner(state, user, None, body).await
 }
 
 /// Updates a class.
 #[utoipa::path(put, path = "/api/v1/classes/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_class(state: State<AppState>, user: ApiUser, Path(id): Path<i64>, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn save_class(
+    state: State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_class_inner(state, user, Some(id), body).await
 }
 
-async fn save_class_inner(State(state): State<AppState>, ApiUser(u): ApiUser, id: Option<i64>, body: HashMap<String, Value>) -> ApiResult<Json<Value>> {
+async fn save_class_inner(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    id: Option<i64>,
+    body: HashMap<String, Value>,
+) -> ApiResult<Json<Value>> {
     u.require_writer()?;
     let mut values = json_values(&body);
     if let Some(id) = id {
@@ -323,9 +429,14 @@ async fn save_class_inner(State(state): State<AppState>, ApiUser(u): ApiUser, id
         values.insert("school_code".into(), s.code);
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec = yimeng_io::records::parse_class(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
-    let cid = saved(yimeng_store::edit::save_class(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
-    Ok(Json(serde_json::to_value(yimeng_store::class::get(&state.db, &u.scope, cid).await?).unwrap_or_default()))
+    let rec =
+        yimeng_io::records::parse_class(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
+    let cid =
+        saved(yimeng_store::edit::save_class(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
+    Ok(Json(
+        serde_json::to_value(yimeng_store::class::get(&state.db, &u.scope, cid).await?)
+            .unwrap_or_default(),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -346,11 +457,26 @@ struct StudentParams {
 
 /// Students in scope. City-wide lists need a county, a school, a class or a search term.
 #[utoipa::path(get, path = "/api/v1/students", tag = "registry", params(StudentParams, PageParams), responses((status = 200, body = Paged), (status = 422, body = Problem)))]
-async fn list_students(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<StudentParams>, Query(p): Query<PageParams>) -> ApiResult<Json<Paged>> {
+async fn list_students(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<StudentParams>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Json<Paged>> {
     staff_only(&u)?;
-    let f = browse::StudentFilter { county: q.county, school: q.school, class: q.class, status: q.status, flag: q.flag, q: q.q };
+    let f = browse::StudentFilter {
+        county: q.county,
+        school: q.school,
+        class: q.class,
+        status: q.status,
+        flag: q.flag,
+        q: q.q,
+    };
     if !f.is_narrow(&u.scope) {
-        return Err(Failure::BadRequest("请指定 county、school、class 或 q（全市学生名单过大，不整表返回）".into()).into());
+        return Err(Failure::BadRequest(
+            "请指定 county、school、class 或 q（全市学生名单过大，不整表返回）".into(),
+        )
+        .into());
     }
     let (page, per) = paging(&p);
     let r = browse::students(&state.db, &u.scope, &f, page, per).await?;
@@ -359,7 +485,11 @@ async fn list_students(State(state): State<AppState>, ApiUser(u): ApiUser, Query
 
 /// A student's record with status history.
 #[utoipa::path(get, path = "/api/v1/students/{id}", tag = "registry", params(("id" = i64, Path)), responses((status = 200, description = "学籍档案"), (status = 404, body = Problem)))]
-async fn get_student(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn get_student(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let d = browse::student_detail(&state.db, &u.scope, id).await?;
     let mut v = serde_json::to_value(&d).unwrap_or_default();
@@ -372,21 +502,41 @@ async fn get_student(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id
 /// Creates a student. The body has the student import columns' keys (`school_code`,
 /// `school_year`, `grade`, `class_no`, `name`, `id_card`, `student_no`, `ethnicity`, …).
 #[utoipa::path(post, path = "/api/v1/students", tag = "registry", request_body(content = Object), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_student(state: State<AppState>, user: ApiUser, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn create_student(
+    state: State<AppState>,
+    user: ApiUser,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_student_inner(state, user, None, body, None).await
 }
 
 /// Updates a student (status changes go through `/status`).
 #[utoipa::path(put, path = "/api/v1/students/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_student(state: State<AppState>, user: ApiUser, Path(id): Path<i64>, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn save_student(
+    state: State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_student_inner(state, user, Some(id), body, None).await
 }
 
-async fn student_values(state: &AppState, u: &User, id: i64) -> Result<HashMap<String, String>, Failure> {
+async fn student_values(
+    state: &AppState,
+    u: &User,
+    id: i64,
+) -> Result<HashMap<String, String>, Failure> {
     let d = browse::student_detail(&state.db, &u.scope, id).await?;
-    let class = d.class.as_ref().map(|c| yimeng_domain::student::ClassRef { year: yimeng_domain::SchoolYear::from_start(c.school_year), grade: c.grade(), class_no: c.class_no });
+    let class = d.class.as_ref().map(|c| yimeng_domain::student::ClassRef {
+        year: yimeng_domain::SchoolYear::from_start(c.school_year),
+        grade: c.grade(),
+        class_no: c.class_no,
+    });
     let rec = d.student.to_record(&d.school_code, class);
-    Ok(crate::pages::forms::values_from_cells(Table::Students, yimeng_io::records::student_cells(&rec)))
+    Ok(crate::pages::forms::values_from_cells(
+        Table::Students,
+        yimeng_io::records::student_cells(&rec),
+    ))
 }
 
 async fn save_student_inner(
@@ -401,14 +551,22 @@ async fn save_student_inner(
     if let Some(id) = id {
         let stored = student_values(&state, &u, id).await?;
         if reason.is_none() {
-            values.insert("status".into(), stored.get("status").cloned().unwrap_or_default());
+            values.insert(
+                "status".into(),
+                stored.get("status").cloned().unwrap_or_default(),
+            );
         }
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec = yimeng_io::records::parse_student(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
-    let sid = saved(yimeng_store::edit::save_student(&state.db, &u.scope, &u.actor(), rec, id, reason).await?)?;
+    let rec = yimeng_io::records::parse_student(&get, &crate::pages::forms::ctx())
+        .map_err(parse_failed)?;
+    let sid = saved(
+        yimeng_store::edit::save_student(&state.db, &u.scope, &u.actor(), rec, id, reason).await?,
+    )?;
     let row = yimeng_store::student::get(&state.db, &u.scope, sid).await?;
-    Ok(Json(protect(&u)(serde_json::to_value(row).unwrap_or_default())))
+    Ok(Json(protect(&u)(
+        serde_json::to_value(row).unwrap_or_default(),
+    )))
 }
 
 /// A status change (学籍异动).
@@ -422,17 +580,37 @@ pub struct StatusChange {
 
 /// Records a status change with its reason, following the allowed transitions.
 #[utoipa::path(post, path = "/api/v1/students/{id}/status", tag = "registry", params(("id" = i64, Path)), request_body = StatusChange, responses((status = 200, description = "已登记"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn change_status(State(state): State<AppState>, user: ApiUser, Path(id): Path<i64>, Json(body): Json<StatusChange>) -> ApiResult<Json<Value>> {
+async fn change_status(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<StatusChange>,
+) -> ApiResult<Json<Value>> {
     let u = &user.0;
     u.require_writer()?;
     let s = yimeng_store::student::get(&state.db, &u.scope, id).await?;
     let current = StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::Other);
-    let to = StudentStatus::parse(&body.status).map_err(|e| Failure::Fields(vec![FieldError::new("status", &body.status, e)]))?;
+    let to = StudentStatus::parse(&body.status)
+        .map_err(|e| Failure::Fields(vec![FieldError::new("status", &body.status, e)]))?;
     if !current.can_change_to(to) {
-        return Err(Failure::Fields(vec![FieldError::new("status", to.label(), format!("学籍状态不能由“{}”直接改为“{}”", current.label(), to.label()))]).into());
+        return Err(Failure::Fields(vec![FieldError::new(
+            "status",
+            to.label(),
+            format!(
+                "学籍状态不能由“{}”直接改为“{}”",
+                current.label(),
+                to.label()
+            ),
+        )])
+        .into());
     }
-    let reason = yimeng_domain::text::parse_text(&body.reason, 200, true).map_err(|e| Failure::Fields(vec![FieldError::new("reason", &body.reason, e)]))?;
-    let mut values: HashMap<String, Value> = student_values(&state, u, id).await?.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+    let reason = yimeng_domain::text::parse_text(&body.reason, 200, true)
+        .map_err(|e| Failure::Fields(vec![FieldError::new("reason", &body.reason, e)]))?;
+    let mut values: HashMap<String, Value> = student_values(&state, u, id)
+        .await?
+        .into_iter()
+        .map(|(k, v)| (k, Value::String(v)))
+        .collect();
     values.insert("status".into(), Value::String(to.label().into()));
     save_student_inner(State(state), user, Some(id), values, Some(reason)).await
 }
@@ -453,43 +631,82 @@ struct StaffParams {
 
 /// Staff in scope.
 #[utoipa::path(get, path = "/api/v1/staff", tag = "registry", params(StaffParams, PageParams), responses((status = 200, body = Paged)))]
-async fn list_staff(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<StaffParams>, Query(p): Query<PageParams>) -> ApiResult<Json<Paged>> {
+async fn list_staff(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<StaffParams>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Json<Paged>> {
     staff_only(&u)?;
     let (page, per) = paging(&p);
-    let f = browse::StaffFilter { county: q.county, school: q.school, post: q.post, status: q.status, q: q.q };
-    Ok(Json(Paged::of(browse::staff(&state.db, &u.scope, &f, page, per).await?, protect(&u))))
+    let f = browse::StaffFilter {
+        county: q.county,
+        school: q.school,
+        post: q.post,
+        status: q.status,
+        q: q.q,
+    };
+    Ok(Json(Paged::of(
+        browse::staff(&state.db, &u.scope, &f, page, per).await?,
+        protect(&u),
+    )))
 }
 
 /// A staff member.
 #[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "registry", params(("id" = i64, Path)), responses((status = 200, description = "教职工"), (status = 404, body = Problem)))]
-async fn get_staff(State(state): State<AppState>, ApiUser(u): ApiUser, Path(id): Path<i64>) -> ApiResult<Json<Value>> {
+async fn get_staff(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let s = yimeng_store::staff::get(&state.db, &u.scope, id).await?;
-    Ok(Json(protect(&u)(serde_json::to_value(s).unwrap_or_default())))
+    Ok(Json(protect(&u)(
+        serde_json::to_value(s).unwrap_or_default(),
+    )))
 }
 
 /// Creates a staff member (the staff import columns' keys).
 #[utoipa::path(post, path = "/api/v1/staff", tag = "registry", request_body(content = Object), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_staff(state: State<AppState>, user: ApiUser, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn create_staff(
+    state: State<AppState>,
+    user: ApiUser,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_staff_inner(state, user, None, body).await
 }
 
 /// Updates a staff member.
 #[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_staff(state: State<AppState>, user: ApiUser, Path(id): Path<i64>, Json(body): Json<HashMap<String, Value>>) -> ApiResult<Json<Value>> {
+async fn save_staff(
+    state: State<AppState>,
+    user: ApiUser,
+    Path(id): Path<i64>,
+    Json(body): Json<HashMap<String, Value>>,
+) -> ApiResult<Json<Value>> {
     save_staff_inner(state, user, Some(id), body).await
 }
 
-async fn save_staff_inner(State(state): State<AppState>, ApiUser(u): ApiUser, id: Option<i64>, body: HashMap<String, Value>) -> ApiResult<Json<Value>> {
+async fn save_staff_inner(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    id: Option<i64>,
+    body: HashMap<String, Value>,
+) -> ApiResult<Json<Value>> {
     u.require_writer()?;
     if let Some(id) = id {
         yimeng_store::staff::get(&state.db, &u.scope, id).await?;
     }
     let values = json_values(&body);
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec = yimeng_io::records::parse_staff(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
-    let sid = saved(yimeng_store::edit::save_staff(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
-    Ok(Json(protect(&u)(serde_json::to_value(yimeng_store::staff::get(&state.db, &u.scope, sid).await?).unwrap_or_default())))
+    let rec =
+        yimeng_io::records::parse_staff(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
+    let sid =
+        saved(yimeng_store::edit::save_staff(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
+    Ok(Json(protect(&u)(
+        serde_json::to_value(yimeng_store::staff::get(&state.db, &u.scope, sid).await?)
+            .unwrap_or_default(),
+    )))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -500,9 +717,16 @@ struct SearchParams {
 
 /// Searches schools, students and staff in scope.
 #[utoipa::path(get, path = "/api/v1/search", tag = "registry", params(SearchParams), responses((status = 200, description = "结果")))]
-async fn search(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<SearchParams>) -> ApiResult<Json<Value>> {
+async fn search(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<SearchParams>,
+) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
-    Ok(Json(serde_json::to_value(browse::search(&state.db, &u.scope, &q.q, 20).await?).unwrap_or_default()))
+    Ok(Json(
+        serde_json::to_value(browse::search(&state.db, &u.scope, &q.q, 20).await?)
+            .unwrap_or_default(),
+    ))
 }
 
 /// What an import did.
@@ -535,33 +759,90 @@ struct ImportParams {
 
 /// Imports a file (multipart field `file`; .xlsx, .xls or .csv in UTF-8 or GBK) into
 /// `schools`, `classes`, `students` or `staff`.
-#[utoipa::path(post, path = "/api/v1/imports/{table}", tag = "registry", params(("table" = String, Path, description = "schools | classes | students | staff"), ImportParams), request_body(content_type = "multipart/form-data", content = Object), responses((status = 200, body = ImportSummary), (status = 422, body = Problem)))]
-async fn import(State(state): State<AppState>, ApiUser(u): ApiUser, Path(table): Path<String>, Query(q): Query<ImportParams>, mut mp: Multipart) -> ApiResult<Json<ImportSummary>> {
+#[utoipa::path(post, path = "/api/v1/imports/{table}", tag = "registry", params(("table" = String, Path, description = "schools | classes | students | staff"), ImportParams), request_body(content_type = "multipart/form-data", content = Object), responses((status = 200, body = ImportSummary), (status = 422, description = "有行未通过校验，未写入（返回同样的报告）", body = ImportSummary), (status = 404, description = "未知的表", body = Problem)))]
+async fn import(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path(table): Path<String>,
+    Query(q): Query<ImportParams>,
+    mut mp: Multipart,
+) -> ApiResult<(StatusCode, Json<ImportSummary>)> {
     u.require_writer()?;
-    let table = Table::parse(&table).ok_or_else(|| Failure::BadRequest(format!("未知的表“{}”", yimeng_domain::text::preview(&table, 20))))?;
+    let table = Table::parse(&table).ok_or(Failure::NotFound)?;
     let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
     let mut saved_file = None;
-    while let Some(mut field) = mp.next_field().await.map_err(|e| Failure::BadRequest(format!("上传失败：{e}")))? {
+    while let Some(mut field) = mp
+        .next_field()
+        .await
+        .map_err(|e| Failure::BadRequest(format!("上传失败：{e}")))?
+    {
         if field.name() != Some("file") {
             continue;
         }
         let name = field.file_name().unwrap_or("upload.csv").to_string();
-        let ext = std::path::Path::new(&name).extension().and_then(|e| e.to_str()).unwrap_or("csv").to_ascii_lowercase();
+        let ext = std::path::Path::new(&name)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("csv")
+            .to_ascii_lowercase();
         let path = dir.path().join(format!("upload.{ext}"));
-        let mut out = tokio::fs::File::create(&path).await.map_err(|e| Failure::Internal(e.to_string()))?;
-        while let Some(chunk) = field.chunk().await.map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))? {
-            tokio::io::AsyncWriteExt::write_all(&mut out, &chunk).await.map_err(|e| Failure::Internal(e.to_string()))?;
+        let mut out = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        while let Some(chunk) = field
+            .chunk()
+            .await
+            .map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))?
+        {
+            tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
+                .await
+                .map_err(|e| Failure::Internal(e.to_string()))?;
         }
-        tokio::io::AsyncWriteExt::flush(&mut out).await.map_err(|e| Failure::Internal(e.to_string()))?;
+        tokio::io::AsyncWriteExt::flush(&mut out)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
         saved_file = Some((path, name));
     }
-    let (path, file_name) = saved_file.ok_or_else(|| Failure::BadRequest("缺少文件（multipart 字段 file）".into()))?;
-    let mode = if q.mode.as_deref() == Some("partial") { yimeng_store::import::Mode::Partial } else { yimeng_store::import::Mode::AllOrNothing };
-    let job = crate::service::import::ImportJob { table, path, file_name, mode, dry_run: q.dry_run.unwrap_or(false) };
-    let o = crate::service::import::import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {})).await?;
+    let (path, file_name) =
+        saved_file.ok_or_else(|| Failure::BadRequest("缺少文件（multipart 字段 file）".into()))?;
+    let mode = if q.mode.as_deref() == Some("partial") {
+        yimeng_store::import::Mode::Partial
+    } else {
+        yimeng_store::import::Mode::AllOrNothing
+    };
+    let job = crate::service::import::ImportJob {
+        table,
+        path,
+        file_name,
+        mode,
+        dry_run: q.dry_run.unwrap_or(false),
+    };
+    let o =
+        crate::service::import::import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {}))
+            .await?;
     state.cache.lock().expect("cache lock").clear();
     let r = &o.report;
-    Ok(Json(ImportSummary { committed: r.committed, total: r.total, inserted: r.inserted, updated: r.updated, unchanged: r.unchanged, rejected: r.rejected, errors: o.errors }))
+    // Rows were refused and nothing was (or, in a dry run, would be) written: 422 with the report.
+    let status = if r.rejected > 0
+        && !r.committed
+        && (mode == yimeng_store::import::Mode::AllOrNothing || r.inserted + r.updated == 0)
+    {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    Ok((
+        status,
+        Json(ImportSummary {
+            committed: r.committed,
+            total: r.total,
+            inserted: r.inserted,
+            updated: r.updated,
+            unchanged: r.unchanged,
+            rejected: r.rejected,
+            errors: o.errors,
+        }),
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -578,11 +859,26 @@ struct AuditParams {
 
 /// The audit log (city administrator).
 #[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams, PageParams), responses((status = 200, body = Paged), (status = 403, body = Problem)))]
-async fn audit(State(state): State<AppState>, ApiUser(u): ApiUser, Query(q): Query<AuditParams>, Query(p): Query<PageParams>) -> ApiResult<Json<Paged>> {
+async fn audit(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<AuditParams>,
+    Query(p): Query<PageParams>,
+) -> ApiResult<Json<Paged>> {
     if !u.role().can_read_audit() {
         return Err(Failure::Forbidden("只有市局管理员可以查看操作日志".into()).into());
     }
     let (page, per) = paging(&p);
-    let f = browse::AuditFilter { county: q.county, actor: q.actor, action: q.action, entity: q.entity, from: None, to: None };
-    Ok(Json(Paged::of(browse::audit(&state.db, &f, page, per).await?, |v| v)))
+    let f = browse::AuditFilter {
+        county: q.county,
+        actor: q.actor,
+        action: q.action,
+        entity: q.entity,
+        from: None,
+        to: None,
+    };
+    Ok(Json(Paged::of(
+        browse::audit(&state.db, &f, page, per).await?,
+        |v| v,
+    )))
 }

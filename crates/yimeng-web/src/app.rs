@@ -119,13 +119,21 @@ pub fn router(state: AppState) -> Router {
         .route("/students/new", get(students::new_form))
         .route("/students/{id}", get(students::show).post(students::update))
         .route("/students/{id}/edit", get(students::edit_form))
-        .route("/students/{id}/status", get(students::status_form).post(students::change_status))
+        .route(
+            "/students/{id}/status",
+            get(students::status_form).post(students::change_status),
+        )
         .route("/staff", get(staff::list).post(staff::create))
         .route("/staff/new", get(staff::new_form))
         .route("/staff/{id}", get(staff::show).post(staff::update))
         .route("/staff/{id}/edit", get(staff::edit_form))
         .route("/search", get(search::show))
-        .route("/import", get(import::form).post(import::check).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/import",
+            get(import::form)
+                .post(import::check)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/import/{token}/commit", post(import::commit))
         .route("/import/{token}/errors.xlsx", get(import::errors))
         .route("/templates/{table}", get(import::template))
@@ -148,6 +156,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(crate::api::router(upload_limit))
         .fallback(session::not_found)
+        .layer(axum::middleware::from_fn(crate::error::humanize_rejections))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(CatchPanicLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
@@ -175,7 +184,9 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_uploads(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    let r = axum::serve(listener, app).with_graceful_shutdown(shutdown).await;
+    let r = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
     sweeper.abort();
     r
 }
@@ -186,7 +197,11 @@ async fn sweep_uploads(state: AppState) {
         tokio::time::sleep(Duration::from_secs(300)).await;
         let expired: Vec<PendingImport> = {
             let mut map = state.imports.lock().expect("imports lock");
-            let keys: Vec<String> = map.iter().filter(|(_, p)| p.at.elapsed() > Duration::from_secs(3600)).map(|(k, _)| k.clone()).collect();
+            let keys: Vec<String> = map
+                .iter()
+                .filter(|(_, p)| p.at.elapsed() > Duration::from_secs(3600))
+                .map(|(k, _)| k.clone())
+                .collect();
             keys.into_iter().filter_map(|k| map.remove(&k)).collect()
         };
         for p in expired {

@@ -13,7 +13,14 @@ pub async fn serve(Path(path): Path<String>) -> Response {
     match Static::get(&path) {
         Some(f) => {
             let mime = mime_guess_from(&path);
-            ([(header::CONTENT_TYPE, mime), (header::CACHE_CONTROL, "public, max-age=86400")], f.data).into_response()
+            (
+                [
+                    (header::CONTENT_TYPE, mime),
+                    (header::CACHE_CONTROL, "public, max-age=86400"),
+                ],
+                f.data,
+            )
+                .into_response()
         }
         None => StatusCode::NOT_FOUND.into_response(),
     }

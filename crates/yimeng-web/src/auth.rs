@@ -17,8 +17,8 @@ use std::net::IpAddr;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use yimeng_domain::{Role, Scope};
-use yimeng_store::user::UserRow;
 use yimeng_store::Actor;
+use yimeng_store::user::UserRow;
 
 /// The session cookie.
 pub const SESSION_COOKIE: &str = "ym_session";
@@ -42,12 +42,30 @@ pub fn token_hash(token: &str) -> String {
 /// Hashes a password (Argon2id, default parameters: 19 MiB, 2 passes). CPU-heavy: call from
 /// `spawn_blocking`.
 pub fn hash_password(password: &str) -> Result<String, Failure> {
-    argon2::Argon2::default().hash_password(password.as_bytes()).map(|h| h.to_string()).map_err(|e| Failure::Internal(format!("hash: {e}")))
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| Failure::Internal(format!("hash: {e}")))
 }
 
 /// Checks a password against a stored hash. CPU-heavy: call from `spawn_blocking`.
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| argon2::Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+    PasswordHash::new(hash).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A random first password (11 characters, letters and a digit, no look-alike characters), for
+/// new accounts and administrator resets; the holder must change it at first login.
+pub fn initial_password() -> String {
+    const A: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
+    let mut b = [0u8; 10];
+    getrandom::fill(&mut b).expect("operating system random source");
+    let mut s: String = b.iter().map(|x| A[*x as usize % A.len()] as char).collect();
+    s.push('7');
+    s
 }
 
 /// Password rule: at least 8 characters, with letters and digits.
@@ -63,10 +81,15 @@ pub fn check_password_strength(pw: &str) -> Result<(), String> {
 
 /// Reads one cookie.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get_all(header::COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|kv| {
-        let (k, v) = kv.trim().split_once('=')?;
-        (k == name).then_some(v)
-    })
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|kv| {
+            let (k, v) = kv.trim().split_once('=')?;
+            (k == name).then_some(v)
+        })
 }
 
 /// A `Set-Cookie` value.
@@ -85,16 +108,24 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
 /// a proxy).
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
     if trust_proxy
-        && let Some(f) = parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok())
+        && let Some(f) = parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
     {
         return f.split(',').next().map(|s| s.trim().to_string());
     }
-    parts.extensions.get::<axum::extract::ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip().to_string())
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
 }
 
 /// The language of a request: its cookie, else Chinese.
 pub fn lang_of(headers: &HeaderMap) -> Lang {
-    cookie(headers, LANG_COOKIE).map(Lang::parse).unwrap_or_default()
+    cookie(headers, LANG_COOKIE)
+        .map(Lang::parse)
+        .unwrap_or_default()
 }
 
 /// The client's address as an extractor (socket, or the proxy's `X-Forwarded-For` when trusted).
@@ -102,7 +133,10 @@ pub struct ClientIp(pub Option<String>);
 
 impl FromRequestParts<AppState> for ClientIp {
     type Rejection = std::convert::Infallible;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         Ok(ClientIp(client_ip(parts, state.config.trust_proxy)))
     }
 }
@@ -140,23 +174,41 @@ impl User {
         if self.role().can_write_registry() {
             Ok(())
         } else {
-            Err(Failure::Forbidden(format!("{}账户只能查看，不能修改学籍和学校数据", self.role().label())))
+            Err(Failure::Forbidden(format!(
+                "{}账户只能查看，不能修改学籍和学校数据",
+                self.role().label()
+            )))
         }
     }
     /// Refuses unless the role is the city administrator.
     pub fn require_admin(&self) -> Result<(), Failure> {
-        if self.role().can_manage_users() { Ok(()) } else { Err(Failure::Forbidden("只有市局管理员可以进行此操作".into())) }
+        if self.role().can_manage_users() {
+            Ok(())
+        } else {
+            Err(Failure::Forbidden("只有市局管理员可以进行此操作".into()))
+        }
     }
     /// Refuses requests from the public.
     pub fn require_staff(&self) -> Result<(), Failure> {
-        if self.role() == Role::Public { Err(Failure::Forbidden("公众账户只能使用公众服务".into())) } else { Ok(()) }
+        if self.role() == Role::Public {
+            Err(Failure::Forbidden("公众账户只能使用公众服务".into()))
+        } else {
+            Ok(())
+        }
     }
     /// Checks a submitted CSRF token (cookie sessions only; API tokens carry no ambient authority).
     pub fn check_csrf(&self, submitted: Option<&str>) -> Result<(), Failure> {
         match &self.csrf {
             None => Ok(()),
-            Some(expected) if submitted.is_some_and(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())) => Ok(()),
-            Some(_) => Err(Failure::Forbidden("页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试".into())),
+            Some(expected)
+                if submitted
+                    .is_some_and(|s| constant_time_eq(s.as_bytes(), expected.as_bytes())) =>
+            {
+                Ok(())
+            }
+            Some(_) => Err(Failure::Forbidden(
+                "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试".into(),
+            )),
         }
     }
 }
@@ -168,19 +220,52 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 /// Resolves the person behind a request: a session cookie, or `Authorization: Bearer <token>`.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<User>, Failure> {
     let ip = client_ip(parts, state.config.trust_proxy);
-    let request_id = parts.headers.get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_string);
+    let request_id = parts
+        .headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
     let lang = lang_of(&parts.headers);
-    if let Some(auth) = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
-        let Some(token) = auth.strip_prefix("Bearer ").map(str::trim) else { return Ok(None) };
-        let Some(account) = yimeng_store::user::token_user(&state.db, &token_hash(token)).await? else { return Ok(None) };
+    if let Some(auth) = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let Some(token) = auth.strip_prefix("Bearer ").map(str::trim) else {
+            return Ok(None);
+        };
+        let Some(account) = yimeng_store::user::token_user(&state.db, &token_hash(token)).await?
+        else {
+            return Ok(None);
+        };
         let scope = yimeng_store::user::scope_of(&state.db, &account).await?;
-        return Ok(Some(User { account, scope, csrf: None, session: None, ip, request_id, lang }));
+        return Ok(Some(User {
+            account,
+            scope,
+            csrf: None,
+            session: None,
+            ip,
+            request_id,
+            lang,
+        }));
     }
-    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else { return Ok(None) };
+    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
     let hash = token_hash(token);
-    let Some((session, account)) = yimeng_store::user::session(&state.db, &hash).await? else { return Ok(None) };
+    let Some((session, account)) = yimeng_store::user::session(&state.db, &hash).await? else {
+        return Ok(None);
+    };
     let scope = yimeng_store::user::scope_of(&state.db, &account).await?;
-    Ok(Some(User { account, scope, csrf: Some(session.csrf_token), session: Some(hash), ip, request_id, lang }))
+    Ok(Some(User {
+        account,
+        scope,
+        csrf: Some(session.csrf_token),
+        session: Some(hash),
+        ip,
+        request_id,
+        lang,
+    }))
 }
 
 /// A logged-in person for a page; anyone else is sent to the login page.
@@ -189,8 +274,13 @@ pub struct PageUser(pub User);
 impl FromRequestParts<AppState> for PageUser {
     type Rejection = AppError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let u = authenticate(parts, state).await?.ok_or(AppError(Failure::Unauthorized))?;
-        if u.account.must_change_password && !parts.uri.path().starts_with("/account") && parts.method == Method::GET {
+        let u = authenticate(parts, state)
+            .await?
+            .ok_or(AppError(Failure::Unauthorized))?;
+        if u.account.must_change_password
+            && !parts.uri.path().starts_with("/account")
+            && parts.method == Method::GET
+        {
             return Err(AppError(Failure::ChangePassword));
         }
         Ok(PageUser(u))
@@ -214,9 +304,14 @@ pub struct ApiUser(pub User);
 impl FromRequestParts<AppState> for ApiUser {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let u = authenticate(parts, state).await?.ok_or(ApiError(Failure::Unauthorized))?;
+        let u = authenticate(parts, state)
+            .await?
+            .ok_or(ApiError(Failure::Unauthorized))?;
         if !matches!(parts.method, Method::GET | Method::HEAD) {
-            let submitted = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok());
+            let submitted = parts
+                .headers
+                .get("x-csrf-token")
+                .and_then(|v| v.to_str().ok());
             u.check_csrf(submitted)?;
         }
         Ok(ApiUser(u))
@@ -238,13 +333,18 @@ impl Throttle {
 
     /// Whether an address may try now.
     pub fn allowed(&self, ip: Option<&str>) -> bool {
-        let Some(ip) = ip.and_then(|s| s.parse::<IpAddr>().ok()) else { return true };
+        let Some(ip) = ip.and_then(|s| s.parse::<IpAddr>().ok()) else {
+            return true;
+        };
         let map = self.failures.lock().expect("throttle lock");
-        map.get(&ip).is_none_or(|(n, since)| since.elapsed() > Self::WINDOW || *n < Self::MAX)
+        map.get(&ip)
+            .is_none_or(|(n, since)| since.elapsed() > Self::WINDOW || *n < Self::MAX)
     }
     /// Records a failure.
     pub fn fail(&self, ip: Option<&str>) {
-        let Some(ip) = ip.and_then(|s| s.parse::<IpAddr>().ok()) else { return };
+        let Some(ip) = ip.and_then(|s| s.parse::<IpAddr>().ok()) else {
+            return;
+        };
         let mut map = self.failures.lock().expect("throttle lock");
         if map.len() > 100_000 {
             map.retain(|_, (_, since)| since.elapsed() < Self::WINDOW);

@@ -46,15 +46,63 @@ pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
     if yimeng_store::user::count(db).await? > 0 {
         return Ok(vec![]);
     }
-    let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD)).await.map_err(|e| Failure::Internal(e.to_string()))??;
-    let actor = Actor { name: "demo".into(), role: "operator".into(), ip: None, request_id: None };
-    let mut out = Vec::new();
-    let mut add = |username: String, display: String, role: Role, county: Option<RegionCode>, school: Option<i64>, covers: String| {
-        out.push((NewUser { username: username.clone(), display_name: display, password_hash: hash.clone(), role, county, school_id: school, must_change_password: false }, DemoAccount { username, role, covers }));
+    let hash = tokio::task::spawn_blocking(|| hash_password(DEMO_PASSWORD))
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))??;
+    let actor = Actor {
+        name: "demo".into(),
+        role: "operator".into(),
+        ip: None,
+        request_id: None,
     };
-    add("admin".into(), "市局管理员".into(), Role::CityAdmin, None, None, "全市".into());
-    add("jyk".into(), "市局基础教育科".into(), Role::CityDept, None, None, "全市".into());
-    add("gongzhong".into(), "公众用户".into(), Role::Public, None, None, "学校名录".into());
+    let mut out = Vec::new();
+    let mut add = |username: String,
+                   display: String,
+                   role: Role,
+                   county: Option<RegionCode>,
+                   school: Option<i64>,
+                   covers: String| {
+        out.push((
+            NewUser {
+                username: username.clone(),
+                display_name: display,
+                password_hash: hash.clone(),
+                role,
+                county,
+                school_id: school,
+                must_change_password: false,
+            },
+            DemoAccount {
+                username,
+                role,
+                covers,
+            },
+        ));
+    };
+    add(
+        "admin".into(),
+        "市局管理员".into(),
+        Role::CityAdmin,
+        None,
+        None,
+        "全市".into(),
+    );
+    add(
+        "jyk".into(),
+        "市局基础教育科".into(),
+        Role::CityDept,
+        None,
+        None,
+        "全市".into(),
+    );
+    add(
+        "gongzhong".into(),
+        "公众用户".into(),
+        Role::Public,
+        None,
+        None,
+        "学校名录".into(),
+    );
     let briefs = yimeng_store::school::briefs(db, &Scope::City).await?;
     let mut inspectors = Vec::new();
     for unit in yimeng_domain::region::LINYI_UNITS {
@@ -64,14 +112,54 @@ pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
             continue;
         }
         let login = login_of(c.get());
-        add(login.into(), format!("{}教育局", unit.name), Role::County, Some(c), None, unit.name.into());
-        add(format!("{login}_dd"), format!("{}责任督学", unit.name), Role::Inspector, Some(c), None, format!("{}的 {} 所学校", unit.name, schools.len().min(8)));
-        inspectors.push((format!("{login}_dd"), schools.iter().take(8).map(|s| SchoolRef { county: c, id: s.id }).collect::<Vec<_>>()));
+        add(
+            login.into(),
+            format!("{}教育局", unit.name),
+            Role::County,
+            Some(c),
+            None,
+            unit.name.into(),
+        );
+        add(
+            format!("{login}_dd"),
+            format!("{}责任督学", unit.name),
+            Role::Inspector,
+            Some(c),
+            None,
+            format!("{}的 {} 所学校", unit.name, schools.len().min(8)),
+        );
+        inspectors.push((
+            format!("{login}_dd"),
+            schools
+                .iter()
+                .take(8)
+                .map(|s| SchoolRef {
+                    county: c,
+                    id: s.id,
+                })
+                .collect::<Vec<_>>(),
+        ));
         // Two schools per county: a primary-stage school and another, with their own accounts.
-        let mut picked: Vec<_> = schools.iter().filter(|s| s.school_type != "kindergarten").take(1).collect();
-        picked.extend(schools.iter().filter(|s| s.school_type == "kindergarten").take(1));
+        let mut picked: Vec<_> = schools
+            .iter()
+            .filter(|s| s.school_type != "kindergarten")
+            .take(1)
+            .collect();
+        picked.extend(
+            schools
+                .iter()
+                .filter(|s| s.school_type == "kindergarten")
+                .take(1),
+        );
         for s in picked {
-            add(format!("s{}", s.code), s.name.clone(), Role::School, Some(c), Some(s.id), s.name.clone());
+            add(
+                format!("s{}", s.code),
+                s.name.clone(),
+                Role::School,
+                Some(c),
+                Some(s.id),
+                s.name.clone(),
+            );
         }
     }
     let mut created = Vec::new();

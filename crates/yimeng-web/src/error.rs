@@ -46,7 +46,7 @@ impl Failure {
             Failure::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
     }
-    fn title(&self) -> &'static str {
+    pub(crate) fn title(&self) -> &'static str {
         match self {
             Failure::Unauthorized => "请先登录",
             Failure::Forbidden(_) => "没有权限",
@@ -60,14 +60,22 @@ impl Failure {
             Failure::Fields(_) => "输入有误",
         }
     }
-    fn detail(&self) -> String {
+    pub(crate) fn detail(&self) -> String {
         match self {
             Failure::Unauthorized => "登录已过期或尚未登录。".into(),
             Failure::NotFound => "您要找的页面或记录不存在，或不在您的管辖范围内。".into(),
             Failure::Internal(_) => "操作未能完成，已记录日志。请稍后重试或联系管理员。".into(),
             Failure::ChangePassword => "管理员设置或重置的密码须在首次登录后修改。".into(),
-            Failure::Fields(errs) => errs.iter().map(|e| format!("{}：{}", e.field, e.reason)).collect::<Vec<_>>().join("；"),
-            Failure::Forbidden(m) | Failure::BadRequest(m) | Failure::Conflict(m) | Failure::TooLarge(m) | Failure::TooMany(m) => m.clone(),
+            Failure::Fields(errs) => errs
+                .iter()
+                .map(|e| format!("{}：{}", e.field, e.reason))
+                .collect::<Vec<_>>()
+                .join("；"),
+            Failure::Forbidden(m)
+            | Failure::BadRequest(m)
+            | Failure::Conflict(m)
+            | Failure::TooLarge(m)
+            | Failure::TooMany(m) => m.clone(),
         }
     }
     fn log(&self) {
@@ -126,7 +134,11 @@ impl IntoResponse for AppError {
             return (StatusCode::SEE_OTHER, [(header::LOCATION, "/login")]).into_response();
         }
         if matches!(f, Failure::ChangePassword) {
-            return (StatusCode::SEE_OTHER, [(header::LOCATION, "/account?must=1")]).into_response();
+            return (
+                StatusCode::SEE_OTHER,
+                [(header::LOCATION, "/account?must=1")],
+            )
+                .into_response();
         }
         let page = crate::view::error_page(f.status().as_u16(), f.title(), &f.detail());
         (f.status(), Html(page)).into_response()
@@ -159,7 +171,12 @@ impl IntoResponse for ApiError {
                 .map(|e| serde_json::json!({"field": e.field, "value": e.value, "reason": e.reason}))
                 .collect::<Vec<_>>());
         }
-        (f.status(), [(header::CONTENT_TYPE, "application/problem+json")], body.to_string()).into_response()
+        (
+            f.status(),
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
     }
 }
 
@@ -167,3 +184,55 @@ impl IntoResponse for ApiError {
 pub type PageResult<T> = Result<T, AppError>;
 /// API result.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Rewrites the framework's own refusals (extractor rejections: plain-text English such as
+/// "Failed to deserialize query string") into our error page or problem+json, in Chinese. Our
+/// handlers never answer `text/plain`, so a plain client error comes from the framework.
+pub async fn humanize_rejections(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let r = next.run(req).await;
+    let status = r.status();
+    let plain = r
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !status.is_client_error() || !plain {
+        return r;
+    }
+    let (_, body) = r.into_parts();
+    let bytes = axum::body::to_bytes(body, 64 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&bytes);
+    let (status, title, detail) = match status.as_u16() {
+        // A path segment that does not parse (`/schools/abc`) names no record.
+        400 if text.starts_with("Invalid URL") => (StatusCode::NOT_FOUND, Failure::NotFound.title(), Failure::NotFound.detail()),
+        400 if text.contains("query string") => {
+            (status, "网址参数有误", format!("网址中的查询参数有误，请从页面上的链接重新进入。（{}）", yimeng_domain::text::preview(&text, 200)))
+        }
+        405 => (status, "不支持的请求方式", "该地址不支持这种请求方式。".to_string()),
+        413 => (status, "内容太大", "提交的内容超过了大小上限。".to_string()),
+        415 => (status, "内容类型不受支持", "表单应以 application/x-www-form-urlencoded 或 multipart/form-data 提交，API 请求体应为 application/json。".to_string()),
+        422 if api => (status, "请求内容有误", format!("JSON 内容与接口说明不符：{}", yimeng_domain::text::preview(&text, 300))),
+        422 => (status, "表单内容有误", "提交的表单缺少字段或格式不对，请刷新页面后重新填写。".to_string()),
+        _ => (status, "请求有误", format!("请求未能处理：{}", yimeng_domain::text::preview(&text, 200))),
+    };
+    if api {
+        let body = serde_json::json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
+        (
+            status,
+            [(header::CONTENT_TYPE, "application/problem+json")],
+            body.to_string(),
+        )
+            .into_response()
+    } else {
+        (
+            status,
+            Html(crate::view::error_page(status.as_u16(), title, &detail)),
+        )
+            .into_response()
+    }
+}

@@ -17,7 +17,11 @@ pub enum Lang {
 impl Lang {
     /// From a cookie or query value.
     pub fn parse(s: &str) -> Lang {
-        if s.eq_ignore_ascii_case("en") { Lang::En } else { Lang::Zh }
+        if s.eq_ignore_ascii_case("en") {
+            Lang::En
+        } else {
+            Lang::Zh
+        }
     }
     /// The code.
     pub fn code(self) -> &'static str {
@@ -37,8 +41,16 @@ impl Lang {
 
 /// (key, 中文, English)
 pub const CATALOGUE: &[(&str, &str, &str)] = &[
-    ("app.name", "沂蒙教育治理平台", "Yimeng Education Governance"),
-    ("app.org", "临沂市教育局", "Linyi Municipal Education Bureau"),
+    (
+        "app.name",
+        "沂蒙教育治理平台",
+        "Yimeng Education Governance",
+    ),
+    (
+        "app.org",
+        "临沂市教育局",
+        "Linyi Municipal Education Bureau",
+    ),
     ("nav.home", "首页", "Home"),
     ("nav.regions", "县区", "Counties"),
     ("nav.schools", "学校", "Schools"),
@@ -58,12 +70,20 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("login.username", "用户名", "Username"),
     ("login.password", "密码", "Password"),
     ("login.submit", "登录", "Log in"),
-    ("login.public", "公众查询：学校名录", "Public: school directory"),
+    (
+        "login.public",
+        "公众查询：学校名录",
+        "Public: school directory",
+    ),
     ("common.all", "全部", "All"),
     ("common.filter", "筛选", "Filter"),
     ("common.reset", "清除", "Clear"),
     ("common.export", "导出", "Export"),
-    ("common.export_import_format", "导出（导入格式）", "Export (import format)"),
+    (
+        "common.export_import_format",
+        "导出（导入格式）",
+        "Export (import format)",
+    ),
     ("common.prev", "上一页", "Previous"),
     ("common.next", "下一页", "Next"),
     ("common.page", "第 {} 页", "Page {}"),
@@ -76,10 +96,18 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("common.none", "无", "None"),
     ("common.yes", "是", "Yes"),
     ("common.no", "否", "No"),
-    ("common.search_placeholder", "姓名、拼音首字母、身份证件号、学籍号或学校标识码", "Name, pinyin initials, ID number, student number or school code"),
+    (
+        "common.search_placeholder",
+        "姓名、拼音首字母、身份证件号、学籍号或学校标识码",
+        "Name, pinyin initials, ID number, student number or school code",
+    ),
     ("common.history", "修改历史", "History"),
     ("common.updated", "数据更新于", "Data as of"),
-    ("common.narrow", "请先选择县区或学校，或输入姓名、证件号搜索（全市学生名单过大，不整表浏览）。", "Choose a county or a school, or search by name or number first (the city-wide list is too large to browse)."),
+    (
+        "common.narrow",
+        "请先选择县区或学校，或输入姓名、证件号搜索（全市学生名单过大，不整表浏览）。",
+        "Choose a county or a school, or search by name or number first (the city-wide list is too large to browse).",
+    ),
     ("col.county", "县区", "County"),
     ("col.school", "学校", "School"),
     ("col.code", "学校标识码", "School code"),
@@ -137,7 +165,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("home.by_county", "分县区统计", "By county"),
     ("home.by_type", "分学校类别统计", "By school type"),
     ("home.big", "56人以上大班额", "Classes of 56 or more"),
-    ("home.big_note", "2020年工作要点第18项：年底前实现56人及以上大班额“清零”；第8项：起始年级每班不超过55人。", "Plan item 18: no classes of 56+ by the end of 2020; item 8: starting grades at most 55."),
+    (
+        "home.big_note",
+        "2020年工作要点第18项：年底前实现56人及以上大班额“清零”；第8项：起始年级每班不超过55人。",
+        "Plan item 18: no classes of 56+ by the end of 2020; item 8: starting grades at most 55.",
+    ),
     ("stat.schools", "学校和幼儿园", "Schools and kindergartens"),
     ("stat.classes", "班级", "Classes"),
     ("stat.students", "在籍学生", "Students on the register"),
@@ -147,27 +179,59 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("school.classes", "班级与班额", "Classes and sizes"),
     ("school.status", "学籍状态", "Student status"),
     ("school.facilities", "办学条件", "Facilities"),
-    ("school.safety", "安全“四个100%”", "The four safety measures"),
+    (
+        "school.safety",
+        "安全“四个100%”",
+        "The four safety measures",
+    ),
     ("school.staff", "教职工", "Staff"),
-    ("school.unplaced", "未分班在籍学生", "On the register without a class"),
+    (
+        "school.unplaced",
+        "未分班在籍学生",
+        "On the register without a class",
+    ),
     ("school.ratio", "生师比", "Students per teacher"),
     ("student.record", "学籍档案", "Student record"),
     ("student.guardians", "监护人", "Guardians"),
     ("student.events", "学籍异动", "Status changes"),
-    ("student.change_status", "学籍异动登记", "Record a status change"),
+    (
+        "student.change_status",
+        "学籍异动登记",
+        "Record a status change",
+    ),
     ("student.reason", "异动原因", "Reason"),
     ("student.created_by", "建档来源", "Created by"),
     ("import.title", "数据导入", "Import"),
     ("import.table", "导入内容", "What"),
-    ("import.file", "文件（.xlsx、.xls、.csv）", "File (.xlsx, .xls, .csv)"),
+    (
+        "import.file",
+        "文件（.xlsx、.xls、.csv）",
+        "File (.xlsx, .xls, .csv)",
+    ),
     ("import.mode", "导入方式", "Mode"),
-    ("import.all", "全部或全不（推荐）：有一行错误就整表不导入", "All or nothing (recommended): one bad row stops the whole file"),
-    ("import.partial", "部分导入：导入正确的行，报告错误的行", "Partial: import good rows, report bad ones"),
-    ("import.check", "上传并校验（不写入）", "Upload and check (writes nothing)"),
+    (
+        "import.all",
+        "全部或全不（推荐）：有一行错误就整表不导入",
+        "All or nothing (recommended): one bad row stops the whole file",
+    ),
+    (
+        "import.partial",
+        "部分导入：导入正确的行，报告错误的行",
+        "Partial: import good rows, report bad ones",
+    ),
+    (
+        "import.check",
+        "上传并校验（不写入）",
+        "Upload and check (writes nothing)",
+    ),
     ("import.commit", "确认导入", "Import now"),
     ("import.template", "下载模板", "Download template"),
     ("import.errors", "错误清单", "Errors"),
-    ("import.download_errors", "下载错误清单（xlsx）", "Download the errors (xlsx)"),
+    (
+        "import.download_errors",
+        "下载错误清单（xlsx）",
+        "Download the errors (xlsx)",
+    ),
     ("account.password", "修改密码", "Change password"),
     ("account.old", "原密码", "Current password"),
     ("account.new", "新密码", "New password"),
@@ -183,8 +247,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("users.schools", "负责学校", "Assigned schools"),
 ];
 
-static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> =
-    LazyLock::new(|| CATALOGUE.iter().map(|(k, zh, en)| (*k, (*zh, *en))).collect());
+static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
+    CATALOGUE
+        .iter()
+        .map(|(k, zh, en)| (*k, (*zh, *en)))
+        .collect()
+});
 
 /// The text of `key` in `lang`; an unknown key shows itself (a test keeps that from happening).
 pub fn t(lang: Lang, key: &str) -> &'static str {
@@ -211,5 +279,39 @@ mod tests {
             assert!(seen.insert(*k), "duplicate key {k}");
             assert!(!zh.is_empty() && !en.is_empty(), "{k}");
         }
+    }
+
+    /// Every key a template or handler asks for exists, so no page shows the missing-key mark.
+    #[test]
+    fn every_key_used_in_templates_and_code_exists() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in ["templates", "src", "src/pages"] {
+            for e in std::fs::read_dir(root.join(dir)).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_file() {
+                    files.push(p);
+                }
+            }
+        }
+        let mut used = 0;
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for pat in ["t(\"", "t(lang, \"", "t(self.lang, \""] {
+                for part in text.split(pat).skip(1) {
+                    let Some(end) = part.find('"') else { continue };
+                    let key = &part[..end];
+                    if key.contains('.') && !key.contains(' ') {
+                        used += 1;
+                        assert!(
+                            INDEX.contains_key(key),
+                            "{}: unknown i18n key {key}",
+                            f.display()
+                        );
+                    }
+                }
+            }
+        }
+        assert!(used > 100, "only {used} keys found: the scan is broken");
     }
 }

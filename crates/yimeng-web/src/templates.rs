@@ -35,7 +35,11 @@ impl HomePage {
     /// Width of a bar for `n` out of the largest value in `rows`.
     pub fn bar(&self, n: impl crate::view::V<i64>, max: impl crate::view::V<i64>) -> i64 {
         let (n, max) = (n.v(), max.v());
-        if max <= 0 { 0 } else { (n * 160 / max).max(i64::from(n > 0) * 2) }
+        if max <= 0 {
+            0
+        } else {
+            (n * 160 / max).max(i64::from(n > 0) * 2)
+        }
     }
     /// The largest big-class count among the rows.
     pub fn max_big(&self) -> i64 {
@@ -93,7 +97,12 @@ pub struct SchoolPage {
 impl SchoolPage {
     /// Students of one status code.
     pub fn status_count(&self, code: &str) -> i64 {
-        self.d.by_status.iter().find(|(s, _)| s == code).map(|(_, n)| *n).unwrap_or(0)
+        self.d
+            .by_status
+            .iter()
+            .find(|(s, _)| s == code)
+            .map(|(_, n)| *n)
+            .unwrap_or(0)
     }
     /// Per-student value of a facility, one decimal.
     pub fn per_student(&self, v: &Option<i64>) -> String {
@@ -111,7 +120,10 @@ impl SchoolPage {
     }
     /// Students per full-time teacher.
     pub fn ratio(&self) -> String {
-        self.d.students_per_teacher().map(|r| format!("{r:.1}")).unwrap_or_else(|| "—".into())
+        self.d
+            .students_per_teacher()
+            .map(|r| format!("{r:.1}"))
+            .unwrap_or_else(|| "—".into())
     }
 }
 
@@ -210,7 +222,11 @@ impl StudentPage {
     /// The 学籍号, likewise.
     pub fn student_no(&self) -> String {
         let v = &self.d.student.student_no;
-        if self.ctx.personal_data() { v.clone() } else { self.ctx.masked(v) }
+        if self.ctx.personal_data() {
+            v.clone()
+        } else {
+            self.ctx.masked(v)
+        }
     }
     /// A guardian's phone, likewise.
     pub fn phone(&self, p: &Option<String>) -> String {
@@ -268,7 +284,11 @@ pub struct StaffPage {
 impl StaffPage {
     /// The ID number, in full for roles with the personal-data right.
     pub fn id_card(&self) -> String {
-        if self.ctx.personal_data() { self.s.id_card.clone() } else { self.ctx.masked(&self.s.id_card) }
+        if self.ctx.personal_data() {
+            self.s.id_card.clone()
+        } else {
+            self.ctx.masked(&self.s.id_card)
+        }
     }
 }
 
@@ -342,7 +362,11 @@ pub struct UserPage {
 impl UserPage {
     /// The assigned schools' codes, one per line.
     pub fn codes(&self) -> String {
-        self.schools.iter().map(|(_, c, _)| c.as_str()).collect::<Vec<_>>().join("\n")
+        self.schools
+            .iter()
+            .map(|(_, c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 

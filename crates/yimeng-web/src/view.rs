@@ -30,7 +30,16 @@ macro_rules! val {
         impl V<$t> for &&$t { fn v(&self) -> $t { ***self } }
     )+};
 }
-val!(i64, i32, i16, bool, NaiveDate, DateTime<Utc>, yimeng_domain::grade::ClassSizeBand, yimeng_domain::Grade);
+val!(
+    i64,
+    i32,
+    i16,
+    bool,
+    NaiveDate,
+    DateTime<Utc>,
+    yimeng_domain::grade::ClassSizeBand,
+    yimeng_domain::Grade
+);
 
 impl V<i64> for u64 {
     fn v(&self) -> i64 {
@@ -92,10 +101,22 @@ impl Ctx {
         }
         let nav = items
             .into_iter()
-            .map(|(href, key)| NavItem { href, key, active: if href == "/" { path == "/" } else { path.starts_with(href) } })
+            .map(|(href, key)| NavItem {
+                href,
+                key,
+                active: if href == "/" {
+                    path == "/"
+                } else {
+                    path.starts_with(href)
+                },
+            })
             .collect();
         let who_extra = match (role, u.account.county_id) {
-            (Role::County | Role::School | Role::Inspector, Some(c)) => format!("{} · {}", role_label(role, u.lang), yimeng_domain::RegionCode::from_i32(c).name()),
+            (Role::County | Role::School | Role::Inspector, Some(c)) => format!(
+                "{} · {}",
+                role_label(role, u.lang),
+                yimeng_domain::RegionCode::from_i32(c).name()
+            ),
             _ => role_label(role, u.lang).to_string(),
         };
         Ctx {
@@ -111,7 +132,15 @@ impl Ctx {
 
     /// The context of a page for someone not logged in.
     pub fn anonymous(lang: Lang, path: &str, csrf: String) -> Ctx {
-        Ctx { lang, who: None, role: None, csrf, nav: vec![], flash: None, path: path.to_string() }
+        Ctx {
+            lang,
+            who: None,
+            role: None,
+            csrf,
+            nav: vec![],
+            flash: None,
+            path: path.to_string(),
+        }
     }
 
     /// With a one-time message.
@@ -152,7 +181,11 @@ impl Ctx {
     /// A share as a percentage with one decimal.
     pub fn pct(&self, part: impl V<i64>, whole: impl V<i64>) -> String {
         let (part, whole) = (part.v(), whole.v());
-        if whole == 0 { "—".into() } else { format!("{:.1}%", part as f64 * 100.0 / whole as f64) }
+        if whole == 0 {
+            "—".into()
+        } else {
+            format!("{:.1}%", part as f64 * 100.0 / whole as f64)
+        }
     }
     /// A date.
     pub fn date(&self, d: impl V<NaiveDate>) -> String {
@@ -160,7 +193,8 @@ impl Ctx {
     }
     /// An optional date.
     pub fn odate(&self, d: &Option<NaiveDate>) -> String {
-        d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_else(|| "—".into())
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_else(|| "—".into())
     }
     /// A time, in Asia/Shanghai.
     pub fn time(&self, t: impl V<DateTime<Utc>>) -> String {
@@ -180,7 +214,9 @@ impl Ctx {
     }
     /// An optional ID number, masked.
     pub fn omasked(&self, s: &Option<String>) -> String {
-        s.as_deref().map(yimeng_domain::idcard::mask).unwrap_or_else(|| "—".into())
+        s.as_deref()
+            .map(yimeng_domain::idcard::mask)
+            .unwrap_or_else(|| "—".into())
     }
     /// 是/否 (Yes/No).
     pub fn yes_no(&self, b: impl V<bool>) -> &'static str {
@@ -196,16 +232,29 @@ impl Ctx {
     }
     /// Sex.
     pub fn sex(&self, code: impl V<i16>) -> &'static str {
-        yimeng_domain::Sex::from_code(code.v()).map(|s| if self.en() { s.label_en() } else { s.label() }).unwrap_or("—")
+        yimeng_domain::Sex::from_code(code.v())
+            .map(|s| if self.en() { s.label_en() } else { s.label() })
+            .unwrap_or("—")
     }
     /// Stages from their codes.
     pub fn stages(&self, codes: &str) -> String {
-        yimeng_domain::StageSet::from_codes(codes).iter().map(|s| if self.en() { s.label_en() } else { s.label() }).collect::<Vec<_>>().join(if self.en() { ", " } else { "、" })
+        yimeng_domain::StageSet::from_codes(codes)
+            .iter()
+            .map(|s| if self.en() { s.label_en() } else { s.label() })
+            .collect::<Vec<_>>()
+            .join(if self.en() { ", " } else { "、" })
     }
     /// Subjects from their codes.
     pub fn subjects(&self, codes: &str) -> String {
-        let v: Vec<&str> = yimeng_domain::staff::subjects_from_codes(codes).iter().map(|s| if self.en() { s.label_en() } else { s.label() }).collect();
-        if v.is_empty() { "—".into() } else { v.join(if self.en() { ", " } else { "、" }) }
+        let v: Vec<&str> = yimeng_domain::staff::subjects_from_codes(codes)
+            .iter()
+            .map(|s| if self.en() { s.label_en() } else { s.label() })
+            .collect();
+        if v.is_empty() {
+            "—".into()
+        } else {
+            v.join(if self.en() { ", " } else { "、" })
+        }
     }
     /// A grade's name from its code.
     pub fn grade(&self, code: &str) -> &'static str {
@@ -249,15 +298,21 @@ impl Ctx {
     }
     /// Guardian relation.
     pub fn relation(&self, code: &Option<String>) -> &'static str {
-        code.as_deref().map(|c| label_of::<yimeng_domain::student::Relation>(c, self.lang)).unwrap_or("—")
+        code.as_deref()
+            .map(|c| label_of::<yimeng_domain::student::Relation>(c, self.lang))
+            .unwrap_or("—")
     }
     /// Disability category.
     pub fn disability(&self, code: &Option<String>) -> &'static str {
-        code.as_deref().map(|c| label_of::<yimeng_domain::student::Disability>(c, self.lang)).unwrap_or_else(|| self.t("common.none"))
+        code.as_deref()
+            .map(|c| label_of::<yimeng_domain::student::Disability>(c, self.lang))
+            .unwrap_or_else(|| self.t("common.none"))
     }
     /// Hiring source.
     pub fn hire_source(&self, code: &Option<String>) -> &'static str {
-        code.as_deref().map(|c| label_of::<yimeng_domain::staff::HireSource>(c, self.lang)).unwrap_or("—")
+        code.as_deref()
+            .map(|c| label_of::<yimeng_domain::staff::HireSource>(c, self.lang))
+            .unwrap_or("—")
     }
     /// Backbone level.
     pub fn backbone(&self, code: &str) -> &'static str {
@@ -265,7 +320,9 @@ impl Ctx {
     }
     /// Teacher certificate kind.
     pub fn cert_kind(&self, code: &Option<String>) -> &'static str {
-        code.as_deref().map(|c| label_of::<yimeng_domain::staff::CertKind>(c, self.lang)).unwrap_or("—")
+        code.as_deref()
+            .map(|c| label_of::<yimeng_domain::staff::CertKind>(c, self.lang))
+            .unwrap_or("—")
     }
     /// Role.
     pub fn role_name(&self, code: &str) -> &'static str {
@@ -280,7 +337,10 @@ impl Ctx {
         yimeng_domain::grade::breaks_starting_grade_cap(grade.v(), size.v())
     }
     /// A class-size band's label and CSS class.
-    pub fn band(&self, band: impl V<yimeng_domain::grade::ClassSizeBand>) -> (&'static str, &'static str) {
+    pub fn band(
+        &self,
+        band: impl V<yimeng_domain::grade::ClassSizeBand>,
+    ) -> (&'static str, &'static str) {
         use yimeng_domain::grade::ClassSizeBand::*;
         let band = band.v();
         let label = match (band, self.en()) {
@@ -344,11 +404,17 @@ labelled!(
 
 /// The label of a stored code in a language ("—" for an unknown code).
 pub fn label_of<T: Labelled>(code: &str, lang: Lang) -> &'static str {
-    T::from_code_str(code).map(|v| if lang == Lang::En { v.en() } else { v.zh() }).unwrap_or("—")
+    T::from_code_str(code)
+        .map(|v| if lang == Lang::En { v.en() } else { v.zh() })
+        .unwrap_or("—")
 }
 
 fn role_label(r: Role, lang: Lang) -> &'static str {
-    if lang == Lang::En { r.label_en() } else { r.label() }
+    if lang == Lang::En {
+        r.label_en()
+    } else {
+        r.label()
+    }
 }
 
 /// Thousands separators.
@@ -369,13 +435,21 @@ pub fn num(n: i64) -> String {
 
 /// A time in Asia/Shanghai (UTC+8).
 pub fn shanghai(t: &DateTime<Utc>) -> String {
-    (*t + chrono::Duration::hours(8)).format("%Y-%m-%d %H:%M").to_string()
+    (*t + chrono::Duration::hours(8))
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
 }
 
 /// A self-contained error page (no user context is needed to show it).
 pub fn error_page(status: u16, title: &str, detail: &str) -> String {
     use askama::Template;
-    crate::templates::ErrorPage { status, title, detail }.render().unwrap_or_else(|_| format!("{status} {title}"))
+    crate::templates::ErrorPage {
+        status,
+        title,
+        detail,
+    }
+    .render()
+    .unwrap_or_else(|_| format!("{status} {title}"))
 }
 
 /// Links of a paged list, keeping the other query parameters.
@@ -391,24 +465,44 @@ pub struct Pager {
 
 impl Pager {
     /// Builds the links from the current query pairs.
-    pub fn new<T>(ctx: &Ctx, path: &str, query: &[(String, String)], page: &yimeng_store::browse::Page<T>) -> Pager {
+    pub fn new<T>(
+        ctx: &Ctx,
+        path: &str,
+        query: &[(String, String)],
+        page: &yimeng_store::browse::Page<T>,
+    ) -> Pager {
         let link = |p: i64| {
-            let mut q: Vec<(String, String)> = query.iter().filter(|(k, _)| k != "page").cloned().collect();
+            let mut q: Vec<(String, String)> =
+                query.iter().filter(|(k, _)| k != "page").cloned().collect();
             q.push(("page".into(), p.to_string()));
-            format!("{path}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+            format!(
+                "{path}?{}",
+                serde_urlencoded::to_string(&q).unwrap_or_default()
+            )
         };
         let mut label = ctx.tn("common.page", page.page);
         if let Some(t) = page.total {
             label.push_str(" · ");
             label.push_str(&ctx.tn("common.total", t));
         }
-        Pager { prev: (page.page > 1).then(|| link(page.page - 1)), next: page.has_next.then(|| link(page.page + 1)), label }
+        Pager {
+            prev: (page.page > 1).then(|| link(page.page - 1)),
+            next: page.has_next.then(|| link(page.page + 1)),
+            label,
+        }
     }
     /// A link to the same list with one parameter changed (for sortable headers and exports).
     pub fn with(path: &str, query: &[(String, String)], key: &str, value: &str) -> String {
-        let mut q: Vec<(String, String)> = query.iter().filter(|(k, _)| k != key && k != "page").cloned().collect();
+        let mut q: Vec<(String, String)> = query
+            .iter()
+            .filter(|(k, _)| k != key && k != "page")
+            .cloned()
+            .collect();
         q.push((key.into(), value.into()));
-        format!("{path}?{}", serde_urlencoded::to_string(&q).unwrap_or_default())
+        format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(&q).unwrap_or_default()
+        )
     }
 }
 

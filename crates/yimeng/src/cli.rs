@@ -46,6 +46,9 @@ enum Command {
     },
     /// 生成示范城市（合成的临沂市数据）并写入数据库
     Demo(DemoArgs),
+    /// 账户管理：add|list|disable|enable|reset-password
+    #[command(subcommand)]
+    User(UserCommand),
     /// 按县区和学校类别统计学校、班级、学生（按学籍状态）和教职工
     Stats {
         /// 只统计一个县区（名称或代码）
@@ -54,6 +57,50 @@ enum Command {
         /// 以 JSON 输出
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// 新建账户（未给 --password 时生成初始密码，首次登录须修改）
+    Add {
+        /// 用户名（3–32 位字母、数字或 _ - .）
+        username: String,
+        /// 角色：city_admin|city_dept|county|school|inspector|public（或中文名称）
+        #[arg(long)]
+        role: String,
+        /// 姓名或单位名称
+        #[arg(long)]
+        name: String,
+        /// 县区（名称或代码；县区、督学账户必填）
+        #[arg(long)]
+        county: Option<String>,
+        /// 学校标识码（学校账户必填）
+        #[arg(long)]
+        school: Option<String>,
+        /// 初始密码（至少 8 位，含字母和数字）；不给则随机生成
+        #[arg(long, env = "YIMENG_NEW_PASSWORD")]
+        password: Option<String>,
+    },
+    /// 列出全部账户
+    List,
+    /// 停用账户（立即结束其全部会话）
+    Disable {
+        /// 用户名
+        username: String,
+    },
+    /// 重新启用账户
+    Enable {
+        /// 用户名
+        username: String,
+    },
+    /// 重置密码（未给 --password 时生成新密码），并解除锁定；首次登录须修改
+    ResetPassword {
+        /// 用户名
+        username: String,
+        /// 新密码
+        #[arg(long, env = "YIMENG_NEW_PASSWORD")]
+        password: Option<String>,
     },
 }
 
@@ -152,7 +199,9 @@ fn load_config(path: &Option<PathBuf>) -> Result<FileConfig> {
         None => (PathBuf::from("yimeng.toml"), false),
     };
     match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", path.display())),
+        Ok(text) => {
+            toml::from_str(&text).with_context(|| format!("配置文件 {} 有误", path.display()))
+        }
         Err(_) if !required => Ok(FileConfig::default()),
         Err(e) => Err(anyhow!("无法读取配置文件 {}：{e}", path.display())),
     }
@@ -161,7 +210,11 @@ fn load_config(path: &Option<PathBuf>) -> Result<FileConfig> {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let json_logs = matches!(&cli.command, Command::Serve(a) if a.log_json);
-    let default_level = if matches!(cli.command, Command::Serve(_)) { "info" } else { "warn" };
+    let default_level = if matches!(cli.command, Command::Serve(_)) {
+        "info"
+    } else {
+        "warn"
+    };
     init_logging(default_level, json_logs);
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -183,9 +236,17 @@ pub fn main() -> ExitCode {
 }
 
 fn init_logging(default_level: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG").unwrap_or_else(|_| default_level.into());
-    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
-    let _ = if json { b.json().try_init() } else { b.try_init() };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("YIMENG_LOG")
+        .unwrap_or_else(|_| default_level.into());
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false);
+    let _ = if json {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
 }
 
 fn database_url(cli: &Option<String>) -> String {
@@ -321,6 +382,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo(a) => demo(cli.database, a).await,
+        Command::User(c) => user(cli.database, c).await,
         Command::Stats { county, json } => {
             let db = open(&cli.database).await?;
             let scope = scope_of(&db, &county, &None).await?;
@@ -341,31 +403,195 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     }
 }
 
-async fn serve(database: Option<String>, config: Option<PathBuf>, a: ServeArgs) -> Result<ExitCode> {
-    let cfg = load_config(&config)?;
-    let addr: std::net::SocketAddr = a.addr.parse().map_err(|_| anyhow!("监听地址“{}”无效（应如 127.0.0.1:8080）", a.addr))?;
+async fn user(database: Option<String>, c: UserCommand) -> Result<ExitCode> {
+    use yimeng_domain::Role;
+    use yimeng_store::user as users;
     let db = open(&database).await?;
-    let empty = db.scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM school")).await? == 0;
+    let actor = Actor::system();
+    let hash = |pw: String| -> Result<String> {
+        yimeng_web::auth::check_password_strength(&pw).map_err(|e| anyhow!("--password：{e}"))?;
+        yimeng_web::auth::hash_password(&pw).map_err(|e| anyhow!("{e:?}"))
+    };
+    let find = async |name: &str| -> Result<users::UserRow> {
+        users::by_username(&db, name)
+            .await?
+            .ok_or_else(|| anyhow!("账户“{name}”不存在"))
+    };
+    match c {
+        UserCommand::Add {
+            username,
+            role,
+            name,
+            county,
+            school,
+            password,
+        } => {
+            let role = Role::parse(&role).map_err(|e| anyhow!("--role：{e}"))?;
+            let county_scope = scope_of(&db, &county, &school).await?;
+            let (county, school_id) = match county_scope {
+                Scope::School(s) => (Some(s.county), Some(s.id)),
+                Scope::County(c) => (Some(c), None),
+                _ => (None, None),
+            };
+            let display = yimeng_domain::text::parse_text(&name, 50, true)
+                .map_err(|e| anyhow!("--name：{e}"))?;
+            let generated = password.is_none();
+            let pw = password.unwrap_or_else(yimeng_web::auth::initial_password);
+            let new = users::NewUser {
+                username: username.trim().to_string(),
+                display_name: display,
+                password_hash: hash(pw.clone())?,
+                role,
+                county: if matches!(role, Role::CityAdmin | Role::CityDept | Role::Public) {
+                    None
+                } else {
+                    county
+                },
+                school_id: if role == Role::School {
+                    school_id
+                } else {
+                    None
+                },
+                must_change_password: true,
+            };
+            let u = users::create(&db, &actor, new).await?;
+            println!(
+                "已创建账户 {}（{}，{}）",
+                u.username,
+                u.role().label(),
+                u.display_name
+            );
+            if generated {
+                println!("初始密码：{pw}（首次登录须修改）");
+            }
+        }
+        UserCommand::List => {
+            let list = users::list(&db).await?;
+            println!(
+                "{:<24} {:<12} {:<8} {:<6} {:<20} 名称",
+                "用户名", "角色", "县区", "状态", "最近登录"
+            );
+            for u in &list {
+                let county = u
+                    .county_id
+                    .and_then(|c| RegionCode::from_i32(c).linyi_unit())
+                    .map_or("全市", |x| x.name);
+                let state = if u.disabled {
+                    "停用"
+                } else if u.locked_until.is_some_and(|t| t > chrono::Utc::now()) {
+                    "锁定"
+                } else {
+                    "正常"
+                };
+                let last = u
+                    .last_login_at
+                    .map(|t| {
+                        t.with_timezone(&chrono::FixedOffset::east_opt(8 * 3600).expect("UTC+8"))
+                            .format("%Y-%m-%d %H:%M")
+                            .to_string()
+                    })
+                    .unwrap_or_else(|| "—".into());
+                println!(
+                    "{:<24} {:<12} {:<8} {:<6} {:<20} {}",
+                    u.username,
+                    u.role().label(),
+                    county,
+                    state,
+                    last,
+                    u.display_name
+                );
+            }
+            println!("共 {} 个账户", list.len());
+        }
+        UserCommand::Disable { username } => {
+            let u = find(&username).await?;
+            users::set_disabled(&db, &actor, u.id, true).await?;
+            println!("已停用账户 {username}，其会话已全部结束");
+        }
+        UserCommand::Enable { username } => {
+            let u = find(&username).await?;
+            users::set_disabled(&db, &actor, u.id, false).await?;
+            println!("已启用账户 {username}");
+        }
+        UserCommand::ResetPassword { username, password } => {
+            let u = find(&username).await?;
+            let generated = password.is_none();
+            let pw = password.unwrap_or_else(yimeng_web::auth::initial_password);
+            users::set_password(&db, &actor, u.id, &hash(pw.clone())?, true, None).await?;
+            println!("已重置账户 {username} 的密码并解除锁定（下次登录须修改密码）");
+            if generated {
+                println!("新密码：{pw}");
+            }
+        }
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn serve(
+    database: Option<String>,
+    config: Option<PathBuf>,
+    a: ServeArgs,
+) -> Result<ExitCode> {
+    let cfg = load_config(&config)?;
+    let addr: std::net::SocketAddr = a
+        .addr
+        .parse()
+        .map_err(|_| anyhow!("监听地址“{}”无效（应如 127.0.0.1:8080）", a.addr))?;
+    let db = open(&database).await?;
+    let empty = db
+        .scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM school"))
+        .await?
+        == 0;
     if empty && !a.no_demo {
         println!("数据库为空：正在生成示范城市（规模 {}）……", a.demo_scale);
-        demo(database.clone(), DemoArgs { scale: a.demo_scale, seed: 2020, files: None, format: "csv".into(), no_load: false }).await?;
+        demo(
+            database.clone(),
+            DemoArgs {
+                scale: a.demo_scale,
+                seed: 2020,
+                files: None,
+                format: "csv".into(),
+                no_load: false,
+            },
+        )
+        .await?;
     }
-    let accounts = yimeng_web::demo_accounts::ensure(&db).await.map_err(|e| anyhow!("{e:?}"))?;
-    let mut web = yimeng_web::WebConfig { trust_proxy: cfg.web.trust_proxy, secure_cookies: cfg.web.secure_cookies, ..Default::default() };
+    let accounts = yimeng_web::demo_accounts::ensure(&db)
+        .await
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let mut web = yimeng_web::WebConfig {
+        trust_proxy: cfg.web.trust_proxy,
+        secure_cookies: cfg.web.secure_cookies,
+        ..Default::default()
+    };
     if let Some(mb) = cfg.web.max_upload_mb {
         web.max_upload_bytes = mb * 1024 * 1024;
     }
     let state = yimeng_web::AppState::new(db.clone(), web, cfg.rules);
-    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("无法监听 {addr}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("无法监听 {addr}"))?;
     let local = listener.local_addr()?;
     println!("沂蒙教育治理平台已启动：http://{local}/");
     if !accounts.is_empty() {
-        println!("示范账户（密码均为 {}）：", yimeng_web::demo_accounts::DEMO_PASSWORD);
+        println!(
+            "示范账户（密码均为 {}）：",
+            yimeng_web::demo_accounts::DEMO_PASSWORD
+        );
         for acc in accounts.iter().take(12) {
-            println!("  {:<16} {:<8} {}", acc.username, acc.role.label(), acc.covers);
+            println!(
+                "  {:<16} {:<8} {}",
+                acc.username,
+                acc.role.label(),
+                acc.covers
+            );
         }
         if accounts.len() > 12 {
-            println!("  ……共 {} 个，完整名单见“账户管理”（以 admin 登录）", accounts.len());
+            println!(
+                "  ……共 {} 个，完整名单见“账户管理”（以 admin 登录）",
+                accounts.len()
+            );
         }
     }
     yimeng_web::serve(listener, state, shutdown_signal()).await?;
@@ -381,7 +607,8 @@ async fn shutdown_signal() {
     };
     #[cfg(unix)]
     let term = async {
-        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
             s.recv().await;
         }
     };

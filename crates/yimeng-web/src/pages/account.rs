@@ -19,13 +19,28 @@ pub struct AccountQuery {
 }
 
 /// `GET /account`
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<AccountQuery>, headers: HeaderMap) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<AccountQuery>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     let tokens = yimeng_store::user::tokens(&state.db, u.account.id).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let must = q.must.is_some() || u.account.must_change_password;
     let ctx = Ctx::for_user(&u, "/account").with_flash(flash);
-    super::page(&AccountPage { ctx, account: u.account.clone(), tokens, error: None, new_token: None, must }, had)
+    super::page(
+        &AccountPage {
+            ctx,
+            account: u.account.clone(),
+            tokens,
+            error: None,
+            new_token: None,
+            must,
+        },
+        had,
+    )
 }
 
 /// The password form.
@@ -39,11 +54,17 @@ pub struct PasswordForm {
 }
 
 /// `POST /account/password`
-pub async fn change_password(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<PasswordForm>) -> PageResult<Response> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<PasswordForm>,
+) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
     let hash = u.account.password_hash.clone();
     let old = f.old.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&old, &hash)).await.unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&old, &hash))
+        .await
+        .unwrap_or(false);
     let problem = if !ok {
         Some("原密码不正确".to_string())
     } else if f.new != f.again {
@@ -56,13 +77,33 @@ pub async fn change_password(State(state): State<AppState>, PageUser(u): PageUse
     if let Some(error) = problem {
         let tokens = yimeng_store::user::tokens(&state.db, u.account.id).await?;
         let ctx = Ctx::for_user(&u, "/account");
-        let page = AccountPage { ctx, account: u.account.clone(), tokens, error: Some(error), new_token: None, must: u.account.must_change_password };
+        let page = AccountPage {
+            ctx,
+            account: u.account.clone(),
+            tokens,
+            error: Some(error),
+            new_token: None,
+            must: u.account.must_change_password,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
     let new = f.new.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new)).await.map_err(|e| Failure::Internal(e.to_string()))??;
-    yimeng_store::user::set_password(&state.db, &u.actor(), u.account.id, &hash, false, u.session.as_deref()).await?;
-    Ok(see_other("/account", Some("密码已修改；其他设备上的登录已全部退出")))
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))??;
+    yimeng_store::user::set_password(
+        &state.db,
+        &u.actor(),
+        u.account.id,
+        &hash,
+        false,
+        u.session.as_deref(),
+    )
+    .await?;
+    Ok(see_other(
+        "/account",
+        Some("密码已修改；其他设备上的登录已全部退出"),
+    ))
 }
 
 /// The new-token form.
@@ -74,12 +115,24 @@ pub struct TokenForm {
 }
 
 /// `POST /account/tokens`: a new token, shown once.
-pub async fn create_token(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<TokenForm>) -> PageResult<Response> {
+pub async fn create_token(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<TokenForm>,
+) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
     u.require_staff()?;
     let token = format!("ym_{}", auth::random_token());
     let prefix: String = token.chars().take(10).collect();
-    let result = yimeng_store::user::create_token(&state.db, &u.account, &f.name, &auth::token_hash(&token), &prefix, &u.actor()).await;
+    let result = yimeng_store::user::create_token(
+        &state.db,
+        &u.account,
+        &f.name,
+        &auth::token_hash(&token),
+        &prefix,
+        &u.actor(),
+    )
+    .await;
     let tokens = yimeng_store::user::tokens(&state.db, u.account.id).await?;
     let ctx = Ctx::for_user(&u, "/account");
     let (error, new_token) = match result {
@@ -87,12 +140,29 @@ pub async fn create_token(State(state): State<AppState>, PageUser(u): PageUser, 
         Err(yimeng_store::StoreError::Invalid(m)) => (Some(m), None),
         Err(e) => return Err(Failure::from(e).into()),
     };
-    let page = AccountPage { ctx, account: u.account.clone(), tokens, error, new_token, must: false };
-    Ok(render(&page)?.into_response())
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = AccountPage {
+        ctx,
+        account: u.account.clone(),
+        tokens,
+        error,
+        new_token,
+        must: false,
+    };
+    Ok((status, render(&page)?).into_response())
 }
 
 /// `POST /account/tokens/{id}/revoke`
-pub async fn revoke_token(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<super::session::CsrfOnly>) -> PageResult<Response> {
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<super::session::CsrfOnly>,
+) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
     yimeng_store::user::revoke_token(&state.db, &u.account, id, &u.actor()).await?;
     Ok(see_other("/account", Some("令牌已吊销")))

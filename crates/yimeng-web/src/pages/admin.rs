@@ -16,17 +16,33 @@ use yimeng_domain::{RegionCode, Role, SchoolCode, SchoolRef, Scope};
 use yimeng_store::user::NewUser;
 
 /// `GET /admin/users`
-pub async fn users(State(state): State<AppState>, PageUser(u): PageUser, headers: HeaderMap) -> PageResult<Response> {
+pub async fn users(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_admin()?;
     let list = yimeng_store::user::list(&state.db).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let ctx = Ctx::for_user(&u, "/admin/users").with_flash(flash);
-    super::page(&UsersPage { ctx, users: list, form: NewUserForm::default(), error: None }, had)
+    super::page(
+        &UsersPage {
+            ctx,
+            users: list,
+            form: NewUserForm::default(),
+            error: None,
+        },
+        had,
+    )
 }
 
 /// `GET /admin/users/new`: the list with the form open.
-pub async fn new_user(state: State<AppState>, user: PageUser, headers: HeaderMap) -> PageResult<Response> {
+pub async fn new_user(
+    state: State<AppState>,
+    user: PageUser,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     users(state, user, headers).await
 }
 
@@ -48,7 +64,11 @@ pub struct NewUserForm {
 }
 
 /// `POST /admin/users`
-pub async fn create_user(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<NewUserForm>) -> PageResult<Response> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<NewUserForm>,
+) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     let fail = |state: &AppState, u: &User, f: NewUserForm, msg: String| {
@@ -57,7 +77,18 @@ pub async fn create_user(State(state): State<AppState>, PageUser(u): PageUser, F
         async move {
             let list = yimeng_store::user::list(&state.db).await?;
             let ctx = Ctx::for_user(&u, "/admin/users");
-            Ok::<Response, crate::error::AppError>((StatusCode::UNPROCESSABLE_ENTITY, render(&UsersPage { ctx, users: list, form: f, error: Some(msg) })?).into_response())
+            Ok::<Response, crate::error::AppError>(
+                (
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    render(&UsersPage {
+                        ctx,
+                        users: list,
+                        form: f,
+                        error: Some(msg),
+                    })?,
+                )
+                    .into_response(),
+            )
         }
     };
     let role = match Role::parse(&f.role) {
@@ -91,41 +122,56 @@ pub async fn create_user(State(state): State<AppState>, PageUser(u): PageUser, F
         Ok(d) => d,
         Err(e) => return fail(&state, &u, f, format!("姓名：{e}")).await,
     };
-    let password = initial_password();
+    let password = auth::initial_password();
     let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw)).await.map_err(|e| Failure::Internal(e.to_string()))??;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))??;
     let new = NewUser {
         username: f.username.trim().to_string(),
         display_name: display,
         password_hash: hash,
         role,
-        county: if matches!(role, Role::CityAdmin | Role::CityDept | Role::Public) { None } else { county },
-        school_id: if role == Role::School { school_id.map(|(s, _)| s) } else { None },
+        county: if matches!(role, Role::CityAdmin | Role::CityDept | Role::Public) {
+            None
+        } else {
+            county
+        },
+        school_id: if role == Role::School {
+            school_id.map(|(s, _)| s)
+        } else {
+            None
+        },
         must_change_password: true,
     };
     match yimeng_store::user::create(&state.db, &u.actor(), new).await {
         Ok(created) => {
             let ctx = Ctx::for_user(&u, "/admin/users");
             let schools = vec![];
-            Ok(render(&UserPage { ctx, user: created, schools, password: Some(password) })?.into_response())
+            Ok(render(&UserPage {
+                ctx,
+                user: created,
+                schools,
+                password: Some(password),
+            })?
+            .into_response())
         }
-        Err(yimeng_store::StoreError::Invalid(m) | yimeng_store::StoreError::Conflict(m)) => fail(&state, &u, f, m).await,
+        Err(yimeng_store::StoreError::Invalid(m) | yimeng_store::StoreError::Conflict(m)) => {
+            fail(&state, &u, f, m).await
+        }
         Err(e) => Err(Failure::from(e).into()),
     }
 }
 
 /// A readable random initial password: 10 letters and digits (the user must change it).
-fn initial_password() -> String {
-    const A: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
-    let mut b = [0u8; 10];
-    getrandom::fill(&mut b).expect("random");
-    let mut s: String = b.iter().map(|x| A[*x as usize % A.len()] as char).collect();
-    s.push('7');
-    s
-}
 
 /// `GET /admin/users/{id}`
-pub async fn user(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, headers: HeaderMap) -> PageResult<Response> {
+pub async fn user(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_admin()?;
     let account = yimeng_store::user::get(&state.db, id).await?;
     let refs = yimeng_store::user::assigned_schools(&state.db, id).await?;
@@ -138,22 +184,43 @@ pub async fn user(State(state): State<AppState>, PageUser(u): PageUser, Path(id)
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let ctx = Ctx::for_user(&u, "/admin/users").with_flash(flash);
-    super::page(&UserPage { ctx, user: account, schools, password: None }, had)
+    super::page(
+        &UserPage {
+            ctx,
+            user: account,
+            schools,
+            password: None,
+        },
+        had,
+    )
 }
 
 /// `POST /admin/users/{id}/disable`
-pub async fn disable(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<super::session::CsrfOnly>) -> PageResult<Response> {
+pub async fn disable(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<super::session::CsrfOnly>,
+) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     if id == u.account.id {
         return Err(Failure::BadRequest("不能停用自己的账户".into()).into());
     }
     yimeng_store::user::set_disabled(&state.db, &u.actor(), id, true).await?;
-    Ok(see_other(&format!("/admin/users/{id}"), Some("账户已停用，其登录会话已全部结束")))
+    Ok(see_other(
+        &format!("/admin/users/{id}"),
+        Some("账户已停用，其登录会话已全部结束"),
+    ))
 }
 
 /// `POST /admin/users/{id}/enable`
-pub async fn enable(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<super::session::CsrfOnly>) -> PageResult<Response> {
+pub async fn enable(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<super::session::CsrfOnly>,
+) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     yimeng_store::user::set_disabled(&state.db, &u.actor(), id, false).await?;
@@ -161,16 +228,29 @@ pub async fn enable(State(state): State<AppState>, PageUser(u): PageUser, Path(i
 }
 
 /// `POST /admin/users/{id}/reset`: a new initial password, shown once.
-pub async fn reset(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<super::session::CsrfOnly>) -> PageResult<Response> {
+pub async fn reset(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<super::session::CsrfOnly>,
+) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     let account = yimeng_store::user::get(&state.db, id).await?;
-    let password = initial_password();
+    let password = auth::initial_password();
     let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw)).await.map_err(|e| Failure::Internal(e.to_string()))??;
+    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))??;
     yimeng_store::user::set_password(&state.db, &u.actor(), id, &hash, true, None).await?;
     let ctx = Ctx::for_user(&u, "/admin/users");
-    Ok(render(&UserPage { ctx, user: account, schools: vec![], password: Some(password) })?.into_response())
+    Ok(render(&UserPage {
+        ctx,
+        user: account,
+        schools: vec![],
+        password: Some(password),
+    })?
+    .into_response())
 }
 
 /// The inspector's schools: one 学校标识码 per line.
@@ -182,27 +262,49 @@ pub struct AssignForm {
 }
 
 /// `POST /admin/users/{id}/schools`
-pub async fn assign(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<AssignForm>) -> PageResult<Response> {
+pub async fn assign(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<AssignForm>,
+) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     let mut refs = Vec::new();
     let mut bad = Vec::new();
-    for line in f.codes.split(['\n', ',', '，', ' ', '、']).map(str::trim).filter(|l| !l.is_empty()) {
+    for line in f
+        .codes
+        .split(['\n', ',', '，', ' ', '、'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+    {
         match SchoolCode::parse(line) {
-            Ok(code) => match yimeng_store::school::get_by_code(&state.db, &Scope::City, &code).await {
-                Ok(s) => refs.push(SchoolRef { county: RegionCode::from_i32(s.county_id), id: s.id }),
-                Err(_) => bad.push(format!("{line}（不存在）")),
-            },
+            Ok(code) => {
+                match yimeng_store::school::get_by_code(&state.db, &Scope::City, &code).await {
+                    Ok(s) => refs.push(SchoolRef {
+                        county: RegionCode::from_i32(s.county_id),
+                        id: s.id,
+                    }),
+                    Err(_) => bad.push(format!("{line}（不存在）")),
+                }
+            }
             Err(e) => bad.push(format!("{}（{e}）", yimeng_domain::text::preview(line, 20))),
         }
     }
     if !bad.is_empty() {
-        return Err(Failure::BadRequest(format!("以下学校标识码有误，未作调整：{}", bad.join("、"))).into());
+        return Err(Failure::BadRequest(format!(
+            "以下学校标识码有误，未作调整：{}",
+            bad.join("、")
+        ))
+        .into());
     }
     refs.sort_by_key(|r| (r.county, r.id));
     refs.dedup();
     yimeng_store::user::assign_schools(&state.db, &u.actor(), id, &refs).await?;
-    Ok(see_other(&format!("/admin/users/{id}"), Some(&format!("已指定 {} 所负责学校", refs.len()))))
+    Ok(see_other(
+        &format!("/admin/users/{id}"),
+        Some(&format!("已指定 {} 所负责学校", refs.len())),
+    ))
 }
 
 /// Query of the audit log.
@@ -219,11 +321,17 @@ pub struct AuditQuery {
 }
 
 /// `GET /admin/audit`
-pub async fn audit(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<AuditQuery>, uri: Uri) -> PageResult<Response> {
+pub async fn audit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<AuditQuery>,
+    uri: Uri,
+) -> PageResult<Response> {
     if !u.role().can_read_audit() {
         return Err(Failure::Forbidden("只有市局管理员可以查看操作日志".into()).into());
     }
-    let date = |s: &Option<String>| some(s).and_then(|d| yimeng_domain::student::parse_date(&d).ok());
+    let date =
+        |s: &Option<String>| some(s).and_then(|d| yimeng_domain::student::parse_date(&d).ok());
     let f = yimeng_store::browse::AuditFilter {
         county: some(&q.county).and_then(|c| c.parse().ok()),
         actor: some(&q.actor),
@@ -235,7 +343,19 @@ pub async fn audit(State(state): State<AppState>, PageUser(u): PageUser, Query(q
     let ctx = Ctx::for_user(&u, "/admin/audit");
     if let Some(format) = some(&q.format) {
         let all = yimeng_store::browse::audit(&state.db, &f, 1, 200_000).await?;
-        let headers = ["时间", "县区", "操作人", "角色", "来源地址", "操作", "对象", "记录号", "内容", "修改前", "修改后"];
+        let headers = [
+            "时间",
+            "县区",
+            "操作人",
+            "角色",
+            "来源地址",
+            "操作",
+            "对象",
+            "记录号",
+            "内容",
+            "修改前",
+            "修改后",
+        ];
         let rows = all.items.iter().map(|a| {
             use yimeng_io::Cell;
             vec![
@@ -252,10 +372,26 @@ pub async fn audit(State(state): State<AppState>, PageUser(u): PageUser, Query(q
                 Cell::Text(a.after_json.clone().unwrap_or_default()),
             ]
         });
-        return super::import::download(&state, &u, "操作日志", &headers, rows, &format, "audit_log").await;
+        return super::import::download(
+            &state,
+            &u,
+            "操作日志",
+            &headers,
+            rows,
+            &format,
+            "audit_log",
+        )
+        .await;
     }
     let result = yimeng_store::browse::audit(&state.db, &f, page_no(q.page), PER_PAGE).await?;
     let query = pairs(&uri);
     let pager = Pager::new(&ctx, "/admin/audit", &query, &result);
-    Ok(render(&AuditPage { ctx, page: result, pager, q, query })?.into_response())
+    Ok(render(&AuditPage {
+        ctx,
+        page: result,
+        pager,
+        q,
+        query,
+    })?
+    .into_response())
 }

@@ -30,7 +30,12 @@ pub struct ClassQuery {
 }
 
 /// `GET /classes`
-pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<ClassQuery>, uri: Uri) -> PageResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ClassQuery>,
+    uri: Uri,
+) -> PageResult<Response> {
     u.require_staff()?;
     let f = ClassFilter {
         county: some(&q.county).and_then(|c| c.parse().ok()),
@@ -39,11 +44,23 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
         min_size: some(&q.min_size).and_then(|c| c.parse().ok()),
     };
     // The whole city's classes are counted only when asked for a size threshold or a county.
-    let narrow = u.scope.counties().len() <= 1 || f.county.is_some() || f.school.is_some() || f.min_size.is_some();
+    let narrow = u.scope.counties().len() <= 1
+        || f.county.is_some()
+        || f.school.is_some()
+        || f.min_size.is_some();
     let ctx = Ctx::for_user(&u, "/classes");
     if let (Some(format), true) = (some(&q.format), narrow) {
         let all = browse::classes(&state.db, &u.scope, &state.rules, &f, 1, 1_000_000).await?;
-        let headers = ["县区", "学校", "学年", "年级", "班级", "班主任", "班额", "班额情况"];
+        let headers = [
+            "县区",
+            "学校",
+            "学年",
+            "年级",
+            "班级",
+            "班主任",
+            "班额",
+            "班额情况",
+        ];
         let rows = all.items.iter().map(|c| {
             use yimeng_io::Cell;
             vec![
@@ -57,36 +74,97 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
                 Cell::text(ctx.band(&c.band()).0),
             ]
         });
-        return super::import::download(&state, &u, "班级与班额", &headers, rows, &format, "class").await;
+        return super::import::download(&state, &u, "班级与班额", &headers, rows, &format, "class")
+            .await;
     }
     let result = if narrow {
-        browse::classes(&state.db, &u.scope, &state.rules, &f, page_no(q.page), PER_PAGE).await?
+        browse::classes(
+            &state.db,
+            &u.scope,
+            &state.rules,
+            &f,
+            page_no(q.page),
+            PER_PAGE,
+        )
+        .await?
     } else {
-        browse::Page { items: vec![], page: 1, per_page: PER_PAGE, total: None, has_next: false }
+        browse::Page {
+            items: vec![],
+            page: 1,
+            per_page: PER_PAGE,
+            total: None,
+            has_next: false,
+        }
     };
     let query = pairs(&uri);
     let pager = Pager::new(&ctx, "/classes", &query, &result);
     let counties = super::schools::county_choices(&u.scope);
-    Ok(render(&ClassesPage { ctx, page: result, pager, q, query, counties, narrow })?.into_response())
+    Ok(render(&ClassesPage {
+        ctx,
+        page: result,
+        pager,
+        q,
+        query,
+        counties,
+        narrow,
+    })?
+    .into_response())
 }
 
 /// `GET /classes/{id}`: the roster.
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, headers: HeaderMap) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let (class, roster) = browse::roster(&state.db, &u.scope, id).await?;
-    let sizes = browse::class_sizes(&state.db, &state.rules, class.county_id, &[class.school_id]).await?;
-    let sized = sizes.into_iter().find(|c| c.id == id).ok_or(Failure::NotFound)?;
+    let sizes =
+        browse::class_sizes(&state.db, &state.rules, class.county_id, &[class.school_id]).await?;
+    let sized = sizes
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or(Failure::NotFound)?;
     let school = yimeng_store::school::get(&state.db, &u.scope, class.school_id).await?;
-    let history = yimeng_store::audit::for_record(&state.db, class.county_id, "class", id, 20).await?;
+    let history =
+        yimeng_store::audit::for_record(&state.db, class.county_id, "class", id, 20).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
-    let can_edit = u.role().can_write_registry() && u.scope.covers_school(RegionCode::from_i32(class.county_id), class.school_id);
+    let can_edit = u.role().can_write_registry()
+        && u.scope
+            .covers_school(RegionCode::from_i32(class.county_id), class.school_id);
     let ctx = Ctx::for_user(&u, "/classes").with_flash(flash);
-    page(&ClassPage { ctx, class: sized, school_name: school.name, roster, history, can_edit }, had)
+    page(
+        &ClassPage {
+            ctx,
+            class: sized,
+            school_name: school.name,
+            roster,
+            history,
+            can_edit,
+        },
+        had,
+    )
 }
 
-fn form(u: &User, title: String, action: String, cancel: String, fields: Vec<forms::FormField>, general: Vec<String>) -> FormPage {
-    FormPage { ctx: Ctx::for_user(u, "/classes"), title, action, cancel, fields, general, section: "class" }
+fn form(
+    u: &User,
+    title: String,
+    action: String,
+    cancel: String,
+    fields: Vec<forms::FormField>,
+    general: Vec<String>,
+) -> FormPage {
+    FormPage {
+        ctx: Ctx::for_user(u, "/classes"),
+        title,
+        action,
+        cancel,
+        fields,
+        general,
+        section: "class",
+    }
 }
 
 /// `?school=`
@@ -96,66 +174,131 @@ pub struct ForSchool {
 }
 
 /// `GET /classes/new?school=`
-pub async fn new_form(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<ForSchool>) -> PageResult<Response> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<ForSchool>,
+) -> PageResult<Response> {
     u.require_writer()?;
-    let mut values = HashMap::from([("school_year".to_string(), yimeng_domain::SchoolYear::containing(crate::service::today()).label())]);
+    let mut values = HashMap::from([(
+        "school_year".to_string(),
+        yimeng_domain::SchoolYear::containing(crate::service::today()).label(),
+    )]);
     if let Some(id) = q.school {
         let s = yimeng_store::school::get(&state.db, &u.scope, id).await?;
         values.insert("school_code".into(), s.code);
     }
     let choices = forms::school_choices(&state, &u).await?;
     let fields = forms::fields(Table::Classes, &values, &[], &[], &choices);
-    Ok(render(&form(&u, "新增班级".into(), "/classes".into(), "/classes".into(), fields, vec![]))?.into_response())
+    Ok(render(&form(
+        &u,
+        "新增班级".into(),
+        "/classes".into(),
+        "/classes".into(),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /classes`
-pub async fn create(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let values = forms::submitted(&u, f)?;
     save(&state, &u, values, None).await
 }
 
 /// `GET /classes/{id}/edit`
-pub async fn edit_form(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult<Response> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let c = yimeng_store::class::get(&state.db, &u.scope, id).await?;
     let values = class_values(&state, &u, &c).await?;
     let fields = forms::fields(Table::Classes, &values, &[], &["school_code"], &[]);
-    Ok(render(&form(&u, format!("编辑：{}", c.name), format!("/classes/{id}"), format!("/classes/{id}"), fields, vec![]))?.into_response())
+    Ok(render(&form(
+        &u,
+        format!("编辑：{}", c.name),
+        format!("/classes/{id}"),
+        format!("/classes/{id}"),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
-async fn class_values(state: &AppState, u: &User, c: &yimeng_store::class::ClassRow) -> Result<HashMap<String, String>, Failure> {
+async fn class_values(
+    state: &AppState,
+    u: &User,
+    c: &yimeng_store::class::ClassRow,
+) -> Result<HashMap<String, String>, Failure> {
     let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
     let head = match c.head_teacher_id {
-        Some(h) => Some(yimeng_store::staff::get(&state.db, &u.scope, h).await.map(|t| t.id_card).unwrap_or_default()),
+        Some(h) => Some(
+            yimeng_store::staff::get(&state.db, &u.scope, h)
+                .await
+                .map(|t| t.id_card)
+                .unwrap_or_default(),
+        ),
         None => None,
     };
-    Ok(forms::values_from_cells(Table::Classes, yimeng_io::records::class_cells(&c.to_record(&s.code, head.as_deref()))))
+    Ok(forms::values_from_cells(
+        Table::Classes,
+        yimeng_io::records::class_cells(&c.to_record(&s.code, head.as_deref())),
+    ))
 }
 
 /// `POST /classes/{id}`
-pub async fn update(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let c = yimeng_store::class::get(&state.db, &u.scope, id).await?;
     let stored = class_values(&state, &u, &c).await?;
     let mut values = forms::submitted(&u, f)?;
-    values.insert("school_code".into(), stored.get("school_code").cloned().unwrap_or_default());
+    values.insert(
+        "school_code".into(),
+        stored.get("school_code").cloned().unwrap_or_default(),
+    );
     save(&state, &u, values, Some(id)).await
 }
 
-async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: Option<i64>) -> PageResult<Response> {
+async fn save(
+    state: &AppState,
+    u: &User,
+    values: HashMap<String, String>,
+    id: Option<i64>,
+) -> PageResult<Response> {
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let errors = match yimeng_io::records::parse_class(&get, &forms::ctx()) {
         Ok(rec) => {
             let name = rec.name.clone();
             match yimeng_store::edit::save_class(&state.db, &u.scope, &u.actor(), rec, id).await? {
-                Saved::Ok(cid) => return Ok(see_other(&format!("/classes/{cid}"), Some(&format!("已保存：{name}")))),
+                Saved::Ok(cid) => {
+                    return Ok(see_other(
+                        &format!("/classes/{cid}"),
+                        Some(&format!("已保存：{name}")),
+                    ));
+                }
                 Saved::Invalid(e) => e,
             }
         }
         Err(e) => e,
     };
-    let choices = if id.is_none() { forms::school_choices(state, u).await? } else { vec![] };
+    let choices = if id.is_none() {
+        forms::school_choices(state, u).await?
+    } else {
+        vec![]
+    };
     let readonly: &[&str] = if id.is_some() { &["school_code"] } else { &[] };
     let fields = forms::fields(Table::Classes, &values, &errors, readonly, &choices);
     let general = forms::general_errors(Table::Classes, &errors);
@@ -163,5 +306,9 @@ async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: O
         Some(i) => ("编辑班级".to_string(), format!("/classes/{i}")),
         None => ("新增班级".to_string(), "/classes".into()),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form(u, title, action.clone(), action, fields, general))?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&form(u, title, action.clone(), action, fields, general))?,
+    )
+        .into_response())
 }

@@ -72,11 +72,15 @@ impl FormField {
 }
 
 fn labels<T: Copy>(all: &[T], f: impl Fn(T) -> &'static str) -> Vec<(String, String)> {
-    all.iter().map(|x| (f(*x).to_string(), f(*x).to_string())).collect()
+    all.iter()
+        .map(|x| (f(*x).to_string(), f(*x).to_string()))
+        .collect()
 }
 
 fn plain(v: Vec<&str>) -> Vec<(String, String)> {
-    v.into_iter().map(|s| (s.to_string(), s.to_string())).collect()
+    v.into_iter()
+        .map(|s| (s.to_string(), s.to_string()))
+        .collect()
 }
 
 fn kind_of(table: Table, key: &str, schools: &[(String, String)]) -> FieldKind {
@@ -89,23 +93,45 @@ fn kind_of(table: Table, key: &str, schools: &[(String, String)]) -> FieldKind {
         FieldKind::Select(v)
     };
     match (table, key) {
-        (_, "school_code") if !schools.is_empty() => FieldKind::Select(schools.iter().map(|(c, n)| (c.clone(), format!("{c} {n}"))).collect()),
+        (_, "school_code") if !schools.is_empty() => FieldKind::Select(
+            schools
+                .iter()
+                .map(|(c, n)| (c.clone(), format!("{c} {n}")))
+                .collect(),
+        ),
         (_, "birth_date" | "entry_date" | "hire_date") => FieldKind::Date,
         (_, "sex") => opt(plain(vec!["男", "女"])),
         (_, "grade") => opt(labels(Grade::ALL, |g| g.label())),
-        (_, "class_no" | "capacity" | "building_area" | "sports_area" | "books" | "computers" | "multimedia_rooms" | "bandwidth_mbps") => {
-            FieldKind::Number
+        (
+            _,
+            "class_no" | "capacity" | "building_area" | "sports_area" | "books" | "computers"
+            | "multimedia_rooms" | "bandwidth_mbps",
+        ) => FieldKind::Number,
+        (Table::Schools, "county") => FieldKind::Select(plain(
+            yimeng_domain::region::LINYI_UNITS
+                .iter()
+                .map(|u| u.name)
+                .collect(),
+        )),
+        (Table::Schools, "school_type") => {
+            FieldKind::Select(labels(SchoolType::ALL, |t| t.label()))
         }
-        (Table::Schools, "county") => FieldKind::Select(plain(yimeng_domain::region::LINYI_UNITS.iter().map(|u| u.name).collect())),
-        (Table::Schools, "school_type") => FieldKind::Select(labels(SchoolType::ALL, |t| t.label())),
         (Table::Schools, "ownership") => FieldKind::Select(labels(Ownership::ALL, |t| t.label())),
-        (Table::Schools, "location") => FieldKind::Select(labels(LocationClass::ALL, |t| t.label())),
-        (Table::Schools, "inclusive" | "central" | "ipv6" | "security_guard" | "closed_campus" | "alarm_and_video" | "guard_post") => yes_no(),
+        (Table::Schools, "location") => {
+            FieldKind::Select(labels(LocationClass::ALL, |t| t.label()))
+        }
+        (
+            Table::Schools,
+            "inclusive" | "central" | "ipv6" | "security_guard" | "closed_campus"
+            | "alarm_and_video" | "guard_post",
+        ) => yes_no(),
         (Table::Students, "migrant" | "left_behind" | "poor" | "orphan") => yes_no(),
         (Table::Students, "ethnicity") => FieldKind::Select(labels(Ethnicity::ALL, |t| t.label())),
         (Table::Students, "status") => FieldKind::Select(labels(StudentStatus::ALL, |t| t.label())),
         (Table::Students, "disability") => opt(labels(Disability::ALL, |t| t.label())),
-        (Table::Students, "guardian1_relation" | "guardian2_relation") => opt(labels(Relation::ALL, |t| t.label())),
+        (Table::Students, "guardian1_relation" | "guardian2_relation") => {
+            opt(labels(Relation::ALL, |t| t.label()))
+        }
         (Table::Staff, "post") => FieldKind::Select(labels(Post::ALL, |t| t.label())),
         (Table::Staff, "title") => FieldKind::Select(labels(Title::ALL, |t| t.label())),
         (Table::Staff, "education") => FieldKind::Select(labels(Education::ALL, |t| t.label())),
@@ -120,7 +146,13 @@ fn kind_of(table: Table, key: &str, schools: &[(String, String)]) -> FieldKind {
 
 /// The fields of a table's form with values and errors. `schools` offers the schools in scope as
 /// a choice (code, name); `readonly` keys are shown but not changeable.
-pub fn fields(table: Table, values: &HashMap<String, String>, errors: &[FieldError], readonly: &[&str], schools: &[(String, String)]) -> Vec<FormField> {
+pub fn fields(
+    table: Table,
+    values: &HashMap<String, String>,
+    errors: &[FieldError],
+    readonly: &[&str],
+    schools: &[(String, String)],
+) -> Vec<FormField> {
     table
         .columns()
         .iter()
@@ -132,7 +164,11 @@ pub fn fields(table: Table, values: &HashMap<String, String>, errors: &[FieldErr
             kind: kind_of(table, c.key, schools),
             value: values.get(c.key).cloned().unwrap_or_default(),
             error: {
-                let e: Vec<&str> = errors.iter().filter(|e| e.field == c.key).map(|e| e.reason.as_str()).collect();
+                let e: Vec<&str> = errors
+                    .iter()
+                    .filter(|e| e.field == c.key)
+                    .map(|e| e.reason.as_str())
+                    .collect();
                 (!e.is_empty()).then(|| e.join("；"))
             },
             readonly: readonly.contains(&c.key),
@@ -145,7 +181,13 @@ pub fn general_errors(table: Table, errors: &[FieldError]) -> Vec<String> {
     errors
         .iter()
         .filter(|e| !table.columns().iter().any(|c| c.key == e.field))
-        .map(|e| if e.value.is_empty() { e.reason.clone() } else { format!("{}（{}）", e.reason, e.value) })
+        .map(|e| {
+            if e.value.is_empty() {
+                e.reason.clone()
+            } else {
+                format!("{}（{}）", e.reason, e.value)
+            }
+        })
         .collect()
 }
 
@@ -168,7 +210,10 @@ pub fn values_from_cells(table: Table, cells: Vec<Cell>) -> HashMap<String, Stri
 }
 
 /// A submitted form: checks its CSRF token and returns the field values.
-pub fn submitted(u: &User, mut form: HashMap<String, String>) -> Result<HashMap<String, String>, Failure> {
+pub fn submitted(
+    u: &User,
+    mut form: HashMap<String, String>,
+) -> Result<HashMap<String, String>, Failure> {
     let token = form.remove("_csrf");
     u.check_csrf(token.as_deref())?;
     Ok(form)
@@ -176,11 +221,16 @@ pub fn submitted(u: &User, mut form: HashMap<String, String>) -> Result<HashMap<
 
 /// Today, for parsing.
 pub fn ctx() -> yimeng_io::records::ParseCtx {
-    yimeng_io::records::ParseCtx { today: crate::service::today() }
+    yimeng_io::records::ParseCtx {
+        today: crate::service::today(),
+    }
 }
 
 /// The schools in scope as choices (code, name), when few enough for a list.
-pub async fn school_choices(state: &crate::app::AppState, u: &User) -> Result<Vec<(String, String)>, Failure> {
+pub async fn school_choices(
+    state: &crate::app::AppState,
+    u: &User,
+) -> Result<Vec<(String, String)>, Failure> {
     let briefs = yimeng_store::school::briefs(&state.db, &u.scope).await?;
     if briefs.len() > 1500 {
         return Ok(vec![]);

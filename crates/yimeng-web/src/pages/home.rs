@@ -76,7 +76,8 @@ pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>
         return Ok(d.clone());
     }
     let stats = yimeng_store::stats::compute(&state.db, scope).await?;
-    let sizes = yimeng_store::browse::all_class_sizes(&state.db, scope, &state.rules, None, None).await?;
+    let sizes =
+        yimeng_store::browse::all_class_sizes(&state.db, scope, &state.rules, None, None).await?;
     let briefs = yimeng_store::school::briefs(&state.db, scope).await?;
     let type_of: HashMap<i64, String> = briefs.into_iter().map(|b| (b.id, b.school_type)).collect();
     let register: Vec<&str> = yimeng_store::browse::register_statuses();
@@ -86,12 +87,29 @@ pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>
         let row = DashRow {
             schools: c.schools,
             classes: c.classes,
-            students: c.students.iter().filter(|(s, _)| register.contains(&s.as_str())).map(|(_, n)| n).sum(),
+            students: c
+                .students
+                .iter()
+                .filter(|(s, _)| register.contains(&s.as_str()))
+                .map(|(_, n)| n)
+                .sum(),
             staff: c.staff_current,
             ..Default::default()
         };
-        by_county.entry(*county).or_insert_with(|| DashRow { key: county.to_string(), ..Default::default() }).add(&row);
-        by_type.entry(ty.clone()).or_insert_with(|| DashRow { key: ty.clone(), ..Default::default() }).add(&row);
+        by_county
+            .entry(*county)
+            .or_insert_with(|| DashRow {
+                key: county.to_string(),
+                ..Default::default()
+            })
+            .add(&row);
+        by_type
+            .entry(ty.clone())
+            .or_insert_with(|| DashRow {
+                key: ty.clone(),
+                ..Default::default()
+            })
+            .add(&row);
     }
     for c in &sizes {
         if c.grade().stage() == yimeng_domain::Stage::Preschool {
@@ -99,10 +117,27 @@ pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>
         }
         let big = i64::from(yimeng_domain::grade::is_big_class(c.size));
         let huge = i64::from(c.size >= yimeng_domain::grade::HUGE_CLASS_MIN);
-        let extra = DashRow { big, huge, graded: 1, ..Default::default() };
-        by_county.entry(c.county_id).or_insert_with(|| DashRow { key: c.county_id.to_string(), ..Default::default() }).add(&extra);
+        let extra = DashRow {
+            big,
+            huge,
+            graded: 1,
+            ..Default::default()
+        };
+        by_county
+            .entry(c.county_id)
+            .or_insert_with(|| DashRow {
+                key: c.county_id.to_string(),
+                ..Default::default()
+            })
+            .add(&extra);
         if let Some(t) = type_of.get(&c.school_id) {
-            by_type.entry(t.clone()).or_insert_with(|| DashRow { key: t.clone(), ..Default::default() }).add(&extra);
+            by_type
+                .entry(t.clone())
+                .or_insert_with(|| DashRow {
+                    key: t.clone(),
+                    ..Default::default()
+                })
+                .add(&extra);
         }
     }
     let mut total = DashRow::default();
@@ -113,28 +148,73 @@ pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>
     largest.sort_by_key(|c| std::cmp::Reverse(c.size));
     largest.truncate(20);
     // The bureau's order of counties; school types in their list order.
-    let order: Vec<i32> = yimeng_domain::region::LINYI_UNITS.iter().map(|u| u.code.get()).collect();
+    let order: Vec<i32> = yimeng_domain::region::LINYI_UNITS
+        .iter()
+        .map(|u| u.code.get())
+        .collect();
     let mut by_county: Vec<DashRow> = by_county.into_values().collect();
-    by_county.sort_by_key(|r| order.iter().position(|c| c.to_string() == r.key).unwrap_or(usize::MAX));
+    by_county.sort_by_key(|r| {
+        order
+            .iter()
+            .position(|c| c.to_string() == r.key)
+            .unwrap_or(usize::MAX)
+    });
     let mut by_type: Vec<DashRow> = by_type.into_values().collect();
-    by_type.sort_by_key(|r| yimeng_domain::SchoolType::ALL.iter().position(|t| t.code() == r.key).unwrap_or(usize::MAX));
-    let d = Arc::new(Dashboard { at: Utc::now(), by_county, by_type, total, largest });
-    state.cache.lock().expect("cache lock").insert(key, (Instant::now(), d.clone()));
+    by_type.sort_by_key(|r| {
+        yimeng_domain::SchoolType::ALL
+            .iter()
+            .position(|t| t.code() == r.key)
+            .unwrap_or(usize::MAX)
+    });
+    let d = Arc::new(Dashboard {
+        at: Utc::now(),
+        by_county,
+        by_type,
+        total,
+        largest,
+    });
+    state
+        .cache
+        .lock()
+        .expect("cache lock")
+        .insert(key, (Instant::now(), d.clone()));
     Ok(d)
 }
 
 /// `GET /`
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, headers: HeaderMap) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     let flash = take_flash(&headers);
     let had = flash.is_some();
     match (u.role(), &u.scope) {
         (Role::Public, _) => return Ok(super::see_other("/directory", None)),
-        (Role::School, Scope::School(s)) => return Ok(super::see_other(&format!("/schools/{}", s.id), None)),
+        (Role::School, Scope::School(s)) => {
+            return Ok(super::see_other(&format!("/schools/{}", s.id), None));
+        }
         (Role::Inspector, _) => {
             let f = yimeng_store::browse::SchoolFilter::default();
-            let schools = yimeng_store::browse::schools(&state.db, &u.scope, &state.rules, &f, "county", false, 1, 500).await?;
+            let schools = yimeng_store::browse::schools(
+                &state.db,
+                &u.scope,
+                &state.rules,
+                &f,
+                "county",
+                false,
+                1,
+                500,
+            )
+            .await?;
             let ctx = Ctx::for_user(&u, "/").with_flash(flash);
-            return page(&InspectorHome { ctx, schools: schools.items }, had);
+            return page(
+                &InspectorHome {
+                    ctx,
+                    schools: schools.items,
+                },
+                had,
+            );
         }
         _ => {}
     }
@@ -148,7 +228,11 @@ pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, headers:
 }
 
 /// `GET /regions/{code}`: a county's page (404 outside the scope).
-pub async fn region(State(state): State<AppState>, PageUser(u): PageUser, Path(code): Path<i32>) -> PageResult<Response> {
+pub async fn region(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(code): Path<i32>,
+) -> PageResult<Response> {
     u.require_staff()?;
     let c = RegionCode::from_i32(code);
     if c.linyi_unit().is_none() || !u.scope.covers_whole_county(c) {
@@ -156,5 +240,10 @@ pub async fn region(State(state): State<AppState>, PageUser(u): PageUser, Path(c
     }
     let d = dashboard(&state, &Scope::County(c)).await?;
     let ctx = Ctx::for_user(&u, "/");
-    Ok(super::render(&HomePage { ctx, d, county: Some(code) })?.into_response())
+    Ok(super::render(&HomePage {
+        ctx,
+        d,
+        county: Some(code),
+    })?
+    .into_response())
 }

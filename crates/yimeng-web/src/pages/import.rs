@@ -27,19 +27,37 @@ pub async fn form(PageUser(u): PageUser) -> PageResult<Response> {
     Ok(render(&ImportPage { ctx, error: None })?.into_response())
 }
 
+/// A table named in the path: an unknown one is a page that does not exist.
+fn table_in_path(s: &str) -> Result<Table, Failure> {
+    Table::parse(s).ok_or(Failure::NotFound)
+}
+
 fn table_of(s: &str) -> Result<Table, Failure> {
-    Table::parse(s).ok_or_else(|| Failure::BadRequest(format!("未知的导入内容“{}”", yimeng_domain::text::preview(s, 20))))
+    Table::parse(s).ok_or_else(|| {
+        Failure::BadRequest(format!(
+            "未知的导入内容“{}”",
+            yimeng_domain::text::preview(s, 20)
+        ))
+    })
 }
 
 /// `POST /import` (multipart: `_csrf`, `table`, `mode`, `file`): saves the upload and checks it
 /// without writing anything.
-pub async fn check(State(state): State<AppState>, PageUser(u): PageUser, mut mp: Multipart) -> PageResult<Response> {
+pub async fn check(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    mut mp: Multipart,
+) -> PageResult<Response> {
     u.require_writer()?;
     let mut csrf = None;
     let mut table = None;
     let mut mode = Mode::AllOrNothing;
     let mut saved: Option<(std::path::PathBuf, String)> = None;
-    while let Some(mut field) = mp.next_field().await.map_err(|e| Failure::BadRequest(format!("上传失败：{e}")))? {
+    while let Some(mut field) = mp
+        .next_field()
+        .await
+        .map_err(|e| Failure::BadRequest(format!("上传失败：{e}")))?
+    {
         match field.name().unwrap_or_default() {
             "_csrf" => csrf = Some(field.text().await.unwrap_or_default()),
             "table" => table = Some(field.text().await.unwrap_or_default()),
@@ -52,18 +70,38 @@ pub async fn check(State(state): State<AppState>, PageUser(u): PageUser, mut mp:
                 // The CSRF token comes first in our form; check it before writing a byte.
                 u.check_csrf(csrf.as_deref())?;
                 let name = field.file_name().unwrap_or("upload").to_string();
-                let ext = std::path::Path::new(&name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                let ext = std::path::Path::new(&name)
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("")
+                    .to_ascii_lowercase();
                 if !matches!(ext.as_str(), "xlsx" | "xls" | "csv" | "txt") {
-                    return bad_upload(&u, format!("不支持的文件类型“.{ext}”；请上传 .xlsx、.xls 或 .csv 文件"));
+                    return bad_upload(
+                        &u,
+                        format!("不支持的文件类型“.{ext}”；请上传 .xlsx、.xls 或 .csv 文件"),
+                    );
                 }
-                let path = state.config.upload_dir.join(format!("{}.{ext}", crate::auth::random_token()));
-                let mut out = tokio::fs::File::create(&path).await.map_err(|e| Failure::Internal(e.to_string()))?;
+                let path = state
+                    .config
+                    .upload_dir
+                    .join(format!("{}.{ext}", crate::auth::random_token()));
+                let mut out = tokio::fs::File::create(&path)
+                    .await
+                    .map_err(|e| Failure::Internal(e.to_string()))?;
                 let mut size = 0usize;
-                while let Some(chunk) = field.chunk().await.map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))? {
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))?
+                {
                     size += chunk.len();
-                    tokio::io::AsyncWriteExt::write_all(&mut out, &chunk).await.map_err(|e| Failure::Internal(e.to_string()))?;
+                    tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
+                        .await
+                        .map_err(|e| Failure::Internal(e.to_string()))?;
                 }
-                tokio::io::AsyncWriteExt::flush(&mut out).await.map_err(|e| Failure::Internal(e.to_string()))?;
+                tokio::io::AsyncWriteExt::flush(&mut out)
+                    .await
+                    .map_err(|e| Failure::Internal(e.to_string()))?;
                 if size == 0 {
                     let _ = tokio::fs::remove_file(&path).await;
                     return bad_upload(&u, "没有选择文件，或文件是空的".into());
@@ -75,8 +113,16 @@ pub async fn check(State(state): State<AppState>, PageUser(u): PageUser, mut mp:
     }
     u.check_csrf(csrf.as_deref())?;
     let table = table_of(&table.unwrap_or_default())?;
-    let Some((path, file_name)) = saved else { return bad_upload(&u, "请选择要导入的文件".into()) };
-    let job = ImportJob { table, path: path.clone(), file_name: file_name.clone(), mode, dry_run: true };
+    let Some((path, file_name)) = saved else {
+        return bad_upload(&u, "请选择要导入的文件".into());
+    };
+    let job = ImportJob {
+        table,
+        path: path.clone(),
+        file_name: file_name.clone(),
+        mode,
+        dry_run: true,
+    };
     let outcome = match import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {})).await {
         Ok(o) => o,
         Err(e) => {
@@ -87,27 +133,66 @@ pub async fn check(State(state): State<AppState>, PageUser(u): PageUser, mut mp:
     let token = crate::auth::random_token();
     state.imports.lock().expect("imports lock").insert(
         token.clone(),
-        PendingImport { user_id: u.account.id, table, path, file_name, mode, at: Instant::now(), errors: outcome.errors.clone() },
+        PendingImport {
+            user_id: u.account.id,
+            table,
+            path,
+            file_name,
+            mode,
+            at: Instant::now(),
+            errors: outcome.errors.clone(),
+        },
     );
     result_page(&u, outcome, Some(token), table, mode)
 }
 
 fn bad_upload(u: &User, error: String) -> PageResult<Response> {
     let ctx = Ctx::for_user(u, "/import");
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&ImportPage { ctx, error: Some(error) })?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&ImportPage {
+            ctx,
+            error: Some(error),
+        })?,
+    )
+        .into_response())
 }
 
-fn result_page(u: &User, outcome: ImportOutcome, token: Option<String>, table: Table, mode: Mode) -> PageResult<Response> {
+fn result_page(
+    u: &User,
+    outcome: ImportOutcome,
+    token: Option<String>,
+    table: Table,
+    mode: Mode,
+) -> PageResult<Response> {
     let ctx = Ctx::for_user(u, "/import");
     let summary = crate::service::import::summary(&outcome);
-    let can_commit = outcome.report.dry_run && (outcome.report.rejected == 0 || mode == Mode::Partial) && outcome.report.inserted + outcome.report.updated > 0;
-    let status = if outcome.report.rejected > 0 { StatusCode::UNPROCESSABLE_ENTITY } else { StatusCode::OK };
-    let page = ImportResultPage { ctx, outcome, summary, token, can_commit, table_label: table.label() };
+    let can_commit = outcome.report.dry_run
+        && (outcome.report.rejected == 0 || mode == Mode::Partial)
+        && outcome.report.inserted + outcome.report.updated > 0;
+    let status = if outcome.report.rejected > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let page = ImportResultPage {
+        ctx,
+        outcome,
+        summary,
+        token,
+        can_commit,
+        table_label: table.label(),
+    };
     Ok((status, render(&page)?).into_response())
 }
 
 /// `POST /import/{token}/commit`
-pub async fn commit(State(state): State<AppState>, PageUser(u): PageUser, Path(token): Path<String>, Form(f): Form<super::session::CsrfOnly>) -> PageResult<Response> {
+pub async fn commit(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(token): Path<String>,
+    Form(f): Form<super::session::CsrfOnly>,
+) -> PageResult<Response> {
     u.require_writer()?;
     u.check_csrf(Some(&f.csrf))?;
     let pending = {
@@ -118,7 +203,13 @@ pub async fn commit(State(state): State<AppState>, PageUser(u): PageUser, Path(t
         }
     }
     .ok_or(Failure::NotFound)?;
-    let job = ImportJob { table: pending.table, path: pending.path.clone(), file_name: pending.file_name.clone(), mode: pending.mode, dry_run: false };
+    let job = ImportJob {
+        table: pending.table,
+        path: pending.path.clone(),
+        file_name: pending.file_name.clone(),
+        mode: pending.mode,
+        dry_run: false,
+    };
     let result = import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {})).await;
     let _ = tokio::fs::remove_file(&pending.path).await;
     state.cache.lock().expect("cache lock").clear();
@@ -126,7 +217,11 @@ pub async fn commit(State(state): State<AppState>, PageUser(u): PageUser, Path(t
 }
 
 /// `GET /import/{token}/errors.xlsx`: the check's errors as a sheet.
-pub async fn errors(State(state): State<AppState>, PageUser(u): PageUser, Path(token): Path<String>) -> PageResult<Response> {
+pub async fn errors(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(token): Path<String>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let errors = {
         let map = state.imports.lock().expect("imports lock");
@@ -137,18 +232,24 @@ pub async fn errors(State(state): State<AppState>, PageUser(u): PageUser, Path(t
     };
     let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
     let path = dir.path().join("errors.xlsx");
-    crate::service::import::write_errors(&path, &errors).map_err(|e| Failure::Internal(e.to_string()))?;
+    crate::service::import::write_errors(&path, &errors)
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     send_file(&path, "错误清单.xlsx", FileFormat::Xlsx).await
 }
 
 /// `GET /templates/{table}`: the import template of a table.
 pub async fn template(PageUser(u): PageUser, Path(table): Path<String>) -> PageResult<Response> {
     u.require_staff()?;
-    let table = table_of(table.trim_end_matches(".xlsx"))?;
+    let table = table_in_path(table.trim_end_matches(".xlsx"))?;
     let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
     let path = dir.path().join("template.xlsx");
     yimeng_io::write::write_template(table, &path).map_err(|e| Failure::Internal(e.to_string()))?;
-    send_file(&path, &format!("{}导入模板.xlsx", table.label()), FileFormat::Xlsx).await
+    send_file(
+        &path,
+        &format!("{}导入模板.xlsx", table.label()),
+        FileFormat::Xlsx,
+    )
+    .await
 }
 
 /// `?format=&county=&school=`
@@ -161,11 +262,19 @@ pub struct ExportQuery {
 
 /// `GET /export/{table}`: a registry table in the import format (it imports back unchanged).
 /// It carries full ID numbers, so only roles with the personal-data right may take it.
-pub async fn export_registry(State(state): State<AppState>, PageUser(u): PageUser, Path(table): Path<String>, Query(q): Query<ExportQuery>) -> PageResult<Response> {
+pub async fn export_registry(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(table): Path<String>,
+    Query(q): Query<ExportQuery>,
+) -> PageResult<Response> {
     if !u.role().has_personal_data_right() {
-        return Err(Failure::Forbidden("导入格式的导出含完整身份证件号，只有县区和学校账户可以导出".into()).into());
+        return Err(Failure::Forbidden(
+            "导入格式的导出含完整身份证件号，只有县区和学校账户可以导出".into(),
+        )
+        .into());
     }
-    let table = table_of(&table)?;
+    let table = table_in_path(&table)?;
     let format = match some(&q.format).as_deref() {
         Some("csv") => FileFormat::Csv,
         _ => FileFormat::Xlsx,
@@ -180,21 +289,54 @@ pub async fn export_registry(State(state): State<AppState>, PageUser(u): PageUse
     }
     if let Some(s) = some(&q.school).and_then(|s| s.parse::<i64>().ok()) {
         let school = yimeng_store::school::get(&state.db, &scope, s).await?;
-        scope = yimeng_domain::Scope::School(yimeng_domain::SchoolRef { county: yimeng_domain::RegionCode::from_i32(school.county_id), id: s });
+        scope = yimeng_domain::Scope::School(yimeng_domain::SchoolRef {
+            county: yimeng_domain::RegionCode::from_i32(school.county_id),
+            id: s,
+        });
     }
     let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
     let path = dir.path().join(format!("export.{}", format.ext()));
-    let n = crate::service::export::export_table(&state.db, &scope, table, &path, format, &|_| {}).await?;
-    audit_export(&state, &u, table.entity(), &format!("导出{}（导入格式）{} 行", table.label(), n)).await?;
-    send_file(&path, &format!("{}.{}", table.label(), format.ext()), format).await
+    let n = crate::service::export::export_table(&state.db, &scope, table, &path, format, &|_| {})
+        .await?;
+    audit_export(
+        &state,
+        &u,
+        table.entity(),
+        &format!("导出{}（导入格式）{} 行", table.label(), n),
+    )
+    .await?;
+    send_file(
+        &path,
+        &format!("{}.{}", table.label(), format.ext()),
+        format,
+    )
+    .await
 }
 
-async fn audit_export(state: &AppState, u: &User, entity: &'static str, summary: &str) -> Result<(), Failure> {
+async fn audit_export(
+    state: &AppState,
+    u: &User,
+    entity: &'static str,
+    summary: &str,
+) -> Result<(), Failure> {
     let county = match u.scope.counties().as_slice() {
         [one] => one.get(),
         _ => audit::CITY_COUNTY_ID,
     };
-    audit::write_now(&state.db, &u.actor(), Entry { county_id: county, action: "export", entity, entity_id: None, summary: summary.to_string(), before: None, after: None }).await?;
+    audit::write_now(
+        &state.db,
+        &u.actor(),
+        Entry {
+            county_id: county,
+            action: "export",
+            entity,
+            entity_id: None,
+            summary: summary.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
     Ok(())
 }
 
@@ -212,13 +354,21 @@ pub async fn download(
     let format = match format {
         "csv" => FileFormat::Csv,
         "xlsx" => FileFormat::Xlsx,
-        other => return Err(Failure::BadRequest(format!("不支持的导出格式“{}”", yimeng_domain::text::preview(other, 10))).into()),
+        other => {
+            return Err(Failure::BadRequest(format!(
+                "不支持的导出格式“{}”",
+                yimeng_domain::text::preview(other, 10)
+            ))
+            .into());
+        }
     };
     let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
     let path = dir.path().join(format!("export.{}", format.ext()));
-    let mut w = TableWriter::create(&path, format, title, headers).map_err(|e| Failure::Internal(e.to_string()))?;
+    let mut w = TableWriter::create(&path, format, title, headers)
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     for r in rows {
-        w.write_row(&r).map_err(|e| Failure::Internal(e.to_string()))?;
+        w.write_row(&r)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
     }
     let n = w.finish().map_err(|e| Failure::Internal(e.to_string()))?;
     audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
@@ -227,11 +377,29 @@ pub async fn download(
 }
 
 async fn send_file(path: &std::path::Path, name: &str, format: FileFormat) -> PageResult<Response> {
-    let bytes = tokio::fs::read(path).await.map_err(|e| Failure::Internal(e.to_string()))?;
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
     let encoded: String = name
         .bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect();
-    let disposition = format!("attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}", format.ext());
-    Ok(([(header::CONTENT_TYPE, format.mime().to_string()), (header::CONTENT_DISPOSITION, disposition)], Body::from(bytes)).into_response())
+    let disposition = format!(
+        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
+        format.ext()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
 }

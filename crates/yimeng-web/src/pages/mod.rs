@@ -28,7 +28,10 @@ pub fn see_other(to: &str, flash: Option<&str>) -> Response {
     let mut r = Redirect::to(to).into_response();
     *r.status_mut() = StatusCode::SEE_OTHER;
     if let Some(f) = flash {
-        let v = format!("ym_flash={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60", urlencoding(f));
+        let v = format!(
+            "ym_flash={}; Path=/; HttpOnly; SameSite=Lax; Max-Age=60",
+            urlencoding(f)
+        );
         if let Ok(h) = v.parse() {
             r.headers_mut().append(header::SET_COOKIE, h);
         }
@@ -59,7 +62,13 @@ pub fn page<T: Template>(t: &T, had_flash: bool) -> PageResult<Response> {
 
 fn urlencoding(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }
 
@@ -83,12 +92,16 @@ fn percent_decode(s: &str) -> String {
 
 /// The query string as pairs, to rebuild links.
 pub fn pairs(uri: &axum::http::Uri) -> Vec<(String, String)> {
-    uri.query().map(|q| serde_urlencoded::from_str(q).unwrap_or_default()).unwrap_or_default()
+    uri.query()
+        .map(|q| serde_urlencoded::from_str(q).unwrap_or_default())
+        .unwrap_or_default()
 }
 
 /// A non-empty query value.
 pub fn some(v: &Option<String>) -> Option<String> {
-    v.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
+    v.as_ref()
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// Page number from a query value.

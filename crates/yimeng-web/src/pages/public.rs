@@ -24,7 +24,13 @@ pub struct DirectoryQuery {
 }
 
 /// `GET /directory`
-pub async fn directory(State(state): State<AppState>, MaybeUser(u): MaybeUser, Query(q): Query<DirectoryQuery>, uri: Uri, headers: HeaderMap) -> PageResult<Response> {
+pub async fn directory(
+    State(state): State<AppState>,
+    MaybeUser(u): MaybeUser,
+    Query(q): Query<DirectoryQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     let f = SchoolFilter {
         county: some(&q.county).and_then(|c| c.parse().ok()),
         school_type: some(&q.school_type),
@@ -32,13 +38,33 @@ pub async fn directory(State(state): State<AppState>, MaybeUser(u): MaybeUser, Q
         ..Default::default()
     };
     // The directory lists every school of the city: names, types and addresses are public.
-    let result = browse::schools(&state.db, &Scope::City, &state.rules, &f, "county", false, page_no(q.page), PER_PAGE).await?;
+    let result = browse::schools(
+        &state.db,
+        &Scope::City,
+        &state.rules,
+        &f,
+        "county",
+        false,
+        page_no(q.page),
+        PER_PAGE,
+    )
+    .await?;
     let ctx = match &u {
         Some(u) => Ctx::for_user(u, "/directory"),
         None => Ctx::anonymous(crate::auth::lang_of(&headers), "/directory", String::new()),
     };
     let query = pairs(&uri);
     let pager = Pager::new(&ctx, "/directory", &query, &result);
-    let counties: Vec<(i32, String)> = yimeng_domain::region::LINYI_UNITS.iter().map(|u| (u.code.get(), u.name.to_string())).collect();
-    Ok(render(&DirectoryPage { ctx, page: result, pager, q, counties })?.into_response())
+    let counties: Vec<(i32, String)> = yimeng_domain::region::LINYI_UNITS
+        .iter()
+        .map(|u| (u.code.get(), u.name.to_string()))
+        .collect();
+    Ok(render(&DirectoryPage {
+        ctx,
+        page: result,
+        pager,
+        q,
+        counties,
+    })?
+    .into_response())
 }

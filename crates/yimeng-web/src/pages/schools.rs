@@ -46,18 +46,52 @@ impl SchoolQuery {
 
 /// Counties of a scope as choices.
 pub fn county_choices(scope: &Scope) -> Vec<(i32, String)> {
-    scope.counties().into_iter().map(|c| (c.get(), c.name())).collect()
+    scope
+        .counties()
+        .into_iter()
+        .map(|c| (c.get(), c.name()))
+        .collect()
 }
 
 /// `GET /schools`
-pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<SchoolQuery>, uri: Uri, headers: HeaderMap) -> PageResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<SchoolQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let f = q.filter();
     let sort = q.sort.clone().unwrap_or_else(|| "county".into());
     if let Some(format) = some(&q.format) {
-        let all = browse::schools(&state.db, &u.scope, &state.rules, &f, &sort, q.desc.unwrap_or(false), 1, 100_000).await?;
+        let all = browse::schools(
+            &state.db,
+            &u.scope,
+            &state.rules,
+            &f,
+            &sort,
+            q.desc.unwrap_or(false),
+            1,
+            100_000,
+        )
+        .await?;
         let ctx = Ctx::for_user(&u, "/schools");
-        let headers_row = ["县区", "学校标识码", "学校名称", "学校类别", "办学性质", "城乡分类", "学段", "在校生", "班级", "56人以上班级", "在岗教职工", "核定学位", "地址"];
+        let headers_row = [
+            "县区",
+            "学校标识码",
+            "学校名称",
+            "学校类别",
+            "办学性质",
+            "城乡分类",
+            "学段",
+            "在校生",
+            "班级",
+            "56人以上班级",
+            "在岗教职工",
+            "核定学位",
+            "地址",
+        ];
         let rows = all.items.iter().map(|s| {
             use yimeng_io::Cell;
             vec![
@@ -76,29 +110,72 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
                 Cell::text(&s.address),
             ]
         });
-        return super::import::download(&state, &u, "学校名单", &headers_row, rows, &format, "school").await;
+        return super::import::download(
+            &state,
+            &u,
+            "学校名单",
+            &headers_row,
+            rows,
+            &format,
+            "school",
+        )
+        .await;
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let pg = page_no(q.page);
-    let result = browse::schools(&state.db, &u.scope, &state.rules, &f, &sort, q.desc.unwrap_or(false), pg, PER_PAGE).await?;
+    let result = browse::schools(
+        &state.db,
+        &u.scope,
+        &state.rules,
+        &f,
+        &sort,
+        q.desc.unwrap_or(false),
+        pg,
+        PER_PAGE,
+    )
+    .await?;
     let ctx = Ctx::for_user(&u, "/schools").with_flash(flash);
     let query = pairs(&uri);
     let pager = Pager::new(&ctx, "/schools", &query, &result);
     let counties = county_choices(&u.scope);
-    page(&SchoolsPage { ctx, page: result, pager, q, query, counties }, had)
+    page(
+        &SchoolsPage {
+            ctx,
+            page: result,
+            pager,
+            q,
+            query,
+            counties,
+        },
+        had,
+    )
 }
 
 /// `GET /schools/{id}`
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, headers: HeaderMap) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let d = browse::school_detail(&state.db, &u.scope, &state.rules, id).await?;
-    let history = yimeng_store::audit::for_record(&state.db, d.school.county_id, "school", id, 20).await?;
+    let history =
+        yimeng_store::audit::for_record(&state.db, d.school.county_id, "school", id, 20).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let can_edit = can_edit(&u, d.school.county_id, id);
     let ctx = Ctx::for_user(&u, "/schools").with_flash(flash);
-    page(&SchoolPage { ctx, d, history, can_edit }, had)
+    page(
+        &SchoolPage {
+            ctx,
+            d,
+            history,
+            can_edit,
+        },
+        had,
+    )
 }
 
 fn can_edit(u: &User, county: i32, id: i64) -> bool {
@@ -106,7 +183,15 @@ fn can_edit(u: &User, county: i32, id: i64) -> bool {
 }
 
 /// Fields a school account may not change on its own record (they are the county's to set).
-const SCHOOL_LOCKED: &[&str] = &["code", "county", "school_type", "stages", "ownership", "inclusive", "central"];
+const SCHOOL_LOCKED: &[&str] = &[
+    "code",
+    "county",
+    "school_type",
+    "stages",
+    "ownership",
+    "inclusive",
+    "central",
+];
 
 fn readonly_for(u: &User, existing: bool) -> Vec<&'static str> {
     match (u.role(), existing) {
@@ -116,8 +201,23 @@ fn readonly_for(u: &User, existing: bool) -> Vec<&'static str> {
     }
 }
 
-fn form_page(u: &User, title: String, action: String, cancel: String, fields: Vec<FormField>, general: Vec<String>) -> FormPage {
-    FormPage { ctx: Ctx::for_user(u, "/schools"), title, action, cancel, fields, general, section: "school" }
+fn form_page(
+    u: &User,
+    title: String,
+    action: String,
+    cancel: String,
+    fields: Vec<FormField>,
+    general: Vec<String>,
+) -> FormPage {
+    FormPage {
+        ctx: Ctx::for_user(u, "/schools"),
+        title,
+        action,
+        cancel,
+        fields,
+        general,
+        section: "school",
+    }
 }
 
 /// `GET /schools/new` (county bureaus)
@@ -125,63 +225,141 @@ pub async fn new_form(PageUser(u): PageUser) -> PageResult<Response> {
     if !u.role().can_create_schools() {
         return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
     }
-    let county = u.scope.counties().first().map(|c| c.name()).unwrap_or_default();
-    let values = HashMap::from([("county".to_string(), county), ("ownership".to_string(), "公办".to_string())]);
+    let county = u
+        .scope
+        .counties()
+        .first()
+        .map(|c| c.name())
+        .unwrap_or_default();
+    let values = HashMap::from([
+        ("county".to_string(), county),
+        ("ownership".to_string(), "公办".to_string()),
+    ]);
     let fields = forms::fields(Table::Schools, &values, &[], &readonly_for(&u, false), &[]);
-    Ok(render(&form_page(&u, "登记新学校".into(), "/schools".into(), "/schools".into(), fields, vec![]))?.into_response())
+    Ok(render(&form_page(
+        &u,
+        "登记新学校".into(),
+        "/schools".into(),
+        "/schools".into(),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /schools` (county bureaus)
-pub async fn create(State(state): State<AppState>, PageUser(u): PageUser, Form(form): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     if !u.role().can_create_schools() {
         return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
     }
     let mut values = forms::submitted(&u, form)?;
     // The county is the account's own: a county bureau registers schools of its county.
-    values.insert("county".into(), u.scope.counties().first().map(|c| c.name()).unwrap_or_default());
+    values.insert(
+        "county".into(),
+        u.scope
+            .counties()
+            .first()
+            .map(|c| c.name())
+            .unwrap_or_default(),
+    );
     save(&state, &u, values, None).await
 }
 
 /// `GET /schools/{id}/edit`
-pub async fn edit_form(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult<Response> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let s = yimeng_store::school::get(&state.db, &u.scope, id).await?;
-    let values = forms::values_from_cells(Table::Schools, yimeng_io::records::school_cells(&s.to_record()));
+    let values = forms::values_from_cells(
+        Table::Schools,
+        yimeng_io::records::school_cells(&s.to_record()),
+    );
     let fields = forms::fields(Table::Schools, &values, &[], &readonly_for(&u, true), &[]);
-    Ok(render(&form_page(&u, format!("编辑：{}", s.name), format!("/schools/{id}"), format!("/schools/{id}"), fields, vec![]))?.into_response())
+    Ok(render(&form_page(
+        &u,
+        format!("编辑：{}", s.name),
+        format!("/schools/{id}"),
+        format!("/schools/{id}"),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /schools/{id}`
-pub async fn update(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(form): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let existing = yimeng_store::school::get(&state.db, &u.scope, id).await?;
     let mut values = forms::submitted(&u, form)?;
     // Locked fields keep their stored values whatever the form says.
-    let stored = forms::values_from_cells(Table::Schools, yimeng_io::records::school_cells(&existing.to_record()));
+    let stored = forms::values_from_cells(
+        Table::Schools,
+        yimeng_io::records::school_cells(&existing.to_record()),
+    );
     for k in readonly_for(&u, true) {
         values.insert(k.to_string(), stored.get(k).cloned().unwrap_or_default());
     }
     save(&state, &u, values, Some(id)).await
 }
 
-async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: Option<i64>) -> PageResult<Response> {
+async fn save(
+    state: &AppState,
+    u: &User,
+    values: HashMap<String, String>,
+    id: Option<i64>,
+) -> PageResult<Response> {
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let parsed = yimeng_io::records::parse_school(&get, &forms::ctx());
     let errors = match parsed {
         Ok(rec) => {
             let name = rec.name.clone();
             match yimeng_store::edit::save_school(&state.db, &u.scope, &u.actor(), rec).await? {
-                Saved::Ok(sid) => return Ok(see_other(&format!("/schools/{sid}"), Some(&format!("已保存：{name}")))),
+                Saved::Ok(sid) => {
+                    return Ok(see_other(
+                        &format!("/schools/{sid}"),
+                        Some(&format!("已保存：{name}")),
+                    ));
+                }
                 Saved::Invalid(e) => e,
             }
         }
         Err(e) => e,
     };
-    let fields = forms::fields(Table::Schools, &values, &errors, &readonly_for(u, id.is_some()), &[]);
+    let fields = forms::fields(
+        Table::Schools,
+        &values,
+        &errors,
+        &readonly_for(u, id.is_some()),
+        &[],
+    );
     let general = forms::general_errors(Table::Schools, &errors);
     let (title, action, cancel) = match id {
-        Some(i) => ("编辑学校".to_string(), format!("/schools/{i}"), format!("/schools/{i}")),
-        None => ("登记新学校".to_string(), "/schools".into(), "/schools".into()),
+        Some(i) => (
+            "编辑学校".to_string(),
+            format!("/schools/{i}"),
+            format!("/schools/{i}"),
+        ),
+        None => (
+            "登记新学校".to_string(),
+            "/schools".into(),
+            "/schools".into(),
+        ),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form_page(u, title, action, cancel, fields, general))?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&form_page(u, title, action, cancel, fields, general))?,
+    )
+        .into_response())
 }

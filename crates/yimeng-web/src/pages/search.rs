@@ -17,10 +17,18 @@ pub struct SearchQuery {
 }
 
 /// `GET /search`
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<SearchQuery>) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<SearchQuery>,
+) -> PageResult<Response> {
     u.require_staff()?;
     let term = q.q.unwrap_or_default();
-    let hits = if term.trim().is_empty() { vec![] } else { yimeng_store::browse::search(&state.db, &u.scope, &term, 20).await? };
+    let hits = if term.trim().is_empty() {
+        vec![]
+    } else {
+        yimeng_store::browse::search(&state.db, &u.scope, &term, 20).await?
+    };
     // A single exact hit by number goes straight to the record.
     if hits.len() == 1 && term.trim().len() >= 10 {
         let h = &hits[0];

@@ -12,23 +12,51 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yimeng_store::audit::{self, Entry};
 use yimeng_store::Actor;
+use yimeng_store::audit::{self, Entry};
 
 /// `GET /login`
-pub async fn login_form(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap) -> PageResult<Response> {
+pub async fn login_form(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     if user.is_some() {
         return Ok(super::see_other("/", None));
     }
-    login_page(&state, auth::lang_of(&headers), String::new(), None, StatusCode::OK)
+    login_page(
+        &state,
+        auth::lang_of(&headers),
+        String::new(),
+        None,
+        StatusCode::OK,
+    )
 }
 
-fn login_page(state: &AppState, lang: Lang, username: String, error: Option<String>, status: StatusCode) -> PageResult<Response> {
+fn login_page(
+    state: &AppState,
+    lang: Lang,
+    username: String,
+    error: Option<String>,
+    status: StatusCode,
+) -> PageResult<Response> {
     let token = auth::random_token();
-    let page = LoginPage { ctx: Ctx::anonymous(lang, "/login", token.clone()), username, error };
+    let page = LoginPage {
+        ctx: Ctx::anonymous(lang, "/login", token.clone()),
+        username,
+        error,
+    };
     let mut r = (status, render(&page)?).into_response();
-    let c = auth::set_cookie(LOGIN_CSRF_COOKIE, &token, Some(3600), state.config.secure_cookies);
-    r.headers_mut().append(header::SET_COOKIE, c.parse().map_err(|_| Failure::Internal("cookie".into()))?);
+    let c = auth::set_cookie(
+        LOGIN_CSRF_COOKIE,
+        &token,
+        Some(3600),
+        state.config.secure_cookies,
+    );
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        c.parse().map_err(|_| Failure::Internal("cookie".into()))?,
+    );
     Ok(r)
 }
 
@@ -50,13 +78,29 @@ pub async fn login(
 ) -> PageResult<Response> {
     let lang = auth::lang_of(&headers);
     let username = f.username.trim().to_string();
-    let fail = |msg: &str, status| login_page(&state, lang, username.clone(), Some(msg.to_string()), status);
+    let fail = |msg: &str, status| {
+        login_page(
+            &state,
+            lang,
+            username.clone(),
+            Some(msg.to_string()),
+            status,
+        )
+    };
     match auth::cookie(&headers, LOGIN_CSRF_COOKIE) {
         Some(c) if !f.csrf.is_empty() && c == f.csrf => {}
-        _ => return fail("页面已过期，请重新输入用户名和密码。", StatusCode::FORBIDDEN),
+        _ => {
+            return fail(
+                "页面已过期，请重新输入用户名和密码。",
+                StatusCode::FORBIDDEN,
+            );
+        }
     }
     if !state.throttle.allowed(ip.as_deref()) {
-        return fail("登录尝试过于频繁，请 10 分钟后再试。", StatusCode::TOO_MANY_REQUESTS);
+        return fail(
+            "登录尝试过于频繁，请 10 分钟后再试。",
+            StatusCode::TOO_MANY_REQUESTS,
+        );
     }
     let account = yimeng_store::user::by_username(&state.db, &username).await?;
     let Some(u) = account else {
@@ -64,11 +108,24 @@ pub async fn login(
         let pw = f.password.clone();
         let _ = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &DUMMY_HASH)).await;
         state.throttle.fail(ip.as_deref());
-        let actor = Actor { name: yimeng_domain::text::preview(&username, 32), role: "unknown".into(), ip: ip.clone(), request_id: None };
+        let actor = Actor {
+            name: yimeng_domain::text::preview(&username, 32),
+            role: "unknown".into(),
+            ip: ip.clone(),
+            request_id: None,
+        };
         audit::write_now(
             &state.db,
             &actor,
-            Entry { county_id: audit::CITY_COUNTY_ID, action: "login_failed", entity: "user", entity_id: None, summary: "登录失败（用户名不存在）".into(), before: None, after: None },
+            Entry {
+                county_id: audit::CITY_COUNTY_ID,
+                action: "login_failed",
+                entity: "user",
+                entity_id: None,
+                summary: "登录失败（用户名不存在）".into(),
+                before: None,
+                after: None,
+            },
         )
         .await?;
         return fail("用户名或密码错误。", StatusCode::UNAUTHORIZED);
@@ -80,15 +137,24 @@ pub async fn login(
         && until > chrono::Utc::now()
     {
         let mins = (until - chrono::Utc::now()).num_minutes() + 1;
-        return fail(&format!("密码错误次数过多，账户已锁定，请 {mins} 分钟后再试。"), StatusCode::FORBIDDEN);
+        return fail(
+            &format!("密码错误次数过多，账户已锁定，请 {mins} 分钟后再试。"),
+            StatusCode::FORBIDDEN,
+        );
     }
     let (pw, hash) = (f.password.clone(), u.password_hash.clone());
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash)).await.unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
+        .await
+        .unwrap_or(false);
     if !ok {
         state.throttle.fail(ip.as_deref());
         let locked = yimeng_store::user::record_failure(&state.db, &u, ip.clone()).await?;
         let msg = match locked {
-            Some(_) => format!("密码连续错误 {} 次，账户已锁定 {} 分钟。", yimeng_store::user::LOCK_AFTER_FAILURES, yimeng_store::user::LOCK_MINUTES),
+            Some(_) => format!(
+                "密码连续错误 {} 次，账户已锁定 {} 分钟。",
+                yimeng_store::user::LOCK_AFTER_FAILURES,
+                yimeng_store::user::LOCK_MINUTES
+            ),
             None => "用户名或密码错误。".into(),
         };
         return fail(&msg, StatusCode::UNAUTHORIZED);
@@ -97,14 +163,40 @@ pub async fn login(
     // A fresh session id at every login: a cookie planted before login is never promoted.
     let token = auth::random_token();
     let previous = auth::cookie(&headers, SESSION_COOKIE).map(auth::token_hash);
-    let ua = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_string);
-    yimeng_store::user::start_session(&state.db, &u, &auth::token_hash(&token), &auth::random_token(), previous.as_deref(), ip, ua).await?;
-    let to = if u.must_change_password { "/account?must=1" } else { "/" };
+    let ua = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    yimeng_store::user::start_session(
+        &state.db,
+        &u,
+        &auth::token_hash(&token),
+        &auth::random_token(),
+        previous.as_deref(),
+        ip,
+        ua,
+    )
+    .await?;
+    let to = if u.must_change_password {
+        "/account?must=1"
+    } else {
+        "/"
+    };
     let mut r = super::see_other(to, None);
     let secure = state.config.secure_cookies;
     let h = r.headers_mut();
-    h.append(header::SET_COOKIE, auth::set_cookie(SESSION_COOKIE, &token, None, secure).parse().map_err(|_| Failure::Internal("cookie".into()))?);
-    h.append(header::SET_COOKIE, auth::set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure).parse().map_err(|_| Failure::Internal("cookie".into()))?);
+    h.append(
+        header::SET_COOKIE,
+        auth::set_cookie(SESSION_COOKIE, &token, None, secure)
+            .parse()
+            .map_err(|_| Failure::Internal("cookie".into()))?,
+    );
+    h.append(
+        header::SET_COOKIE,
+        auth::set_cookie(LOGIN_CSRF_COOKIE, "", Some(0), secure)
+            .parse()
+            .map_err(|_| Failure::Internal("cookie".into()))?,
+    );
     Ok(r)
 }
 
@@ -120,7 +212,11 @@ pub struct CsrfOnly {
 }
 
 /// `POST /logout`
-pub async fn logout(State(state): State<AppState>, MaybeUser(user): MaybeUser, Form(f): Form<CsrfOnly>) -> PageResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    Form(f): Form<CsrfOnly>,
+) -> PageResult<Response> {
     if let Some(u) = user {
         u.check_csrf(Some(&f.csrf))?;
         if let Some(s) = &u.session {
@@ -129,13 +225,24 @@ pub async fn logout(State(state): State<AppState>, MaybeUser(user): MaybeUser, F
         audit::write_now(
             &state.db,
             &u.actor(),
-            Entry { county_id: u.account.home_county(), action: "logout", entity: "user", entity_id: Some(u.account.id), summary: "退出登录".into(), before: None, after: None },
+            Entry {
+                county_id: u.account.home_county(),
+                action: "logout",
+                entity: "user",
+                entity_id: Some(u.account.id),
+                summary: "退出登录".into(),
+                before: None,
+                after: None,
+            },
         )
         .await?;
     }
     let mut r = super::see_other("/login", None);
     let c = auth::set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
-    r.headers_mut().append(header::SET_COOKIE, c.parse().map_err(|_| Failure::Internal("cookie".into()))?);
+    r.headers_mut().append(
+        header::SET_COOKIE,
+        c.parse().map_err(|_| Failure::Internal("cookie".into()))?,
+    );
     Ok(r)
 }
 
@@ -146,12 +253,26 @@ pub struct Next {
 }
 
 /// `GET /lang/{code}`: switches the interface language and returns to the page.
-pub async fn set_lang(State(state): State<AppState>, Path(code): Path<String>, Query(q): Query<Next>) -> Response {
+pub async fn set_lang(
+    State(state): State<AppState>,
+    Path(code): Path<String>,
+    Query(q): Query<Next>,
+) -> Response {
     let lang = Lang::parse(&code);
     // Only paths of this site: never an absolute or protocol-relative URL.
-    let next = q.next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\')).unwrap_or_else(|| "/".into());
+    let next = q
+        .next
+        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .unwrap_or_else(|| "/".into());
     let mut r = super::see_other(&next, None);
-    if let Ok(h) = auth::set_cookie(LANG_COOKIE, lang.code(), Some(365 * 86400), state.config.secure_cookies).parse() {
+    if let Ok(h) = auth::set_cookie(
+        LANG_COOKIE,
+        lang.code(),
+        Some(365 * 86400),
+        state.config.secure_cookies,
+    )
+    .parse()
+    {
         r.headers_mut().append(header::SET_COOKIE, h);
     }
     r
@@ -159,11 +280,25 @@ pub async fn set_lang(State(state): State<AppState>, Path(code): Path<String>, Q
 
 /// `GET /healthz`: the process is up and the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state.db.scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM region")).await {
-        Ok(_) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"ok","store":"ok"}"#).into_response(),
+    match state
+        .db
+        .scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM region"))
+        .await
+    {
+        Ok(_) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"status":"ok","store":"ok"}"#,
+        )
+            .into_response(),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, [(header::CONTENT_TYPE, "application/json")], r#"{"status":"error","store":"unavailable"}"#).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"status":"error","store":"unavailable"}"#,
+            )
+                .into_response()
         }
     }
 }

@@ -31,7 +31,13 @@ pub struct StaffQuery {
 }
 
 /// `GET /staff`
-pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<StaffQuery>, uri: Uri, headers: HeaderMap) -> PageResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<StaffQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let f = StaffFilter {
         county: some(&q.county).and_then(|c| c.parse().ok()),
@@ -41,14 +47,27 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
         q: some(&q.q),
     };
     let ctx = Ctx::for_user(&u, "/staff");
-    let narrow = u.scope.counties().len() <= 1 || f.county.is_some() || f.school.is_some() || f.q.is_some();
+    let narrow =
+        u.scope.counties().len() <= 1 || f.county.is_some() || f.school.is_some() || f.q.is_some();
     if let Some(format) = some(&q.format) {
         if !narrow {
             return Err(Failure::BadRequest(ctx.t("common.narrow").to_string()).into());
         }
         let all = browse::staff(&state.db, &u.scope, &f, 1, 1_000_000).await?;
         let full = u.role().has_personal_data_right();
-        let headers_row = ["县区", "学校", "姓名", "性别", "出生日期", "身份证件号", "岗位类别", "任教学科", "职称", "最高学历", "任职状态"];
+        let headers_row = [
+            "县区",
+            "学校",
+            "姓名",
+            "性别",
+            "出生日期",
+            "身份证件号",
+            "岗位类别",
+            "任教学科",
+            "职称",
+            "最高学历",
+            "任职状态",
+        ];
         let rows = all.items.iter().map(|s| {
             use yimeng_io::Cell;
             vec![
@@ -57,7 +76,11 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
                 Cell::text(&s.name),
                 Cell::text(ctx.sex(&s.sex)),
                 Cell::Date(s.birth_date),
-                Cell::Text(if full { s.id_card.clone() } else { ctx.masked(&s.id_card) }),
+                Cell::Text(if full {
+                    s.id_card.clone()
+                } else {
+                    ctx.masked(&s.id_card)
+                }),
                 Cell::text(ctx.post(&s.post)),
                 Cell::Text(ctx.subjects(&s.subjects)),
                 Cell::text(ctx.title(&s.title)),
@@ -65,7 +88,16 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
                 Cell::text(ctx.staff_status(&s.status)),
             ]
         });
-        return super::import::download(&state, &u, "教职工名单", &headers_row, rows, &format, "staff").await;
+        return super::import::download(
+            &state,
+            &u,
+            "教职工名单",
+            &headers_row,
+            rows,
+            &format,
+            "staff",
+        )
+        .await;
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();
@@ -74,24 +106,66 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
     let ctx = ctx.with_flash(flash);
     let pager = Pager::new(&ctx, "/staff", &query, &result);
     let counties = super::schools::county_choices(&u.scope);
-    page(&StaffListPage { ctx, page: result, pager, q, query, counties, narrow }, had)
+    page(
+        &StaffListPage {
+            ctx,
+            page: result,
+            pager,
+            q,
+            query,
+            counties,
+            narrow,
+        },
+        had,
+    )
 }
 
 /// `GET /staff/{id}`
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, headers: HeaderMap) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let s = yimeng_store::staff::get(&state.db, &u.scope, id).await?;
     let school = yimeng_store::school::get(&state.db, &u.scope, s.school_id).await?;
     let history = yimeng_store::audit::for_record(&state.db, s.county_id, "staff", id, 30).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
-    let can_edit = u.role().can_write_registry() && u.scope.covers_school(RegionCode::from_i32(s.county_id), s.school_id);
+    let can_edit = u.role().can_write_registry()
+        && u.scope
+            .covers_school(RegionCode::from_i32(s.county_id), s.school_id);
     let ctx = Ctx::for_user(&u, "/staff").with_flash(flash);
-    page(&StaffPage { ctx, s, school_name: school.name, history, can_edit }, had)
+    page(
+        &StaffPage {
+            ctx,
+            s,
+            school_name: school.name,
+            history,
+            can_edit,
+        },
+        had,
+    )
 }
 
-fn form(u: &User, title: String, action: String, cancel: String, fields: Vec<forms::FormField>, general: Vec<String>) -> FormPage {
-    FormPage { ctx: Ctx::for_user(u, "/staff"), title, action, cancel, fields, general, section: "staff" }
+fn form(
+    u: &User,
+    title: String,
+    action: String,
+    cancel: String,
+    fields: Vec<forms::FormField>,
+    general: Vec<String>,
+) -> FormPage {
+    FormPage {
+        ctx: Ctx::for_user(u, "/staff"),
+        title,
+        action,
+        cancel,
+        fields,
+        general,
+        section: "staff",
+    }
 }
 
 /// `?school=`
@@ -101,7 +175,11 @@ pub struct ForSchool {
 }
 
 /// `GET /staff/new`
-pub async fn new_form(State(state): State<AppState>, PageUser(u): PageUser, Query(p): Query<ForSchool>) -> PageResult<Response> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(p): Query<ForSchool>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let mut values = HashMap::from([
         ("post".to_string(), "专任教师".to_string()),
@@ -117,47 +195,93 @@ pub async fn new_form(State(state): State<AppState>, PageUser(u): PageUser, Quer
     }
     let choices = forms::school_choices(&state, &u).await?;
     let fields = forms::fields(Table::Staff, &values, &[], &[], &choices);
-    Ok(render(&form(&u, "新增教职工".into(), "/staff".into(), "/staff".into(), fields, vec![]))?.into_response())
+    Ok(render(&form(
+        &u,
+        "新增教职工".into(),
+        "/staff".into(),
+        "/staff".into(),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /staff`
-pub async fn create(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let values = forms::submitted(&u, f)?;
     save(&state, &u, values, None).await
 }
 
-async fn staff_values(state: &AppState, u: &User, id: i64) -> Result<(yimeng_store::staff::StaffRow, HashMap<String, String>), Failure> {
+async fn staff_values(
+    state: &AppState,
+    u: &User,
+    id: i64,
+) -> Result<(yimeng_store::staff::StaffRow, HashMap<String, String>), Failure> {
     let s = yimeng_store::staff::get(&state.db, &u.scope, id).await?;
     let school = yimeng_store::school::get(&state.db, &u.scope, s.school_id).await?;
-    let values = forms::values_from_cells(Table::Staff, yimeng_io::records::staff_cells(&s.to_record(&school.code)));
+    let values = forms::values_from_cells(
+        Table::Staff,
+        yimeng_io::records::staff_cells(&s.to_record(&school.code)),
+    );
     Ok((s, values))
 }
 
 /// `GET /staff/{id}/edit`
-pub async fn edit_form(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult<Response> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let (s, values) = staff_values(&state, &u, id).await?;
     let choices = forms::school_choices(&state, &u).await?;
     let fields = forms::fields(Table::Staff, &values, &[], &[], &choices);
-    Ok(render(&form(&u, format!("编辑：{}", s.name), format!("/staff/{id}"), format!("/staff/{id}"), fields, vec![]))?.into_response())
+    Ok(render(&form(
+        &u,
+        format!("编辑：{}", s.name),
+        format!("/staff/{id}"),
+        format!("/staff/{id}"),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /staff/{id}`
-pub async fn update(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     staff_values(&state, &u, id).await?;
     let values = forms::submitted(&u, f)?;
     save(&state, &u, values, Some(id)).await
 }
 
-async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: Option<i64>) -> PageResult<Response> {
+async fn save(
+    state: &AppState,
+    u: &User,
+    values: HashMap<String, String>,
+    id: Option<i64>,
+) -> PageResult<Response> {
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let errors = match yimeng_io::records::parse_staff(&get, &forms::ctx()) {
         Ok(rec) => {
             let name = rec.name.clone();
             match yimeng_store::edit::save_staff(&state.db, &u.scope, &u.actor(), rec, id).await? {
-                Saved::Ok(sid) => return Ok(see_other(&format!("/staff/{sid}"), Some(&format!("已保存：{name}")))),
+                Saved::Ok(sid) => {
+                    return Ok(see_other(
+                        &format!("/staff/{sid}"),
+                        Some(&format!("已保存：{name}")),
+                    ));
+                }
                 Saved::Invalid(e) => e,
             }
         }
@@ -170,5 +294,9 @@ async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: O
         Some(i) => ("编辑教职工".to_string(), format!("/staff/{i}")),
         None => ("新增教职工".to_string(), "/staff".into()),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form(u, title, action.clone(), action, fields, general))?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&form(u, title, action.clone(), action, fields, general))?,
+    )
+        .into_response())
 }

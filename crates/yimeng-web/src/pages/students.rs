@@ -46,7 +46,13 @@ impl StudentQuery {
 }
 
 /// `GET /students`
-pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q): Query<StudentQuery>, uri: Uri, headers: HeaderMap) -> PageResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(q): Query<StudentQuery>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let f = q.filter();
     let ctx = Ctx::for_user(&u, "/students");
@@ -67,7 +73,22 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
         }
         // Exports carry ID numbers in full only for roles with the personal-data right.
         let full = u.role().has_personal_data_right();
-        let headers_row = ["县区", "学校", "班级", "姓名", "性别", "出生日期", "身份证件号", "学籍号", "学籍状态", "随迁子女", "留守儿童", "建档立卡", "孤儿", "残疾类别"];
+        let headers_row = [
+            "县区",
+            "学校",
+            "班级",
+            "姓名",
+            "性别",
+            "出生日期",
+            "身份证件号",
+            "学籍号",
+            "学籍状态",
+            "随迁子女",
+            "留守儿童",
+            "建档立卡",
+            "孤儿",
+            "残疾类别",
+        ];
         let rows = all.iter().map(|s| {
             use yimeng_io::Cell;
             let id = |v: &str| if full { v.to_string() } else { ctx.masked(v) };
@@ -88,7 +109,16 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
                 Cell::text(ctx.disability(&s.disability)),
             ]
         });
-        return super::import::download(&state, &u, "学生名单", &headers_row, rows, &format, "student").await;
+        return super::import::download(
+            &state,
+            &u,
+            "学生名单",
+            &headers_row,
+            rows,
+            &format,
+            "student",
+        )
+        .await;
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();
@@ -99,27 +129,78 @@ pub async fn list(State(state): State<AppState>, PageUser(u): PageUser, Query(q)
     let pager = Pager::new(&ctx, "/students", &query, &result);
     let counties = super::schools::county_choices(&u.scope);
     let context = match (f.class, f.school) {
-        (Some(c), _) => yimeng_store::class::get(&state.db, &u.scope, c).await.ok().map(|c| c.name),
-        (None, Some(s)) => yimeng_store::school::get(&state.db, &u.scope, s).await.ok().map(|s| s.name),
+        (Some(c), _) => yimeng_store::class::get(&state.db, &u.scope, c)
+            .await
+            .ok()
+            .map(|c| c.name),
+        (None, Some(s)) => yimeng_store::school::get(&state.db, &u.scope, s)
+            .await
+            .ok()
+            .map(|s| s.name),
         _ => None,
     };
-    page(&StudentsPage { ctx, page: result, pager, q, query, counties, narrow, context }, had)
+    page(
+        &StudentsPage {
+            ctx,
+            page: result,
+            pager,
+            q,
+            query,
+            counties,
+            narrow,
+            context,
+        },
+        had,
+    )
 }
 
 /// `GET /students/{id}`
-pub async fn show(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, headers: HeaderMap) -> PageResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+) -> PageResult<Response> {
     u.require_staff()?;
     let d = browse::student_detail(&state.db, &u.scope, id).await?;
-    let history = yimeng_store::audit::for_record(&state.db, d.student.county_id, "student", id, 30).await?;
+    let history =
+        yimeng_store::audit::for_record(&state.db, d.student.county_id, "student", id, 30).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
-    let can_edit = u.role().can_write_registry() && u.scope.covers_school(RegionCode::from_i32(d.student.county_id), d.student.school_id);
+    let can_edit = u.role().can_write_registry()
+        && u.scope.covers_school(
+            RegionCode::from_i32(d.student.county_id),
+            d.student.school_id,
+        );
     let ctx = Ctx::for_user(&u, "/students").with_flash(flash);
-    page(&StudentPage { ctx, d, history, can_edit }, had)
+    page(
+        &StudentPage {
+            ctx,
+            d,
+            history,
+            can_edit,
+        },
+        had,
+    )
 }
 
-fn form(u: &User, title: String, action: String, cancel: String, fields: Vec<forms::FormField>, general: Vec<String>) -> FormPage {
-    FormPage { ctx: Ctx::for_user(u, "/students"), title, action, cancel, fields, general, section: "student" }
+fn form(
+    u: &User,
+    title: String,
+    action: String,
+    cancel: String,
+    fields: Vec<forms::FormField>,
+    general: Vec<String>,
+) -> FormPage {
+    FormPage {
+        ctx: Ctx::for_user(u, "/students"),
+        title,
+        action,
+        cancel,
+        fields,
+        general,
+        section: "student",
+    }
 }
 
 /// `?school=` or `?class=` to start a new student in place.
@@ -130,7 +211,11 @@ pub struct Place {
 }
 
 /// `GET /students/new`
-pub async fn new_form(State(state): State<AppState>, PageUser(u): PageUser, Query(p): Query<Place>) -> PageResult<Response> {
+pub async fn new_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Query(p): Query<Place>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let mut values = HashMap::from([
         ("ethnicity".to_string(), "汉族".to_string()),
@@ -144,7 +229,10 @@ pub async fn new_form(State(state): State<AppState>, PageUser(u): PageUser, Quer
         let c = yimeng_store::class::get(&state.db, &u.scope, cid).await?;
         let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
         values.insert("school_code".into(), s.code);
-        values.insert("school_year".into(), yimeng_domain::SchoolYear::from_start(c.school_year).label());
+        values.insert(
+            "school_year".into(),
+            yimeng_domain::SchoolYear::from_start(c.school_year).label(),
+        );
         values.insert("grade".into(), c.grade().label().into());
         values.insert("class_no".into(), c.class_no.to_string());
     } else if let Some(sid) = p.school {
@@ -153,17 +241,33 @@ pub async fn new_form(State(state): State<AppState>, PageUser(u): PageUser, Quer
     }
     let choices = forms::school_choices(&state, &u).await?;
     let fields = forms::fields(Table::Students, &values, &[], &[], &choices);
-    Ok(render(&form(&u, "新增学生学籍".into(), "/students".into(), "/students".into(), fields, vec![]))?.into_response())
+    Ok(render(&form(
+        &u,
+        "新增学生学籍".into(),
+        "/students".into(),
+        "/students".into(),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /students`
-pub async fn create(State(state): State<AppState>, PageUser(u): PageUser, Form(f): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let values = forms::submitted(&u, f)?;
     save(&state, &u, values, None, None).await
 }
 
-async fn student_values(state: &AppState, u: &User, id: i64) -> Result<(yimeng_store::student::StudentRow, HashMap<String, String>), Failure> {
+async fn student_values(
+    state: &AppState,
+    u: &User,
+    id: i64,
+) -> Result<(yimeng_store::student::StudentRow, HashMap<String, String>), Failure> {
     let d = browse::student_detail(&state.db, &u.scope, id).await?;
     let class = d.class.as_ref().map(|c| yimeng_domain::student::ClassRef {
         year: yimeng_domain::SchoolYear::from_start(c.school_year),
@@ -171,35 +275,71 @@ async fn student_values(state: &AppState, u: &User, id: i64) -> Result<(yimeng_s
         class_no: c.class_no,
     });
     let rec = d.student.to_record(&d.school_code, class);
-    Ok((d.student, forms::values_from_cells(Table::Students, yimeng_io::records::student_cells(&rec))))
+    Ok((
+        d.student,
+        forms::values_from_cells(Table::Students, yimeng_io::records::student_cells(&rec)),
+    ))
 }
 
 /// `GET /students/{id}/edit`
-pub async fn edit_form(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult<Response> {
+pub async fn edit_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let (s, values) = student_values(&state, &u, id).await?;
     let choices = forms::school_choices(&state, &u).await?;
     let fields = forms::fields(Table::Students, &values, &[], &["status"], &choices);
-    Ok(render(&form(&u, format!("编辑学籍：{}", s.name), format!("/students/{id}"), format!("/students/{id}"), fields, vec![]))?.into_response())
+    Ok(render(&form(
+        &u,
+        format!("编辑学籍：{}", s.name),
+        format!("/students/{id}"),
+        format!("/students/{id}"),
+        fields,
+        vec![],
+    ))?
+    .into_response())
 }
 
 /// `POST /students/{id}`
-pub async fn update(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<HashMap<String, String>>) -> PageResult<Response> {
+pub async fn update(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let (_, stored) = student_values(&state, &u, id).await?;
     let mut values = forms::submitted(&u, f)?;
     // Status changes go through 学籍异动 with a reason, not through the edit form.
-    values.insert("status".into(), stored.get("status").cloned().unwrap_or_default());
+    values.insert(
+        "status".into(),
+        stored.get("status").cloned().unwrap_or_default(),
+    );
     save(&state, &u, values, Some(id), None).await
 }
 
-async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: Option<i64>, reason: Option<String>) -> PageResult<Response> {
+async fn save(
+    state: &AppState,
+    u: &User,
+    values: HashMap<String, String>,
+    id: Option<i64>,
+    reason: Option<String>,
+) -> PageResult<Response> {
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let errors = match yimeng_io::records::parse_student(&get, &forms::ctx()) {
         Ok(rec) => {
             let name = rec.name.clone();
-            match yimeng_store::edit::save_student(&state.db, &u.scope, &u.actor(), rec, id, reason).await? {
-                Saved::Ok(sid) => return Ok(see_other(&format!("/students/{sid}"), Some(&format!("已保存：{name}")))),
+            match yimeng_store::edit::save_student(&state.db, &u.scope, &u.actor(), rec, id, reason)
+                .await?
+            {
+                Saved::Ok(sid) => {
+                    return Ok(see_other(
+                        &format!("/students/{sid}"),
+                        Some(&format!("已保存：{name}")),
+                    ));
+                }
                 Saved::Invalid(e) => e,
             }
         }
@@ -213,17 +353,37 @@ async fn save(state: &AppState, u: &User, values: HashMap<String, String>, id: O
         Some(i) => ("编辑学籍".to_string(), format!("/students/{i}")),
         None => ("新增学生学籍".to_string(), "/students".into()),
     };
-    Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&form(u, title, action.clone(), action, fields, general))?).into_response())
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&form(u, title, action.clone(), action, fields, general))?,
+    )
+        .into_response())
 }
 
 /// `GET /students/{id}/status`
-pub async fn status_form(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>) -> PageResult<Response> {
+pub async fn status_form(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+) -> PageResult<Response> {
     u.require_writer()?;
     let s = yimeng_store::student::get(&state.db, &u.scope, id).await?;
     let current = StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::Other);
-    let options: Vec<StudentStatus> = StudentStatus::ALL.iter().copied().filter(|t| current.can_change_to(*t)).collect();
+    let options: Vec<StudentStatus> = StudentStatus::ALL
+        .iter()
+        .copied()
+        .filter(|t| current.can_change_to(*t))
+        .collect();
     let ctx = Ctx::for_user(&u, "/students");
-    Ok(render(&StatusPage { ctx, student: s, current, options, error: None, reason: String::new() })?.into_response())
+    Ok(render(&StatusPage {
+        ctx,
+        student: s,
+        current,
+        options,
+        error: None,
+        reason: String::new(),
+    })?
+    .into_response())
 }
 
 /// The status change form.
@@ -236,23 +396,43 @@ pub struct StatusForm {
 }
 
 /// `POST /students/{id}/status`
-pub async fn change_status(State(state): State<AppState>, PageUser(u): PageUser, Path(id): Path<i64>, Form(f): Form<StatusForm>) -> PageResult<Response> {
+pub async fn change_status(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path(id): Path<i64>,
+    Form(f): Form<StatusForm>,
+) -> PageResult<Response> {
     u.require_writer()?;
     u.check_csrf(Some(&f.csrf))?;
     let s = yimeng_store::student::get(&state.db, &u.scope, id).await?;
     let current = StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::Other);
-    let options: Vec<StudentStatus> = StudentStatus::ALL.iter().copied().filter(|t| current.can_change_to(*t)).collect();
+    let options: Vec<StudentStatus> = StudentStatus::ALL
+        .iter()
+        .copied()
+        .filter(|t| current.can_change_to(*t))
+        .collect();
     let reason = yimeng_domain::text::parse_text(&f.reason, 200, true);
     let to = StudentStatus::parse(&f.status);
     let error = match (&to, &reason) {
         (Err(e), _) => Some(format!("异动后状态：{e}")),
-        (Ok(t), _) if !current.can_change_to(*t) => Some(format!("学籍状态不能由“{}”直接改为“{}”", current.label(), t.label())),
+        (Ok(t), _) if !current.can_change_to(*t) => Some(format!(
+            "学籍状态不能由“{}”直接改为“{}”",
+            current.label(),
+            t.label()
+        )),
         (_, Err(e)) => Some(format!("异动原因：{e}")),
         _ => None,
     };
     if let Some(error) = error {
         let ctx = Ctx::for_user(&u, "/students");
-        let page = StatusPage { ctx, student: s, current, options, error: Some(error), reason: f.reason };
+        let page = StatusPage {
+            ctx,
+            student: s,
+            current,
+            options,
+            error: Some(error),
+            reason: f.reason,
+        };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
     let (_, mut values) = student_values(&state, &u, id).await?;

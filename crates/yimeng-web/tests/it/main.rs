@@ -2,3 +2,6 @@
 
 mod files;
 mod import;
+mod routes;
+mod sessions;
+mod support;

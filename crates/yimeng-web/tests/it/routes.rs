@@ -1,0 +1,1150 @@
+//! Every route × every role, on the running server: who is sent to the login page (303), who is
+//! refused (403), who is told a record does not exist because it is outside their scope (404), and
+//! who gets the page (200), the form back with its errors (422) or a redirect after a write (303).
+//! The route list is checked against the router's source, so a new route without a row here fails.
+
+use crate::support::{Client, Resp, TestApp};
+use axum::http::Method;
+use serde_json::json;
+use std::collections::BTreeSet;
+use yimeng_testkit::TestDb;
+
+/// The roles, in the order of each row's expectations.
+const ROLES: [&str; 7] = [
+    "anonymous",
+    "admin",
+    "jyk",
+    "gongzhong",
+    "lanshan",
+    "<school>",
+    "lanshan_dd",
+];
+const ANON: usize = 0;
+const ADMIN: usize = 1;
+const DEPT: usize = 2;
+const PUBLIC: usize = 3;
+const COUNTY: usize = 4;
+const SCHOOL: usize = 5;
+const INSPECTOR: usize = 6;
+
+#[derive(Clone)]
+enum Body {
+    None,
+    /// Form fields; `_csrf` is added with the session's token.
+    Form(Vec<(&'static str, String)>),
+    /// JSON; `X-CSRF-Token` is sent with the session's token.
+    Json(serde_json::Value),
+    /// A multipart import upload: table field (pages only), file name and content.
+    Upload(Option<&'static str>, &'static str, Vec<u8>),
+}
+
+struct Case {
+    method: Method,
+    route: &'static str,
+    path: String,
+    body: Body,
+    expect: [u16; 7],
+}
+
+fn case(
+    method: Method,
+    route: &'static str,
+    path: impl Into<String>,
+    body: Body,
+    expect: [u16; 7],
+) -> Case {
+    Case {
+        method,
+        route,
+        path: path.into(),
+        body,
+        expect,
+    }
+}
+
+/// Which roles see which school.
+struct Sight {
+    lanshan: BTreeSet<i64>,
+    own_school: i64,
+    inspected: BTreeSet<i64>,
+}
+
+impl Sight {
+    fn sees(&self, role: usize, school: i64) -> bool {
+        match role {
+            ADMIN | DEPT => true,
+            COUNTY => self.lanshan.contains(&school),
+            SCHOOL => school == self.own_school,
+            INSPECTOR => self.inspected.contains(&school),
+            _ => false,
+        }
+    }
+    /// A page reading a record of `school`: 200 in scope, 404 outside; the public 403.
+    fn read(&self, school: i64) -> [u16; 7] {
+        let mut e = [303, 0, 0, 403, 0, 0, 0];
+        for r in [ADMIN, DEPT, COUNTY, SCHOOL, INSPECTOR] {
+            e[r] = if self.sees(r, school) { 200 } else { 404 };
+        }
+        e
+    }
+    /// The same through the API (401 for the anonymous).
+    fn api_read(&self, school: i64) -> [u16; 7] {
+        let mut e = self.read(school);
+        e[ANON] = 401;
+        e
+    }
+    /// A write to a record of `school` by the registry's writers (county and school): `ok` in
+    /// scope, 404 outside; every other role 403.
+    fn write(&self, school: i64, ok: u16) -> [u16; 7] {
+        let mut e = [303, 403, 403, 403, 0, 0, 403];
+        for r in [COUNTY, SCHOOL] {
+            e[r] = if self.sees(r, school) { ok } else { 404 };
+        }
+        e
+    }
+    fn api_write(&self, school: i64, ok: u16) -> [u16; 7] {
+        let mut e = self.write(school, ok);
+        e[ANON] = 401;
+        e
+    }
+}
+
+/// A students file with one bad row (a wrong ID check digit).
+fn bad_students_csv() -> Vec<u8> {
+    let header = yimeng_io::Table::Students
+        .columns()
+        .iter()
+        .map(|c| c.header)
+        .collect::<Vec<_>>()
+        .join(",");
+    format!(
+        "{header}\n2137999999,2020-2021,三年级,1,张三,男,2012-05-05,371302201205050010,,汉族,,,\n"
+    )
+    .into_bytes()
+}
+
+fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
+    use Method as M;
+    let i = &app.ids;
+    let all_in = |c: u16| [c, c, c, c, c, c, c];
+    let staff_pages = [303, 200, 200, 403, 200, 200, 200];
+    let staff_api = [401, 200, 200, 403, 200, 200, 200];
+    let writers = |ok: u16| [303, 403, 403, 403, ok, ok, 403];
+    let writers_api = |ok: u16| [401, 403, 403, 403, ok, ok, 403];
+    let admin_only = |ok: u16| [303, ok, 403, 403, 403, 403, 403];
+    let logged_in = |ok: u16| [303, ok, ok, ok, ok, ok, ok];
+    let form = |f: &[(&'static str, &str)]| {
+        Body::Form(f.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    };
+    let empty_form = Body::Form(vec![]);
+    let mut v = vec![
+        // Session and public pages.
+        case(M::GET, "/healthz", "/healthz", Body::None, all_in(200)),
+        case(
+            M::GET,
+            "/login",
+            "/login",
+            Body::None,
+            [200, 303, 303, 303, 303, 303, 303],
+        ),
+        case(
+            M::GET,
+            "/static/{*path}",
+            "/static/app.css",
+            Body::None,
+            all_in(200),
+        ),
+        case(
+            M::GET,
+            "/static/{*path}",
+            "/static/nothing-here.css",
+            Body::None,
+            all_in(404),
+        ),
+        case(M::GET, "/directory", "/directory", Body::None, all_in(200)),
+        case(
+            M::GET,
+            "/directory",
+            "/directory?q=%E5%B0%8F%E5%AD%A6",
+            Body::None,
+            all_in(200),
+        ),
+        // Home: the public goes to the directory, a school to its own page.
+        case(
+            M::GET,
+            "/",
+            "/",
+            Body::None,
+            [303, 200, 200, 303, 200, 303, 200],
+        ),
+        case(
+            M::GET,
+            "/regions/{code}",
+            "/regions/371302",
+            Body::None,
+            [303, 200, 200, 403, 200, 404, 404],
+        ),
+        case(
+            M::GET,
+            "/regions/{code}",
+            "/regions/371311",
+            Body::None,
+            [303, 200, 200, 403, 404, 404, 404],
+        ),
+        case(
+            M::GET,
+            "/regions/{code}",
+            "/regions/110101",
+            Body::None,
+            [303, 404, 404, 403, 404, 404, 404],
+        ),
+        // Lists and search.
+        case(M::GET, "/schools", "/schools", Body::None, staff_pages),
+        case(
+            M::GET,
+            "/schools",
+            "/schools?county=371311&q=%E5%AD%A6&sort=name&desc=true&page=2",
+            Body::None,
+            staff_pages,
+        ),
+        // A hand-edited address gets a Chinese error, not the framework's English.
+        case(
+            M::GET,
+            "/schools",
+            "/schools?page=abc",
+            Body::None,
+            [303, 400, 400, 400, 400, 400, 400],
+        ),
+        case(
+            M::GET,
+            "/schools/{id}",
+            "/schools/abc",
+            Body::None,
+            [303, 404, 404, 404, 404, 404, 404],
+        ),
+        case(
+            M::GET,
+            "/schools",
+            "/schools?format=csv",
+            Body::None,
+            staff_pages,
+        ),
+        case(M::GET, "/classes", "/classes", Body::None, staff_pages),
+        case(
+            M::GET,
+            "/students",
+            format!("/students?school={}", i.own_school),
+            Body::None,
+            staff_pages,
+        ),
+        case(M::GET, "/staff", "/staff", Body::None, staff_pages),
+        case(
+            M::GET,
+            "/search",
+            "/search?q=%E7%8E%8B",
+            Body::None,
+            staff_pages,
+        ),
+        case(
+            M::GET,
+            "/search",
+            "/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+            Body::None,
+            staff_pages,
+        ),
+        // Record pages in and out of scope.
+        case(
+            M::GET,
+            "/schools/{id}",
+            format!("/schools/{}", i.own_school),
+            Body::None,
+            sight.read(i.own_school),
+        ),
+        case(
+            M::GET,
+            "/schools/{id}",
+            format!("/schools/{}", i.sibling_school),
+            Body::None,
+            sight.read(i.sibling_school),
+        ),
+        case(
+            M::GET,
+            "/schools/{id}",
+            format!("/schools/{}", i.foreign_school),
+            Body::None,
+            sight.read(i.foreign_school),
+        ),
+        case(
+            M::GET,
+            "/schools/{id}",
+            format!("/schools/{}", i.inspected_school),
+            Body::None,
+            sight.read(i.inspected_school),
+        ),
+        case(
+            M::GET,
+            "/schools/{id}",
+            "/schools/999999999",
+            Body::None,
+            [303, 404, 404, 403, 404, 404, 404],
+        ),
+        case(
+            M::GET,
+            "/classes/{id}",
+            format!("/classes/{}", i.own_class),
+            Body::None,
+            sight.read(i.own_school),
+        ),
+        case(
+            M::GET,
+            "/classes/{id}",
+            format!("/classes/{}", i.sibling_class),
+            Body::None,
+            sight.read(i.sibling_school),
+        ),
+        case(
+            M::GET,
+            "/classes/{id}",
+            format!("/classes/{}", i.foreign_class),
+            Body::None,
+            sight.read(i.foreign_school),
+        ),
+        case(
+            M::GET,
+            "/students/{id}",
+            format!("/students/{}", i.own_student),
+            Body::None,
+            sight.read(i.own_school),
+        ),
+        case(
+            M::GET,
+            "/students/{id}",
+            format!("/students/{}", i.sibling_student),
+            Body::None,
+            sight.read(i.sibling_school),
+        ),
+        case(
+            M::GET,
+            "/students/{id}",
+            format!("/students/{}", i.foreign_student),
+            Body::None,
+            sight.read(i.foreign_school),
+        ),
+        case(
+            M::GET,
+            "/staff/{id}",
+            format!("/staff/{}", i.own_staff),
+            Body::None,
+            sight.read(i.own_school),
+        ),
+        case(
+            M::GET,
+            "/staff/{id}",
+            format!("/staff/{}", i.sibling_staff),
+            Body::None,
+            sight.read(i.sibling_school),
+        ),
+        case(
+            M::GET,
+            "/staff/{id}",
+            format!("/staff/{}", i.foreign_staff),
+            Body::None,
+            sight.read(i.foreign_school),
+        ),
+        // Forms: new records.
+        case(
+            M::GET,
+            "/schools/new",
+            "/schools/new",
+            Body::None,
+            [303, 403, 403, 403, 200, 403, 403],
+        ),
+        case(
+            M::GET,
+            "/classes/new",
+            "/classes/new",
+            Body::None,
+            writers(200),
+        ),
+        case(
+            M::GET,
+            "/students/new",
+            "/students/new",
+            Body::None,
+            writers(200),
+        ),
+        case(M::GET, "/staff/new", "/staff/new", Body::None, writers(200)),
+        case(
+            M::POST,
+            "/schools",
+            "/schools",
+            empty_form.clone(),
+            [303, 403, 403, 403, 422, 403, 403],
+        ),
+        case(
+            M::POST,
+            "/classes",
+            "/classes",
+            empty_form.clone(),
+            writers(422),
+        ),
+        case(
+            M::POST,
+            "/students",
+            "/students",
+            empty_form.clone(),
+            writers(422),
+        ),
+        case(
+            M::POST,
+            "/staff",
+            "/staff",
+            empty_form.clone(),
+            writers(422),
+        ),
+        // Forms: existing records (an empty form is refused field by field, after the scope check).
+        case(
+            M::GET,
+            "/schools/{id}/edit",
+            format!("/schools/{}/edit", i.own_school),
+            Body::None,
+            sight.write(i.own_school, 200),
+        ),
+        case(
+            M::GET,
+            "/schools/{id}/edit",
+            format!("/schools/{}/edit", i.foreign_school),
+            Body::None,
+            sight.write(i.foreign_school, 200),
+        ),
+        case(
+            M::POST,
+            "/schools/{id}",
+            format!("/schools/{}", i.sibling_school),
+            empty_form.clone(),
+            sight.write(i.sibling_school, 422),
+        ),
+        case(
+            M::POST,
+            "/schools/{id}",
+            format!("/schools/{}", i.foreign_school),
+            empty_form.clone(),
+            sight.write(i.foreign_school, 422),
+        ),
+        case(
+            M::GET,
+            "/classes/{id}/edit",
+            format!("/classes/{}/edit", i.own_class),
+            Body::None,
+            sight.write(i.own_school, 200),
+        ),
+        case(
+            M::GET,
+            "/classes/{id}/edit",
+            format!("/classes/{}/edit", i.sibling_class),
+            Body::None,
+            sight.write(i.sibling_school, 200),
+        ),
+        case(
+            M::POST,
+            "/classes/{id}",
+            format!("/classes/{}", i.own_class),
+            empty_form.clone(),
+            sight.write(i.own_school, 422),
+        ),
+        case(
+            M::POST,
+            "/classes/{id}",
+            format!("/classes/{}", i.foreign_class),
+            empty_form.clone(),
+            sight.write(i.foreign_school, 422),
+        ),
+        case(
+            M::GET,
+            "/students/{id}/edit",
+            format!("/students/{}/edit", i.own_student),
+            Body::None,
+            sight.write(i.own_school, 200),
+        ),
+        case(
+            M::GET,
+            "/students/{id}/edit",
+            format!("/students/{}/edit", i.foreign_student),
+            Body::None,
+            sight.write(i.foreign_school, 200),
+        ),
+        case(
+            M::POST,
+            "/students/{id}",
+            format!("/students/{}", i.sibling_student),
+            empty_form.clone(),
+            sight.write(i.sibling_school, 422),
+        ),
+        case(
+            M::POST,
+            "/students/{id}",
+            format!("/students/{}", i.foreign_student),
+            empty_form.clone(),
+            sight.write(i.foreign_school, 422),
+        ),
+        case(
+            M::GET,
+            "/students/{id}/status",
+            format!("/students/{}/status", i.own_student),
+            Body::None,
+            sight.write(i.own_school, 200),
+        ),
+        case(
+            M::GET,
+            "/students/{id}/status",
+            format!("/students/{}/status", i.foreign_student),
+            Body::None,
+            sight.write(i.foreign_school, 200),
+        ),
+        case(
+            M::POST,
+            "/students/{id}/status",
+            format!("/students/{}/status", i.own_student),
+            form(&[("status", "不存在的状态"), ("reason", "")]),
+            sight.write(i.own_school, 422),
+        ),
+        case(
+            M::POST,
+            "/students/{id}/status",
+            format!("/students/{}/status", i.foreign_student),
+            form(&[("status", "不存在的状态"), ("reason", "")]),
+            sight.write(i.foreign_school, 422),
+        ),
+        case(
+            M::GET,
+            "/staff/{id}/edit",
+            format!("/staff/{}/edit", i.own_staff),
+            Body::None,
+            sight.write(i.own_school, 200),
+        ),
+        case(
+            M::GET,
+            "/staff/{id}/edit",
+            format!("/staff/{}/edit", i.sibling_staff),
+            Body::None,
+            sight.write(i.sibling_school, 200),
+        ),
+        case(
+            M::POST,
+            "/staff/{id}",
+            format!("/staff/{}", i.own_staff),
+            empty_form.clone(),
+            sight.write(i.own_school, 422),
+        ),
+        case(
+            M::POST,
+            "/staff/{id}",
+            format!("/staff/{}", i.foreign_staff),
+            empty_form.clone(),
+            sight.write(i.foreign_school, 422),
+        ),
+        // Files.
+        case(M::GET, "/import", "/import", Body::None, writers(200)),
+        case(
+            M::POST,
+            "/import",
+            "/import",
+            Body::Upload(Some("students"), "学生.csv", bad_students_csv()),
+            writers(422),
+        ),
+        case(
+            M::POST,
+            "/import/{token}/commit",
+            "/import/not-a-token/commit",
+            empty_form.clone(),
+            writers(404),
+        ),
+        case(
+            M::GET,
+            "/import/{token}/errors.xlsx",
+            "/import/not-a-token/errors.xlsx",
+            Body::None,
+            writers(404),
+        ),
+        case(
+            M::GET,
+            "/templates/{table}",
+            "/templates/students",
+            Body::None,
+            staff_pages,
+        ),
+        case(
+            M::GET,
+            "/templates/{table}",
+            "/templates/nothing",
+            Body::None,
+            [303, 404, 404, 403, 404, 404, 404],
+        ),
+        case(
+            M::GET,
+            "/export/{table}",
+            "/export/students?format=csv",
+            Body::None,
+            writers(200),
+        ),
+        case(
+            M::GET,
+            "/export/{table}",
+            "/export/schools?county=371311",
+            Body::None,
+            [303, 403, 403, 403, 404, 404, 403],
+        ),
+        case(
+            M::GET,
+            "/export/{table}",
+            format!("/export/classes?school={}", i.foreign_school),
+            Body::None,
+            [303, 403, 403, 403, 404, 404, 403],
+        ),
+        // Administration.
+        case(
+            M::GET,
+            "/admin/users",
+            "/admin/users",
+            Body::None,
+            admin_only(200),
+        ),
+        case(
+            M::GET,
+            "/admin/users/new",
+            "/admin/users/new",
+            Body::None,
+            admin_only(200),
+        ),
+        case(
+            M::POST,
+            "/admin/users",
+            "/admin/users",
+            form(&[
+                ("username", "x"),
+                ("display_name", ""),
+                ("role", "county"),
+                ("county", ""),
+                ("school_code", ""),
+            ]),
+            admin_only(422),
+        ),
+        case(
+            M::GET,
+            "/admin/users/{id}",
+            format!("/admin/users/{spare_user}"),
+            Body::None,
+            admin_only(200),
+        ),
+        case(
+            M::GET,
+            "/admin/users/{id}",
+            "/admin/users/999999",
+            Body::None,
+            admin_only(404),
+        ),
+        case(
+            M::POST,
+            "/admin/users/{id}/disable",
+            format!("/admin/users/{spare_user}/disable"),
+            empty_form.clone(),
+            admin_only(303),
+        ),
+        case(
+            M::POST,
+            "/admin/users/{id}/enable",
+            format!("/admin/users/{spare_user}/enable"),
+            empty_form.clone(),
+            admin_only(303),
+        ),
+        case(
+            M::POST,
+            "/admin/users/{id}/reset",
+            format!("/admin/users/{spare_user}/reset"),
+            empty_form.clone(),
+            admin_only(200),
+        ),
+        case(
+            M::POST,
+            "/admin/users/{id}/schools",
+            format!("/admin/users/{spare_user}/schools"),
+            form(&[("codes", "")]),
+            admin_only(303),
+        ),
+        case(
+            M::GET,
+            "/admin/audit",
+            "/admin/audit",
+            Body::None,
+            admin_only(200),
+        ),
+        case(
+            M::GET,
+            "/admin/audit",
+            "/admin/audit?format=csv&action=login",
+            Body::None,
+            admin_only(200),
+        ),
+        // The account's own pages.
+        case(M::GET, "/account", "/account", Body::None, logged_in(200)),
+        case(
+            M::POST,
+            "/account/password",
+            "/account/password",
+            form(&[
+                ("old", "wrong-password-1"),
+                ("new", "Abcdefg123"),
+                ("again", "Abcdefg123"),
+            ]),
+            logged_in(422),
+        ),
+        case(
+            M::POST,
+            "/account/tokens",
+            "/account/tokens",
+            form(&[("name", "")]),
+            [303, 422, 422, 403, 422, 422, 422],
+        ),
+        case(
+            M::POST,
+            "/account/tokens/{id}/revoke",
+            "/account/tokens/999999/revoke",
+            empty_form.clone(),
+            logged_in(404),
+        ),
+        // API.
+        case(
+            M::GET,
+            "/api/v1/openapi.json",
+            "/api/v1/openapi.json",
+            Body::None,
+            all_in(200),
+        ),
+        case(M::GET, "/api/docs", "/api/docs/", Body::None, all_in(200)),
+        case(
+            M::GET,
+            "/api/v1/me",
+            "/api/v1/me",
+            Body::None,
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        // The region tree is public reference data.
+        case(
+            M::GET,
+            "/api/v1/regions",
+            "/api/v1/regions",
+            Body::None,
+            [401, 200, 200, 200, 200, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/v1/stats",
+            "/api/v1/stats",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/schools",
+            "/api/v1/schools?county=371311",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/classes",
+            "/api/v1/classes",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/students",
+            format!("/api/v1/students?school={}", i.own_school),
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/staff",
+            "/api/v1/staff",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/search",
+            "/api/v1/search?q=371",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/schools/{id}",
+            format!("/api/v1/schools/{}", i.own_school),
+            Body::None,
+            sight.api_read(i.own_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/schools/{id}",
+            format!("/api/v1/schools/{}", i.foreign_school),
+            Body::None,
+            sight.api_read(i.foreign_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/classes/{id}",
+            format!("/api/v1/classes/{}", i.sibling_class),
+            Body::None,
+            sight.api_read(i.sibling_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/classes/{id}",
+            format!("/api/v1/classes/{}", i.foreign_class),
+            Body::None,
+            sight.api_read(i.foreign_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/students/{id}",
+            format!("/api/v1/students/{}", i.own_student),
+            Body::None,
+            sight.api_read(i.own_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/students/{id}",
+            format!("/api/v1/students/{}", i.foreign_student),
+            Body::None,
+            sight.api_read(i.foreign_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/staff/{id}",
+            format!("/api/v1/staff/{}", i.sibling_staff),
+            Body::None,
+            sight.api_read(i.sibling_school),
+        ),
+        case(
+            M::GET,
+            "/api/v1/staff/{id}",
+            format!("/api/v1/staff/{}", i.foreign_staff),
+            Body::None,
+            sight.api_read(i.foreign_school),
+        ),
+        case(
+            M::POST,
+            "/api/v1/schools",
+            "/api/v1/schools",
+            Body::Json(json!({})),
+            [401, 403, 403, 403, 422, 403, 403],
+        ),
+        case(
+            M::POST,
+            "/api/v1/classes",
+            "/api/v1/classes",
+            Body::Json(json!({})),
+            writers_api(422),
+        ),
+        case(
+            M::POST,
+            "/api/v1/students",
+            "/api/v1/students",
+            Body::Json(json!({})),
+            writers_api(422),
+        ),
+        case(
+            M::POST,
+            "/api/v1/staff",
+            "/api/v1/staff",
+            Body::Json(json!({})),
+            writers_api(422),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/schools/{id}",
+            format!("/api/v1/schools/{}", i.foreign_school),
+            Body::Json(json!({"name": ""})),
+            sight.api_write(i.foreign_school, 422),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/schools/{id}",
+            format!("/api/v1/schools/{}", i.own_school),
+            Body::Json(json!({"name": ""})),
+            sight.api_write(i.own_school, 422),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/classes/{id}",
+            format!("/api/v1/classes/{}", i.sibling_class),
+            Body::Json(json!({"class_no": "x"})),
+            sight.api_write(i.sibling_school, 422),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/students/{id}",
+            format!("/api/v1/students/{}", i.foreign_student),
+            Body::Json(json!({"name": ""})),
+            sight.api_write(i.foreign_school, 422),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/students/{id}",
+            format!("/api/v1/students/{}", i.own_student),
+            Body::Json(json!({"name": ""})),
+            sight.api_write(i.own_school, 422),
+        ),
+        case(
+            M::POST,
+            "/api/v1/students/{id}/status",
+            format!("/api/v1/students/{}/status", i.sibling_student),
+            Body::Json(json!({"status": "不存在的状态", "reason": ""})),
+            sight.api_write(i.sibling_school, 422),
+        ),
+        case(
+            M::PUT,
+            "/api/v1/staff/{id}",
+            format!("/api/v1/staff/{}", i.foreign_staff),
+            Body::Json(json!({"name": ""})),
+            sight.api_write(i.foreign_school, 422),
+        ),
+        case(
+            M::POST,
+            "/api/v1/imports/{table}",
+            "/api/v1/imports/students?dry_run=true",
+            Body::Upload(None, "学生.csv", bad_students_csv()),
+            writers_api(422),
+        ),
+        case(
+            M::GET,
+            "/api/v1/audit",
+            "/api/v1/audit",
+            Body::None,
+            [401, 200, 403, 403, 403, 403, 403],
+        ),
+        case(
+            M::GET,
+            "/api/v1/nothing",
+            "/api/v1/nothing",
+            Body::None,
+            all_in(404),
+        ),
+        case(M::GET, "/nothing", "/nothing", Body::None, all_in(404)),
+    ];
+    // Language switch and logout last: they change the client's cookies.
+    v.push(case(
+        M::GET,
+        "/lang/{code}",
+        "/lang/en?next=/schools",
+        Body::None,
+        all_in(303),
+    ));
+    v.push(case(
+        M::GET,
+        "/lang/{code}",
+        "/lang/zh?next=//evil.example/",
+        Body::None,
+        all_in(303),
+    ));
+    v.push(case(
+        M::POST,
+        "/logout",
+        "/logout",
+        empty_form,
+        [303, 303, 303, 303, 303, 303, 303],
+    ));
+    v
+}
+
+async fn send(c: &Client, csrf: Option<&str>, case: &Case) -> Resp {
+    match &case.body {
+        Body::None => {
+            c.send(case.method.clone(), &case.path, None, &[], vec![])
+                .await
+        }
+        Body::Form(f) => {
+            let mut fields: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if let Some(t) = csrf {
+                fields.push(("_csrf", t));
+            }
+            let body = serde_urlencoded::to_string(&fields).unwrap();
+            c.send(
+                case.method.clone(),
+                &case.path,
+                Some("application/x-www-form-urlencoded"),
+                &[],
+                body.into_bytes(),
+            )
+            .await
+        }
+        Body::Json(v) => c.json(case.method.clone(), &case.path, v, csrf).await,
+        Body::Upload(table, name, data) => {
+            let mut fields = vec![];
+            if let Some(t) = csrf {
+                fields.push(("_csrf", t));
+            }
+            if let Some(t) = table {
+                fields.push(("table", *t));
+            }
+            let extra: Vec<(&str, &str)> =
+                csrf.map(|t| vec![("x-csrf-token", t)]).unwrap_or_default();
+            c.post_multipart(&case.path, &fields, Some(("file", name, data)), &extra)
+                .await
+        }
+    }
+}
+
+/// The routes the router declares, read from its source.
+fn declared_routes() -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for src in [
+        include_str!("../../src/app.rs"),
+        include_str!("../../src/api.rs"),
+    ] {
+        for part in src.split(".route(\"").skip(1) {
+            out.insert(part[..part.find('"').unwrap()].to_string());
+        }
+    }
+    out.insert("/api/docs".into());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_role_as_its_scope_allows() {
+    for t in TestDb::each().await {
+        let app = TestApp::spawn(t).await;
+        let i = app.ids.clone();
+        let db = app.db();
+        let lanshan: BTreeSet<i64> = db
+            .all::<(i64,)>(yimeng_store::Sql::new(
+                "SELECT id FROM school WHERE county_id = 371302",
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        let inspected: BTreeSet<i64> = db
+            .all::<(i64,)>(yimeng_store::Sql::new(
+                "SELECT a.school_id FROM inspector_school a JOIN app_user u ON u.id = a.user_id WHERE u.username = 'lanshan_dd'",
+            ))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.0)
+            .collect();
+        assert!(!inspected.contains(&i.sibling_school) && lanshan.contains(&i.sibling_school));
+        let sight = Sight {
+            lanshan,
+            own_school: i.own_school,
+            inspected,
+        };
+        // An account the administrator's actions may change without logging anyone out.
+        let spare = yimeng_store::user::create(
+            db,
+            &yimeng_store::Actor::system(),
+            yimeng_store::user::NewUser {
+                username: "spare_dd".into(),
+                display_name: "备用督学".into(),
+                password_hash: "x".into(),
+                role: yimeng_domain::Role::Inspector,
+                county: Some(yimeng_domain::RegionCode::from_i32(371302)),
+                school_id: None,
+                must_change_password: false,
+            },
+        )
+        .await
+        .unwrap();
+        let cases = cases(&app, &sight, spare.id);
+
+        // Every declared route has at least one row.
+        let covered: BTreeSet<String> = cases.iter().map(|c| c.route.to_string()).collect();
+        let missing: Vec<_> = declared_routes().difference(&covered).cloned().collect();
+        assert!(
+            missing.is_empty(),
+            "routes without a row in the role × route test: {missing:?}"
+        );
+
+        let mut failures = Vec::new();
+        for (r, name) in ROLES.iter().enumerate() {
+            let (client, csrf) = if r == ANON {
+                (app.client(), None)
+            } else {
+                let login = if *name == "<school>" {
+                    i.school_login.as_str()
+                } else {
+                    name
+                };
+                let c = app.login(login).await;
+                let t = c.csrf().await;
+                (c, Some(t))
+            };
+            for case in &cases {
+                let resp = send(&client, csrf.as_deref(), case).await;
+                if resp.status != case.expect[r] {
+                    let text = resp.text();
+                    let snippet: String = text.chars().take(160).collect();
+                    failures.push(format!(
+                        "{name:<11} {} {} → {} (expected {}) {snippet}",
+                        case.method, case.path, resp.status, case.expect[r]
+                    ));
+                }
+                if resp.status >= 400 && !case.path.starts_with("/static") {
+                    let t = resp.text();
+                    assert!(
+                        t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                        "{} {}: error without Chinese: {t}",
+                        name,
+                        case.path
+                    );
+                }
+                // Pages and errors alike carry the security headers.
+                assert_eq!(
+                    resp.header("x-frame-options"),
+                    Some("DENY"),
+                    "{}",
+                    case.path
+                );
+                assert_eq!(
+                    resp.header("x-content-type-options"),
+                    Some("nosniff"),
+                    "{}",
+                    case.path
+                );
+                assert!(
+                    resp.header("content-security-policy")
+                        .is_some_and(|v| v.contains("script-src 'self'")),
+                    "{}",
+                    case.path
+                );
+                // An anonymous page request goes to the login page and nowhere else.
+                if r == ANON
+                    && resp.status == 303
+                    && !case.route.starts_with("/lang")
+                    && case.route != "/logout"
+                {
+                    assert!(
+                        resp.location().is_some_and(|l| l.starts_with("/login")),
+                        "{} → {:?}",
+                        case.path,
+                        resp.location()
+                    );
+                }
+                if case.route.starts_with("/lang") && case.path.contains("evil") {
+                    assert_eq!(resp.location(), Some("/"), "open redirect through /lang");
+                }
+            }
+        }
+        assert!(
+            failures.is_empty(),
+            "{} of {} answers differ:\n{}",
+            failures.len(),
+            cases.len() * ROLES.len(),
+            failures.join("\n")
+        );
+        app.stop().await;
+    }
+}
