@@ -268,6 +268,15 @@ async fn get_school(
     Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
 }
 
+/// `PUT` changes the fields it names; the others keep their stored values.
+fn overlay(
+    mut stored: HashMap<String, String>,
+    given: HashMap<String, String>,
+) -> HashMap<String, String> {
+    stored.extend(given);
+    stored
+}
+
 fn json_values(body: &HashMap<String, Value>) -> HashMap<String, String> {
     body.iter()
         .map(|(k, v)| {
@@ -304,7 +313,7 @@ async fn create_school(
     save_school_inner(state, user, None, body).await
 }
 
-/// Updates a school (its code and county cannot change).
+/// Updates a school (its code and county cannot change). Fields not given keep their values.
 #[utoipa::path(put, path = "/api/v1/schools/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn save_school(
     state: State<AppState>,
@@ -325,6 +334,11 @@ async fn save_school_inner(
     let mut values = json_values(&body);
     if let Some(id) = id {
         let s = yimeng_store::school::get(&state.db, &u.scope, id).await?;
+        let stored = crate::pages::forms::values_from_cells(
+            Table::Schools,
+            yimeng_io::records::school_cells(&s.to_record()),
+        );
+        values = overlay(stored, values);
         values.insert("code".into(), s.code.clone());
         values.insert("county".into(), RegionCode::from_i32(s.county_id).name());
     } else if !u.role().can_create_schools() {
@@ -404,7 +418,7 @@ async fn create_class(
     save_class_inner(state, user, None, body).await
 }
 
-/// Updates a class.
+/// Updates a class. Fields not given keep their values.
 #[utoipa::path(put, path = "/api/v1/classes/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn save_class(
     state: State<AppState>,
@@ -425,6 +439,8 @@ async fn save_class_inner(
     let mut values = json_values(&body);
     if let Some(id) = id {
         let c = yimeng_store::class::get(&state.db, &u.scope, id).await?;
+        let stored = crate::pages::classes::class_values(&state, &u, &c).await?;
+        values = overlay(stored, values);
         let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
         values.insert("school_code".into(), s.code);
     }
@@ -510,7 +526,7 @@ async fn create_student(
     save_student_inner(state, user, None, body, None).await
 }
 
-/// Updates a student (status changes go through `/status`).
+/// Updates a student (status changes go through `/status`). Fields not given keep their values.
 #[utoipa::path(put, path = "/api/v1/students/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn save_student(
     state: State<AppState>,
@@ -550,6 +566,7 @@ async fn save_student_inner(
     let mut values = json_values(&body);
     if let Some(id) = id {
         let stored = student_values(&state, &u, id).await?;
+        values = overlay(stored.clone(), values);
         if reason.is_none() {
             values.insert(
                 "status".into(),
@@ -676,7 +693,7 @@ async fn create_staff(
     save_staff_inner(state, user, None, body).await
 }
 
-/// Updates a staff member.
+/// Updates a staff member. Fields not given keep their values.
 #[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
 async fn save_staff(
     state: State<AppState>,
@@ -694,10 +711,11 @@ async fn save_staff_inner(
     body: HashMap<String, Value>,
 ) -> ApiResult<Json<Value>> {
     u.require_writer()?;
+    let mut values = json_values(&body);
     if let Some(id) = id {
-        yimeng_store::staff::get(&state.db, &u.scope, id).await?;
+        let (_, stored) = crate::pages::staff::staff_values(&state, &u, id).await?;
+        values = overlay(stored, values);
     }
-    let values = json_values(&body);
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let rec =
         yimeng_io::records::parse_staff(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;

@@ -104,6 +104,14 @@ pub fn set_cookie(name: &str, value: &str, max_age: Option<i64>, secure: bool) -
     c
 }
 
+/// Whether `next` is a path of this site (never an absolute or protocol-relative URL).
+pub fn safe_next(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.contains('\\')
+        && !next.chars().any(char::is_control)
+}
+
 /// The client's address (the socket's, or the first `X-Forwarded-For` hop when configured behind
 /// a proxy).
 pub fn client_ip(parts: &Parts, trust_proxy: bool) -> Option<String> {
@@ -272,16 +280,32 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<User
 pub struct PageUser(pub User);
 
 impl FromRequestParts<AppState> for PageUser {
-    type Rejection = AppError;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let u = authenticate(parts, state)
-            .await?
-            .ok_or(AppError(Failure::Unauthorized))?;
+    type Rejection = axum::response::Response;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let found = authenticate(parts, state)
+            .await
+            .map_err(|e| AppError(e).into_response())?;
+        let Some(u) = found else {
+            // Back to the page asked for after logging in (GET only: a form post is not replayed).
+            let to = match parts.uri.path_and_query() {
+                Some(pq) if parts.method == Method::GET && pq.as_str() != "/" => {
+                    format!("/login?next={}", crate::pages::urlencoding(pq.as_str()))
+                }
+                _ => "/login".to_string(),
+            };
+            return Err(
+                (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response(),
+            );
+        };
         if u.account.must_change_password
             && !parts.uri.path().starts_with("/account")
             && parts.method == Method::GET
         {
-            return Err(AppError(Failure::ChangePassword));
+            return Err(AppError(Failure::ChangePassword).into_response());
         }
         Ok(PageUser(u))
     }

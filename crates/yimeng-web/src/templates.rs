@@ -20,6 +20,8 @@ pub struct LoginPage {
     pub ctx: Ctx,
     pub username: String,
     pub error: Option<String>,
+    /// Where to go after logging in (a path of this site).
+    pub next: String,
 }
 
 /// City or county dashboard.

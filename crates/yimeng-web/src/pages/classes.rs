@@ -233,7 +233,7 @@ pub async fn edit_form(
     .into_response())
 }
 
-async fn class_values(
+pub(crate) async fn class_values(
     state: &AppState,
     u: &User,
     c: &yimeng_store::class::ClassRow,

@@ -60,7 +60,8 @@ pub fn page<T: Template>(t: &T, had_flash: bool) -> PageResult<Response> {
     Ok(if had_flash { clear_flash(r) } else { r })
 }
 
-fn urlencoding(s: &str) -> String {
+/// Percent-encodes everything but unreserved characters.
+pub(crate) fn urlencoding(s: &str) -> String {
     s.bytes()
         .map(|b| {
             if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {

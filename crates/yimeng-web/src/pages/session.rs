@@ -19,10 +19,15 @@ use yimeng_store::audit::{self, Entry};
 pub async fn login_form(
     State(state): State<AppState>,
     MaybeUser(user): MaybeUser,
+    Query(q): Query<Next>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
+    let next = q.next.filter(|n| auth::safe_next(n)).unwrap_or_default();
     if user.is_some() {
-        return Ok(super::see_other("/", None));
+        return Ok(super::see_other(
+            if next.is_empty() { "/" } else { &next },
+            None,
+        ));
     }
     login_page(
         &state,
@@ -30,6 +35,7 @@ pub async fn login_form(
         String::new(),
         None,
         StatusCode::OK,
+        next,
     )
 }
 
@@ -39,12 +45,14 @@ fn login_page(
     username: String,
     error: Option<String>,
     status: StatusCode,
+    next: String,
 ) -> PageResult<Response> {
     let token = auth::random_token();
     let page = LoginPage {
         ctx: Ctx::anonymous(lang, "/login", token.clone()),
         username,
         error,
+        next,
     };
     let mut r = (status, render(&page)?).into_response();
     let c = auth::set_cookie(
@@ -67,6 +75,9 @@ pub struct LoginForm {
     password: String,
     #[serde(rename = "_csrf", default)]
     csrf: String,
+    /// Where to go afterwards.
+    #[serde(default)]
+    next: String,
 }
 
 /// `POST /login`
@@ -78,6 +89,11 @@ pub async fn login(
 ) -> PageResult<Response> {
     let lang = auth::lang_of(&headers);
     let username = f.username.trim().to_string();
+    let next = if auth::safe_next(&f.next) {
+        f.next.clone()
+    } else {
+        String::new()
+    };
     let fail = |msg: &str, status| {
         login_page(
             &state,
@@ -85,6 +101,7 @@ pub async fn login(
             username.clone(),
             Some(msg.to_string()),
             status,
+            next.clone(),
         )
     };
     match auth::cookie(&headers, LOGIN_CSRF_COOKIE) {
@@ -179,6 +196,8 @@ pub async fn login(
     .await?;
     let to = if u.must_change_password {
         "/account?must=1"
+    } else if !next.is_empty() {
+        next.as_str()
     } else {
         "/"
     };
@@ -262,7 +281,7 @@ pub async fn set_lang(
     // Only paths of this site: never an absolute or protocol-relative URL.
     let next = q
         .next
-        .filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+        .filter(|n| auth::safe_next(n))
         .unwrap_or_else(|| "/".into());
     let mut r = super::see_other(&next, None);
     if let Ok(h) = auth::set_cookie(

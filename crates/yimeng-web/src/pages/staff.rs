@@ -217,7 +217,7 @@ pub async fn create(
     save(&state, &u, values, None).await
 }
 
-async fn staff_values(
+pub(crate) async fn staff_values(
     state: &AppState,
     u: &User,
     id: i64,

@@ -1,6 +1,7 @@
 //! Web crate tests: the import and export services on real files, then (full stack) the server.
 
 mod files;
+mod flows;
 mod import;
 mod routes;
 mod sessions;
