@@ -81,7 +81,9 @@ impl Sight {
     }
     /// A page reading a record of `school`: 200 in scope, 404 outside; the public 403.
     fn read(&self, school: i64) -> [u16; 7] {
-        let mut e = [303, 0, 0, 403, 0, 0, 0];
+        let mut e = [303, 0, 0, 0, 0, 0, 0];
+        // The public reads no registry record, whoever's it is.
+        e[PUBLIC] = 403;
         for r in [ADMIN, DEPT, COUNTY, SCHOOL, INSPECTOR] {
             e[r] = if self.sees(r, school) { 200 } else { 404 };
         }

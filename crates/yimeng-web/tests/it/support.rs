@@ -42,8 +42,6 @@ pub struct Ids {
     pub sibling_class: i64,
     pub sibling_student: i64,
     pub sibling_staff: i64,
-    /// The account id of `lanshan`.
-    pub county_user: i64,
 }
 
 /// A running application.
@@ -183,7 +181,6 @@ async fn ids(db: &Db) -> Ids {
         sibling_class: in_school("class", sibling_school).await,
         sibling_student: in_school("student", sibling_school).await,
         sibling_staff: in_school("staff", sibling_school).await,
-        county_user: one(db, "SELECT id FROM app_user WHERE username = 'lanshan'").await,
     }
 }
 
