@@ -191,6 +191,34 @@ pub async fn schools(
     page: i64,
     per_page: i64,
 ) -> Result<Page<SchoolListRow>> {
+    let w = school_where(scope, f);
+    let mut count = Sql::new("/* multi-county: school_list_count */ SELECT COUNT(*)");
+    append(&mut count, &w);
+    let total = db.scalar(count).await?;
+    let order = SCHOOL_SORTS
+        .iter()
+        .find(|(k, _)| *k == sort)
+        .map(|(_, v)| *v)
+        .unwrap_or("s.county_id, s.code");
+    let mut q = Sql::new(
+        "/* multi-county: school_list */ SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages, s.ownership, \
+         s.location, s.central, s.inclusive, s.capacity, s.address",
+    );
+    append(&mut q, &w);
+    q.push(" ORDER BY ").push(&directed(order, desc));
+    limit_offset(&mut q, page, per_page);
+    let mut p = Page::from_probe(
+        db.all::<SchoolListRow>(q).await?,
+        page,
+        per_page,
+        Some(total),
+    );
+    fill_school_counts(db, rules, &mut p.items).await?;
+    Ok(p)
+}
+
+/// The schools list's `FROM … WHERE …`: the scope, then the filters.
+fn school_where(scope: &Scope, f: &SchoolFilter) -> Sql {
     let mut w = Sql::new(" FROM school s WHERE ");
     push_scope(&mut w, scope, "s", "id");
     if let Some(c) = f.county {
@@ -228,29 +256,7 @@ pub async fn schools(
             }
         }
     }
-    let mut count = Sql::new("/* multi-county: school_list_count */ SELECT COUNT(*)");
-    append(&mut count, &w);
-    let total = db.scalar(count).await?;
-    let order = SCHOOL_SORTS
-        .iter()
-        .find(|(k, _)| *k == sort)
-        .map(|(_, v)| *v)
-        .unwrap_or("s.county_id, s.code");
-    let mut q = Sql::new(
-        "/* multi-county: school_list */ SELECT s.county_id, s.id, s.code, s.name, s.school_type, s.stages, s.ownership, \
-         s.location, s.central, s.inclusive, s.capacity, s.address",
-    );
-    append(&mut q, &w);
-    q.push(" ORDER BY ").push(&directed(order, desc));
-    limit_offset(&mut q, page, per_page);
-    let mut p = Page::from_probe(
-        db.all::<SchoolListRow>(q).await?,
-        page,
-        per_page,
-        Some(total),
-    );
-    fill_school_counts(db, rules, &mut p.items).await?;
-    Ok(p)
+    w
 }
 
 fn directed(order: &str, desc: bool) -> String {
@@ -392,20 +398,33 @@ impl SchoolDetail {
 pub async fn school_detail(db: &Db, scope: &Scope, rules: &Rules, id: i64) -> Result<SchoolDetail> {
     let school = crate::school::get(db, scope, id).await?;
     let c = school.county_id;
-    let mut q = Sql::new("SELECT t.status, COUNT(*) FROM student t WHERE t.county_id = ");
+    // One pass over the school's slice of `student_by_school`, in index order (no sort): the
+    // status breakdown, the class sizes and the students without a class all come from it.
+    let mut q =
+        Sql::new("SELECT t.class_id, t.status, COUNT(*) FROM student t WHERE t.county_id = ");
     q.bind(c)
         .push(" AND t.school_id = ")
         .bind(id)
-        .push(" GROUP BY t.status ORDER BY t.status");
-    let by_status: Vec<(String, i64)> = db.all(q).await?;
-    let classes = class_sizes(db, rules, c, &[id]).await?;
-    let mut q = Sql::new("SELECT COUNT(*) FROM student t WHERE t.county_id = ");
-    q.bind(c)
-        .push(" AND t.school_id = ")
-        .bind(id)
-        .push(" AND t.class_id IS NULL AND t.status IN ")
-        .bind_list(register_statuses());
-    let unplaced = db.scalar(q).await?;
+        .push(" GROUP BY t.class_id, t.status");
+    let counts: Vec<(Option<i64>, String, i64)> = db.all(q).await?;
+    let counted = counted_statuses(rules);
+    let register = register_statuses();
+    let mut statuses: std::collections::BTreeMap<String, i64> = std::collections::BTreeMap::new();
+    let mut sizes: HashMap<i64, i64> = HashMap::new();
+    let mut unplaced = 0;
+    for (class, status, n) in counts {
+        match class {
+            Some(k) if counted.contains(&status.as_str()) => *sizes.entry(k).or_default() += n,
+            None if register.contains(&status.as_str()) => unplaced += n,
+            _ => {}
+        }
+        *statuses.entry(status).or_default() += n;
+    }
+    let by_status: Vec<(String, i64)> = statuses.into_iter().collect();
+    let mut classes = classes_of(db, c, &[id]).await?;
+    for k in &mut classes {
+        k.size = sizes.get(&k.id).copied().unwrap_or(0);
+    }
     let mut q = Sql::new("SELECT t.post, COUNT(*) FROM staff t WHERE t.county_id = ");
     q.bind(c).push(" AND t.school_id = ").bind(id);
     q.push(" AND t.status IN ('active', 'sick', 'seconded') GROUP BY t.post ORDER BY t.post");
@@ -432,15 +451,7 @@ pub async fn class_sizes(
     county: i32,
     schools: &[i64],
 ) -> Result<Vec<ClassSize>> {
-    let mut q = Sql::new(
-        "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no, c.name, c.head_teacher_id, \
-         t.name AS head_teacher_name FROM class c LEFT JOIN staff t ON t.county_id = c.county_id AND t.id = c.head_teacher_id \
-         WHERE c.county_id = ",
-    );
-    q.bind(county)
-        .push(" AND c.school_id IN ")
-        .bind_list(schools.iter().copied());
-    let mut classes: Vec<ClassSize> = db.all(q).await?;
+    let mut classes = classes_of(db, county, schools).await?;
     let mut q = Sql::new("SELECT t.class_id, COUNT(*) FROM student t WHERE t.county_id = ");
     q.bind(county)
         .push(" AND t.school_id IN ")
@@ -452,6 +463,20 @@ pub async fn class_sizes(
     for c in &mut classes {
         c.size = sizes.get(&c.id).copied().unwrap_or(0);
     }
+    Ok(classes)
+}
+
+/// The classes of some schools of a county with their head teachers, in grade order (sizes 0).
+async fn classes_of(db: &Db, county: i32, schools: &[i64]) -> Result<Vec<ClassSize>> {
+    let mut q = Sql::new(
+        "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no, c.name, c.head_teacher_id, \
+         t.name AS head_teacher_name FROM class c LEFT JOIN staff t ON t.county_id = c.county_id AND t.id = c.head_teacher_id \
+         WHERE c.county_id = ",
+    );
+    q.bind(county)
+        .push(" AND c.school_id IN ")
+        .bind_list(schools.iter().copied());
+    let mut classes: Vec<ClassSize> = db.all(q).await?;
     classes.sort_by_key(|c| {
         (
             std::cmp::Reverse(c.school_year),
@@ -460,6 +485,33 @@ pub async fn class_sizes(
         )
     });
     Ok(classes)
+}
+
+/// One class with its head teacher and its size (the class page).
+pub async fn class_size(
+    db: &Db,
+    rules: &Rules,
+    county: i32,
+    school: i64,
+    class_id: i64,
+) -> Result<ClassSize> {
+    let mut q = Sql::new(
+        "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no, c.name, c.head_teacher_id, \
+         t.name AS head_teacher_name FROM class c LEFT JOIN staff t ON t.county_id = c.county_id AND t.id = c.head_teacher_id \
+         WHERE c.county_id = ",
+    );
+    q.bind(county).push(" AND c.id = ").bind(class_id);
+    let mut class: ClassSize = db.opt(q).await?.ok_or(crate::StoreError::NotFound)?;
+    let mut q = Sql::new("SELECT COUNT(*) FROM student t WHERE t.county_id = ");
+    q.bind(county)
+        .push(" AND t.school_id = ")
+        .bind(school)
+        .push(" AND t.class_id = ")
+        .bind(class_id)
+        .push(" AND t.status IN ")
+        .bind_list(counted_statuses(rules));
+    class.size = db.scalar(q).await?;
+    Ok(class)
 }
 
 /// Filters of the class list.
@@ -844,16 +896,16 @@ pub async fn search(db: &Db, scope: &Scope, input: &str, limit: i64) -> Result<V
             ..Default::default()
         };
         let p = schools_plain(db, scope, &f, limit).await?;
-        hits.extend(p.into_iter().map(|s| Hit {
+        hits.extend(p.into_iter().map(|(county_id, id, code, name)| Hit {
             kind: "school",
-            id: s.id,
-            county_id: s.county_id,
+            id,
+            county_id,
             detail: format!(
                 "{} · {}",
-                s.code,
-                yimeng_domain::RegionCode::from_i32(s.county_id).name()
+                code,
+                yimeng_domain::RegionCode::from_i32(county_id).name()
             ),
-            name: s.name,
+            name,
         }));
     }
     if !matches!(term, Term::SchoolCode(_)) {
@@ -894,11 +946,13 @@ async fn schools_plain(
     scope: &Scope,
     f: &SchoolFilter,
     limit: i64,
-) -> Result<Vec<SchoolListRow>> {
-    let rules = Rules::default();
-    let mut p = schools(db, scope, &rules, f, "name", false, 1, limit).await?;
-    p.items.truncate(limit as usize);
-    Ok(p.items)
+) -> Result<Vec<(i32, i64, String, String)>> {
+    // Search hits need no counts and no total: one narrow query.
+    let mut q =
+        Sql::new("/* multi-county: school_search */ SELECT s.county_id, s.id, s.code, s.name");
+    append(&mut q, &school_where(scope, f));
+    q.push(" ORDER BY s.name LIMIT ").bind(limit);
+    db.all(q).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -537,7 +537,7 @@ impl Core {
         }
         let t = std::time::Instant::now();
         self.write_keys().await?;
-        tracing::info!(
+        tracing::debug!(
             elapsed_ms = t.elapsed().as_millis() as u64,
             "import: national keys written"
         );
@@ -547,10 +547,18 @@ impl Core {
             for s in std::mem::take(&mut self.suspended) {
                 bulk::restore(&mut tx, s).await?;
             }
-            tracing::info!(
+            tracing::debug!(
                 elapsed_ms = t.elapsed().as_millis() as u64,
                 "import: indexes rebuilt"
             );
+        }
+        if self.report.inserted + self.report.updated > 0 {
+            // Readers' cached figures of these counties are stale from this commit on.
+            let mut q = Sql::new("UPDATE data_version SET version = version + 1");
+            if self.scope_county != audit::CITY_COUNTY_ID {
+                q.push(" WHERE county_id = ").bind(self.scope_county);
+            }
+            tx.exec(q).await?;
         }
         if self.opts.edit.is_some() {
             let entries = std::mem::take(&mut self.created);
@@ -608,11 +616,26 @@ impl Core {
         let t = std::time::Instant::now();
         tx.commit().await?;
         tracing::info!(
-            elapsed_ms = t.elapsed().as_millis() as u64,
-            "import: committed"
+            batch,
+            actor = %self.actor.name,
+            inserted = self.report.inserted,
+            updated = self.report.updated,
+            unchanged = self.report.unchanged,
+            rejected = self.report.rejected,
+            commit_ms = t.elapsed().as_millis() as u64,
+            "import committed"
         );
         self.report.committed = true;
         self.report.batch_id = Some(batch);
+        // A large load changes the tables' shape: refresh the planner's statistics.
+        if self.bulk || self.report.inserted >= 10_000 {
+            let t = std::time::Instant::now();
+            self.db.analyze().await?;
+            tracing::debug!(
+                elapsed_ms = t.elapsed().as_millis() as u64,
+                "import: statistics refreshed"
+            );
+        }
         Ok(self.report)
     }
 }
@@ -1500,7 +1523,7 @@ impl StudentImport {
             Vec::new()
         };
         let hashes = load_hashes(&mut core, scope, "student", "school_id", &own).await?;
-        tracing::info!(
+        tracing::debug!(
             schools = schools.len(),
             classes = classes.len(),
             keys = keys.len(),

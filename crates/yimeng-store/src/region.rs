@@ -23,3 +23,11 @@ pub async fn all(db: &Db) -> Result<Vec<RegionRow>> {
     ))
     .await
 }
+
+/// The county's data version: it changes with every committed write to the county's registry
+/// rows, so figures computed at one version hold as long as it stays the same.
+pub async fn data_version(db: &Db, county: i32) -> Result<i64> {
+    let mut q = Sql::new("SELECT version FROM data_version WHERE county_id = ");
+    q.bind(county);
+    db.scalar(q).await
+}

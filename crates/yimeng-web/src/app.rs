@@ -71,8 +71,12 @@ pub struct AppState {
     pub rules: Arc<Rules>,
     /// Login throttle.
     pub throttle: Arc<Throttle>,
+    /// Recently authenticated sessions and tokens.
+    pub auth_cache: Arc<crate::auth::AuthCache>,
     /// Checked uploads waiting for confirmation, by token.
     pub imports: Arc<Mutex<HashMap<String, PendingImport>>>,
+    /// School pages' figures by school id, with the county's data version they were computed at.
+    pub schools: Arc<Mutex<HashMap<i64, (i32, i64, Arc<yimeng_store::browse::SchoolDetail>)>>>,
     /// Dashboard figures by scope, with the time they were computed.
     pub cache: Arc<Mutex<HashMap<String, (Instant, Arc<crate::pages::home::Dashboard>)>>>,
 }
@@ -86,9 +90,47 @@ impl AppState {
             config: Arc::new(config),
             rules: Arc::new(rules),
             throttle: Arc::new(Throttle::default()),
+            auth_cache: Arc::new(crate::auth::AuthCache::default()),
             imports: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(HashMap::new())),
+            schools: Arc::new(Mutex::new(HashMap::new())),
         }
+    }
+}
+
+impl AppState {
+    /// A school's figures (status breakdown, class sizes, staff by post), computed once per
+    /// change of its county's data: the entry is used only while the county's data version is
+    /// the one it was computed at, and only for a scope that covers the school.
+    pub async fn school_detail(
+        &self,
+        scope: &yimeng_domain::Scope,
+        id: i64,
+    ) -> Result<Arc<yimeng_store::browse::SchoolDetail>, crate::error::Failure> {
+        let hit = self
+            .schools
+            .lock()
+            .expect("school cache lock")
+            .get(&id)
+            .cloned();
+        if let Some((county, version, d)) = hit
+            && scope.covers_school(yimeng_domain::RegionCode::from_i32(county), id)
+            && yimeng_store::region::data_version(&self.db, county).await? == version
+        {
+            return Ok(d);
+        }
+        // The version is read before the figures: a write landing in between makes the entry
+        // look older than it is (recomputed next time), never newer.
+        let school = yimeng_store::school::get(&self.db, scope, id).await?;
+        let version = yimeng_store::region::data_version(&self.db, school.county_id).await?;
+        let d =
+            Arc::new(yimeng_store::browse::school_detail(&self.db, scope, &self.rules, id).await?);
+        let mut map = self.schools.lock().expect("school cache lock");
+        if map.len() >= 4096 {
+            map.clear();
+        }
+        map.insert(id, (school.county_id, version, Arc::clone(&d)));
+        Ok(d)
     }
 }
 

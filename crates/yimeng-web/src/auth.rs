@@ -234,46 +234,109 @@ pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<User
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
     let lang = lang_of(&parts.headers);
-    if let Some(auth) = parts
+    let bearer = parts
         .headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-    {
-        let Some(token) = auth.strip_prefix("Bearer ").map(str::trim) else {
-            return Ok(None);
-        };
-        let Some(account) = yimeng_store::user::token_user(&state.db, &token_hash(token)).await?
-        else {
-            return Ok(None);
-        };
-        let scope = yimeng_store::user::scope_of(&state.db, &account).await?;
-        return Ok(Some(User {
-            account,
-            scope,
-            csrf: None,
-            session: None,
-            ip,
-            request_id,
-            lang,
-        }));
-    }
-    let Some(token) = cookie(&parts.headers, SESSION_COOKIE) else {
-        return Ok(None);
+        .map(|a| a.strip_prefix("Bearer ").map(str::trim));
+    let (key, is_token) = match bearer {
+        Some(None) => return Ok(None),
+        Some(Some(token)) => (token_hash(token), true),
+        None => match cookie(&parts.headers, SESSION_COOKIE) {
+            Some(token) => (token_hash(token), false),
+            None => return Ok(None),
+        },
     };
-    let hash = token_hash(token);
-    let Some((session, account)) = yimeng_store::user::session(&state.db, &hash).await? else {
-        return Ok(None);
+    let cached = match state.auth_cache.get(&key) {
+        Some(c) => Some(c),
+        None if is_token => match yimeng_store::user::token_user(&state.db, &key).await? {
+            Some(account) => {
+                let scope = yimeng_store::user::scope_of(&state.db, &account).await?;
+                Some(state.auth_cache.put(
+                    &key,
+                    CachedAuth {
+                        account,
+                        scope,
+                        csrf: None,
+                        expires_at: None,
+                    },
+                ))
+            }
+            None => None,
+        },
+        None => match yimeng_store::user::session(&state.db, &key).await? {
+            Some((session, account)) => {
+                let scope = yimeng_store::user::scope_of(&state.db, &account).await?;
+                Some(state.auth_cache.put(
+                    &key,
+                    CachedAuth {
+                        account,
+                        scope,
+                        csrf: Some(session.csrf_token),
+                        expires_at: Some(session.expires_at),
+                    },
+                ))
+            }
+            None => None,
+        },
     };
-    let scope = yimeng_store::user::scope_of(&state.db, &account).await?;
-    Ok(Some(User {
-        account,
-        scope,
-        csrf: Some(session.csrf_token),
-        session: Some(hash),
+    Ok(cached.map(|c| User {
+        account: c.account,
+        scope: c.scope,
+        csrf: c.csrf,
+        session: (!is_token).then_some(key),
         ip,
         request_id,
         lang,
     }))
+}
+
+/// An authenticated session or token as the cache keeps it.
+#[derive(Debug, Clone)]
+pub struct CachedAuth {
+    /// The account.
+    pub account: UserRow,
+    /// Its scope.
+    pub scope: Scope,
+    /// The session's CSRF token (none for API tokens).
+    pub csrf: Option<String>,
+    /// When the session ends at the latest.
+    pub expires_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Sessions and tokens authenticated in the last [`AuthCache::TTL`]: the requests of one page view
+/// need no account queries. Every account change made through this server clears it at once;
+/// changes made by another process (the `yimeng user` command, a second server on the same
+/// PostgreSQL) take effect within the TTL.
+#[derive(Default)]
+pub struct AuthCache {
+    map: Mutex<HashMap<String, (Instant, CachedAuth)>>,
+}
+
+impl AuthCache {
+    /// How long an entry is trusted.
+    pub const TTL: Duration = Duration::from_secs(10);
+
+    fn get(&self, key: &str) -> Option<CachedAuth> {
+        let map = self.map.lock().expect("auth cache lock");
+        let (at, c) = map.get(key)?;
+        let live = at.elapsed() < Self::TTL && c.expires_at.is_none_or(|e| e > chrono::Utc::now());
+        live.then(|| c.clone())
+    }
+
+    fn put(&self, key: &str, c: CachedAuth) -> CachedAuth {
+        let mut map = self.map.lock().expect("auth cache lock");
+        if map.len() > 10_000 {
+            map.retain(|_, (at, _)| at.elapsed() < Self::TTL);
+        }
+        map.insert(key.to_string(), (Instant::now(), c.clone()));
+        c
+    }
+
+    /// Forgets everything: call after any change to accounts, sessions, tokens or assignments.
+    pub fn clear(&self) {
+        self.map.lock().expect("auth cache lock").clear();
+    }
 }
 
 /// A logged-in person for a page; anyone else is sent to the login page.

@@ -91,7 +91,7 @@ impl SchoolsPage {
 #[template(path = "school.html")]
 pub struct SchoolPage {
     pub ctx: Ctx,
-    pub d: yimeng_store::browse::SchoolDetail,
+    pub d: std::sync::Arc<yimeng_store::browse::SchoolDetail>,
     pub history: Vec<yimeng_store::audit::AuditRow>,
     pub can_edit: bool,
 }

@@ -560,6 +560,11 @@ async fn serve(
     let accounts = yimeng_web::demo_accounts::ensure(&db)
         .await
         .map_err(|e| anyhow!("{e:?}"))?;
+    // The embedded store has no background statistics collector: refresh them at start-up
+    // (sampled, well under a second at city scale). PostgreSQL's autovacuum does this itself.
+    if db.backend() == yimeng_store::Backend::Sqlite {
+        db.analyze().await?;
+    }
     let mut web = yimeng_web::WebConfig {
         trust_proxy: cfg.web.trust_proxy,
         secure_cookies: cfg.web.secure_cookies,

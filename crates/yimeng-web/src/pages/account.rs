@@ -100,6 +100,7 @@ pub async fn change_password(
         u.session.as_deref(),
     )
     .await?;
+    state.auth_cache.clear();
     Ok(see_other(
         "/account",
         Some("密码已修改；其他设备上的登录已全部退出"),
@@ -165,5 +166,6 @@ pub async fn revoke_token(
 ) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
     yimeng_store::user::revoke_token(&state.db, &u.account, id, &u.actor()).await?;
+    state.auth_cache.clear();
     Ok(see_other("/account", Some("令牌已吊销")))
 }

@@ -208,6 +208,7 @@ pub async fn disable(
         return Err(Failure::BadRequest("不能停用自己的账户".into()).into());
     }
     yimeng_store::user::set_disabled(&state.db, &u.actor(), id, true).await?;
+    state.auth_cache.clear();
     Ok(see_other(
         &format!("/admin/users/{id}"),
         Some("账户已停用，其登录会话已全部结束"),
@@ -224,6 +225,7 @@ pub async fn enable(
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     yimeng_store::user::set_disabled(&state.db, &u.actor(), id, false).await?;
+    state.auth_cache.clear();
     Ok(see_other(&format!("/admin/users/{id}"), Some("账户已启用")))
 }
 
@@ -243,6 +245,7 @@ pub async fn reset(
         .await
         .map_err(|e| Failure::Internal(e.to_string()))??;
     yimeng_store::user::set_password(&state.db, &u.actor(), id, &hash, true, None).await?;
+    state.auth_cache.clear();
     let ctx = Ctx::for_user(&u, "/admin/users");
     Ok(render(&UserPage {
         ctx,
@@ -301,6 +304,7 @@ pub async fn assign(
     refs.sort_by_key(|r| (r.county, r.id));
     refs.dedup();
     yimeng_store::user::assign_schools(&state.db, &u.actor(), id, &refs).await?;
+    state.auth_cache.clear();
     Ok(see_other(
         &format!("/admin/users/{id}"),
         Some(&format!("已指定 {} 所负责学校", refs.len())),

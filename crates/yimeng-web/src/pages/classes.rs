@@ -120,12 +120,14 @@ pub async fn show(
 ) -> PageResult<Response> {
     u.require_staff()?;
     let (class, roster) = browse::roster(&state.db, &u.scope, id).await?;
-    let sizes =
-        browse::class_sizes(&state.db, &state.rules, class.county_id, &[class.school_id]).await?;
-    let sized = sizes
-        .into_iter()
-        .find(|c| c.id == id)
-        .ok_or(Failure::NotFound)?;
+    let sized = browse::class_size(
+        &state.db,
+        &state.rules,
+        class.county_id,
+        class.school_id,
+        id,
+    )
+    .await?;
     let school = yimeng_store::school::get(&state.db, &u.scope, class.school_id).await?;
     let history =
         yimeng_store::audit::for_record(&state.db, class.county_id, "class", id, 20).await?;

@@ -160,7 +160,7 @@ pub async fn show(
     headers: HeaderMap,
 ) -> PageResult<Response> {
     u.require_staff()?;
-    let d = browse::school_detail(&state.db, &u.scope, &state.rules, id).await?;
+    let d = state.school_detail(&u.scope, id).await?;
     let history =
         yimeng_store::audit::for_record(&state.db, d.school.county_id, "school", id, 20).await?;
     let flash = take_flash(&headers);

@@ -240,6 +240,7 @@ pub async fn logout(
         u.check_csrf(Some(&f.csrf))?;
         if let Some(s) = &u.session {
             yimeng_store::user::end_session(&state.db, s).await?;
+            state.auth_cache.clear();
         }
         audit::write_now(
             &state.db,

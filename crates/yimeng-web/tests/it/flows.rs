@@ -492,3 +492,65 @@ async fn the_interface_speaks_english_on_request_and_returns_to_the_page_asked_f
     assert_eq!(health["status"], "ok");
     app.stop().await;
 }
+
+/// The count next to a status link on a school page.
+fn status_count(page: &str, school: i64, code: &str) -> i64 {
+    let link = format!("/students?school={school}&amp;status={code}\"");
+    let Some(at) = page.find(&link) else { return 0 };
+    let rest = &page[at..];
+    let cell = rest.find("class=\"num\">").unwrap() + "class=\"num\">".len();
+    rest[cell..cell + rest[cell..].find('<').unwrap()]
+        .replace(',', "")
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_page_shows_a_change_at_once_though_its_figures_are_kept_between_changes() {
+    for t in TestDb::each().await {
+        let app = TestApp::spawn(t).await;
+        let i = app.ids.clone();
+        let c = app.login("lanshan").await;
+        let page = format!("/schools/{}", i.own_school);
+        let first = c.get(&page).await.text();
+        assert_eq!(c.get(&page).await.text(), first, "the same figures twice");
+        let suspended = status_count(&first, i.own_school, "02");
+        let token = c.csrf().await;
+        let r = c
+            .json(
+                Method::POST,
+                &format!("/api/v1/students/{}/status", i.own_student),
+                &json!({"status": "休学", "reason": "病休"}),
+                Some(&token),
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text());
+        let after = c.get(&page).await.text();
+        assert_eq!(status_count(&after, i.own_school, "02"), suspended + 1);
+        // A write by another process (here: straight through the store, as `yimeng import` does)
+        // is seen too: the county's data version moved.
+        let mut q = Sql::new(
+            "UPDATE student SET status = '02' WHERE county_id = 371302 AND status = '01' AND school_id = ",
+        );
+        q.bind(i.own_school).push(" AND id = (SELECT MAX(id) FROM student WHERE county_id = 371302 AND status = '01' AND school_id = ").bind(i.own_school).push(")");
+        assert_eq!(app.db().exec(q).await.unwrap(), 1);
+        let stale = c.get(&page).await.text();
+        assert_eq!(
+            status_count(&stale, i.own_school, "02"),
+            suspended + 1,
+            "no version change, no recount"
+        );
+        app.db()
+            .exec(Sql::new(
+                "UPDATE data_version SET version = version + 1 WHERE county_id = 371302",
+            ))
+            .await
+            .unwrap();
+        let later = c.get(&page).await.text();
+        assert_eq!(status_count(&later, i.own_school, "02"), suspended + 2);
+        // Another county's account never gets the cached page.
+        let other = app.login("luozhuang").await;
+        assert_eq!(other.get(&page).await.status, 404);
+        app.stop().await;
+    }
+}
