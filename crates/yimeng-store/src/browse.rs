@@ -26,6 +26,17 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// No rows (a list that must be narrowed first).
+    fn empty(per_page: i64) -> Page<T> {
+        Page {
+            items: vec![],
+            page: 1,
+            per_page,
+            total: None,
+            has_next: false,
+        }
+    }
+
     fn from_probe(mut items: Vec<T>, page: i64, per_page: i64, total: Option<i64>) -> Page<T> {
         let has_next = items.len() as i64 > per_page;
         items.truncate(per_page as usize);
@@ -667,13 +678,7 @@ pub async fn students(
     per_page: i64,
 ) -> Result<Page<StudentListRow>> {
     if !f.is_narrow(scope) {
-        return Ok(Page {
-            items: vec![],
-            page: 1,
-            per_page,
-            total: None,
-            has_next: false,
-        });
+        return Ok(Page::empty(per_page));
     }
     let mut q = Sql::new(
         "/* multi-county: student_list */ SELECT t.county_id, t.id, t.school_id, t.class_id, t.name, t.sex, t.birth_date, t.id_card, \
@@ -800,13 +805,7 @@ pub async fn staff(
         || f.school.is_some()
         || f.q.as_deref().is_some_and(|q| !q.trim().is_empty());
     if !narrow {
-        return Ok(Page {
-            items: vec![],
-            page: 1,
-            per_page,
-            total: None,
-            has_next: false,
-        });
+        return Ok(Page::empty(per_page));
     }
     let mut w = Sql::new(
         " FROM staff t JOIN school s ON s.county_id = t.county_id AND s.id = t.school_id WHERE ",

@@ -83,8 +83,15 @@ pub fn check_username(s: &str) -> std::result::Result<(), String> {
 }
 
 /// Creates an account. County and school are checked against the role.
-pub async fn create(db: &Db, actor: &Actor, u: NewUser) -> Result<UserRow> {
+pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
     check_username(&u.username).map_err(StoreError::Invalid)?;
+    // City-wide roles belong to no county; only school accounts name a school.
+    if matches!(u.role, Role::CityAdmin | Role::CityDept | Role::Public) {
+        u.county = None;
+    }
+    if u.role != Role::School {
+        u.school_id = None;
+    }
     match u.role {
         Role::County | Role::Inspector if u.county.is_none() => {
             return Err(StoreError::Invalid("县区和督学账户须指定县区".into()));

@@ -804,21 +804,7 @@ async fn import(
             .unwrap_or("csv")
             .to_ascii_lowercase();
         let path = dir.path().join(format!("upload.{ext}"));
-        let mut out = tokio::fs::File::create(&path)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        while let Some(chunk) = field
-            .chunk()
-            .await
-            .map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))?
-        {
-            tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
-                .await
-                .map_err(|e| Failure::Internal(e.to_string()))?;
-        }
-        tokio::io::AsyncWriteExt::flush(&mut out)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
+        crate::pages::import::save_field(&mut field, &path).await?;
         saved_file = Some((path, name));
     }
     let (path, file_name) =

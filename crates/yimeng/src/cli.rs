@@ -442,16 +442,8 @@ async fn user(database: Option<String>, c: UserCommand) -> Result<ExitCode> {
                 display_name: display,
                 password_hash: hash(pw.clone())?,
                 role,
-                county: if matches!(role, Role::CityAdmin | Role::CityDept | Role::Public) {
-                    None
-                } else {
-                    county
-                },
-                school_id: if role == Role::School {
-                    school_id
-                } else {
-                    None
-                },
+                county,
+                school_id,
                 must_change_password: true,
             };
             let u = users::create(&db, &actor, new).await?;

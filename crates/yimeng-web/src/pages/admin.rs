@@ -132,16 +132,8 @@ pub async fn create_user(
         display_name: display,
         password_hash: hash,
         role,
-        county: if matches!(role, Role::CityAdmin | Role::CityDept | Role::Public) {
-            None
-        } else {
-            county
-        },
-        school_id: if role == Role::School {
-            school_id.map(|(s, _)| s)
-        } else {
-            None
-        },
+        county,
+        school_id: school_id.map(|(s, _)| s),
         must_change_password: true,
     };
     match yimeng_store::user::create(&state.db, &u.actor(), new).await {

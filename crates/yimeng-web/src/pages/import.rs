@@ -27,6 +27,31 @@ pub async fn form(PageUser(u): PageUser) -> PageResult<Response> {
     Ok(render(&ImportPage { ctx, error: None })?.into_response())
 }
 
+/// Streams one multipart file field to `path`; returns its size in bytes.
+pub(crate) async fn save_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    path: &std::path::Path,
+) -> Result<usize, Failure> {
+    let mut out = tokio::fs::File::create(path)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let mut size = 0usize;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))?
+    {
+        size += chunk.len();
+        tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
+            .await
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+    }
+    tokio::io::AsyncWriteExt::flush(&mut out)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    Ok(size)
+}
+
 /// A table named in the path: an unknown one is a page that does not exist.
 fn table_in_path(s: &str) -> Result<Table, Failure> {
     Table::parse(s).ok_or(Failure::NotFound)
@@ -85,23 +110,7 @@ pub async fn check(
                     .config
                     .upload_dir
                     .join(format!("{}.{ext}", crate::auth::random_token()));
-                let mut out = tokio::fs::File::create(&path)
-                    .await
-                    .map_err(|e| Failure::Internal(e.to_string()))?;
-                let mut size = 0usize;
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))?
-                {
-                    size += chunk.len();
-                    tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
-                        .await
-                        .map_err(|e| Failure::Internal(e.to_string()))?;
-                }
-                tokio::io::AsyncWriteExt::flush(&mut out)
-                    .await
-                    .map_err(|e| Failure::Internal(e.to_string()))?;
+                let size = save_field(&mut field, &path).await?;
                 if size == 0 {
                     let _ = tokio::fs::remove_file(&path).await;
                     return bad_upload(&u, "没有选择文件，或文件是空的".into());
