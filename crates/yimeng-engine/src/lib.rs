@@ -8,3 +8,6 @@
 //! It must not do IO, async, or storage; callers parse files and load rows, then hand plain
 //! data to these functions.
 #![forbid(unsafe_code)]
+
+pub mod assignment;
+pub mod rng;
