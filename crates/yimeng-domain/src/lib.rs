@@ -13,6 +13,7 @@
 pub mod class;
 pub mod codes;
 pub mod error;
+pub mod facts;
 pub mod grade;
 pub mod idcard;
 pub mod names;
