@@ -32,6 +32,10 @@ pub enum ValueRef<'a> {
     Date(Option<NaiveDate>),
     /// timestamptz
     Ts(Option<DateTime<Utc>>),
+    /// double precision
+    F64(Option<f64>),
+    /// bytea
+    Bytes(Option<&'a [u8]>),
 }
 
 impl ValueRef<'_> {
@@ -45,6 +49,8 @@ impl ValueRef<'_> {
             ValueRef::Text(x) => Value::Text(x.map(str::to_string)),
             ValueRef::Date(x) => Value::Date(x),
             ValueRef::Ts(x) => Value::Ts(x),
+            ValueRef::F64(x) => Value::F64(x),
+            ValueRef::Bytes(x) => Value::Bytes(x.map(<[u8]>::to_vec)),
         }
     }
 }
@@ -238,6 +244,12 @@ pub fn copy_row<R: TableRow>(out: &mut Vec<u8>, row: &R) {
             }
             ValueRef::Date(Some(d)) => write!(out, "{}", d.format("%Y-%m-%d")),
             ValueRef::Ts(Some(d)) => write!(out, "{}", d.to_rfc3339()),
+            ValueRef::F64(Some(x)) => write!(out, "{x}"),
+            ValueRef::Bytes(Some(b)) => {
+                // COPY text format: bytea in hex form, its backslash escaped.
+                let _ = out.write_all(b"\\\\x");
+                b.iter().try_for_each(|x| write!(out, "{x:02x}"))
+            }
             _ => out.write_all(b"\\N"),
         };
     });

@@ -396,6 +396,10 @@ pub enum Value {
     Date(Option<NaiveDate>),
     /// timestamptz
     Ts(Option<DateTime<Utc>>),
+    /// double precision (SQLite REAL)
+    F64(Option<f64>),
+    /// bytea (SQLite BLOB)
+    Bytes(Option<Vec<u8>>),
 }
 
 macro_rules! value_from {
@@ -419,6 +423,8 @@ value_from!(bool, Bool);
 value_from!(String, Text);
 value_from!(NaiveDate, Date);
 value_from!(DateTime<Utc>, Ts);
+value_from!(f64, F64);
+value_from!(Vec<u8>, Bytes);
 impl From<&str> for Value {
     fn from(x: &str) -> Value {
         Value::Text(Some(x.to_string()))
@@ -529,6 +535,8 @@ impl Sql {
                 Value::Text(x) => a.add(x),
                 Value::Date(x) => a.add(x),
                 Value::Ts(x) => a.add(x),
+                Value::F64(x) => a.add(x),
+                Value::Bytes(x) => a.add(x),
             };
             r.map_err(sqlx::Error::Encode)?;
         }
@@ -545,6 +553,8 @@ impl Sql {
                 Value::Text(x) => a.add(x),
                 Value::Date(x) => a.add(x),
                 Value::Ts(x) => a.add(x),
+                Value::F64(x) => a.add(x),
+                Value::Bytes(x) => a.add(x),
             };
             r.map_err(sqlx::Error::Encode)?;
         }

@@ -57,6 +57,12 @@ impl Fnv {
                 self.int(days)
             }
             ValueRef::Ts(x) => self.int(x.map(|d| d.timestamp())),
+            ValueRef::F64(x) => self.int(x.map(|f| f.to_bits() as i64)),
+            ValueRef::Bytes(None) => self.feed(&[0xff]),
+            ValueRef::Bytes(Some(b)) => {
+                self.feed(&[0xfd]);
+                self.feed(b);
+            }
         }
         self.feed(&[0x1f]);
     }
@@ -75,6 +81,8 @@ fn as_ref(v: &Value) -> ValueRef<'_> {
         Value::Text(x) => ValueRef::Text(x.as_deref()),
         Value::Date(x) => ValueRef::Date(*x),
         Value::Ts(x) => ValueRef::Ts(*x),
+        Value::F64(x) => ValueRef::F64(*x),
+        Value::Bytes(x) => ValueRef::Bytes(x.as_deref()),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod class;
 pub mod db;
 pub mod edit;
 mod error;
+pub mod facts;
 pub mod hash;
 pub mod import;
 pub mod region;
