@@ -17,6 +17,7 @@ pub mod facts;
 pub mod grade;
 pub mod idcard;
 pub mod names;
+pub mod plan;
 pub mod region;
 pub mod rules;
 pub mod school;
