@@ -11,3 +11,8 @@
 
 pub mod assignment;
 pub mod rng;
+
+pub mod admission;
+pub mod error;
+
+pub use error::EngineError;
