@@ -42,15 +42,16 @@ pub fn admit_with(
 }
 
 /// The 抽签号 (lottery number) of a candidate at a school: splitmix64 of the seed, the candidate
-/// id and (per-school lottery only) the school code. Lower draws first.
-pub(crate) fn lottery(seed: u64, candidate_id: &str, school_code: Option<&str>) -> u64 {
+/// id and (per-school lottery only) the school code. Lower draws first. Public so that anyone
+/// holding the published seed can recompute the order.
+pub fn lottery(seed: u64, candidate_id: &str, school_code: Option<&str>) -> u64 {
     let s = school_code.map_or(0, |c| mix(fnv1a(c)));
     mix(seed ^ mix(fnv1a(candidate_id) ^ s))
 }
 
 /// Compares two candidates at a school's pools: `Less` = `a` comes first. `Equal` only under
 /// 同分同录 with equal total and tie-break scores.
-pub(crate) fn priority_cmp(
+pub fn priority_cmp(
     inst: &Instance,
     tie: &FinalTie,
     school: SchoolIdx,

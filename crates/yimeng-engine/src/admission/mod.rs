@@ -26,9 +26,11 @@ pub mod policy;
 pub mod quota;
 mod rng;
 pub mod synth;
+#[cfg(test)]
+mod tests;
 
 pub use explain::{ChoiceExplanation, Explanation, Reason, explain};
-pub use matching::{Algorithm, admit, admit_with};
+pub use matching::{Algorithm, admit, admit_with, lottery, priority_cmp};
 pub use policy::{Batch, FinalTie, Policy, Precedence, QuotaShare};
 
 use std::fmt;

@@ -1,1 +1,2 @@
+mod admission;
 mod assignment;
