@@ -233,6 +233,106 @@ pub fn breaks_starting_grade_cap(grade: Grade, size: i64) -> bool {
     grade.is_starting() && size > STARTING_GRADE_MAX
 }
 
+/// The answer of [`gate_placement`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Gate {
+    /// Within the standard size.
+    Allowed,
+    /// Allowed, but above the standard size: show the message and let the user confirm.
+    Warn {
+        /// Chinese message.
+        message: String,
+    },
+    /// Not allowed.
+    Refused {
+        /// Chinese message.
+        message: String,
+    },
+    /// Would be refused, but a county bureau overrode it with a written reason; the caller records
+    /// the override (who, when, why) with the placement.
+    Overridden {
+        /// The refusal that was overridden.
+        message: String,
+        /// The bureau's reason.
+        reason: String,
+    },
+}
+
+/// A county bureau's written decision to place students beyond the class-size limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CountyOverride {
+    /// The bureau.
+    pub county: crate::RegionCode,
+    /// Why (must not be empty).
+    pub reason: String,
+}
+
+/// Gate for placing `adding` students into a class of `grade` that has `current_size` students
+/// (domain-rules §5, thresholds from [`crate::Rules`]):
+/// - **refused** when the class would reach [`crate::Rules::class_refuse_at`] (56, 大班额), or when a
+///   starting grade (起始年级: 小班, 一年级, 七年级, 高一, 中职一年级 — [`Grade::is_starting`]) would
+///   exceed [`crate::Rules::starting_class_max`] (55, 2020 plan item 8);
+/// - **warned** above the standard size: [`crate::Rules::class_warn_above_primary`] (45) for 小学,
+///   [`crate::Rules::class_warn_above_secondary`] (50) for 初中, 高中 and 中职; kindergarten classes
+///   use their own standard (小班 25, 中班 30, 大班 35, 混龄 30; [`Grade::standard_class_size`]).
+///
+/// Kindergarten 小班 counts as a starting grade, as in [`Grade::is_starting`]; with the default
+/// limits that changes nothing (55 < 56), it only matters if a bureau configures other values.
+/// A county override with a non-empty reason turns a refusal into [`Gate::Overridden`]; a warning
+/// needs no override. Adding nobody is always allowed.
+pub fn gate_placement(
+    grade: Grade,
+    current_size: u32,
+    adding: u32,
+    rules: &crate::Rules,
+    county_override: Option<&CountyOverride>,
+) -> Gate {
+    if adding == 0 {
+        return Gate::Allowed;
+    }
+    let new = current_size.saturating_add(adding);
+    let big = new >= rules.class_refuse_at;
+    let refusal = if grade.is_starting() && new > rules.starting_class_max {
+        Some(format!(
+            "编入后该班将有 {new} 人{}，{}为起始年级，每班不得超过 {} 人，不能编入",
+            if big { "（大班额）" } else { "" },
+            grade.label(),
+            rules.starting_class_max
+        ))
+    } else if big {
+        Some(format!(
+            "编入后该班将有 {new} 人，达到 {} 人及以上（大班额），不能编入",
+            rules.class_refuse_at
+        ))
+    } else {
+        None
+    };
+    if let Some(message) = refusal {
+        return match county_override {
+            Some(o) if !crate::text::normalize(&o.reason).is_empty() => Gate::Overridden {
+                message,
+                reason: crate::text::normalize(&o.reason).into_owned(),
+            },
+            _ => Gate::Refused { message },
+        };
+    }
+    let standard = match grade.stage() {
+        Stage::Preschool => grade.standard_class_size() as u32,
+        Stage::Primary => rules.class_warn_above_primary,
+        Stage::Junior | Stage::Senior | Stage::Vocational => rules.class_warn_above_secondary,
+    };
+    if new > standard {
+        Gate::Warn {
+            message: format!(
+                "编入后该班将有 {new} 人，超过{}标准班额 {standard} 人",
+                grade.stage().label()
+            ),
+        }
+    } else {
+        Gate::Allowed
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,6 +349,97 @@ mod tests {
         assert!(breaks_starting_grade_cap(Grade::P1, 56));
         assert!(!breaks_starting_grade_cap(Grade::P1, 55));
         assert!(!breaks_starting_grade_cap(Grade::P2, 58));
+    }
+
+    #[test]
+    fn the_class_size_gate_warns_above_the_standard_and_refuses_at_56() {
+        let r = crate::Rules::default();
+        assert_eq!(gate_placement(Grade::P3, 44, 1, &r, None), Gate::Allowed);
+        let w = gate_placement(Grade::P3, 45, 1, &r, None);
+        assert!(
+            matches!(&w, Gate::Warn { message } if message.contains("小学标准班额 45")),
+            "{w:?}"
+        );
+        assert_eq!(gate_placement(Grade::J2, 50, 0, &r, None), Gate::Allowed);
+        assert!(matches!(
+            gate_placement(Grade::J2, 50, 1, &r, None),
+            Gate::Warn { .. }
+        ));
+        assert_eq!(gate_placement(Grade::J2, 49, 1, &r, None), Gate::Allowed);
+        // Non-starting grades may hold 55; 56 is 大班额.
+        assert!(matches!(
+            gate_placement(Grade::P3, 54, 1, &r, None),
+            Gate::Warn { .. }
+        ));
+        let e = gate_placement(Grade::P3, 55, 1, &r, None);
+        assert!(
+            matches!(&e, Gate::Refused { message } if message.contains("大班额")),
+            "{e:?}"
+        );
+        // Starting grades stop at 55.
+        assert!(matches!(
+            gate_placement(Grade::P1, 54, 1, &r, None),
+            Gate::Warn { .. }
+        ));
+        let e = gate_placement(Grade::J1, 54, 2, &r, None);
+        assert!(
+            matches!(&e, Gate::Refused { message } if message.contains("七年级为起始年级")),
+            "{e:?}"
+        );
+        assert!(matches!(
+            gate_placement(Grade::S1, 55, 1, &r, None),
+            Gate::Refused { .. }
+        ));
+        // Kindergarten classes warn above their own standard.
+        assert!(matches!(
+            gate_placement(Grade::K1, 25, 1, &r, None),
+            Gate::Warn { .. }
+        ));
+        assert_eq!(gate_placement(Grade::K3, 34, 1, &r, None), Gate::Allowed);
+    }
+
+    #[test]
+    fn a_county_override_with_a_reason_lets_a_refused_placement_through() {
+        let r = crate::Rules::default();
+        let o = CountyOverride {
+            county: crate::RegionCode::from_i32(371302),
+            reason: "学校新建校舍未启用，经局务会研究临时安排".into(),
+        };
+        let g = gate_placement(Grade::P1, 55, 1, &r, Some(&o));
+        assert!(
+            matches!(&g, Gate::Overridden { reason, .. } if reason.contains("局务会")),
+            "{g:?}"
+        );
+        let blank = CountyOverride {
+            reason: "   ".into(),
+            ..o.clone()
+        };
+        assert!(matches!(
+            gate_placement(Grade::P1, 55, 1, &r, Some(&blank)),
+            Gate::Refused { .. }
+        ));
+        // A warning needs no override and is not turned into one.
+        assert!(matches!(
+            gate_placement(Grade::P3, 46, 1, &r, Some(&o)),
+            Gate::Warn { .. }
+        ));
+    }
+
+    #[test]
+    fn the_class_size_gate_reads_its_limits_from_the_rules() {
+        let r = crate::Rules {
+            starting_class_max: 45,
+            class_warn_above_primary: 40,
+            ..crate::Rules::default()
+        };
+        assert!(matches!(
+            gate_placement(Grade::P1, 45, 1, &r, None),
+            Gate::Refused { .. }
+        ));
+        assert!(matches!(
+            gate_placement(Grade::P2, 40, 1, &r, None),
+            Gate::Warn { .. }
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! this crate, with its source in the doc comment.
 #![forbid(unsafe_code)]
 
+pub mod calendar;
 pub mod class;
 pub mod codes;
 pub mod error;
@@ -26,6 +27,7 @@ pub mod staff;
 pub mod student;
 pub mod student_no;
 pub mod text;
+pub mod transfer;
 
 pub use error::FieldError;
 pub use grade::{Grade, SchoolYear};

@@ -14,6 +14,25 @@ pub struct Rules {
     pub entry_cutoff_day: u32,
     /// Whether 休学 students count in class size (domain-rules §5: local; default exclude).
     pub class_size_counts_suspended: bool,
+    /// 转学: working days each party has to act on its step (domain-rules §3.3: 10 working days,
+    /// 2013 办法 art. 14 [S7]; re-check against the 2025 text).
+    pub transfer_step_working_days: u32,
+    /// 转学 during 休学 (domain-rules §3.3: a common local ban, so banned by default).
+    pub transfer_allowed_while_suspended: bool,
+    /// 休学: the longest single suspension, in months (domain-rules §3.3: "typically ≤ 1 school
+    /// year", *local*; default 12).
+    pub suspension_max_months: u32,
+    /// Class-size gate: warn when a 小学 class would exceed this (domain-rules §5; default the
+    /// standard size 45 of [`crate::Grade::standard_class_size`]).
+    pub class_warn_above_primary: u32,
+    /// Class-size gate: warn when a 初中/高中/中职 class would exceed this (default 50).
+    pub class_warn_above_secondary: u32,
+    /// Class-size gate: refuse when a starting-grade class would exceed this (default 55,
+    /// [`crate::grade::STARTING_GRADE_MAX`], 2020 plan item 8).
+    pub starting_class_max: u32,
+    /// Class-size gate: refuse when any class would reach this size (default 56,
+    /// [`crate::grade::BIG_CLASS_MIN`], 大班额).
+    pub class_refuse_at: u32,
 }
 
 impl Default for Rules {
@@ -22,6 +41,13 @@ impl Default for Rules {
             entry_cutoff_month: 8,
             entry_cutoff_day: 31,
             class_size_counts_suspended: false,
+            transfer_step_working_days: 10,
+            transfer_allowed_while_suspended: false,
+            suspension_max_months: 12,
+            class_warn_above_primary: crate::Grade::P1.standard_class_size() as u32,
+            class_warn_above_secondary: crate::Grade::J1.standard_class_size() as u32,
+            starting_class_max: crate::grade::STARTING_GRADE_MAX as u32,
+            class_refuse_at: crate::grade::BIG_CLASS_MIN as u32,
         }
     }
 }
