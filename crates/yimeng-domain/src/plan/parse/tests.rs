@@ -2,6 +2,7 @@
 //! the real 2020 plan.
 
 use super::super::*;
+use chrono::NaiveDate;
 
 /// A three-item plan; tests break it with `str::replace`.
 pub(crate) const SMALL: &str = r#"
@@ -378,4 +379,164 @@ fn an_item_without_tasks_and_bad_codes_are_reported_together() {
             .any(|m| m.starts_with("指标 “big_class_count”：direction：不是有效的指标方向")),
         "{shown:?}"
     );
+}
+
+// ---- the real plan ------------------------------------------------------------------------------
+
+/// `plans/linyi-2020.toml`, the 2020 Linyi plan (临教办字〔2020〕11号).
+const LINYI_2020: &str = include_str!("../../../../../plans/linyi-2020.toml");
+
+fn linyi() -> Plan {
+    Plan::parse(LINYI_2020).unwrap_or_else(|e| {
+        panic!(
+            "{}",
+            e.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    })
+}
+
+#[test]
+fn the_linyi_2020_plan_parses_with_35_items_in_5_parts() {
+    let p = linyi();
+    assert_eq!(p.code, "linyi-2020");
+    assert_eq!(p.document_no, "临教办字〔2020〕11号");
+    assert_eq!(p.issued, NaiveDate::from_ymd_opt(2020, 3, 16).unwrap());
+    assert_eq!(p.parts.len(), 5);
+    assert_eq!(p.items.len(), 35);
+    assert_eq!(
+        p.items.iter().map(|i| i.number).collect::<Vec<_>>(),
+        (1..=35).collect::<Vec<_>>()
+    );
+    // Parts as in the seed: 1–4, 5–10, 11–15, 16–25, 26–35.
+    let part_of = |n: u32| p.item(n).unwrap().part;
+    assert_eq!(
+        [1, 4, 5, 10, 11, 15, 16, 25, 26, 35].map(part_of),
+        [1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
+    );
+    for item in &p.items {
+        assert!(!item.tasks.is_empty(), "item {}", item.number);
+        let sentences = item.summary.matches('。').count();
+        assert!(
+            (1..=4).contains(&sentences),
+            "item {} summary has {sentences} sentences",
+            item.number
+        );
+    }
+    assert_eq!(p.item(18).unwrap().title, "推进义务教育优质均衡");
+    assert_eq!(p.item(35).unwrap().module.as_deref(), Some("学籍服务"));
+}
+
+#[test]
+fn every_quantitative_target_of_the_plan_map_is_bound_to_an_indicator() {
+    let p = linyi();
+    // (item, indicator, target, computed from the registry?)
+    let expected: &[(u32, &str, f64, bool)] = &[
+        (3, "party_brand_count", 100.0, false),
+        (3, "branch_method_count", 100.0, false),
+        (3, "party_family_links", 30000.0, false),
+        (3, "party_teacher_link_share", 100.0, false),
+        (8, "start_grade_over_55", 0.0, true),
+        (8, "over_standard_share", 0.0, true),
+        (10, "pe_hour_share", 100.0, false),
+        (10, "vision_screening_share", 100.0, false),
+        (10, "health_file_share", 100.0, false),
+        (12, "teachers_recruited", 3000.0, true),
+        (12, "rural_funded_normal_placed", 400.0, true),
+        (13, "master_studio_count", 40.0, false),
+        (13, "teacher_training_person_times", 90000.0, false),
+        (14, "teacher_pay_ratio", 1.0, false),
+        (17, "preschool_gross_enrolment", 90.0, true),
+        (17, "inclusive_kg_coverage", 80.0, true),
+        (17, "public_kg_coverage", 50.0, true),
+        (17, "kg_projects", 177.0, false),
+        (18, "big_class_count", 0.0, true),
+        (18, "school_projects", 107.0, false),
+        (20, "vocational_general_ratio", 1.0, true),
+        (20, "textbook_3d_count", 23.0, false),
+        (22, "special_school_county_share", 100.0, true),
+        (22, "special_resource_centre_share", 100.0, false),
+        (24, "gigabit_share", 100.0, true),
+        (24, "smart_campus_new", 50.0, false),
+        (30, "safety_guard_share", 100.0, true),
+        (30, "closed_campus_share", 100.0, true),
+        (30, "alarm_video_share", 100.0, true),
+        (30, "guard_post_share", 100.0, true),
+        (30, "safety_all_four_share", 100.0, true),
+        (33, "petition_acceptance_rate", 100.0, false),
+        (33, "petition_completion_rate", 100.0, false),
+        (33, "petition_satisfaction_rate", 90.0, false),
+    ];
+    for &(n, code, target, computed) in expected {
+        let item = p.item(n).unwrap();
+        let t = item
+            .targets
+            .iter()
+            .find(|t| t.indicator == code)
+            .unwrap_or_else(|| panic!("item {n} has no target on {code}"));
+        assert_eq!(t.target, target, "{code}");
+        let def = p.indicator(code).unwrap();
+        assert_eq!(def.source.computation().is_some(), computed, "{code}");
+        assert!(!t.text.is_empty());
+    }
+    let bound: usize = p.items.iter().map(|i| i.targets.len()).sum();
+    assert_eq!(bound, expected.len(), "a target not in the plan-map list");
+    // The 大班额清零 target is the seed's “年底前”.
+    let big = &p.item(18).unwrap().targets[0];
+    assert_eq!(big.deadline, p.end);
+    assert_eq!(big.comparator, Comparator::AtMost);
+    // The item-8 encouragement and the satisfaction rate do not drive status.
+    assert!(p.item(8).unwrap().targets[1].advisory);
+    assert!(p.item(33).unwrap().targets[2].advisory);
+}
+
+#[test]
+fn every_computation_the_registry_offers_is_used_by_the_linyi_plan() {
+    let p = linyi();
+    let used: Vec<Computation> = p.computed_indicators().map(|(_, c)| c).collect();
+    for c in Computation::ALL {
+        assert!(used.contains(c), "{} unused", c.key());
+    }
+}
+
+#[test]
+fn a_county_meeting_every_appraisal_target_scores_100_and_one_without_data_scores_0() {
+    let p = linyi();
+    let total: f64 = p.appraisal.weights.iter().map(|w| w.weight).sum();
+    assert_eq!(total, 100.0);
+    let perfect: std::collections::HashMap<String, Option<f64>> = p
+        .appraisal
+        .weights
+        .iter()
+        .map(|w| (w.indicator.clone(), Some(w.target)))
+        .collect();
+    assert_eq!(p.appraisal.score_county(&perfect).total, 100.0);
+    let none = std::collections::HashMap::new();
+    let s = p.appraisal.score_county(&none);
+    assert_eq!(s.total, 0.0);
+    assert_eq!(s.missing().count(), p.appraisal.weights.len());
+}
+
+#[test]
+fn the_status_of_item_18_names_the_big_class_figures() {
+    let p = linyi();
+    let item = p.item(18).unwrap();
+    let values: std::collections::HashMap<String, Option<f64>> = [
+        ("big_class_count".to_string(), Some(12.0)),
+        ("school_projects".to_string(), Some(100.0)),
+    ]
+    .into_iter()
+    .collect();
+    let today = NaiveDate::from_ymd_opt(2020, 11, 29).unwrap();
+    let (status, reason) = item_status(&p, item, &values, &["18.3"], today);
+    assert_eq!(status, ItemStatus::OnTrack, "{reason}");
+    assert!(
+        reason.starts_with("56人及以上大班额班级数 12 个，目标 0 个，距截止 32 天"),
+        "{reason}"
+    );
+    let late = NaiveDate::from_ymd_opt(2020, 12, 10).unwrap();
+    let (status, reason) = item_status(&p, item, &values, &["18.3"], late);
+    assert_eq!(status, ItemStatus::AtRisk, "{reason}");
 }
