@@ -5,28 +5,25 @@
 //! computation over the exported rows.
 
 use crate::grade::Grade;
+use crate::plan::{
+    in_class_size_scope, in_standard_size_scope, is_56_plus, is_66_plus,
+    is_central_primary_or_above, is_gigabit, is_inclusive_kindergarten, is_over_standard,
+    is_plan_starting_grade, is_rural_placement, is_start_grade_over_cap,
+};
 use crate::school::{LocationClass, Ownership, SchoolType};
 use serde::Serialize;
 
-/// 大班额 (large class): 56 students or more (国发〔2016〕40号; domain-rules §5).
-pub const BIG_CLASS_MIN: i64 = 56;
-/// 超大班额 (very large class): 66 students or more (国发〔2016〕40号; domain-rules §5).
-pub const HUGE_CLASS_MIN: i64 = 66;
-/// Seed plan item 8: starting-grade classes at most 55 students.
-pub const STARTING_CLASS_MAX: i64 = 55;
-/// Gigabit fibre (千兆光纤, plan item 24): bandwidth of at least 1000 Mbps.
-pub const GIGABIT_MBPS: i64 = 1000;
-
-/// Class-size counts of one class, as the indicator rules classify it.
+/// Class-size counts of a school's classes, as the plan's indicator rules classify them
+/// (the rules live in [`crate::plan`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ClassCounts {
-    /// Classes.
+    /// 普通中小学 classes (小学, 初中, 普通高中: [`in_class_size_scope`]).
     pub classes: i64,
-    /// Classes of 56 or more (大班额, including 超大班额).
+    /// Of those, classes of 56 or more (大班额, 超大班额 included).
     pub big: i64,
-    /// Classes of 66 or more (超大班额).
+    /// Of those, classes of 66 or more (超大班额).
     pub huge: i64,
-    /// Classes of a starting grade (起始年级: 小班, 一年级, 七年级, 高一, 中职一年级).
+    /// Starting-grade classes of plan item 8 (一年级, 七年级, 高一).
     pub starting: i64,
     /// Starting-grade classes above 55 (plan item 8).
     pub starting_over_55: i64,
@@ -39,24 +36,18 @@ pub struct ClassCounts {
 impl ClassCounts {
     /// Adds one class of `grade` with `size` students.
     pub fn add_class(&mut self, grade: Grade, size: i64) {
-        self.classes += 1;
-        if size >= BIG_CLASS_MIN {
-            self.big += 1;
+        if in_class_size_scope(grade) {
+            self.classes += 1;
+            self.big += i64::from(is_56_plus(size));
+            self.huge += i64::from(is_66_plus(size));
         }
-        if size >= HUGE_CLASS_MIN {
-            self.huge += 1;
-        }
-        if grade.is_starting() {
+        if is_plan_starting_grade(grade) {
             self.starting += 1;
-            if size > STARTING_CLASS_MAX {
-                self.starting_over_55 += 1;
-            }
+            self.starting_over_55 += i64::from(is_start_grade_over_cap(grade, size));
         }
-        if grade.stage().is_compulsory() {
+        if in_standard_size_scope(grade) {
             self.standard += 1;
-            if size > grade.standard_class_size() {
-                self.over_standard += 1;
-            }
+            self.over_standard += i64::from(is_over_standard(grade, size));
         }
     }
     /// Adds another set of counts.
@@ -110,10 +101,11 @@ pub struct SchoolFacts {
     pub senior_first_year: i64,
     /// 中职一年级 students on the register (vocational intake).
     pub vocational_first_year: i64,
-    /// Staff hired in the plan year.
-    pub hired_in_year: i64,
-    /// 公费师范生 hired in the plan year.
-    pub funded_normal_in_year: i64,
+    /// 专任教师 recruited in the plan year ([`crate::plan::is_teacher_recruited_in`]).
+    pub teachers_recruited: i64,
+    /// 公费师范生 hired in the plan year (counted for item 12 when the school is rural in the
+    /// plan's sense: [`SchoolFacts::is_rural_placement`]).
+    pub funded_normal_hired: i64,
 }
 
 impl SchoolFacts {
@@ -123,33 +115,23 @@ impl SchoolFacts {
     }
     /// 公办园 or 普惠性民办园 (domain-rules §9).
     pub fn is_inclusive(&self) -> bool {
-        self.is_public() || self.inclusive
+        is_inclusive_kindergarten(self.ownership, self.inclusive)
     }
-    /// 中心小学以上学校 (plan item 24): a central primary school or any school with a junior or
-    /// senior stage — 初级中学, 九年一贯制, 完全中学, 高级中学, 十二年一贯制 and 中职.
+    /// 中心小学以上学校 (plan item 24).
     pub fn is_central_or_above(&self) -> bool {
-        match self.school_type {
-            SchoolType::Primary => self.central,
-            SchoolType::Junior
-            | SchoolType::NineYear
-            | SchoolType::CompleteMiddle
-            | SchoolType::Senior
-            | SchoolType::TwelveYear
-            | SchoolType::Vocational => true,
-            SchoolType::Kindergarten | SchoolType::TeachingPoint | SchoolType::Special => false,
-        }
+        is_central_primary_or_above(self.school_type, self.central)
     }
     /// Has gigabit fibre.
     pub fn has_gigabit(&self) -> bool {
-        self.bandwidth_mbps.is_some_and(|b| b >= GIGABIT_MBPS)
+        is_gigabit(self.bandwidth_mbps)
     }
     /// All four safety measures in place (四个100%).
     pub fn all_four_safety(&self) -> bool {
         self.security_guard && self.closed_campus && self.alarm_and_video && self.guard_post
     }
-    /// 农村学校: a school in a 乡村 area (the rural placements of plan item 12).
-    pub fn is_rural(&self) -> bool {
-        self.location == LocationClass::Rural
+    /// 农村 in the sense of plan item 12.
+    pub fn is_rural_placement(&self) -> bool {
+        is_rural_placement(self.location)
     }
 }
 
@@ -165,6 +147,7 @@ mod tests {
         c.add_class(Grade::J1, 55); // starting, not over 55, over 50
         c.add_class(Grade::J2, 66); // big and huge
         c.add_class(Grade::S2, 60); // big; not a compulsory class
+        c.add_class(Grade::K1, 70); // kindergarten: outside every class-size count
         assert_eq!(
             c,
             ClassCounts {

@@ -14,5 +14,6 @@ pub mod rng;
 
 pub mod admission;
 pub mod error;
+pub mod indicator;
 
 pub use error::EngineError;

@@ -10,7 +10,8 @@ use chrono::NaiveDate;
 use std::collections::HashMap;
 use yimeng_domain::facts::{ClassCounts, SchoolFacts};
 use yimeng_domain::school::{LocationClass, Ownership, SchoolType};
-use yimeng_domain::staff::{HireSource, StaffStatus};
+use yimeng_domain::plan::is_teacher_recruited_in;
+use yimeng_domain::staff::{HireSource, Post, StaffStatus};
 use yimeng_domain::{Grade, Rules, Scope};
 
 type SchoolTuple = (
@@ -69,8 +70,8 @@ pub async fn school_facts(
             kg_roll: 0,
             senior_first_year: 0,
             vocational_first_year: 0,
-            hired_in_year: 0,
-            funded_normal_in_year: 0,
+            teachers_recruited: 0,
+            funded_normal_hired: 0,
         });
     }
     let counties: Vec<i32> = scope.counties().iter().map(|c| c.get()).collect();
@@ -102,7 +103,7 @@ pub async fn school_facts(
         .map(|s| s.code())
         .collect();
     let mut q = Sql::new(
-        "/* multi-county: facts_staff */ SELECT t.county_id, t.school_id, t.hire_source, COUNT(*) FROM staff t WHERE ",
+        "/* multi-county: facts_staff */ SELECT t.county_id, t.school_id, t.post, t.hire_source, COUNT(*) FROM staff t WHERE ",
     );
     push_scope(&mut q, scope, "t", "school_id");
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
@@ -113,14 +114,24 @@ pub async fn school_facts(
         .bind(to)
         .push(" AND t.status IN ")
         .bind_list(current)
-        .push(" GROUP BY t.county_id, t.school_id, t.hire_source");
-    let funded = HireSource::FundedNormal.code();
-    for (county, school, source, n) in db.all::<(i32, i64, Option<String>, i64)>(q).await? {
-        if let Some(&i) = index.get(&(county, school)) {
-            facts[i].hired_in_year += n;
-            if source.as_deref() == Some(funded) {
-                facts[i].funded_normal_in_year += n;
-            }
+        .push(" GROUP BY t.county_id, t.school_id, t.post, t.hire_source");
+    for (county, school, post, source, n) in db
+        .all::<(i32, i64, String, Option<String>, i64)>(q)
+        .await?
+    {
+        let Some(&i) = index.get(&(county, school)) else {
+            continue;
+        };
+        let source = source.as_deref().and_then(HireSource::from_code);
+        // Every row of the group was hired in `year`: the rules see that date.
+        let hired = Some(from);
+        if let Some(post) = Post::from_code(&post)
+            && is_teacher_recruited_in(post, source, hired, year)
+        {
+            facts[i].teachers_recruited += n;
+        }
+        if source == Some(HireSource::FundedNormal) {
+            facts[i].funded_normal_hired += n;
         }
     }
     Ok(facts)

@@ -22,6 +22,8 @@ pub struct UserRow {
     pub role: String,
     pub county_id: Option<i32>,
     pub school_id: Option<i64>,
+    /// 科室 code of a city-department account (its plan items).
+    pub department: Option<String>,
     pub disabled: bool,
     pub must_change_password: bool,
     pub failed_logins: i32,
@@ -68,6 +70,8 @@ pub struct NewUser {
     pub school_id: Option<i64>,
     /// Must change the password at first login.
     pub must_change_password: bool,
+    /// 科室 code (city-department accounts only).
+    pub department: Option<String>,
 }
 
 /// Login names: 3–32 characters of letters, digits, `_`, `-`, `.`.
@@ -91,6 +95,14 @@ pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
     }
     if u.role != Role::School {
         u.school_id = None;
+    }
+    if u.role != Role::CityDept {
+        u.department = None;
+    }
+    if let Some(d) = &u.department
+        && (d.is_empty() || d.len() > 32 || !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+    {
+        return Err(StoreError::Invalid(format!("科室代码“{d}”无效（字母、数字或 _，至多 32 位）")));
     }
     match u.role {
         Role::County | Role::Inspector if u.county.is_none() => {
@@ -117,8 +129,8 @@ pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
     let id = tx.alloc_ids("app_user", 1).await?;
     let now = Utc::now();
     let mut q = Sql::new(
-        "INSERT INTO app_user (id, username, display_name, password_hash, role, county_id, school_id, disabled, \
-         must_change_password, failed_logins, created_at, updated_at) VALUES ",
+        "INSERT INTO app_user (id, username, display_name, password_hash, role, county_id, school_id, department, \
+         disabled, must_change_password, failed_logins, created_at, updated_at) VALUES ",
     );
     q.bind_list([
         crate::Value::from(id),
@@ -128,6 +140,7 @@ pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
         u.role.code().into(),
         u.county.map(|c| c.get()).into(),
         u.school_id.into(),
+        u.department.clone().into(),
         false.into(),
         u.must_change_password.into(),
         0i32.into(),
@@ -142,7 +155,7 @@ pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
         entity_id: Some(id),
         summary: format!("新建账户 {}（{}）", u.username, u.role.label()),
         before: None,
-        after: Some(serde_json::json!({"username": u.username, "role": u.role.code(), "county_id": u.county.map(|c| c.get()), "school_id": u.school_id}).to_string()),
+        after: Some(serde_json::json!({"username": u.username, "role": u.role.code(), "county_id": u.county.map(|c| c.get()), "school_id": u.school_id, "department": u.department}).to_string()),
     };
     audit::write(&mut tx, actor, vec![entry]).await?;
     tx.commit().await?;

@@ -71,6 +71,7 @@ pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
                 county,
                 school_id: school,
                 must_change_password: false,
+                department: None,
             },
             DemoAccount {
                 username,

@@ -445,6 +445,7 @@ async fn user(database: Option<String>, c: UserCommand) -> Result<ExitCode> {
                 county,
                 school_id,
                 must_change_password: true,
+                department: None,
             };
             let u = users::create(&db, &actor, new).await?;
             println!(

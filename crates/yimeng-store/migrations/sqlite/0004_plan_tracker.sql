@@ -108,3 +108,6 @@ INSERT INTO yimeng_table_kind (tbl, kind, dist_column) VALUES
     ('dispatch_file', 'distributed', 'county_id'),
     ('indicator_snapshot', 'reference', NULL),
     ('indicator_value', 'distributed', 'county_id');
+
+-- The department (科室) of a city-department account: the plan items it leads are its own.
+ALTER TABLE app_user ADD COLUMN department TEXT;

@@ -135,6 +135,7 @@ pub async fn create_user(
         county,
         school_id: school_id.map(|(s, _)| s),
         must_change_password: true,
+        department: None,
     };
     match yimeng_store::user::create(&state.db, &u.actor(), new).await {
         Ok(created) => {

@@ -1056,6 +1056,7 @@ async fn every_route_answers_every_role_as_its_scope_allows() {
                 county: Some(yimeng_domain::RegionCode::from_i32(371302)),
                 school_id: None,
                 must_change_password: false,
+                department: None,
             },
         )
         .await

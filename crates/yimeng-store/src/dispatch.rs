@@ -1,0 +1,532 @@
+//! 月调度 (monthly dispatch): each responsible unit — a city department or a county bureau — files
+//! a report per task and month with its progress, the values of reported indicators, a narrative
+//! and evidence files. The item's lead department approves or returns it; an approved report is
+//! locked (its values feed the indicators and may not change), as in DHIS2's data approval. Every
+//! change is audited in the same transaction.
+//!
+//! Who may file for which unit and who may review is decided by the caller from the plan (the
+//! store does not parse plans); the store enforces the life cycle.
+
+use crate::audit::{self, Entry};
+use crate::db::{Db, Sql};
+use crate::{Actor, Result, StoreError};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// Report statuses.
+pub mod status {
+    /// 草稿 (saved, not submitted).
+    pub const DRAFT: &str = "draft";
+    /// 已报送 (waiting for review).
+    pub const SUBMITTED: &str = "submitted";
+    /// 已通过 (approved: locked).
+    pub const APPROVED: &str = "approved";
+    /// 已退回 (returned for correction).
+    pub const RETURNED: &str = "returned";
+
+    /// Chinese label of a status code.
+    pub fn label(code: &str) -> &'static str {
+        match code {
+            DRAFT => "草稿",
+            SUBMITTED => "已报送",
+            APPROVED => "已通过",
+            RETURNED => "已退回",
+            _ => "未知",
+        }
+    }
+}
+
+/// A `dispatch_report` row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct ReportRow {
+    pub county_id: i32,
+    pub id: i64,
+    pub plan_code: String,
+    pub task_code: String,
+    /// `YYYY-MM`.
+    pub period: String,
+    /// Department code, or the county code as text.
+    pub unit: String,
+    pub progress: i32,
+    pub narrative: String,
+    pub status: String,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub submitted_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
+    pub reviewed_by: Option<String>,
+    pub review_note: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl ReportRow {
+    /// Chinese label of the status.
+    pub fn status_label(&self) -> &'static str {
+        status::label(&self.status)
+    }
+    /// Approved reports are locked.
+    pub fn is_locked(&self) -> bool {
+        self.status == status::APPROVED
+    }
+}
+
+/// An evidence file's description (without its bytes).
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct FileMeta {
+    pub county_id: i32,
+    pub id: i64,
+    pub report_id: i64,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+    pub uploaded_by: String,
+}
+
+/// A report as a unit fills it in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportInput {
+    /// The owning region: the county, or 371300 for a city department.
+    pub county_id: i32,
+    pub plan_code: String,
+    pub task_code: String,
+    pub period: String,
+    pub unit: String,
+    /// 0–100.
+    pub progress: i32,
+    pub narrative: String,
+    /// Reported indicator values (indicator code, value).
+    pub values: Vec<(String, f64)>,
+    /// Submit for review (else keep as a draft).
+    pub submit: bool,
+}
+
+/// A report with its values and files.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub row: ReportRow,
+    pub values: Vec<(String, f64)>,
+    pub files: Vec<FileMeta>,
+}
+
+/// Checks a period string `YYYY-MM`.
+pub fn check_period(p: &str) -> std::result::Result<(), String> {
+    let ok = p.len() == 7
+        && p.as_bytes()[4] == b'-'
+        && p[..4].bytes().all(|b| b.is_ascii_digit())
+        && p[5..]
+            .parse::<u32>()
+            .is_ok_and(|m| (1..=12).contains(&m));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("月份“{p}”格式应为 YYYY-MM，例如 2020-06"))
+    }
+}
+
+/// Saves a report (creating it or updating the unit's report for that task and month) and
+/// optionally submits it. An approved report is locked; a report waiting for review may still be
+/// corrected by its unit.
+pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
+    check_period(&input.period).map_err(StoreError::Invalid)?;
+    if !(0..=100).contains(&input.progress) {
+        return Err(StoreError::Invalid(format!(
+            "进度“{}”应在 0 到 100 之间",
+            input.progress
+        )));
+    }
+    if input.narrative.chars().count() > 20_000 {
+        return Err(StoreError::Invalid("进展说明不能超过 20000 字".into()));
+    }
+    for (code, v) in &input.values {
+        if !v.is_finite() {
+            return Err(StoreError::Invalid(format!("指标 {code} 的数值无效")));
+        }
+    }
+    let mut tx = db.begin().await?;
+    let mut q = Sql::new("SELECT * FROM dispatch_report WHERE county_id = ");
+    q.bind(input.county_id)
+        .push(" AND plan_code = ")
+        .bind(input.plan_code.as_str())
+        .push(" AND task_code = ")
+        .bind(input.task_code.as_str())
+        .push(" AND period = ")
+        .bind(input.period.as_str())
+        .push(" AND unit = ")
+        .bind(input.unit.as_str());
+    let before: Option<ReportRow> = tx.opt(q).await?;
+    if let Some(b) = &before
+        && b.is_locked()
+    {
+        return Err(StoreError::Conflict(format!(
+            "任务 {} {} 的月报已审核通过，数值已锁定，不能修改",
+            b.task_code, b.period
+        )));
+    }
+    let now = Utc::now();
+    let new_status = if input.submit {
+        status::SUBMITTED
+    } else {
+        before
+            .as_ref()
+            .map_or(status::DRAFT, |b| match b.status.as_str() {
+                status::SUBMITTED => status::SUBMITTED,
+                status::RETURNED => status::RETURNED,
+                _ => status::DRAFT,
+            })
+    };
+    let (submitted_at, submitted_by) = if input.submit {
+        (Some(now), Some(actor.name.clone()))
+    } else {
+        before
+            .as_ref()
+            .map_or((None, None), |b| (b.submitted_at, b.submitted_by.clone()))
+    };
+    let id = match &before {
+        Some(b) => {
+            let mut q = Sql::new("UPDATE dispatch_report SET progress = ");
+            q.bind(input.progress)
+                .push(", narrative = ")
+                .bind(input.narrative.as_str())
+                .push(", status = ")
+                .bind(new_status)
+                .push(", submitted_at = ")
+                .bind(submitted_at)
+                .push(", submitted_by = ")
+                .bind(submitted_by.clone())
+                .push(", updated_at = ")
+                .bind(now)
+                .push(" WHERE county_id = ")
+                .bind(b.county_id)
+                .push(" AND id = ")
+                .bind(b.id);
+            tx.exec(q).await?;
+            let mut q = Sql::new("DELETE FROM dispatch_value WHERE county_id = ");
+            q.bind(b.county_id).push(" AND report_id = ").bind(b.id);
+            tx.exec(q).await?;
+            b.id
+        }
+        None => {
+            let id = tx.alloc_ids("dispatch_report", 1).await?;
+            let mut q = Sql::new(
+                "INSERT INTO dispatch_report (county_id, id, plan_code, task_code, period, unit, progress, narrative, \
+                 status, submitted_at, submitted_by, review_note, created_at, updated_at) VALUES ",
+            );
+            q.bind_list([
+                crate::Value::from(input.county_id),
+                id.into(),
+                input.plan_code.as_str().into(),
+                input.task_code.as_str().into(),
+                input.period.as_str().into(),
+                input.unit.as_str().into(),
+                input.progress.into(),
+                input.narrative.as_str().into(),
+                new_status.into(),
+                submitted_at.into(),
+                submitted_by.clone().into(),
+                "".into(),
+                now.into(),
+                now.into(),
+            ]);
+            tx.exec(q).await?;
+            id
+        }
+    };
+    for (code, v) in &input.values {
+        let mut q =
+            Sql::new("INSERT INTO dispatch_value (county_id, report_id, indicator, value) VALUES ");
+        q.bind_list([
+            crate::Value::from(input.county_id),
+            id.into(),
+            code.as_str().into(),
+            (*v).into(),
+        ]);
+        tx.exec(q).await?;
+    }
+    let after = serde_json::json!({
+        "task": input.task_code, "period": input.period, "unit": input.unit,
+        "progress": input.progress, "status": new_status,
+        "values": input.values.iter().map(|(c, v)| serde_json::json!({"indicator": c, "value": v})).collect::<Vec<_>>(),
+    });
+    let entry = Entry {
+        county_id: input.county_id,
+        action: if input.submit {
+            "submit"
+        } else if before.is_some() {
+            "update"
+        } else {
+            "create"
+        },
+        entity: "dispatch_report",
+        entity_id: Some(id),
+        summary: format!(
+            "{} 月调度：任务 {}（{}）{}",
+            input.period,
+            input.task_code,
+            input.unit,
+            if input.submit { "报送" } else { "保存" }
+        ),
+        before: before.map(|b| {
+            serde_json::json!({"progress": b.progress, "status": b.status, "narrative_chars": b.narrative.chars().count()})
+                .to_string()
+        }),
+        after: Some(after.to_string()),
+    };
+    audit::write(&mut tx, actor, vec![entry]).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Approves (locking its values) or returns a submitted report. Only a report waiting for review
+/// can be reviewed, so a second click on the same decision is refused.
+pub async fn review(
+    db: &Db,
+    actor: &Actor,
+    county_id: i32,
+    id: i64,
+    approve: bool,
+    note: &str,
+) -> Result<()> {
+    if !approve && note.trim().is_empty() {
+        return Err(StoreError::Invalid("退回月报须填写退回理由".into()));
+    }
+    let mut tx = db.begin().await?;
+    let row = get_row(&mut tx, county_id, id).await?;
+    if row.status != status::SUBMITTED {
+        return Err(StoreError::Conflict(format!(
+            "该月报当前状态为“{}”，只有已报送的月报可以审核",
+            row.status_label()
+        )));
+    }
+    let new = if approve {
+        status::APPROVED
+    } else {
+        status::RETURNED
+    };
+    let now = Utc::now();
+    let mut q = Sql::new("UPDATE dispatch_report SET status = ");
+    q.bind(new)
+        .push(", reviewed_at = ")
+        .bind(now)
+        .push(", reviewed_by = ")
+        .bind(actor.name.as_str())
+        .push(", review_note = ")
+        .bind(note.trim())
+        .push(", updated_at = ")
+        .bind(now)
+        .push(" WHERE county_id = ")
+        .bind(county_id)
+        .push(" AND id = ")
+        .bind(id)
+        .push(" AND status = ")
+        .bind(status::SUBMITTED);
+    if tx.exec(q).await? != 1 {
+        return Err(StoreError::Conflict("该月报已被他人审核".into()));
+    }
+    let entry = Entry {
+        county_id,
+        action: if approve { "approve" } else { "return" },
+        entity: "dispatch_report",
+        entity_id: Some(id),
+        summary: format!(
+            "{} 月调度：任务 {}（{}）{}",
+            row.period,
+            row.task_code,
+            row.unit,
+            if approve { "审核通过" } else { "退回" }
+        ),
+        before: Some(serde_json::json!({"status": row.status}).to_string()),
+        after: Some(serde_json::json!({"status": new, "note": note.trim()}).to_string()),
+    };
+    audit::write(&mut tx, actor, vec![entry]).await?;
+    tx.commit().await
+}
+
+async fn get_row(tx: &mut crate::Tx, county_id: i32, id: i64) -> Result<ReportRow> {
+    let mut q = Sql::new("SELECT * FROM dispatch_report WHERE county_id = ");
+    q.bind(county_id).push(" AND id = ").bind(id);
+    tx.opt(q).await?.ok_or(StoreError::NotFound)
+}
+
+/// One report with its values and files.
+pub async fn get(db: &Db, county_id: i32, id: i64) -> Result<Report> {
+    let mut q = Sql::new("SELECT * FROM dispatch_report WHERE county_id = ");
+    q.bind(county_id).push(" AND id = ").bind(id);
+    let row: ReportRow = db.opt(q).await?.ok_or(StoreError::NotFound)?;
+    let mut q = Sql::new("SELECT indicator, value FROM dispatch_value WHERE county_id = ");
+    q.bind(county_id)
+        .push(" AND report_id = ")
+        .bind(id)
+        .push(" ORDER BY indicator");
+    let values = db.all(q).await?;
+    let mut q = Sql::new(
+        "SELECT county_id, id, report_id, file_name, content_type, size, sha256, uploaded_at, uploaded_by \
+         FROM dispatch_file WHERE county_id = ",
+    );
+    q.bind(county_id)
+        .push(" AND report_id = ")
+        .bind(id)
+        .push(" ORDER BY id");
+    let files = db.all(q).await?;
+    Ok(Report { row, values, files })
+}
+
+/// Filters of the report list.
+#[derive(Debug, Clone, Default)]
+pub struct ReportFilter {
+    /// Owning regions to read (the city 371300 for departments, counties).
+    pub counties: Vec<i32>,
+    pub plan_code: String,
+    pub period: Option<String>,
+    pub unit: Option<String>,
+    pub task_code: Option<String>,
+    pub status: Option<String>,
+}
+
+/// Reports matching a filter, newest month first.
+pub async fn list(db: &Db, f: &ReportFilter) -> Result<Vec<ReportRow>> {
+    let mut q = Sql::new(
+        "/* multi-county: dispatch_list */ SELECT * FROM dispatch_report WHERE county_id IN ",
+    );
+    q.bind_list(f.counties.iter().copied())
+        .push(" AND plan_code = ")
+        .bind(f.plan_code.as_str());
+    if let Some(p) = &f.period {
+        q.push(" AND period = ").bind(p.as_str());
+    }
+    if let Some(u) = &f.unit {
+        q.push(" AND unit = ").bind(u.as_str());
+    }
+    if let Some(t) = &f.task_code {
+        q.push(" AND task_code = ").bind(t.as_str());
+    }
+    if let Some(s) = &f.status {
+        q.push(" AND status = ").bind(s.as_str());
+    }
+    q.push(" ORDER BY period DESC, task_code, unit");
+    db.all(q).await
+}
+
+/// Approved values of reported indicators up to a month (inclusive): for each unit and indicator,
+/// the value of the latest approved report. Rows: (unit, indicator, value, period).
+pub async fn approved_values(
+    db: &Db,
+    counties: &[i32],
+    plan_code: &str,
+    until_period: &str,
+) -> Result<Vec<(String, String, f64, String)>> {
+    let mut q = Sql::new(
+        "/* multi-county: dispatch_values */ SELECT r.unit, v.indicator, v.value, r.period FROM dispatch_report r \
+         JOIN dispatch_value v ON v.county_id = r.county_id AND v.report_id = r.id WHERE r.county_id IN ",
+    );
+    q.bind_list(counties.iter().copied())
+        .push(" AND r.plan_code = ")
+        .bind(plan_code)
+        .push(" AND r.status = ")
+        .bind(status::APPROVED)
+        .push(" AND r.period <= ")
+        .bind(until_period)
+        .push(" ORDER BY r.unit, v.indicator, r.period");
+    let rows: Vec<(String, String, f64, String)> = db.all(q).await?;
+    // Keep the latest period per (unit, indicator): rows are ordered, so the last one wins.
+    let mut out: Vec<(String, String, f64, String)> = Vec::new();
+    for r in rows {
+        match out.last_mut() {
+            Some(last) if last.0 == r.0 && last.1 == r.1 => *last = r,
+            _ => out.push(r),
+        }
+    }
+    Ok(out)
+}
+
+/// Largest evidence file accepted.
+pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+
+/// Attaches an evidence file to a report that is not locked.
+pub async fn add_file(
+    db: &Db,
+    actor: &Actor,
+    county_id: i32,
+    report_id: i64,
+    file_name: &str,
+    content_type: &str,
+    content: Vec<u8>,
+) -> Result<i64> {
+    if content.is_empty() {
+        return Err(StoreError::Invalid("附件为空".into()));
+    }
+    if content.len() > MAX_FILE_BYTES {
+        return Err(StoreError::Invalid(format!(
+            "附件“{file_name}”超过 {} MB",
+            MAX_FILE_BYTES / 1024 / 1024
+        )));
+    }
+    let name: String = file_name
+        .chars()
+        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
+        .take(200)
+        .collect();
+    let name = if name.trim().is_empty() {
+        "附件".to_string()
+    } else {
+        name
+    };
+    let mut tx = db.begin().await?;
+    let row = get_row(&mut tx, county_id, report_id).await?;
+    if row.is_locked() {
+        return Err(StoreError::Conflict(
+            "月报已审核通过并锁定，不能再添加附件".into(),
+        ));
+    }
+    let id = tx.alloc_ids("dispatch_file", 1).await?;
+    let sha: String = Sha256::digest(&content)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let size = content.len() as i64;
+    let mut q = Sql::new(
+        "INSERT INTO dispatch_file (county_id, id, report_id, file_name, content_type, size, sha256, content, \
+         uploaded_at, uploaded_by) VALUES ",
+    );
+    q.bind_list([
+        crate::Value::from(county_id),
+        id.into(),
+        report_id.into(),
+        name.as_str().into(),
+        content_type.into(),
+        size.into(),
+        sha.as_str().into(),
+        content.into(),
+        Utc::now().into(),
+        actor.name.as_str().into(),
+    ]);
+    tx.exec(q).await?;
+    let entry = Entry {
+        county_id,
+        action: "attach",
+        entity: "dispatch_report",
+        entity_id: Some(report_id),
+        summary: format!("月调度附件（{size} 字节）"),
+        before: None,
+        after: Some(serde_json::json!({"file_id": id, "sha256": sha}).to_string()),
+    };
+    audit::write(&mut tx, actor, vec![entry]).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// One evidence file with its bytes.
+pub async fn file(db: &Db, county_id: i32, id: i64) -> Result<(FileMeta, Vec<u8>)> {
+    let mut q = Sql::new(
+        "SELECT county_id, id, report_id, file_name, content_type, size, sha256, uploaded_at, uploaded_by \
+         FROM dispatch_file WHERE county_id = ",
+    );
+    q.bind(county_id).push(" AND id = ").bind(id);
+    let meta: FileMeta = db.opt(q).await?.ok_or(StoreError::NotFound)?;
+    let mut q = Sql::new("SELECT content FROM dispatch_file WHERE county_id = ");
+    q.bind(county_id).push(" AND id = ").bind(id);
+    let (bytes,): (Vec<u8>,) = db.one(q).await?;
+    Ok((meta, bytes))
+}
