@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod class;
 pub mod codes;
+pub mod enrolment;
 pub mod error;
 pub mod facts;
 pub mod grade;
@@ -24,6 +25,7 @@ pub mod rules;
 pub mod school;
 pub mod scope;
 pub mod staff;
+pub mod status_change;
 pub mod student;
 pub mod student_no;
 pub mod text;
