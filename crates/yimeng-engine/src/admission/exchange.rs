@@ -288,23 +288,20 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                 }
                 let code = field(&rec, 0);
                 let n = field(&rec, 1);
-                let mut ok = true;
-                if code.is_empty() {
-                    is.at(row, &h[0], "", "学校代码为空");
-                    ok = false;
-                } else if let Some(first) = rows.get(code) {
-                    is.at(row, &h[0], code, format!("学校重复（与第 {first} 行相同）"));
-                    ok = false;
-                }
                 let n = match seats(n) {
                     Ok(n) => n,
                     Err(e) => {
                         is.at(row, &h[1], n, e);
-                        ok = false;
                         0
                     }
                 };
-                if ok {
+                if code.is_empty() {
+                    is.at(row, &h[0], "", "学校代码为空");
+                } else if let Some(first) = rows.get(code) {
+                    is.at(row, &h[0], code, format!("学校重复（与第 {first} 行相同）"));
+                } else {
+                    // Known even when its seats are wrong, so choices naming it are not
+                    // reported as unknown schools too.
                     rows.insert(code.to_string(), row);
                     school_idx.insert(code.to_string(), inst.schools.len() as u32);
                     inst.schools.push(School {

@@ -1,6 +1,8 @@
 //! The `yimeng` command as an operator runs it: exit codes, what it prints, the files it writes,
 //! and `serve` starting, answering and stopping cleanly on SIGTERM.
 
+mod admit;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
