@@ -31,3 +31,11 @@ pub async fn data_version(db: &Db, county: i32) -> Result<i64> {
     q.bind(county);
     db.scalar(q).await
 }
+
+/// Every county's data version (one short read: the key of figures computed over the whole city).
+pub async fn data_versions(db: &Db) -> Result<Vec<(i32, i64)>> {
+    db.all(Sql::new(
+        "/* multi-county: data_versions */ SELECT county_id, version FROM data_version ORDER BY county_id",
+    ))
+    .await
+}

@@ -79,6 +79,12 @@ pub struct AppState {
     pub schools: Arc<Mutex<HashMap<i64, (i32, i64, Arc<yimeng_store::browse::SchoolDetail>)>>>,
     /// Dashboard figures by scope, with the time they were computed.
     pub cache: Arc<Mutex<HashMap<String, (Instant, Arc<crate::pages::home::Dashboard>)>>>,
+    /// The plan tracker's live figures, with the key they were computed at (plan text, county
+    /// data versions, tracker generation).
+    pub board: Arc<Mutex<Option<(String, Arc<crate::service::tracker::Board>)>>>,
+    /// Raised by every change the tracker's figures depend on besides the registry (approved
+    /// reports, population figures, a new plan).
+    pub tracker_generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl AppState {
@@ -94,6 +100,8 @@ impl AppState {
             imports: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(HashMap::new())),
             schools: Arc::new(Mutex::new(HashMap::new())),
+            board: Arc::new(Mutex::new(None)),
+            tracker_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         }
     }
 }
@@ -131,6 +139,62 @@ impl AppState {
         }
         map.insert(id, (school.county_id, version, Arc::clone(&d)));
         Ok(d)
+    }
+}
+
+impl AppState {
+    /// The current plan.
+    pub async fn plan(
+        &self,
+    ) -> Result<(yimeng_store::plan::PlanRow, Arc<yimeng_domain::plan::Plan>), crate::error::Failure>
+    {
+        let row = yimeng_store::plan::current(&self.db)
+            .await?
+            .ok_or_else(|| {
+                crate::error::Failure::NotFound
+            })?;
+        let plan = Arc::new(row.plan()?);
+        Ok((row, plan))
+    }
+
+    /// The tracker's figures at `date` (today when `None` or not in the past): live figures are
+    /// reused while nothing they depend on has changed; past dates read the snapshot of then.
+    pub async fn board(
+        &self,
+        date: Option<chrono::NaiveDate>,
+    ) -> Result<Arc<crate::service::tracker::Board>, crate::error::Failure> {
+        use crate::service::tracker;
+        let (row, plan) = self.plan().await?;
+        let live_date = tracker::default_date(&plan);
+        if let Some(d) = date
+            && d < live_date
+        {
+            return match tracker::from_snapshot(&self.db, plan, d).await? {
+                Some(b) => Ok(Arc::new(b)),
+                None => Err(crate::error::Failure::BadRequest(format!(
+                    "{d} 及以前没有指标快照，无法查看该日的数据（快照每月自动生成，也可手动生成）"
+                ))),
+            };
+        }
+        let versions = yimeng_store::region::data_versions(&self.db).await?;
+        let generation = self
+            .tracker_generation
+            .load(std::sync::atomic::Ordering::SeqCst);
+        let key = format!("{}:{generation}:{versions:?}:{live_date}", row.source_sha256);
+        if let Some((k, b)) = self.board.lock().expect("board lock").as_ref()
+            && *k == key
+        {
+            return Ok(Arc::clone(b));
+        }
+        let b = Arc::new(tracker::compute_live(&self.db, &self.rules, plan).await?);
+        *self.board.lock().expect("board lock") = Some((key, Arc::clone(&b)));
+        Ok(b)
+    }
+
+    /// Marks the tracker's live figures stale.
+    pub fn tracker_changed(&self) {
+        self.tracker_generation
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 }
 
@@ -193,6 +257,27 @@ pub fn router(state: AppState) -> Router {
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route("/directory", get(public::directory))
+        // The plan tracker and monthly dispatch.
+        .route("/plan", get(plan::overview))
+        .route("/plan/items/{n}", get(plan::item))
+        .route("/plan/population", get(plan::population).post(plan::set_population))
+        .route("/plan/snapshots", post(plan::snapshot))
+        .route("/plan/appraisal", get(plan::appraisal))
+        .route("/plan/report", get(dispatch::half_year))
+        .route("/indicators", get(plan::indicators))
+        .route("/indicators/{code}", get(plan::indicator))
+        .route("/indicators/{code}/rows", get(plan::rows))
+        .route("/dispatch", get(dispatch::show))
+        .route("/dispatch/review", get(dispatch::review_list))
+        .route(
+            "/dispatch/tasks/{code}",
+            get(dispatch::form)
+                .post(dispatch::save)
+                .layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route("/dispatch/reports/{county}/{id}", get(dispatch::report))
+        .route("/dispatch/reports/{county}/{id}/review", post(dispatch::review))
+        .route("/dispatch/files/{county}/{id}", get(dispatch::file))
         .route("/static/{*path}", get(crate::assets::serve));
     Router::new()
         .merge(pages)

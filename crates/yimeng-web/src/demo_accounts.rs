@@ -163,6 +163,44 @@ pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
             );
         }
     }
+    // 市局科室: one account per department leading items of the seed plan (the 基础教育科
+    // account `jyk` is the basic-education department's), so each can file and approve its own
+    // items' monthly reports.
+    if let Ok(plan) = yimeng_domain::plan::Plan::parse(crate::service::tracker::SEED_PLAN) {
+        for (new, _) in out.iter_mut() {
+            if new.username == "jyk" {
+                new.department = Some("basic".into());
+            }
+        }
+        let mut leads: Vec<&str> = plan.items.iter().map(|i| i.lead.as_str()).collect();
+        leads.sort();
+        leads.dedup();
+        for code in leads {
+            if code == "basic" {
+                continue;
+            }
+            let Some(d) = plan.department(code) else {
+                continue;
+            };
+            out.push((
+                NewUser {
+                    username: format!("k_{code}"),
+                    display_name: format!("市局{}", d.name),
+                    password_hash: hash.clone(),
+                    role: Role::CityDept,
+                    county: None,
+                    school_id: None,
+                    must_change_password: false,
+                    department: Some(code.to_string()),
+                },
+                DemoAccount {
+                    username: format!("k_{code}"),
+                    role: Role::CityDept,
+                    covers: format!("{}牵头的工作要点", d.name),
+                },
+            ));
+        }
+    }
     let mut created = Vec::new();
     for (new, shown) in out {
         yimeng_store::user::create(db, &actor, new).await?;

@@ -11,6 +11,7 @@ pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod charts;
 pub mod demo_accounts;
 pub mod error;
 pub mod i18n;

@@ -84,6 +84,9 @@ impl Ctx {
         match role {
             Role::Public => items = vec![("/directory", "nav.directory")],
             _ => {
+                items.push(("/plan", "nav.plan"));
+                items.push(("/indicators", "nav.indicators"));
+                items.push(("/dispatch", "nav.dispatch"));
                 items.push(("/schools", "nav.schools"));
                 items.push(("/classes", "nav.classes"));
                 items.push(("/students", "nav.students"));

@@ -3,9 +3,11 @@
 pub mod account;
 pub mod admin;
 pub mod classes;
+pub mod dispatch;
 pub mod forms;
 pub mod home;
 pub mod import;
+pub mod plan;
 pub mod public;
 pub mod schools;
 pub mod search;

@@ -3,6 +3,7 @@
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod tracker;
 
 use thiserror::Error;
 
