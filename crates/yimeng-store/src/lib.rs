@@ -28,6 +28,11 @@ pub mod staff;
 pub mod stats;
 pub mod student;
 pub mod user;
+// Student-status services (issue 5).
+pub mod calendar;
+pub mod catalogue;
+pub mod gate;
+pub mod transfer;
 
 pub use db::{Backend, Db, Sql, Tx, Value};
 pub use error::StoreError;

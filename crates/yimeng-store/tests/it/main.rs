@@ -5,3 +5,4 @@ mod fixtures;
 mod imports;
 mod schema;
 mod scope;
+mod services;

@@ -1,0 +1,976 @@
+//! 转学 (transfer) requests: creation, the approval steps with their deadlines on the working-day
+//! calendar, refusal and withdrawal, the overdue list, and — at the final approval only — the move
+//! of the student's record, in one transaction with its history.
+//!
+//! Who approves in which order, and every precondition, is [`yimeng_domain::transfer`]'s: this
+//! module stores the request, rebuilds the domain state from it, asks the domain what an action
+//! does, and writes the result. A cross-county move closes the record in the sending county and
+//! inserts it in the receiving one (design.md scale-out rule 2); the national keys (`person_key`)
+//! move owner in the same transaction, and the two records are linked by the request
+//! (`student_id` → `new_student_id`) and by their `student_event` reasons.
+//!
+//! A request is owned (`county_id`) by the receiving school's county, or by the sending school's
+//! for a move out of Linyi. Both sides read it, so the reads by party are marked multi-county.
+
+use crate::audit::{self, Entry};
+use crate::bulk::{self, TableRow};
+use crate::db::{Db, Sql, Tx};
+use crate::student::{StudentEventRow, StudentRow};
+use crate::{Actor, Result, StoreError};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use serde::Serialize;
+use yimeng_domain::calendar::WorkCalendar;
+use yimeng_domain::student::ChangeType;
+use yimeng_domain::transfer::{
+    Action, FlowStatus, Initiator, StepKind, TransferEffect, TransferError, TransferMaterial,
+    TransferParty, TransferState, check_request, steps_for,
+};
+use yimeng_domain::{RegionCode, Rules, SchoolRef, Scope, StudentStatus};
+
+/// Request states.
+pub mod state {
+    /// 审批中
+    pub const PENDING: &str = "pending";
+    /// 已办结 (the student moved)
+    pub const COMPLETED: &str = "completed";
+    /// 已退回 (refused at a step)
+    pub const REFUSED: &str = "refused";
+    /// 已撤回
+    pub const WITHDRAWN: &str = "withdrawn";
+
+    /// Chinese label.
+    pub fn label(code: &str) -> &'static str {
+        match code {
+            PENDING => "审批中",
+            COMPLETED => "已办结",
+            REFUSED => "已退回",
+            WITHDRAWN => "已撤回",
+            _ => "未知",
+        }
+    }
+}
+
+/// A `transfer_request` row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct TransferRow {
+    pub county_id: i32,
+    pub id: i64,
+    pub request_no: String,
+    pub route: String,
+    pub started_by: String,
+    pub student_county: Option<i32>,
+    pub student_id: Option<i64>,
+    pub student_name: String,
+    pub id_card: Option<String>,
+    pub student_no: Option<String>,
+    pub grade: Option<String>,
+    pub from_county: Option<i32>,
+    pub from_school_id: Option<i64>,
+    pub from_name: String,
+    pub to_county: Option<i32>,
+    pub to_school_id: Option<i64>,
+    pub to_class_id: Option<i64>,
+    pub to_name: String,
+    pub reason: String,
+    pub materials: String,
+    pub applicant_phone: Option<String>,
+    pub state: String,
+    pub step: i32,
+    pub steps_json: String,
+    pub approver_county: Option<i32>,
+    pub approver_school: Option<i64>,
+    pub step_opened_on: NaiveDate,
+    pub step_deadline: Option<NaiveDate>,
+    pub refusal_reason: String,
+    pub new_student_id: Option<i64>,
+    pub gate_override_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub updated_at: DateTime<Utc>,
+    pub completed_at: Option<DateTime<Utc>>,
+}
+
+/// One step of a request as shown: what, who, its deadline (for the current step) and the decision.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepView {
+    pub label: &'static str,
+    pub approver: String,
+    pub state: &'static str,
+    pub deadline: Option<NaiveDate>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub reason: String,
+    pub overdue: bool,
+}
+
+/// An `approval_action` row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct ActionRow {
+    pub county_id: i32,
+    pub request_kind: String,
+    pub request_id: i64,
+    pub seq: i32,
+    pub step_kind: String,
+    pub action: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub reason: String,
+    pub deadline: Option<NaiveDate>,
+    pub overdue: bool,
+    pub at: DateTime<Utc>,
+}
+
+impl TransferRow {
+    /// Chinese label of the state.
+    pub fn state_label(&self) -> &'static str {
+        state::label(&self.state)
+    }
+    /// Whether the current step is past its deadline on `today`.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.state == state::PENDING && self.step_deadline.is_some_and(|d| today > d)
+    }
+    fn party(county: Option<i32>, school: Option<i64>, name: &str) -> TransferParty {
+        match (county, school) {
+            (Some(c), Some(s)) => TransferParty::InCity(SchoolRef {
+                county: RegionCode::from_i32(c),
+                id: s,
+            }),
+            (c, _) => TransferParty::OutOfCity {
+                county: c.map(RegionCode::from_i32),
+                name: name.to_string(),
+            },
+        }
+    }
+    /// The domain state of the request.
+    pub fn domain_state(&self, rules: &Rules) -> TransferState {
+        let from = Self::party(self.from_county, self.from_school_id, &self.from_name);
+        let to = Self::party(self.to_county, self.to_school_id, &self.to_name);
+        let started_by = initiator_from_code(&self.started_by);
+        let steps = steps_for(&from, &to, started_by, rules);
+        let step = usize::try_from(self.step).unwrap_or(0);
+        let status = match self.state.as_str() {
+            state::COMPLETED => FlowStatus::Completed,
+            state::REFUSED => FlowStatus::Refused {
+                step,
+                reason: self.refusal_reason.clone(),
+            },
+            state::WITHDRAWN => FlowStatus::Withdrawn { step },
+            _ => FlowStatus::Pending { step },
+        };
+        TransferState {
+            from,
+            to,
+            started_by,
+            steps,
+            status,
+        }
+    }
+    /// Whether a scope is a party (or the city): who may read the request.
+    pub fn visible_to(&self, scope: &Scope) -> bool {
+        let side = |c: Option<i32>, s: Option<i64>| match (c, s) {
+            (Some(c), Some(s)) => scope.covers_school(RegionCode::from_i32(c), s),
+            (Some(c), None) => scope.covers_whole_county(RegionCode::from_i32(c)),
+            _ => false,
+        };
+        matches!(scope, Scope::City)
+            || side(self.from_county, self.from_school_id)
+            || side(self.to_county, self.to_school_id)
+    }
+}
+
+fn initiator_code(i: Initiator) -> &'static str {
+    match i {
+        Initiator::ReceivingSchool => "receiving_school",
+        Initiator::Parent => "parent",
+        Initiator::SendingSchool => "sending_school",
+    }
+}
+
+fn initiator_from_code(c: &str) -> Initiator {
+    match c {
+        "parent" => Initiator::Parent,
+        "sending_school" => Initiator::SendingSchool,
+        _ => Initiator::ReceivingSchool,
+    }
+}
+
+/// Chinese label of who started a request.
+pub fn initiator_label(code: &str) -> &'static str {
+    match code {
+        "parent" => "家长网上申请",
+        "sending_school" => "转出学校",
+        _ => "转入学校",
+    }
+}
+
+fn step_kind_code(k: StepKind) -> &'static str {
+    match k {
+        StepKind::ReceivingSchoolReview => "receiving_school_review",
+        StepKind::ReceivingCountyApproval => "receiving_county",
+        StepKind::SendingSchoolApproval => "sending_school",
+        StepKind::SendingCountyApproval => "sending_county",
+        StepKind::CountyApproval => "county",
+    }
+}
+
+/// Maps a domain refusal to the store's error kinds: not the actor's step → forbidden; a request
+/// already decided or closed → conflict; bad input → invalid.
+pub fn domain_error(e: TransferError) -> StoreError {
+    match e {
+        TransferError::NotYourStep { .. } | TransferError::NotApplicant => {
+            StoreError::Forbidden(e.to_string())
+        }
+        TransferError::AlreadyDecided { .. } | TransferError::Closed { .. } => {
+            StoreError::Conflict(e.to_string())
+        }
+        _ => StoreError::Invalid(e.to_string()),
+    }
+}
+
+/// Where the student goes.
+#[derive(Debug, Clone)]
+pub struct NewTransfer {
+    /// The student, by 学籍号 and ID number (both must match one record in Linyi).
+    pub student_no: String,
+    pub id_card: String,
+    /// The receiving school (in Linyi).
+    pub to_county: i32,
+    pub to_school: i64,
+    /// The class at the receiving school, if already chosen.
+    pub to_class: Option<i64>,
+    pub started_by: Initiator,
+    pub reason: String,
+    pub materials: Vec<TransferMaterial>,
+    /// A parent's phone number (online requests).
+    pub applicant_phone: Option<String>,
+}
+
+/// The request number shown to the applicant: `ZX` + county + 8 digits.
+pub fn request_no(county: i32, id: i64) -> String {
+    format!("ZX{county}{id:08}")
+}
+
+async fn find_student(tx: &mut Tx, student_no: &str, id_card: &str) -> Result<Option<StudentRow>> {
+    let mut q = Sql::new(
+        "/* multi-county: person_key */ SELECT county_id, owner_id FROM person_key WHERE kind = 'student_no' AND owner = 'student' AND value = ",
+    );
+    q.bind(student_no.trim().to_uppercase());
+    let Some((county, id)): Option<(i32, i64)> = tx.opt(q).await? else {
+        return Ok(None);
+    };
+    let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
+    q.bind(county).push(" AND t.id = ").bind(id);
+    let row: Option<StudentRow> = tx.opt(q).await?;
+    let card = id_card.trim().to_uppercase();
+    Ok(row.filter(|r| r.id_card.as_deref() == Some(card.as_str())))
+}
+
+async fn school_name(tx: &mut Tx, county: i32, id: i64) -> Result<Option<String>> {
+    let mut q = Sql::new("SELECT name FROM school WHERE county_id = ");
+    q.bind(county).push(" AND id = ").bind(id);
+    Ok(tx.opt::<(String,)>(q).await?.map(|r| r.0))
+}
+
+/// Starts a request. `actor_scope` is the receiving school's for [`Initiator::ReceivingSchool`],
+/// [`Scope::Nothing`] for a parent's online request. Nothing of the registry changes.
+#[allow(clippy::too_many_arguments)]
+pub async fn create(
+    db: &Db,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    input: NewTransfer,
+) -> Result<TransferRow> {
+    let reason = input.reason.trim().to_string();
+    if reason.is_empty() {
+        return Err(StoreError::Invalid("请填写转学原因".into()));
+    }
+    if reason.chars().count() > 500 {
+        return Err(StoreError::Invalid("转学原因不能超过 500 字".into()));
+    }
+    if input.started_by == Initiator::ReceivingSchool
+        && !actor_scope.covers_school(RegionCode::from_i32(input.to_county), input.to_school)
+    {
+        return Err(StoreError::Forbidden(
+            "转学申请应由转入学校发起：您的账号不是转入学校".into(),
+        ));
+    }
+    let mut tx = db.begin().await?;
+    let Some(student) = find_student(&mut tx, &input.student_no, &input.id_card).await? else {
+        return Err(StoreError::Invalid(
+            "未找到该学籍号和身份证件号对应的学生，请核对后重新填写".into(),
+        ));
+    };
+    let Some(to_name) = school_name(&mut tx, input.to_county, input.to_school).await? else {
+        return Err(StoreError::Invalid("转入学校不存在".into()));
+    };
+    let from_name = school_name(&mut tx, student.county_id, student.school_id)
+        .await?
+        .unwrap_or_default();
+    let from = TransferParty::InCity(SchoolRef {
+        county: RegionCode::from_i32(student.county_id),
+        id: student.school_id,
+    });
+    let to = TransferParty::InCity(SchoolRef {
+        county: RegionCode::from_i32(input.to_county),
+        id: input.to_school,
+    });
+    let status = StudentStatus::from_code(&student.status).unwrap_or(StudentStatus::Other);
+    let from_school = from.school().expect("in city");
+    let route = check_request(
+        &from,
+        &to,
+        input.started_by,
+        Some((status, from_school)),
+        &input.materials,
+        rules,
+    )
+    .map_err(domain_error)?;
+    // One open request per student.
+    let mut q = Sql::new(
+        "/* multi-county: open_transfer */ SELECT COUNT(*) FROM transfer_request WHERE state = 'pending' AND student_county = ",
+    );
+    q.bind(student.county_id)
+        .push(" AND student_id = ")
+        .bind(student.id);
+    if tx.scalar(q).await? > 0 {
+        return Err(StoreError::Conflict(
+            "该学生已有一份正在审批的转学申请，不能重复申请".into(),
+        ));
+    }
+    let grade = class_grade(&mut tx, student.county_id, student.class_id).await?;
+    if let Some(class_id) = input.to_class {
+        let mut q = Sql::new("SELECT school_id FROM class WHERE county_id = ");
+        q.bind(input.to_county).push(" AND id = ").bind(class_id);
+        match tx.opt::<(i64,)>(q).await? {
+            Some((s,)) if s == input.to_school => {}
+            _ => return Err(StoreError::Invalid("所选班级不属于转入学校".into())),
+        }
+        // The gate is checked now (so that the applicant learns early) and again at the end.
+        crate::gate::enforce(
+            &mut tx,
+            actor,
+            &Scope::Nothing,
+            rules,
+            input.to_county,
+            class_id,
+            1,
+            None,
+            "转学",
+        )
+        .await?;
+    }
+    let st = TransferState::new(from, to, input.started_by, rules);
+    let first = st.current_step().copied();
+    let id = tx.alloc_ids("transfer_request", 1).await?;
+    let now = Utc::now().trunc_subsecs(0);
+    let no = request_no(input.to_county, id);
+    let steps_json = serde_json::to_string(&st.steps).unwrap_or_default();
+    let (ac, asch) = approver_cols(first.as_ref());
+    let materials = input
+        .materials
+        .iter()
+        .map(|m| m.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut q = Sql::new(
+        "INSERT INTO transfer_request (county_id, id, request_no, route, started_by, student_county, student_id, \
+         student_name, id_card, student_no, grade, from_county, from_school_id, from_name, to_county, to_school_id, \
+         to_class_id, to_name, reason, materials, applicant_phone, state, step, steps_json, approver_county, approver_school, \
+         step_opened_on, step_deadline, refusal_reason, created_at, created_by, updated_at) VALUES ",
+    );
+    q.bind_list([
+        crate::Value::from(input.to_county),
+        id.into(),
+        no.as_str().into(),
+        route.label().into(),
+        initiator_code(input.started_by).into(),
+        student.county_id.into(),
+        student.id.into(),
+        student.name.as_str().into(),
+        student.id_card.clone().into(),
+        student.student_no.as_str().into(),
+        grade.clone().into(),
+        student.county_id.into(),
+        student.school_id.into(),
+        from_name.as_str().into(),
+        input.to_county.into(),
+        input.to_school.into(),
+        input.to_class.into(),
+        to_name.as_str().into(),
+        reason.as_str().into(),
+        materials.as_str().into(),
+        input.applicant_phone.clone().into(),
+        state::PENDING.into(),
+        0i32.into(),
+        steps_json.into(),
+        ac.into(),
+        asch.into(),
+        today.into(),
+        first.map(|s| s.deadline(today, calendar)).into(),
+        "".into(),
+        now.into(),
+        actor.name.as_str().into(),
+        now.into(),
+    ]);
+    tx.exec(q).await?;
+    audit::write(
+        &mut tx,
+        actor,
+        vec![Entry {
+            county_id: input.to_county,
+            action: "create",
+            entity: "transfer_request",
+            entity_id: Some(id),
+            summary: format!(
+                "转学申请 {no}（{}，{}）",
+                route.label(),
+                initiator_label(initiator_code(input.started_by))
+            ),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    get_unscoped(db, input.to_county, id).await
+}
+
+fn approver_cols(step: Option<&yimeng_domain::transfer::Step>) -> (Option<i32>, Option<i64>) {
+    use yimeng_domain::transfer::Approver;
+    match step.map(|s| s.approver) {
+        Some(Approver::County(c)) => (Some(c.get()), None),
+        Some(Approver::School(s)) => (Some(s.county.get()), Some(s.id)),
+        None => (None, None),
+    }
+}
+
+async fn class_grade(tx: &mut Tx, county: i32, class: Option<i64>) -> Result<Option<String>> {
+    let Some(class) = class else { return Ok(None) };
+    let mut q = Sql::new("SELECT grade FROM class WHERE county_id = ");
+    q.bind(county).push(" AND id = ").bind(class);
+    Ok(tx.opt::<(String,)>(q).await?.map(|r| r.0))
+}
+
+pub(crate) async fn get_unscoped(db: &Db, county: i32, id: i64) -> Result<TransferRow> {
+    let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
+    q.bind(county).push(" AND id = ").bind(id);
+    db.one(q).await
+}
+
+/// One request, if the scope is a party to it (else not found).
+pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<TransferRow> {
+    let r = get_unscoped(db, county, id)
+        .await
+        .map_err(|_| StoreError::NotFound)?;
+    if r.visible_to(scope) {
+        Ok(r)
+    } else {
+        Err(StoreError::NotFound)
+    }
+}
+
+/// A request by its number (for the public status page: the caller also gives the ID number).
+pub async fn lookup(db: &Db, request_no: &str, id_card: &str) -> Result<TransferRow> {
+    let mut q = Sql::new(
+        "/* multi-county: transfer_lookup */ SELECT * FROM transfer_request WHERE request_no = ",
+    );
+    q.bind(request_no.trim().to_uppercase());
+    let r: Option<TransferRow> = db.opt(q).await?;
+    let card = id_card.trim().to_uppercase();
+    r.filter(|r| r.id_card.as_deref() == Some(card.as_str()))
+        .ok_or(StoreError::NotFound)
+}
+
+/// Requests the scope is a party to, newest first (optionally only those waiting for the scope's
+/// own decision, or only overdue ones on `today`).
+pub async fn list(
+    db: &Db,
+    scope: &Scope,
+    waiting_for_me: bool,
+    overdue_on: Option<NaiveDate>,
+    limit: i64,
+) -> Result<Vec<TransferRow>> {
+    let mut q =
+        Sql::new("/* multi-county: transfer_list */ SELECT * FROM transfer_request t WHERE ");
+    party_filter(&mut q, scope, waiting_for_me);
+    if let Some(today) = overdue_on {
+        q.push(" AND t.state = 'pending' AND t.step_deadline < ")
+            .bind(today);
+    }
+    q.push(" ORDER BY t.created_at DESC, t.id DESC LIMIT ")
+        .bind(limit);
+    db.all(q).await
+}
+
+fn party_filter(q: &mut Sql, scope: &Scope, waiting_for_me: bool) {
+    match scope {
+        Scope::City if !waiting_for_me => {
+            q.push("1 = 1");
+        }
+        Scope::County(c) if waiting_for_me => {
+            q.push("t.state = 'pending' AND t.approver_school IS NULL AND t.approver_county = ")
+                .bind(c.get());
+        }
+        Scope::County(c) => {
+            q.push("(t.from_county = ")
+                .bind(c.get())
+                .push(" OR t.to_county = ")
+                .bind(c.get())
+                .push(")");
+        }
+        Scope::School(s) if waiting_for_me => {
+            q.push("t.state = 'pending' AND t.approver_county = ")
+                .bind(s.county.get())
+                .push(" AND t.approver_school = ")
+                .bind(s.id);
+        }
+        Scope::School(s) => {
+            q.push("((t.from_county = ")
+                .bind(s.county.get())
+                .push(" AND t.from_school_id = ")
+                .bind(s.id)
+                .push(") OR (t.to_county = ")
+                .bind(s.county.get())
+                .push(" AND t.to_school_id = ")
+                .bind(s.id)
+                .push("))");
+        }
+        _ => {
+            q.push("1 = 0");
+        }
+    }
+}
+
+/// The decisions taken on a request, in order.
+pub async fn actions(db: &Db, county: i32, kind: &str, id: i64) -> Result<Vec<ActionRow>> {
+    let mut q = Sql::new("SELECT * FROM approval_action WHERE county_id = ");
+    q.bind(county)
+        .push(" AND request_kind = ")
+        .bind(kind)
+        .push(" AND request_id = ")
+        .bind(id)
+        .push(" ORDER BY seq");
+    db.all(q).await
+}
+
+/// The steps of a request as shown (label, approver, state, deadline, decision).
+pub fn step_views(
+    row: &TransferRow,
+    acts: &[ActionRow],
+    rules: &Rules,
+    today: NaiveDate,
+) -> Vec<StepView> {
+    let st = row.domain_state(rules);
+    st.steps
+        .iter()
+        .enumerate()
+        .map(|(i, s)| {
+            let act = acts.iter().find(|a| a.seq == i as i32);
+            let current = row.state == state::PENDING && row.step == i as i32;
+            StepView {
+                label: s.kind.label(),
+                approver: s.approver_label(),
+                state: match (act.map(|a| a.action.as_str()), current) {
+                    (Some("approve"), _) => "已同意",
+                    (Some("refuse"), _) => "不同意",
+                    (Some(_), _) => "已撤回",
+                    (None, true) => "待办理",
+                    (None, false) => "未开始",
+                },
+                deadline: if current {
+                    row.step_deadline
+                } else {
+                    act.and_then(|a| a.deadline)
+                },
+                decided_by: act.map(|a| a.actor.clone()),
+                decided_at: act.map(|a| a.at),
+                reason: act.map(|a| a.reason.clone()).unwrap_or_default(),
+                overdue: act.map_or(current && row.is_overdue(today), |a| a.overdue),
+            }
+        })
+        .collect()
+}
+
+/// An action on a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Refuse(String),
+    Withdraw,
+}
+
+/// Takes `decision` on request (`county`, `id`) by an actor with `actor_scope`. An actor who is
+/// not a party gets not-found; a party that is not the current step's approver gets the domain's
+/// refusal (forbidden); a second decision on the same step (double submission) a conflict. The
+/// final approval moves the student (see the module documentation); `override_reason` is a
+/// county bureau's written reason to place beyond the class-size limits at that moment.
+#[allow(clippy::too_many_arguments)]
+pub async fn decide(
+    db: &Db,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    county: i32,
+    id: i64,
+    decision: Decision,
+    override_reason: Option<&str>,
+) -> Result<TransferRow> {
+    let mut tx = db.begin().await?;
+    let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
+    q.bind(county).push(" AND id = ").bind(id);
+    let row: TransferRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+    // The parent (public) acts on a request found by its number and ID number: the caller checked.
+    if *actor_scope != Scope::Nothing && !row.visible_to(actor_scope) {
+        return Err(StoreError::NotFound);
+    }
+    let st = row.domain_state(rules);
+    let action = match &decision {
+        Decision::Approve => Action::Approve,
+        Decision::Refuse(r) => Action::Refuse { reason: r.clone() },
+        Decision::Withdraw => Action::Withdraw,
+    };
+    let next = st.apply(&action, actor_scope).map_err(domain_error)?;
+    let step = usize::try_from(row.step).unwrap_or(0);
+    let step_kind = st
+        .steps
+        .get(step)
+        .map(|s| step_kind_code(s.kind))
+        .unwrap_or("");
+    let (new_state, new_step, refusal) = match &next.status {
+        FlowStatus::Pending { step } => (state::PENDING, *step, String::new()),
+        FlowStatus::Completed => (state::COMPLETED, step, String::new()),
+        FlowStatus::Refused { reason, .. } => (state::REFUSED, step, reason.clone()),
+        FlowStatus::Withdrawn { .. } => (state::WITHDRAWN, step, String::new()),
+    };
+    let now = Utc::now().trunc_subsecs(0);
+    let overdue = row.is_overdue(today);
+    // The decision of this step: its primary key refuses a second one.
+    let (act_code, seq) = match decision {
+        Decision::Approve => ("approve", step as i32),
+        Decision::Refuse(_) => ("refuse", step as i32),
+        Decision::Withdraw => ("withdraw", 1000 + step as i32),
+    };
+    let mut q = Sql::new(
+        "INSERT INTO approval_action (county_id, request_kind, request_id, seq, step_kind, action, actor, actor_role, reason, deadline, overdue, at) VALUES ",
+    );
+    q.bind_list([
+        crate::Value::from(county),
+        "transfer".into(),
+        id.into(),
+        seq.into(),
+        step_kind.into(),
+        act_code.into(),
+        actor.name.as_str().into(),
+        actor.role.as_str().into(),
+        refusal.as_str().into(),
+        row.step_deadline.into(),
+        overdue.into(),
+        now.into(),
+    ]);
+    if let Err(e) = tx.exec(q).await {
+        if e.is_unique_violation() {
+            return Err(StoreError::Conflict(
+                "该步骤已经办理过，不能重复提交".into(),
+            ));
+        }
+        return Err(e);
+    }
+    let next_step = next.current_step().copied();
+    let (ac, asch) = approver_cols(next_step.as_ref());
+    let mut q = Sql::new("UPDATE transfer_request SET state = ");
+    q.bind(new_state)
+        .push(", step = ")
+        .bind(new_step as i32)
+        .push(", approver_county = ")
+        .bind(ac)
+        .push(", approver_school = ")
+        .bind(asch)
+        .push(", step_opened_on = ")
+        .bind(if new_step != step {
+            today
+        } else {
+            row.step_opened_on
+        })
+        .push(", step_deadline = ")
+        .bind(match next_step {
+            Some(s) if new_step != step => Some(s.deadline(today, calendar)),
+            Some(_) => row.step_deadline,
+            None => None,
+        })
+        .push(", refusal_reason = ")
+        .bind(refusal.as_str())
+        .push(", updated_at = ")
+        .bind(now);
+    if new_state == state::COMPLETED {
+        q.push(", completed_at = ").bind(now);
+    }
+    // Guard against a concurrent decision on the same step.
+    q.push(" WHERE county_id = ")
+        .bind(county)
+        .push(" AND id = ")
+        .bind(id)
+        .push(" AND state = 'pending' AND step = ")
+        .bind(row.step);
+    if tx.exec(q).await? != 1 {
+        return Err(StoreError::Conflict(
+            "该步骤已经办理过，不能重复提交".into(),
+        ));
+    }
+    let summary = format!(
+        "转学申请 {}：{}（{}）",
+        row.request_no,
+        match act_code {
+            "approve" => "同意",
+            "refuse" => "不同意",
+            _ => "撤回",
+        },
+        st.steps.get(step).map_or("", |s| s.kind.label())
+    );
+    audit::write(
+        &mut tx,
+        actor,
+        vec![Entry {
+            county_id: county,
+            action: act_code,
+            entity: "transfer_request",
+            entity_id: Some(id),
+            summary,
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    if let Some(effect) = next.effect() {
+        let new_id = apply_effect(
+            &mut tx,
+            actor,
+            actor_scope,
+            rules,
+            &row,
+            effect,
+            override_reason,
+            today,
+        )
+        .await?;
+        let mut q = Sql::new("UPDATE transfer_request SET new_student_id = ");
+        q.bind(new_id)
+            .push(", gate_override_reason = ")
+            .bind(override_reason.map(str::trim).filter(|r| !r.is_empty()))
+            .push(" WHERE county_id = ")
+            .bind(county)
+            .push(" AND id = ")
+            .bind(id);
+        tx.exec(q).await?;
+    }
+    tx.commit().await?;
+    get_unscoped(db, county, id).await
+}
+
+/// Moves the student: same county in place; across counties closed in A and inserted in B.
+/// Returns the student's id at the receiving school.
+#[allow(clippy::too_many_arguments)]
+async fn apply_effect(
+    tx: &mut Tx,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    row: &TransferRow,
+    effect: TransferEffect,
+    override_reason: Option<&str>,
+    today: NaiveDate,
+) -> Result<i64> {
+    let TransferEffect::Move { from, to } = effect else {
+        return Err(StoreError::Invalid(
+            "外市转入、转出本市的转学暂不在本平台办理学籍变更".into(),
+        ));
+    };
+    let (Some(sc), Some(sid)) = (row.student_county, row.student_id) else {
+        return Err(StoreError::NotFound);
+    };
+    let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
+    q.bind(sc).push(" AND t.id = ").bind(sid);
+    let old: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+    // The record must still be where the request found it, and on the register.
+    let status = StudentStatus::from_code(&old.status).unwrap_or(StudentStatus::Other);
+    if old.school_id != from.id || old.county_id != from.county.get() || !status.is_on_register() {
+        return Err(StoreError::Conflict(
+            "该学生的学籍在申请后已发生变化（不在转出学校或已不在籍），不能办结转学".into(),
+        ));
+    }
+    if let Some(class_id) = row.to_class_id {
+        crate::gate::enforce(
+            tx,
+            actor,
+            actor_scope,
+            rules,
+            to.county.get(),
+            class_id,
+            1,
+            override_reason,
+            &format!("转学 {}", row.request_no),
+        )
+        .await?;
+    }
+    let now = Utc::now().trunc_subsecs(0);
+    let out_reason = format!("转学转出至{}（申请 {}）", row.to_name, row.request_no);
+    let in_reason = format!("由{}转入（申请 {}）", row.from_name, row.request_no);
+    let new_status = if status == StudentStatus::Resumed {
+        StudentStatus::Enrolled.code()
+    } else {
+        old.status.as_str()
+    };
+    let event =
+        |county_id, student_id, school_id, ct: ChangeType, from: &str, to: &str, reason: &str| {
+            StudentEventRow {
+                county_id,
+                id: 0,
+                student_id,
+                school_id,
+                change_type: ct.code().into(),
+                from_status: Some(from.to_string()),
+                to_status: to.to_string(),
+                reason: reason.to_string(),
+                occurred_on: today,
+                actor: actor.name.clone(),
+                source: "transfer".into(),
+                batch_id: None,
+                recorded_at: now,
+            }
+        };
+    let out_code = StudentStatus::TransferredOut.code();
+    let (new_id, mut events, mut entries);
+    if from.county == to.county {
+        let mut moved = old.clone();
+        moved.school_id = to.id;
+        moved.class_id = row.to_class_id;
+        moved.status = new_status.to_string();
+        moved.updated_at = now;
+        moved.content_hash = moved.compute_hash();
+        let diff = audit::diff(&old, &moved);
+        bulk::upsert(tx, vec![moved]).await?;
+        new_id = old.id;
+        events = vec![
+            event(
+                old.county_id,
+                old.id,
+                from.id,
+                ChangeType::TransferOut,
+                &old.status,
+                out_code,
+                &out_reason,
+            ),
+            event(
+                old.county_id,
+                old.id,
+                to.id,
+                ChangeType::TransferIn,
+                out_code,
+                new_status,
+                &in_reason,
+            ),
+        ];
+        entries = vec![Entry {
+            county_id: old.county_id,
+            action: "transfer",
+            entity: "student",
+            entity_id: Some(old.id),
+            summary: format!("转学（申请 {}）", row.request_no),
+            before: diff.as_ref().map(|d| d.0.clone()),
+            after: diff.map(|d| d.1),
+        }];
+    } else {
+        // Scale-out rule 2: close in county A, insert in county B, keys move owner.
+        let mut closed = old.clone();
+        closed.status = out_code.to_string();
+        closed.class_id = None;
+        closed.updated_at = now;
+        closed.content_hash = closed.compute_hash();
+        bulk::upsert(tx, vec![closed]).await?;
+        let nid = tx.alloc_ids("student", 1).await?;
+        let mut opened = old.clone();
+        opened.county_id = to.county.get();
+        opened.id = nid;
+        opened.school_id = to.id;
+        opened.class_id = row.to_class_id;
+        opened.status = new_status.to_string();
+        opened.created_batch = None;
+        opened.created_at = now;
+        opened.updated_at = now;
+        opened.content_hash = opened.compute_hash();
+        let opened_json = audit::json_row(&opened);
+        bulk::insert(tx, vec![opened]).await?;
+        let mut q = Sql::new("UPDATE person_key SET county_id = ");
+        q.bind(to.county.get())
+            .push(", owner_id = ")
+            .bind(nid)
+            .push(" WHERE owner = 'student' AND county_id = ")
+            .bind(old.county_id)
+            .push(" AND owner_id = ")
+            .bind(old.id);
+        tx.exec(q).await?;
+        new_id = nid;
+        events = vec![
+            event(
+                old.county_id,
+                old.id,
+                from.id,
+                ChangeType::TransferOut,
+                &old.status,
+                out_code,
+                &format!("{out_reason}；新记录 {}/{}", to.county.get(), nid),
+            ),
+            event(
+                to.county.get(),
+                nid,
+                to.id,
+                ChangeType::TransferIn,
+                out_code,
+                new_status,
+                &format!("{in_reason}；原记录 {}/{}", old.county_id, old.id),
+            ),
+        ];
+        entries = vec![
+            Entry {
+                county_id: old.county_id,
+                action: "transfer_out",
+                entity: "student",
+                entity_id: Some(old.id),
+                summary: format!(
+                    "跨县区转出（申请 {}），新记录 {}/{}",
+                    row.request_no,
+                    to.county.get(),
+                    nid
+                ),
+                before: Some(serde_json::json!({ "status": old.status }).to_string()),
+                after: Some(serde_json::json!({ "status": out_code }).to_string()),
+            },
+            Entry {
+                county_id: to.county.get(),
+                action: "transfer_in",
+                entity: "student",
+                entity_id: Some(nid),
+                summary: format!(
+                    "跨县区转入（申请 {}），原记录 {}/{}",
+                    row.request_no, old.county_id, old.id
+                ),
+                before: None,
+                after: Some(opened_json),
+            },
+        ];
+    }
+    let first = tx.alloc_ids("student_event", events.len() as i64).await?;
+    for (i, e) in events.iter_mut().enumerate() {
+        e.id = first + i as i64;
+    }
+    bulk::insert(tx, events).await?;
+    audit::write(tx, actor, std::mem::take(&mut entries)).await?;
+    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id IN ");
+    q.bind_list([from.county.get(), to.county.get()]);
+    tx.exec(q).await?;
+    Ok(new_id)
+}

@@ -1,0 +1,518 @@
+//! Student-status services: transfers across counties on the working-day calendar, the class-size
+//! gate, status-change requests, the catalogue and the calendar seed.
+
+use crate::fixtures::*;
+use crate::imports::*;
+use chrono::NaiveDate;
+use yimeng_domain::calendar::{HOLIDAY_SEED, WorkCalendar};
+use yimeng_domain::transfer::Initiator;
+use yimeng_domain::*;
+use yimeng_store::import::Mode;
+use yimeng_store::transfer::{self, Decision, NewTransfer};
+use yimeng_store::{Db, Sql, StoreError};
+use yimeng_testkit::TestDb;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn school_id(db: &Db, code: &str) -> (i32, i64) {
+    let mut q = Sql::new("SELECT county_id, id FROM school WHERE code = ");
+    q.bind(code);
+    db.one(q).await.unwrap()
+}
+
+async fn class_id(db: &Db, school: i64, grade: Grade, no: i32) -> i64 {
+    let mut q = Sql::new("SELECT id FROM class WHERE school_id = ");
+    q.bind(school)
+        .push(" AND grade = ")
+        .bind(grade.code())
+        .push(" AND class_no = ")
+        .bind(no);
+    db.one::<(i64,)>(q).await.unwrap().0
+}
+
+/// The seed plus a primary school in 费县 with a grade-3 class.
+async fn seed_two_counties(db: &Db) -> (SchoolRef, SchoolRef, i64) {
+    seed(db).await;
+    let r = import_schools(
+        db,
+        &Scope::City,
+        vec![school("2137000004", FEIXIAN, SchoolType::Primary)],
+        Mode::AllOrNothing,
+    )
+    .await;
+    assert!(r.committed, "{r:?}");
+    let r = import_classes(
+        db,
+        &Scope::City,
+        vec![class("2137000004", Grade::P3, 1)],
+        Mode::AllOrNothing,
+    )
+    .await;
+    assert!(r.committed, "{r:?}");
+    let (c1, s1) = school_id(db, "2137000001").await;
+    let (c4, s4) = school_id(db, "2137000004").await;
+    let class = class_id(db, s4, Grade::P3, 1).await;
+    (
+        SchoolRef {
+            county: RegionCode::from_i32(c1),
+            id: s1,
+        },
+        SchoolRef {
+            county: RegionCode::from_i32(c4),
+            id: s4,
+        },
+        class,
+    )
+}
+
+fn request(student: u16, to: SchoolRef, class: Option<i64>) -> NewTransfer {
+    let rec = student_rec(student);
+    NewTransfer {
+        student_no: rec.student_no.to_string(),
+        id_card: rec.id_card.unwrap().to_string(),
+        to_county: to.county.get(),
+        to_school: to.id,
+        to_class: class,
+        started_by: Initiator::ReceivingSchool,
+        reason: "随父母迁居费县".into(),
+        materials: vec![],
+        applicant_phone: None,
+    }
+}
+
+fn student_rec(seq: u16) -> student::StudentRecord {
+    student("2137000001", Grade::P3, 1 + i32::from(seq % 2), seq)
+}
+
+async fn student_row(db: &Db, seq: u16) -> (i32, i64, i64, Option<i64>, String) {
+    let mut q = Sql::new(
+        "SELECT county_id, id, school_id, class_id, status FROM student WHERE student_no = ",
+    );
+    q.bind(student_rec(seq).student_no.to_string())
+        .push(" ORDER BY status");
+    db.one(q).await.unwrap()
+}
+
+#[tokio::test]
+async fn calendar_seed_in_the_migration_is_the_domain_seed() {
+    for t in TestDb::each().await {
+        let cal = yimeng_store::calendar::load(&t.db).await.unwrap();
+        let rows = yimeng_store::calendar::list(&t.db, None).await.unwrap();
+        assert_eq!(rows.len(), HOLIDAY_SEED.len());
+        for s in HOLIDAY_SEED {
+            assert!(
+                rows.iter()
+                    .any(|r| r.day == s.date && r.kind == s.kind.code() && r.name == s.name),
+                "{s:?} missing"
+            );
+        }
+        let seeded = WorkCalendar::seeded();
+        for day in d(2026, 1, 1).iter_days().take(365) {
+            assert_eq!(cal.is_working_day(day), seeded.is_working_day(day), "{day}");
+        }
+        let items = yimeng_store::catalogue::list(&t.db).await.unwrap();
+        let names: Vec<&str> = items.iter().map(|i| i.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "小学一年级入学",
+                "初中入学",
+                "随迁子女入学",
+                "转学",
+                "休学",
+                "复学",
+                "学籍信息变更"
+            ]
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_approval() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let (s1, s4, class4) = seed_two_counties(db).await;
+        let rules = Rules::default();
+        let cal = yimeng_store::calendar::load(db).await.unwrap();
+        let receiving = Scope::School(s4);
+        let sending = Scope::School(s1);
+        let lanshan = Scope::County(s1.county);
+        let feixian = Scope::County(s4.county);
+        let other_school = Scope::School(SchoolRef {
+            county: s1.county,
+            id: s1.id + 1000,
+        });
+        // Started on the eve of the National Day holiday: 10 working days end on 20 October
+        // (1–7 October off, Saturday 10 October a make-up working day).
+        let opened = d(2026, 9, 30);
+        let r = transfer::create(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            opened,
+            request(4, s4, Some(class4)),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, "pending");
+        assert_eq!(r.step_deadline, Some(d(2026, 10, 20)));
+        assert_eq!(r.approver_county, Some(FEIXIAN));
+        assert_eq!(r.approver_school, None);
+        // A second request for the same student is refused.
+        let e = transfer::create(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            opened,
+            request(4, s4, None),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+
+        // Not a party: not found. A party whose step it is not: forbidden, in Chinese.
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &other_school,
+            &rules,
+            &cal,
+            opened,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound), "{e:?}");
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &lanshan,
+            &rules,
+            &cal,
+            opened,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Forbidden(m) if m.contains("无权审批")),
+            "{e:?}"
+        );
+
+        // Overdue on 21 October: listed for the county, and the decision records it.
+        let overdue = transfer::list(db, &feixian, false, Some(d(2026, 10, 21)), 50)
+            .await
+            .unwrap();
+        assert_eq!(overdue.len(), 1);
+        assert!(
+            transfer::list(db, &feixian, false, Some(d(2026, 10, 20)), 50)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let r = transfer::decide(
+            db,
+            &actor(),
+            &feixian,
+            &rules,
+            &cal,
+            d(2026, 10, 21),
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.step, r.approver_school), (1, Some(s1.id)));
+        // The next step's deadline counts from the day it opened (Wednesday 21 → 4 November).
+        assert_eq!(r.step_deadline, Some(d(2026, 11, 4)));
+        // Double submission of the same approval.
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &feixian,
+            &rules,
+            &cal,
+            d(2026, 10, 21),
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(m) if m.contains("不能重复审批")),
+            "{e:?}"
+        );
+        // A refusal needs a reason.
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            d(2026, 10, 22),
+            r.county_id,
+            r.id,
+            Decision::Refuse("  ".into()),
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains("理由")),
+            "{e:?}"
+        );
+
+        let before = student_row(db, 4).await;
+        assert_eq!(
+            (before.0, before.2, before.4.as_str()),
+            (LANSHAN, s1.id, "01")
+        );
+        let r = transfer::decide(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            d(2026, 10, 22),
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.approver_county, Some(LANSHAN));
+        // Still nothing changed in the registry.
+        assert_eq!(student_row(db, 4).await, before);
+        assert_eq!(count(db, "student_event").await, 0);
+
+        let r = transfer::decide(
+            db,
+            &actor(),
+            &lanshan,
+            &rules,
+            &cal,
+            d(2026, 10, 23),
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, "completed");
+        let new_id = r.new_student_id.unwrap();
+        // Closed in 兰山区, opened in 费县 in class 4-3-1, the national keys moved owner.
+        let mut q = Sql::new(
+            "SELECT county_id, id, school_id, class_id, status FROM student WHERE student_no = ",
+        );
+        q.bind(student_rec(4).student_no.to_string())
+            .push(" ORDER BY county_id");
+        let rows: Vec<(i32, i64, i64, Option<i64>, String)> = db.all(q).await.unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (LANSHAN, before.1, s1.id, None, "10".to_string()),
+                (FEIXIAN, new_id, s4.id, Some(class4), "01".to_string()),
+            ]
+        );
+        let keys: Vec<(i32, i64)> = db
+            .all({
+                let mut q = Sql::new("SELECT county_id, owner_id FROM person_key WHERE owner = 'student' AND value IN ");
+                let rec = student_rec(4);
+                q.bind_list([rec.student_no.to_string(), rec.id_card.unwrap().to_string()]);
+                q
+            })
+            .await
+            .unwrap();
+        assert_eq!(keys, vec![(FEIXIAN, new_id), (FEIXIAN, new_id)]);
+        let events: Vec<(i32, String, String)> = db
+            .all(Sql::new(
+                "SELECT county_id, change_type, reason FROM student_event ORDER BY county_id",
+            ))
+            .await
+            .unwrap();
+        assert_eq!(events.len(), 2);
+        assert_eq!((events[0].0, events[0].1.as_str()), (LANSHAN, "21"));
+        assert_eq!((events[1].0, events[1].1.as_str()), (FEIXIAN, "22"));
+        assert!(
+            events[1]
+                .2
+                .contains(&format!("原记录 {LANSHAN}/{}", before.1)),
+            "{}",
+            events[1].2
+        );
+        let acts = transfer::actions(db, r.county_id, "transfer", r.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            acts.iter().map(|a| a.overdue).collect::<Vec<_>>(),
+            [true, false, false]
+        );
+        assert!(count(db, "audit_log").await >= 6);
+        // Closed: nothing more can be done.
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &lanshan,
+            &rules,
+            &cal,
+            d(2026, 10, 23),
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_transfer_for_a_student_not_on_the_register_or_unknown_is_refused_and_writes_nothing() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let (_s1, s4, _) = seed_two_counties(db).await;
+        let rules = Rules::default();
+        let cal = WorkCalendar::seeded();
+        let receiving = Scope::School(s4);
+        let mut bad = request(4, s4, None);
+        bad.id_card = student_rec(5).id_card.unwrap().to_string();
+        let e = transfer::create(db, &actor(), &receiving, &rules, &cal, d(2026, 3, 2), bad)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains("未找到")),
+            "{e:?}"
+        );
+        db.exec(Sql::new(
+            "UPDATE student SET status = '06' WHERE name = '学生6'",
+        ))
+        .await
+        .unwrap();
+        let e = transfer::create(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            d(2026, 3, 2),
+            request(6, s4, None),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains("不在籍")),
+            "{e:?}"
+        );
+        // A school cannot start a request for another school.
+        let e = transfer::create(
+            db,
+            &actor(),
+            &Scope::School(_s1),
+            &rules,
+            &cal,
+            d(2026, 3, 2),
+            request(4, s4, None),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+        assert_eq!(count(db, "transfer_request").await, 0);
+    }
+}
+
+async fn fill_class(db: &Db, school: &str, grade: Grade, n: u16, start: u16) {
+    let recs: Vec<_> = (start..start + n)
+        .map(|i| {
+            let mut s = student(school, grade, 1, i);
+            s.class = Some(student::ClassRef {
+                year: SchoolYear::from_start(2020),
+                grade,
+                class_no: 1,
+            });
+            s
+        })
+        .collect();
+    let r = import_students(db, &Scope::City, recs, Mode::AllOrNothing).await;
+    assert!(r.committed, "{r:?}");
+}
+
+#[tokio::test]
+async fn the_gate_refuses_the_56th_student_and_a_county_may_override_with_a_reason() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        seed(db).await;
+        // 初中 grade 7 (a starting grade) at 2137000002: 55 students.
+        fill_class(db, "2137000002", Grade::J1, 55, 100).await;
+        let (county, school) = school_id(db, "2137000002").await;
+        let class = class_id(db, school, Grade::J1, 1).await;
+        let rules = Rules::default();
+        let lanshan = Scope::County(RegionCode::from_i32(county));
+        let mut tx = db.begin().await.unwrap();
+        let e = yimeng_store::gate::enforce(
+            &mut tx,
+            &actor(),
+            &Scope::School(SchoolRef {
+                county: RegionCode::from_i32(county),
+                id: school,
+            }),
+            &rules,
+            county,
+            class,
+            1,
+            Some("理由"),
+            "测试",
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(m) if m.contains("56 人")),
+            "{e:?}"
+        );
+        let p = yimeng_store::gate::enforce(
+            &mut tx,
+            &actor(),
+            &lanshan,
+            &rules,
+            county,
+            class,
+            1,
+            Some("学区内适龄儿童集中，经局务会研究同意"),
+            "测试",
+        )
+        .await
+        .unwrap();
+        assert!(p.override_id.is_some());
+        tx.commit().await.unwrap();
+        assert_eq!(
+            yimeng_store::gate::gate_overrides(db, &lanshan)
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            yimeng_store::gate::gate_overrides(db, &Scope::County(RegionCode::from_i32(FEIXIAN)))
+                .await
+                .unwrap(),
+            0
+        );
+    }
+}
