@@ -32,6 +32,7 @@ pub mod user;
 pub mod calendar;
 pub mod catalogue;
 pub mod gate;
+pub mod status_request;
 pub mod transfer;
 
 pub use db::{Backend, Db, Sql, Tx, Value};

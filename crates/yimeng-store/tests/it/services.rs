@@ -516,3 +516,93 @@ async fn the_gate_refuses_the_56th_student_and_a_county_may_override_with_a_reas
         );
     }
 }
+
+#[tokio::test]
+async fn a_suspension_of_a_compulsory_student_waits_for_the_county_and_then_changes_the_status() {
+    use yimeng_domain::status_change::StatusChange;
+    use yimeng_store::status_request;
+    for t in TestDb::each().await {
+        let db = &t.db;
+        seed(db).await;
+        let (county, school) = school_id(db, "2137000001").await;
+        let sch = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(county),
+            id: school,
+        });
+        let lan = Scope::County(RegionCode::from_i32(county));
+        let rules = Rules::default();
+        let cal = WorkCalendar::seeded();
+        let (_, sid, _, _, _) = student_row(db, 4).await;
+        // Graduation is only for the final grade: refused, nothing written.
+        let e = status_request::create(
+            db,
+            &actor(),
+            &sch,
+            &rules,
+            &cal,
+            d(2026, 3, 2),
+            sid,
+            StatusChange::Graduate {
+                date: d(2026, 7, 1),
+            },
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains("不是毕业年级")),
+            "{e:?}"
+        );
+        assert_eq!(count(db, "status_request").await, 0);
+        let change = StatusChange::Suspend {
+            start: d(2026, 3, 2),
+            end: d(2026, 7, 1),
+            reason: "因病休学".into(),
+        };
+        let r =
+            status_request::create(db, &actor(), &sch, &rules, &cal, d(2026, 3, 2), sid, change)
+                .await
+                .unwrap();
+        assert_eq!(
+            (r.state.as_str(), r.step, r.approver_county),
+            ("pending", 1, Some(county))
+        );
+        assert_eq!(student_row(db, 4).await.4, "01");
+        let e = status_request::decide(
+            db,
+            &actor(),
+            &sch,
+            &cal,
+            &rules,
+            d(2026, 3, 3),
+            county,
+            r.id,
+            Decision::Approve,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(m) if m.contains("不能重复审批")),
+            "{e:?}"
+        );
+        let r = status_request::decide(
+            db,
+            &actor(),
+            &lan,
+            &cal,
+            &rules,
+            d(2026, 3, 3),
+            county,
+            r.id,
+            Decision::Approve,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, "completed");
+        assert_eq!(student_row(db, 4).await.4, "02");
+        let (ct, to): (String, String) = db
+            .one(Sql::new("SELECT change_type, to_status FROM student_event"))
+            .await
+            .unwrap();
+        assert_eq!((ct.as_str(), to.as_str()), ("11", "02"));
+    }
+}
