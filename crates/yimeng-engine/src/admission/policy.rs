@@ -274,6 +274,16 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_policy_parses() {
+        let p = Policy::from_toml(include_str!(
+            "../../../../docs/examples/admission-policy.toml"
+        ))
+        .unwrap();
+        assert_eq!(p.batches.len(), 3);
+        assert_eq!(p.quota_share.unwrap().share_bp, 5000);
+    }
+
+    #[test]
     fn an_unknown_final_policy_is_refused_in_chinese() {
         let e = Policy::from_toml("[tie_break]\nfinal = \"coin\"").unwrap_err();
         assert!(e.contains("抽签"), "{e}");
