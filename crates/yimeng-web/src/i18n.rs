@@ -248,6 +248,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("users.enable", "启用", "Enable"),
     ("users.reset", "重置密码", "Reset password"),
     ("users.schools", "负责学校", "Assigned schools"),
+    // Student-status services (issue 5).
+    ("nav.services", "事项清单", "Services"),
+    ("nav.transfers", "转学与异动审批", "Transfers and approvals"),
+    ("nav.calendar", "工作日历", "Working-day calendar"),
+    ("svc.catalogue", "学籍服务事项清单", "Student-status service catalogue"),
+    ("svc.calendar", "工作日历", "Working-day calendar"),
+    ("svc.transfers", "转学与学籍异动审批", "Transfers and status-change approvals"),
+    ("svc.new_transfer", "发起转学申请（转入学校）", "New transfer request (receiving school)"),
+    ("svc.public_transfer", "网上申请转学", "Apply for a transfer online"),
+    ("svc.lookup", "办理进度查询", "Check the progress of a request"),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {

@@ -393,6 +393,9 @@ pub struct StatusForm {
     csrf: String,
     status: String,
     reason: String,
+    /// 休学截止日期 (休学 only; default: the longest suspension the rules allow).
+    #[serde(default)]
+    end: Option<String>,
 }
 
 /// `POST /students/{id}/status`
@@ -435,8 +438,103 @@ pub async fn change_status(
         };
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
     }
-    let (_, mut values) = student_values(&state, &u, id).await?;
     let to = to.expect("checked");
+    let reason = reason.ok().unwrap_or_default();
+    // 休学, 复学, 辍学, 毕业 and 死亡 are requests with the approvals the rules require (issue 5).
+    if let Some(change) = status_change_of(&state, to, &reason, f.end.as_deref())? {
+        let cal = yimeng_store::calendar::load(&state.db).await?;
+        let r = match yimeng_store::status_request::create(
+            &state.db,
+            &u.actor(),
+            &u.scope,
+            &state.rules,
+            &cal,
+            crate::service::today(),
+            id,
+            change,
+        )
+        .await
+        {
+            Ok(r) => r,
+            Err(
+                e @ (yimeng_store::StoreError::Invalid(_)
+                | yimeng_store::StoreError::Conflict(_)
+                | yimeng_store::StoreError::Forbidden(_)),
+            ) => {
+                let ctx = Ctx::for_user(&u, "/students");
+                let page = StatusPage {
+                    ctx,
+                    student: s,
+                    current,
+                    options,
+                    error: Some(e.to_string()),
+                    reason: f.reason,
+                };
+                return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let msg = if r.state == yimeng_store::transfer::state::COMPLETED {
+            format!("已办理{}", r.kind_label())
+        } else {
+            format!("{}申请已提交，待{}审批", r.kind_label(), "县区教育局")
+        };
+        return Ok(see_other(&format!("/students/{id}"), Some(&msg)));
+    }
+    let d = browse::student_detail(&state.db, &u.scope, id).await?;
+    if let Some(c) = &d.class
+        && let Err(e) = yimeng_domain::status_change::check_transition(current, to, c.grade())
+    {
+        let ctx = Ctx::for_user(&u, "/students");
+        let page = StatusPage {
+            ctx,
+            student: s,
+            current,
+            options,
+            error: Some(e.to_string()),
+            reason: f.reason,
+        };
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    }
+    let (_, mut values) = student_values(&state, &u, id).await?;
     values.insert("status".into(), to.label().into());
-    save(&state, &u, values, Some(id), reason.ok()).await
+    save(&state, &u, values, Some(id), Some(reason)).await
+}
+
+/// The status change a target status stands for, when it is one handled as a request.
+fn status_change_of(
+    state: &AppState,
+    to: StudentStatus,
+    reason: &str,
+    end: Option<&str>,
+) -> Result<Option<yimeng_domain::status_change::StatusChange>, Failure> {
+    use yimeng_domain::status_change::{DropoutReason, StatusChange};
+    let date = crate::service::today();
+    Ok(Some(match to {
+        StudentStatus::Suspended => {
+            let end = match end.map(str::trim).filter(|e| !e.is_empty()) {
+                Some(e) => e.parse().map_err(|_| {
+                    Failure::BadRequest(format!("休学截止日期“{e}”格式应为 YYYY-MM-DD"))
+                })?,
+                None => date
+                    .checked_add_months(chrono::Months::new(state.rules.suspension_max_months))
+                    .and_then(|d| d.pred_opt())
+                    .unwrap_or(date),
+            };
+            StatusChange::Suspend {
+                start: date,
+                end,
+                reason: reason.to_string(),
+            }
+        }
+        StudentStatus::Resumed => StatusChange::Resume { date },
+        StudentStatus::DroppedOut => StatusChange::DropOut {
+            date,
+            reason: DropoutReason::parse(reason).unwrap_or(DropoutReason::Other),
+            note: reason.to_string(),
+        },
+        StudentStatus::Graduated => StatusChange::Graduate { date },
+        StudentStatus::Deceased => StatusChange::Death { date },
+        _ => return Ok(None),
+    }))
 }
