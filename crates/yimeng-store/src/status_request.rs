@@ -223,16 +223,20 @@ pub async fn create(
     let mut st = StatusChangeState::new(school, grade, change.clone());
     let id = tx.alloc_ids("status_request", 1).await?;
     let now = Utc::now().trunc_subsecs(0);
-    // The school that starts the request approves its own step by doing so.
-    let mut first_action = None;
-    if st
+    // The school that starts the request approves its own step by doing so. The county bureau,
+    // which approves last, decides the whole change when it records it itself.
+    let mut approved_steps = 0;
+    if *actor_scope == Scope::County(school.county) {
+        approved_steps = st.plan.steps.len();
+        st.status = FlowStatus::Completed;
+    } else if st
         .current_step()
         .is_some_and(|s| s.approver.is(actor_scope))
     {
         st = st
             .apply(&Action::Approve, actor_scope)
             .map_err(domain_error)?;
-        first_action = Some(());
+        approved_steps = 1;
     }
     let (ac, asch) = approver_cols(&st);
     let (state_code, step) = match st.status {
@@ -271,13 +275,13 @@ pub async fn create(
         (state_code == state::COMPLETED).then_some(now).into(),
     ]);
     tx.exec(q).await?;
-    if first_action.is_some() {
+    for seq in 0..approved_steps {
         write_action(
             &mut tx,
             actor,
             s.county_id,
             id,
-            0,
+            seq as i32,
             "approve",
             "",
             None,
