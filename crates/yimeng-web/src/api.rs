@@ -27,10 +27,10 @@ use yimeng_store::edit::Saved;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "沂蒙教育治理平台 API", version = "1", description = "临沂市教育局教育治理平台：学校、班级、学生学籍、教职工。所有读写按账户的管辖范围执行；范围外的记录返回 404。"),
-    paths(me, regions, stats, list_schools, get_school, save_school, list_classes, get_class, save_class, list_students, get_student, save_student, change_status, list_staff, get_staff, save_staff, search, import, audit),
-    components(schemas(Paged, ImportSummary, StatusChange, Problem)),
+    paths(me, regions, stats, list_schools, get_school, save_school, list_classes, get_class, save_class, list_students, get_student, save_student, change_status, list_staff, get_staff, save_staff, search, import, audit, indicators),
+    components(schemas(Paged, ImportSummary, StatusChange, Problem, IndicatorFigure)),
     modifiers(&Bearer),
-    tags((name = "registry", description = "学校、班级、学生、教职工"), (name = "account", description = "当前账户"), (name = "admin", description = "市局管理员"))
+    tags((name = "registry", description = "学校、班级、学生、教职工"), (name = "account", description = "当前账户"), (name = "admin", description = "市局管理员"), (name = "plan", description = "工作计划与指标"))
 )]
 struct ApiDoc;
 
@@ -81,6 +81,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
             post(import).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/api/v1/audit", get(audit))
+        .route("/api/v1/indicators", get(indicators))
         .merge(docs)
 }
 
@@ -859,6 +860,101 @@ struct AuditParams {
     action: Option<String>,
     /// school, class, student, staff, user …
     entity: Option<String>,
+}
+
+#[derive(Deserialize, IntoParams)]
+struct IndicatorParams {
+    /// Region code: 371300 (the city, default) or a county (371302 …).
+    region: Option<i32>,
+    /// As of this date (YYYY-MM-DD): a past date reads the snapshot taken then; default today.
+    date: Option<String>,
+}
+
+/// One indicator's figure in a region.
+#[derive(Serialize, ToSchema)]
+pub struct IndicatorFigure {
+    /// Indicator code.
+    pub code: String,
+    /// Chinese name.
+    pub name: String,
+    /// Unit (%, 个, 人 …).
+    pub unit: String,
+    /// The value (null: not computable or not reported).
+    pub value: Option<f64>,
+    /// Numerator (computed indicators).
+    pub numerator: Option<f64>,
+    /// Denominator (computed indicators).
+    pub denominator: Option<f64>,
+    /// The plan's target, if any.
+    pub target: Option<f64>,
+    /// at_least | at_most | equal
+    pub comparator: Option<String>,
+    /// Target deadline.
+    pub deadline: Option<chrono::NaiveDate>,
+    /// met | not_met | no_data | no_target
+    pub status: String,
+    /// computed | reported
+    pub source: String,
+}
+
+/// Every indicator of the current work plan for a region, as of a date.
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "plan", params(IndicatorParams), responses((status = 200, description = "指标数值", body = Vec<IndicatorFigure>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn indicators(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Query(q): Query<IndicatorParams>,
+) -> ApiResult<Json<Value>> {
+    staff_only(&u)?;
+    let date = crate::pages::plan::parse_date(&q.date)?;
+    let region = q.region.unwrap_or(yimeng_store::audit::CITY_COUNTY_ID);
+    if region != yimeng_store::audit::CITY_COUNTY_ID
+        && !yimeng_domain::region::LINYI_UNITS
+            .iter()
+            .any(|x| x.code.get() == region)
+    {
+        return Err(Failure::NotFound.into());
+    }
+    let board = state.board(date).await?;
+    let plan = &board.plan;
+    let rows: Vec<IndicatorFigure> = plan
+        .indicators
+        .iter()
+        .map(|d| {
+            let f = board.figure(region, &d.code);
+            let t = crate::pages::plan::target_of(plan, &d.code).map(|(_, t)| t);
+            IndicatorFigure {
+                code: d.code.clone(),
+                name: d.name.clone(),
+                unit: d.unit.clone(),
+                value: f.value,
+                numerator: f.numerator,
+                denominator: f.denominator,
+                target: t.map(|t| t.target),
+                comparator: t.map(|t| t.comparator.code().to_string()),
+                deadline: t.map(|t| t.deadline),
+                status: match (t, f.value) {
+                    (None, _) => "no_target",
+                    (Some(_), None) => "no_data",
+                    (Some(t), Some(v)) if t.is_met(v) => "met",
+                    _ => "not_met",
+                }
+                .into(),
+                source: if d.source.computation().is_some() {
+                    "computed"
+                } else {
+                    "reported"
+                }
+                .into(),
+            }
+        })
+        .collect();
+    Ok(Json(json!({
+        "plan": plan.code,
+        "region": region,
+        "as_of": board.as_of,
+        "live": board.live,
+        "indicators": rows,
+    })))
 }
 
 /// The audit log (city administrator).

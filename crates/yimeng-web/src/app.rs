@@ -71,6 +71,8 @@ pub struct AppState {
     pub rules: Arc<Rules>,
     /// Login throttle.
     pub throttle: Arc<Throttle>,
+    /// The public service pages' throttle (applications, requests, lookups).
+    pub public_throttle: Arc<Throttle>,
     /// Recently authenticated sessions and tokens.
     pub auth_cache: Arc<crate::auth::AuthCache>,
     /// Checked uploads waiting for confirmation, by token.
@@ -96,6 +98,7 @@ impl AppState {
             config: Arc::new(config),
             rules: Arc::new(rules),
             throttle: Arc::new(Throttle::default()),
+            public_throttle: Arc::new(Throttle::default()),
             auth_cache: Arc::new(crate::auth::AuthCache::default()),
             imports: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(HashMap::new())),
@@ -148,11 +151,16 @@ impl AppState {
         &self,
     ) -> Result<(yimeng_store::plan::PlanRow, Arc<yimeng_domain::plan::Plan>), crate::error::Failure>
     {
-        let row = yimeng_store::plan::current(&self.db)
-            .await?
-            .ok_or_else(|| {
-                crate::error::Failure::NotFound
-            })?;
+        // A store without a plan (a fresh database served without the demo) gets the seed plan.
+        let row = match yimeng_store::plan::current(&self.db).await? {
+            Some(r) => r,
+            None => {
+                crate::service::tracker::ensure_plan(&self.db).await?;
+                yimeng_store::plan::current(&self.db)
+                    .await?
+                    .ok_or(crate::error::Failure::NotFound)?
+            }
+        };
         let plan = Arc::new(row.plan()?);
         Ok((row, plan))
     }
@@ -166,8 +174,9 @@ impl AppState {
         use crate::service::tracker;
         let (row, plan) = self.plan().await?;
         let live_date = tracker::default_date(&plan);
+        // Figures of a past day are the ones a snapshot recorded then; today's are live.
         if let Some(d) = date
-            && d < live_date
+            && d < crate::service::today()
         {
             return match tracker::from_snapshot(&self.db, plan, d).await? {
                 Some(b) => Ok(Arc::new(b)),
@@ -278,6 +287,18 @@ pub fn router(state: AppState) -> Router {
         .route("/dispatch/reports/{county}/{id}", get(dispatch::report))
         .route("/dispatch/reports/{county}/{id}/review", post(dispatch::review))
         .route("/dispatch/files/{county}/{id}", get(dispatch::file))
+        // Student-status services (issue 5): catalogue, calendar, transfers, status requests.
+        .route("/services", get(services::catalogue))
+        .route("/admin/services/{code}", get(services::service_form).post(services::save_service))
+        .route("/admin/calendar", get(services::calendar).post(services::add_day))
+        .route("/admin/calendar/{day}/delete", post(services::remove_day))
+        .route("/transfers", get(services::transfers).post(services::create_transfer))
+        .route("/transfers/new", get(services::new_transfer))
+        .route("/transfers/{county}/{id}", get(services::show_transfer))
+        .route("/transfers/{county}/{id}/decide", post(services::decide_transfer))
+        .route("/status-requests/{county}/{id}/decide", post(services::decide_status))
+        .route("/public/transfer", get(services::public_transfer_form).post(services::public_transfer))
+        .route("/public/transfer/status", get(services::transfer_status_form).post(services::transfer_status))
         .route("/static/{*path}", get(crate::assets::serve));
     Router::new()
         .merge(pages)
@@ -310,12 +331,45 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let sweeper = tokio::spawn(sweep_uploads(state.clone()));
+    let snapshots = tokio::spawn(monthly_snapshots(state.clone()));
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let r = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
     sweeper.abort();
+    snapshots.abort();
     r
+}
+
+/// Takes the month's indicator snapshot when it is missing: at start and then every six hours,
+/// so history and trends exist without anyone remembering to take them.
+async fn monthly_snapshots(state: AppState) {
+    loop {
+        if let Err(e) = monthly_snapshot(&state).await {
+            tracing::warn!(error = ?e, "monthly indicator snapshot failed");
+        }
+        tokio::time::sleep(Duration::from_secs(6 * 3600)).await;
+    }
+}
+
+async fn monthly_snapshot(state: &AppState) -> Result<(), crate::error::Failure> {
+    let Some(row) = yimeng_store::plan::current(&state.db).await? else {
+        return Ok(());
+    };
+    let today = crate::service::today();
+    if yimeng_store::snapshot::has_monthly(&state.db, &row.code, today).await? {
+        return Ok(());
+    }
+    let board = state.board(None).await?;
+    let id = crate::service::tracker::take_snapshot(
+        &state.db,
+        &yimeng_store::Actor::system(),
+        &board,
+        "monthly",
+    )
+    .await?;
+    tracing::info!(snapshot = id, "monthly indicator snapshot taken");
+    Ok(())
 }
 
 /// Deletes uploads nobody confirmed within an hour.

@@ -58,6 +58,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// 工作计划：load FILE（载入或更新年度工作计划）| show（显示当前计划）
+    #[command(subcommand)]
+    Plan(PlanCommand),
+    /// 计算当前工作计划的全部指标（全市和各县区），显示数值、目标和达成情况
+    Indicators {
+        /// 只显示一个县区（名称或代码）
+        #[arg(long)]
+        county: Option<String>,
+        /// 以 JSON 输出
+        #[arg(long)]
+        json: bool,
+        /// 同时生成一次指标快照
+        #[arg(long)]
+        snapshot: bool,
+    },
     /// 中考统一招生录取（平行志愿）：校验考生、学校、指标文件，按录取规则匹配，写出录取结果和各校分数线
     Admit(AdmitArgs),
     /// 生成合成的中考录取数据（基准测试用）
@@ -110,6 +125,17 @@ struct AdmitGenArgs {
     /// 输出目录：写入 candidates.csv、schools.csv、quotas.csv
     #[arg(long)]
     out: PathBuf,
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// 载入工作计划文件（TOML；同一代码的计划再次载入时更新）
+    Load {
+        /// 计划文件，如 plans/linyi-2020.toml
+        file: PathBuf,
+    },
+    /// 显示已载入的工作计划
+    Show,
 }
 
 #[derive(Subcommand)]
@@ -444,6 +470,12 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Admit(_) | Command::AdmitGen(_) => {
             unreachable!("handled before the runtime starts")
         }
+        Command::Plan(c) => plan_command(cli.database, c).await,
+        Command::Indicators {
+            county,
+            json,
+            snapshot,
+        } => indicators(cli.database, cli.config, county, json, snapshot).await,
         Command::Stats { county, json } => {
             let db = open(&cli.database).await?;
             let scope = scope_of(&db, &county, &None).await?;
@@ -462,6 +494,136 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+async fn plan_command(database: Option<String>, c: PlanCommand) -> Result<ExitCode> {
+    let db = open(&database).await?;
+    match c {
+        PlanCommand::Load { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("无法读取计划文件 {}", file.display()))?;
+            let plan = match yimeng_domain::plan::Plan::parse(&text) {
+                Ok(p) => p,
+                Err(errors) => {
+                    eprintln!("计划文件 {} 有 {} 处错误：", file.display(), errors.len());
+                    for e in &errors {
+                        eprintln!("  {e}");
+                    }
+                    db.close().await;
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let loaded = yimeng_store::plan::load(&db, &Actor::system(), &plan, &text).await?;
+            let what = match loaded {
+                yimeng_store::plan::Loaded::Created => "已载入",
+                yimeng_store::plan::Loaded::Replaced => "已更新",
+                yimeng_store::plan::Loaded::Unchanged => "未变化（与已载入的相同）",
+            };
+            println!(
+                "{what}：{}（{}，{} 项工作、{} 项任务、{} 个指标）",
+                plan.title,
+                plan.code,
+                plan.items.len(),
+                plan.tasks().count(),
+                plan.indicators.len()
+            );
+        }
+        PlanCommand::Show => {
+            let plans = yimeng_store::plan::list(&db).await?;
+            if plans.is_empty() {
+                println!("尚未载入工作计划（启动 serve 时会载入内置的 2020 年计划）");
+            }
+            for p in plans {
+                println!(
+                    "{}  {}  {}（载入于 {}，{}）",
+                    p.code,
+                    p.year,
+                    p.title,
+                    p.loaded_at.format("%Y-%m-%d %H:%M"),
+                    p.loaded_by
+                );
+            }
+        }
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn indicators(
+    database: Option<String>,
+    config: Option<PathBuf>,
+    county: Option<String>,
+    json: bool,
+    snapshot: bool,
+) -> Result<ExitCode> {
+    use yimeng_web::service::tracker;
+    let cfg = load_config(&config)?;
+    let db = open(&database).await?;
+    tracker::ensure_plan(&db).await.map_err(|e| anyhow!("{e}"))?;
+    let row = yimeng_store::plan::current(&db)
+        .await?
+        .ok_or_else(|| anyhow!("尚未载入工作计划"))?;
+    let plan = Arc::new(row.plan()?);
+    let region = match &county {
+        None => yimeng_store::audit::CITY_COUNTY_ID,
+        Some(_) => match scope_of(&db, &county, &None).await? {
+            Scope::County(c) => c.get(),
+            _ => bail!("--county：请给出一个县区的名称或代码"),
+        },
+    };
+    let started = Instant::now();
+    let board = tracker::compute_live(&db, &cfg.rules, plan)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let took = started.elapsed();
+    if snapshot {
+        let id = tracker::take_snapshot(&db, &Actor::system(), &board, "manual")
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        eprintln!("已生成指标快照 #{id}");
+    }
+    let plan = &board.plan;
+    if json {
+        let rows: Vec<_> = plan
+            .indicators
+            .iter()
+            .map(|d| {
+                let f = board.figure(region, &d.code);
+                serde_json::json!({"code": d.code, "name": d.name, "value": f.value,
+                    "numerator": f.numerator, "denominator": f.denominator})
+            })
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+    } else {
+        println!(
+            "{} · {} · 截至 {}",
+            plan.title,
+            yimeng_web::pages::plan::region_name(region),
+            board.as_of
+        );
+        for d in &plan.indicators {
+            let f = board.figure(region, &d.code);
+            let value = yimeng_web::pages::plan::show(d, &f);
+            let target = yimeng_web::pages::plan::target_of(plan, &d.code)
+                .map(|(_, t)| {
+                    let met = match f.value.map(|v| t.is_met(v)) {
+                        Some(true) => "达成",
+                        Some(false) => "未达成",
+                        None => "无数据",
+                    };
+                    format!("目标 {}{}（{met}）", t.comparator.label(), d.show(t.target))
+                })
+                .unwrap_or_default();
+            println!("  {:<34} {:>14}  {target}", d.name, value);
+        }
+    }
+    eprintln!(
+        "计算全部指标（全市和 {} 个县区）用时 {:.3} 秒",
+        yimeng_domain::region::LINYI_UNITS.len(),
+        took.as_secs_f64()
+    );
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn user(database: Option<String>, c: UserCommand) -> Result<ExitCode> {
@@ -614,6 +776,9 @@ async fn serve(
     let accounts = yimeng_web::demo_accounts::ensure(&db)
         .await
         .map_err(|e| anyhow!("{e:?}"))?;
+    yimeng_web::service::tracker::ensure_plan(&db)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     // The embedded store has no background statistics collector: refresh them at start-up
     // (sampled, well under a second at city scale). PostgreSQL's autovacuum does this itself.
     if db.backend() == yimeng_store::Backend::Sqlite {

@@ -17,7 +17,7 @@ CREATE TABLE plan (
 CREATE TABLE population (
     county_id integer NOT NULL REFERENCES region (code),
     year integer NOT NULL,
-    age_3_5 integer NOT NULL,
+    age_3_5 bigint NOT NULL,
     basis text NOT NULL,
     note text NOT NULL DEFAULT '',
     updated_at timestamptz NOT NULL,
@@ -66,7 +66,7 @@ CREATE TABLE dispatch_file (
     report_id bigint NOT NULL,
     file_name text NOT NULL,
     content_type text NOT NULL,
-    size integer NOT NULL,
+    size bigint NOT NULL,
     sha256 text NOT NULL,
     content bytea NOT NULL,
     uploaded_at timestamptz NOT NULL,

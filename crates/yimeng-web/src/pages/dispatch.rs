@@ -388,6 +388,7 @@ pub async fn form(
     Path(code): Path<String>,
     Query(q): Query<DispatchQuery>,
 ) -> PageResult<Response> {
+    u.require_staff()?;
     let (_, plan) = state.plan().await?;
     let (item, task) = find_task(&plan, &code)?;
     let (unit, owner) = filer(&u, item, task)?;
@@ -455,6 +456,7 @@ pub async fn save(
     Path(code): Path<String>,
     mut mp: Multipart,
 ) -> PageResult<Response> {
+    u.require_staff()?;
     let (_, plan) = state.plan().await?;
     let (item, task) = find_task(&plan, &code)?;
     let (unit, owner) = filer(&u, item, task)?;
@@ -709,6 +711,7 @@ pub async fn report(
     Path((county, id)): Path<(i32, i64)>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
+    u.require_staff()?;
     let (_, plan) = state.plan().await?;
     let report = dispatch::get(&state.db, county, id).await?;
     if !may_read(&u, &plan, &report.row) {
@@ -751,6 +754,7 @@ pub async fn review(
     Path((county, id)): Path<(i32, i64)>,
     Form(f): Form<ReviewForm>,
 ) -> PageResult<Response> {
+    u.require_staff()?;
     u.check_csrf(f._csrf.as_deref())?;
     let (_, plan) = state.plan().await?;
     let report = dispatch::get(&state.db, county, id).await?;
@@ -777,6 +781,7 @@ pub async fn file(
     PageUser(u): PageUser,
     Path((county, id)): Path<(i32, i64)>,
 ) -> PageResult<Response> {
+    u.require_staff()?;
     let (_, plan) = state.plan().await?;
     let (meta, bytes) = dispatch::file(&state.db, county, id).await?;
     let report = dispatch::get(&state.db, county, meta.report_id).await?;

@@ -225,7 +225,11 @@ pub async fn overview(
     let had = flash.is_some();
     let t = PlanPage {
         ctx: Ctx::for_user(&u, "/plan").with_flash(flash),
-        date: board.as_of.to_string(),
+        date: q
+            .date
+            .clone()
+            .filter(|d| !d.trim().is_empty())
+            .unwrap_or_else(|| crate::service::today().to_string()),
         board: Arc::clone(&board),
         parts,
         counts,
@@ -567,7 +571,8 @@ pub async fn indicator(
         yimeng_store::snapshot::series(&state.db, &plan.code, &def.code, region)
             .await?
             .into_iter()
-            .filter(|(d, _)| *d <= board.as_of)
+            // A past date shows the history up to then; the live view shows all of it.
+            .filter(|(d, _)| board.live || *d <= board.as_of)
             .map(|(d, v)| {
                 (
                     period_of(d),
@@ -577,7 +582,7 @@ pub async fn indicator(
             })
             .collect();
     if board.live {
-        let p = period_of(board.as_of);
+        let p = period_of(crate::service::today());
         let live = (
             format!("{p} 实时"),
             figure.value,

@@ -117,6 +117,7 @@ pub async fn load(
     let _ = generator.join();
     progress(Table::Students, n, n);
     reports.push(check(imp.finish().await?)?);
+    population(db, &actor, city.seed).await?;
     Ok(reports)
 }
 
@@ -169,4 +170,40 @@ pub fn write_files(
     w.finish()?;
     out.push(path);
     Ok(out)
+}
+
+/// The year of the demo city's figures (the 2020 plan's year, the 2020–2021 school year).
+pub const DEMO_YEAR: i32 = 2020;
+
+/// The demo counties' resident population aged 3–5, which the registry does not hold: each county's
+/// kindergarten roll divided by a gross enrolment rate drawn from 86–97% (deterministic for the
+/// seed), so the preschool indicators have a denominator, as a county would report it.
+async fn population(db: &Db, actor: &Actor, seed: u64) -> Result<(), ServiceError> {
+    let facts = yimeng_store::facts::school_facts(
+        db,
+        &Scope::City,
+        &yimeng_domain::Rules::default(),
+        DEMO_YEAR,
+    )
+    .await?;
+    for unit in yimeng_domain::region::LINYI_UNITS {
+        let c = unit.code.get();
+        let roll: i64 = facts.iter().filter(|f| f.county == c).map(|f| f.kg_roll).sum();
+        if roll == 0 {
+            continue;
+        }
+        let mut x = seed ^ (c as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let rate = 86 + (yimeng_engine::rng::splitmix64(&mut x) % 12) as i64;
+        yimeng_store::plan::set_population(
+            db,
+            actor,
+            c,
+            DEMO_YEAR,
+            roll * 100 / rate,
+            "resident",
+            "示范数据：按在园幼儿数和 86%–97% 的毛入园率推算",
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -7,3 +7,4 @@ mod import;
 mod routes;
 mod sessions;
 mod support;
+mod tracker;

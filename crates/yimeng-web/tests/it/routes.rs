@@ -936,6 +936,8 @@ fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
         ),
         case(M::GET, "/nothing", "/nothing", Body::None, all_in(404)),
     ];
+    v.extend(service_cases());
+    v.extend(tracker_cases());
     // Language switch and logout last: they change the client's cookies.
     v.push(case(
         M::GET,
@@ -1150,4 +1152,107 @@ async fn every_route_answers_every_role_as_its_scope_allows() {
         );
         app.stop().await;
     }
+}
+
+/// Student-status services (issue 5): the public catalogue and requests, the administrator's
+/// catalogue and calendar, transfers and status-change approvals.
+fn service_cases() -> Vec<Case> {
+    use Method as M;
+    let all_in = |c: u16| [c, c, c, c, c, c, c];
+    let admin_only = |ok: u16| [303, ok, 403, 403, 403, 403, 403];
+    let form = |f: &[(&'static str, &str)]| {
+        Body::Form(f.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    };
+    // Public forms: the anonymous client sent no double-submit token (403); others are checked.
+    let public_post = |ok: u16| [403, ok, ok, ok, ok, ok, ok];
+    vec![
+        case(M::GET, "/services", "/services", Body::None, all_in(200)),
+        case(M::GET, "/admin/services/{code}", "/admin/services/transfer", Body::None, admin_only(200)),
+        case(M::GET, "/admin/services/{code}", "/admin/services/nothing", Body::None, admin_only(404)),
+        case(M::POST, "/admin/services/{code}", "/admin/services/transfer", form(&[("name", "转学"), ("basis", ""), ("conditions", "x"), ("materials", "x"), ("steps", "x"), ("time_limit", "x")]), admin_only(422)),
+        case(M::GET, "/admin/calendar", "/admin/calendar", Body::None, admin_only(200)),
+        case(M::POST, "/admin/calendar", "/admin/calendar", form(&[("day", "2026-13-01"), ("kind", "holiday")]), admin_only(422)),
+        case(M::POST, "/admin/calendar/{day}/delete", "/admin/calendar/2099-01-01/delete", form(&[]), admin_only(404)),
+        case(M::GET, "/transfers", "/transfers", Body::None, [303, 200, 200, 403, 200, 200, 200]),
+        case(M::GET, "/transfers/new", "/transfers/new", Body::None, [303, 403, 403, 403, 403, 200, 403]),
+        case(M::POST, "/transfers", "/transfers", form(&[("reason", "")]), [303, 403, 403, 403, 403, 422, 403]),
+        case(M::GET, "/transfers/{county}/{id}", "/transfers/371302/999999", Body::None, [303, 404, 404, 403, 404, 404, 404]),
+        case(M::POST, "/transfers/{county}/{id}/decide", "/transfers/371302/999999/decide", form(&[("decision", "approve")]), [303, 404, 404, 403, 404, 404, 404]),
+        case(M::POST, "/status-requests/{county}/{id}/decide", "/status-requests/371302/999999/decide", form(&[("decision", "approve")]), [303, 404, 404, 403, 404, 404, 404]),
+        case(M::GET, "/public/transfer", "/public/transfer", Body::None, all_in(200)),
+        case(M::POST, "/public/transfer", "/public/transfer", form(&[("reason", "迁居")]), public_post(422)),
+        case(M::GET, "/public/transfer/status", "/public/transfer/status", Body::None, all_in(200)),
+        case(M::POST, "/public/transfer/status", "/public/transfer/status", form(&[("number", "ZX37130200000001"), ("id_card", "371302201305040011")]), public_post(404)),
+    ]
+}
+
+/// The plan tracker and monthly dispatch. `jyk` is the 基础教育科 (lead of item 18); task 18.1
+/// is reported by the lead and by every county.
+fn tracker_cases() -> Vec<Case> {
+    use Method as M;
+    let staff_pages = [303, 200, 200, 403, 200, 200, 200];
+    let staff_404 = [303, 404, 404, 403, 404, 404, 404];
+    let form = |f: &[(&'static str, &str)]| {
+        Body::Form(f.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    };
+    vec![
+        case(M::GET, "/plan", "/plan", Body::None, staff_pages),
+        case(M::GET, "/plan", "/plan?date=2020-13-01", Body::None, [303, 422, 422, 403, 422, 422, 422]),
+        case(M::GET, "/plan/items/{n}", "/plan/items/18", Body::None, staff_pages),
+        case(M::GET, "/plan/items/{n}", "/plan/items/99", Body::None, staff_404),
+        case(M::GET, "/plan/population", "/plan/population", Body::None, staff_pages),
+        case(
+            M::POST,
+            "/plan/population",
+            "/plan/population",
+            form(&[("county", "371302"), ("age_3_5", "12345"), ("basis", "resident")]),
+            [303, 303, 403, 403, 303, 403, 403],
+        ),
+        case(
+            M::POST,
+            "/plan/population",
+            "/plan/population",
+            form(&[("county", "371311"), ("age_3_5", "12345"), ("basis", "resident")]),
+            [303, 303, 403, 403, 403, 403, 403],
+        ),
+        case(M::POST, "/plan/snapshots", "/plan/snapshots", form(&[]), [303, 303, 303, 403, 403, 403, 403]),
+        case(M::GET, "/plan/appraisal", "/plan/appraisal", Body::None, staff_pages),
+        case(M::GET, "/plan/report", "/plan/report", Body::None, staff_pages),
+        case(M::GET, "/plan/report", "/plan/report?unit=371311", Body::None, [303, 200, 200, 403, 404, 404, 200]),
+        case(M::GET, "/indicators", "/indicators", Body::None, staff_pages),
+        case(M::GET, "/indicators/{code}", "/indicators/big_class_share", Body::None, staff_pages),
+        case(M::GET, "/indicators/{code}", "/indicators/big_class_share?region=371302", Body::None, staff_pages),
+        case(M::GET, "/indicators/{code}", "/indicators/nothing", Body::None, staff_404),
+        case(M::GET, "/indicators/{code}/rows", "/indicators/big_class_count/rows?region=371302", Body::None, staff_pages),
+        case(
+            M::GET,
+            "/indicators/{code}/rows",
+            "/indicators/big_class_count/rows?region=371311",
+            Body::None,
+            [303, 200, 200, 403, 404, 404, 404],
+        ),
+        case(M::GET, "/dispatch", "/dispatch", Body::None, staff_pages),
+        case(M::GET, "/dispatch/review", "/dispatch/review", Body::None, [303, 200, 200, 403, 403, 403, 403]),
+        case(M::GET, "/dispatch/tasks/{code}", "/dispatch/tasks/18.1", Body::None, [303, 403, 200, 403, 200, 403, 403]),
+        case(M::GET, "/dispatch/tasks/{code}", "/dispatch/tasks/99.9", Body::None, staff_404),
+        case(
+            M::POST,
+            "/dispatch/tasks/{code}",
+            "/dispatch/tasks/18.1",
+            Body::Upload(None, "evidence.txt", b"x".to_vec()),
+            [303, 403, 422, 403, 422, 403, 403],
+        ),
+        case(M::GET, "/dispatch/reports/{county}/{id}", "/dispatch/reports/371302/999999", Body::None, staff_404),
+        case(
+            M::POST,
+            "/dispatch/reports/{county}/{id}/review",
+            "/dispatch/reports/371302/999999/review",
+            form(&[("decision", "approve")]),
+            staff_404,
+        ),
+        case(M::GET, "/dispatch/files/{county}/{id}", "/dispatch/files/371302/999999", Body::None, staff_404),
+        case(M::GET, "/api/v1/indicators", "/api/v1/indicators", Body::None, [401, 200, 200, 403, 200, 200, 200]),
+        case(M::GET, "/api/v1/indicators", "/api/v1/indicators?region=371302", Body::None, [401, 200, 200, 403, 200, 200, 200]),
+        case(M::GET, "/api/v1/indicators", "/api/v1/indicators?region=110101", Body::None, [401, 404, 404, 403, 404, 404, 404]),
+    ]
 }
