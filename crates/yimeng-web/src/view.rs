@@ -82,7 +82,7 @@ impl Ctx {
         let role = u.role();
         let mut items: Vec<(&'static str, &'static str)> = vec![("/", "nav.home")];
         match role {
-            Role::Public => items = vec![("/directory", "nav.directory")],
+            Role::Public => items = vec![("/directory", "nav.directory"), ("/services", "nav.services")],
             _ => {
                 items.push(("/plan", "nav.plan"));
                 items.push(("/indicators", "nav.indicators"));
@@ -92,6 +92,11 @@ impl Ctx {
                 items.push(("/students", "nav.students"));
                 items.push(("/staff", "nav.staff"));
                 items.push(("/search", "nav.search"));
+                items.push(("/transfers", "nav.transfers"));
+                items.push(("/services", "nav.services"));
+                if role.can_manage_users() {
+                    items.push(("/admin/calendar", "nav.calendar"));
+                }
                 if role.can_write_registry() {
                     items.push(("/import", "nav.import"));
                 }

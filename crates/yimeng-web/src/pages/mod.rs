@@ -11,6 +11,7 @@ pub mod plan;
 pub mod public;
 pub mod schools;
 pub mod search;
+pub mod services;
 pub mod session;
 pub mod staff;
 pub mod students;
