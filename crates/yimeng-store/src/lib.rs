@@ -34,6 +34,8 @@ pub mod catalogue;
 pub mod gate;
 pub mod status_request;
 pub mod transfer;
+// Senior-high unified admission (issue 6).
+pub mod admission;
 
 pub use db::{Backend, Db, Sql, Tx, Value};
 pub use error::StoreError;

@@ -1,7 +1,9 @@
 //! Store tests: the same stories run on SQLite and, when `YIMENG_TEST_PG_URL` is set, on PostgreSQL.
 
+mod admission;
 mod edits;
 mod fixtures;
+mod gate_import;
 mod imports;
 mod schema;
 mod scope;
