@@ -331,7 +331,11 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
             inst.tie_break_names = h[3..first_choice].to_vec();
             let n_tb = first_choice - 3;
             let width = h.len();
-            let mut ids: FxMap<String, u64> = FxMap::default();
+            // About 100 bytes a row: size the tables once instead of growing them.
+            let rows_guess = src.candidates.bytes.len() / 100;
+            let mut ids: FxMap<String, u64> =
+                FxMap::with_capacity_and_hasher(rows_guess, Default::default());
+            inst.candidates.reserve(rows_guess);
             let mut rec = csv::ByteRecord::new();
             let mut choices: Vec<u32> = Vec::new();
             let mut tbs: Vec<Score> = Vec::new();
@@ -414,11 +418,15 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                     }
                 }
                 if ok {
-                    let next = junior_idx.len() as u32;
-                    let j = *junior_idx.entry(junior.to_string()).or_insert_with(|| {
-                        inst.juniors.push(junior.to_string());
-                        next
-                    });
+                    let j = match junior_idx.get(junior) {
+                        Some(&j) => j,
+                        None => {
+                            let j = inst.juniors.len() as u32;
+                            inst.juniors.push(junior.to_string());
+                            junior_idx.insert(junior.to_string(), j);
+                            j
+                        }
+                    };
                     debug_assert_eq!(tbs.len(), n_tb);
                     inst.candidates.push(Candidate {
                         id: id.to_string(),

@@ -153,6 +153,13 @@ struct Matcher<'a> {
     base_rank: Vec<u32>,
     /// Start of each group of candidates equal on every key (size 1 unless 同分同录).
     group_start: Vec<bool>,
+    /// The choices, junior schools and totals laid out in priority order, so that a serial
+    /// dictatorship pass reads memory front to back (choices of position `i` are
+    /// `seq_school[seq_off[i]..seq_off[i + 1]]`).
+    seq_off: Vec<u32>,
+    seq_school: Vec<SchoolIdx>,
+    seq_junior: Vec<u32>,
+    seq_total: Vec<Score>,
     n_schools: usize,
 }
 
@@ -202,7 +209,27 @@ impl<'a> Matcher<'a> {
             }
         }
         let (order, base_rank, group_start) = rank(inst, &policy.final_tie);
+        let total_choices: usize = inst.candidates.iter().map(|c| c.choices.len()).sum();
+        let mut seq_off = Vec::with_capacity(order.len() + 1);
+        let mut seq_school = Vec::with_capacity(total_choices);
+        seq_off.push(0u32);
+        for &c in &order {
+            seq_school.extend_from_slice(&inst.candidates[c as usize].choices);
+            seq_off.push(seq_school.len() as u32);
+        }
+        let seq_junior = order
+            .iter()
+            .map(|&c| inst.candidates[c as usize].junior)
+            .collect();
+        let seq_total = order
+            .iter()
+            .map(|&c| inst.candidates[c as usize].total)
+            .collect();
         Ok(Matcher {
+            seq_off,
+            seq_school,
+            seq_junior,
+            seq_total,
             inst,
             policy,
             batch_of,
@@ -256,9 +283,9 @@ impl<'a> Matcher<'a> {
                 if da {
                     self.deferred_acceptance(b, &takes_part, &mut pass);
                 } else if matches!(self.policy.final_tie, FinalTie::AdmitAll) {
-                    self.serial_dictatorship::<true>(b, &takes_part, &mut pass);
+                    self.serial_dictatorship::<true>(b, *line, &placed, &mut pass);
                 } else {
-                    self.serial_dictatorship::<false>(b, &takes_part, &mut pass);
+                    self.serial_dictatorship::<false>(b, *line, &placed, &mut pass);
                 }
                 // 指标生名额未用完转统招: empty quota seats revert to the school's general pool.
                 let mut reverted = false;
@@ -275,16 +302,15 @@ impl<'a> Matcher<'a> {
                 if !reverted {
                     break;
                 }
-                for &c in &self.order {
-                    if takes_part(c) {
-                        pass.pool[c as usize] = NONE;
+                for (c, &p) in placed.iter().enumerate() {
+                    if !p {
+                        pass.pool[c] = NONE;
                     }
                 }
             }
             passes.push(n);
-            for &c in &self.order {
-                let ci = c as usize;
-                if takes_part(c) && pass.pool[ci] != NONE {
+            for ci in 0..inst.candidates.len() {
+                if !placed[ci] && pass.pool[ci] != NONE {
                     let pool = pass.pool[ci];
                     let school = if (pool as usize) < self.n_schools {
                         pool
@@ -370,7 +396,8 @@ impl<'a> Matcher<'a> {
     fn serial_dictatorship<const TIES: bool>(
         &self,
         b: u32,
-        takes_part: &dyn Fn(CandidateIdx) -> bool,
+        line: Option<Score>,
+        placed: &[bool],
         pass: &mut Pass,
     ) {
         let mut stamp = if TIES {
@@ -383,20 +410,41 @@ impl<'a> Matcher<'a> {
         } else {
             Vec::new()
         };
+        let quotas = &self.inst.quotas;
+        let n_schools = self.n_schools as u32;
+        let general_first = self.policy.precedence == Precedence::GeneralFirst;
         let mut group = 0u32;
         for (pos, &c) in self.order.iter().enumerate() {
             if TIES && self.group_start[pos] {
                 group += 1;
             }
-            if !takes_part(c) {
+            let total = self.seq_total[pos];
+            if placed[c as usize] || line.is_some_and(|l| total < l) {
                 continue;
             }
-            let cand = &self.inst.candidates[c as usize];
-            'choices: for (k, &s) in cand.choices.iter().enumerate() {
+            let junior = self.seq_junior[pos];
+            let (from, to) = (self.seq_off[pos] as usize, self.seq_off[pos + 1] as usize);
+            'choices: for (k, &s) in self.seq_school[from..to].iter().enumerate() {
                 if self.batch_of[s as usize] != b {
                     continue;
                 }
-                for p in self.pools_for(s, c) {
+                // The quota pool is looked up only when it is needed.
+                let quota = || {
+                    let q = self.quota_index.get(s, junior);
+                    if q != NONE && total >= quotas[q as usize].min_total {
+                        q + n_schools
+                    } else {
+                        NONE
+                    }
+                };
+                for step in 0..2 {
+                    // General first: the general pool, then the quota pool; quota first: the
+                    // other way round.
+                    let p = if (step == 0) == general_first {
+                        s
+                    } else {
+                        quota()
+                    };
                     if p == NONE {
                         continue;
                     }
@@ -538,26 +586,30 @@ fn rank(inst: &Instance, tie: &FinalTie) -> (Vec<CandidateIdx>, Vec<u32>, Vec<bo
         FinalTie::Lottery { seed, .. } => (seed, true),
         FinalTie::AdmitAll => (0, false),
     };
-    // Total and first tie-break packed in one word, descending by complement.
-    let mut keys: Vec<(u64, u64, u32)> = inst
+    // Total and the first three tie-breaks packed in one word, descending by complement; only
+    // a fourth tie-break and beyond are read from the candidates while sorting.
+    let mut keys: Vec<(u128, u64, u32)> = inst
         .candidates
         .iter()
         .enumerate()
         .map(|(i, c)| {
-            let t1 = c.tie_breaks.first().map_or(0, |s| s.0);
-            let primary = !((u64::from(c.total.0) << 32) | u64::from(t1));
+            let tb = |k: usize| u128::from(c.tie_breaks.get(k).map_or(0, |s| s.0));
+            let packed = (u128::from(c.total.0) << 96) | (tb(0) << 64) | (tb(1) << 32) | tb(2);
             let lot = if lottery_on {
                 lottery(seed, &c.id, None)
             } else {
                 0
             };
-            (primary, lot, i as u32)
+            (!packed, lot, i as u32)
         })
         .collect();
+    let long_chain = inst.candidates.iter().any(|c| c.tie_breaks.len() > 3);
     let rest = |a: u32, b: u32| -> Ordering {
+        if !long_chain {
+            return Ordering::Equal;
+        }
         let (ca, cb) = (&inst.candidates[a as usize], &inst.candidates[b as usize]);
-        let (ta, tb) = (ca.tie_breaks.get(1..), cb.tie_breaks.get(1..));
-        tb.cmp(&ta)
+        cb.tie_breaks.get(3..).cmp(&ca.tie_breaks.get(3..))
     };
     keys.sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)

@@ -169,6 +169,22 @@ d,J1,612.5,80,A,B
 ";
 
 #[test]
+fn a_long_tie_break_chain_is_compared_to_its_last_column() {
+    let c = case(
+        "candidate_id,junior_school,total,a,b,c,d,e,choice_1
+x,J1,600,1,2,3,4,5,A
+y,J1,600,1,2,3,4,6,A
+",
+        "school_code,seats\nA,1\n",
+        None,
+        "",
+    );
+    let o = c.run();
+    assert_eq!(c.of(&o, "y"), "A/general");
+    assert_eq!(c.of(&o, "x"), "-");
+}
+
+#[test]
 fn a_tie_break_score_decides_before_the_final_policy() {
     let c = case(TIED, "school_code,seats\nA,2\nB,2\n", None, "");
     let o = c.run();
