@@ -51,7 +51,10 @@ impl Modify for Bearer {
 
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    // Senior-high unified admission (issue 6): its paths live beside its pages.
+    doc.merge(<crate::pages::admission::AdmissionApi as OpenApi>::openapi());
+    doc
 }
 
 /// The API routes and the documentation.

@@ -258,6 +258,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("svc.new_transfer", "发起转学申请（转入学校）", "New transfer request (receiving school)"),
     ("svc.public_transfer", "网上申请转学", "Apply for a transfer online"),
     ("svc.lookup", "办理进度查询", "Check the progress of a request"),
+    // Senior-high unified admission (issue 6).
+    ("nav.admission", "中考招生", "Senior-high admission"),
+    ("adm.title", "中考统一招生", "Senior-high unified admission"),
+    ("adm.new", "新建招生", "New admission round"),
+    ("adm.lookup", "中考录取结果查询", "Senior-high admission result"),
+    ("adm.cutoffs", "普通高中录取分数线", "Senior-high admission cut-off lines"),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {

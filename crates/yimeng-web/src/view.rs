@@ -94,6 +94,9 @@ impl Ctx {
                 items.push(("/search", "nav.search"));
                 items.push(("/transfers", "nav.transfers"));
                 items.push(("/services", "nav.services"));
+                if matches!(role, Role::CityAdmin | Role::CityDept) {
+                    items.push(("/admission", "nav.admission"));
+                }
                 if role.can_manage_users() {
                     items.push(("/admin/calendar", "nav.calendar"));
                 }

@@ -1,6 +1,8 @@
 //! Server-rendered pages. Every registry page reads through the store with the user's scope.
 
 pub mod account;
+// Senior-high unified admission (issue 6).
+pub mod admission;
 pub mod admin;
 pub mod classes;
 pub mod dispatch;

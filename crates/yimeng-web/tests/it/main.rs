@@ -1,5 +1,6 @@
 //! Web crate tests: the import and export services on real files, then (full stack) the server.
 
+mod admission;
 mod browser;
 mod files;
 mod flows;

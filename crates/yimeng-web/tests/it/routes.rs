@@ -938,6 +938,7 @@ fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
     ];
     v.extend(service_cases());
     v.extend(tracker_cases());
+    v.extend(admission_cases());
     // Language switch and logout last: they change the client's cookies.
     v.push(case(
         M::GET,
@@ -1254,5 +1255,40 @@ fn tracker_cases() -> Vec<Case> {
         case(M::GET, "/api/v1/indicators", "/api/v1/indicators", Body::None, [401, 200, 200, 403, 200, 200, 200]),
         case(M::GET, "/api/v1/indicators", "/api/v1/indicators?region=371302", Body::None, [401, 200, 200, 403, 200, 200, 200]),
         case(M::GET, "/api/v1/indicators", "/api/v1/indicators?region=110101", Body::None, [401, 404, 404, 403, 404, 404, 404]),
+    ]
+}
+
+/// Senior-high unified admission (issue 6): the city roles' workflow (everyone else 403), the
+/// public lookup and cut-offs, the API. Round 999999 does not exist; no round is published.
+fn admission_cases() -> Vec<Case> {
+    use Method as M;
+    let all_in = |c: u16| [c, c, c, c, c, c, c];
+    let city = |ok: u16| [303, ok, ok, 403, 403, 403, 403];
+    let api_city = |ok: u16| [401, ok, ok, 403, 403, 403, 403];
+    let form = |f: &[(&'static str, &str)]| {
+        Body::Form(f.iter().map(|(k, v)| (*k, v.to_string())).collect())
+    };
+    let csv = b"candidate_id,junior_school,total,choice_1\nC1,J1,600,S1\n".to_vec();
+    vec![
+        case(M::GET, "/admission", "/admission", Body::None, city(200)),
+        case(M::POST, "/admission", "/admission", form(&[("year", "abc"), ("name", "测试")]), city(422)),
+        case(M::GET, "/admission/{id}", "/admission/999999", Body::None, city(404)),
+        case(M::POST, "/admission/{id}/files/{kind}", "/admission/999999/files/candidates", Body::Upload(None, "candidates.csv", csv), city(404)),
+        case(M::POST, "/admission/{id}/files/{kind}/delete", "/admission/999999/files/quotas/delete", form(&[]), city(404)),
+        case(M::POST, "/admission/{id}/validate", "/admission/999999/validate", form(&[]), city(404)),
+        case(M::POST, "/admission/{id}/run", "/admission/999999/run", form(&[]), city(404)),
+        case(M::POST, "/admission/{id}/publish", "/admission/999999/publish", form(&[("confirm", "yes")]), city(404)),
+        case(M::GET, "/admission/{id}/explain", "/admission/999999/explain?candidate=C1", Body::None, city(404)),
+        case(M::GET, "/admission/{id}/results", "/admission/999999/results", Body::None, city(404)),
+        case(M::GET, "/admission/{id}/admissions.csv", "/admission/999999/admissions.csv", Body::None, city(404)),
+        case(M::GET, "/admission/{id}/cutoffs.csv", "/admission/999999/cutoffs.csv", Body::None, city(404)),
+        case(M::GET, "/public/admission", "/public/admission", Body::None, all_in(200)),
+        case(M::POST, "/public/admission", "/public/admission", form(&[("candidate_id", "C1"), ("id_card", "11010519491231002X")]), [403, 404, 404, 404, 404, 404, 404]),
+        case(M::GET, "/public/admission/cutoffs", "/public/admission/cutoffs", Body::None, all_in(200)),
+        case(M::GET, "/public/admission/cutoffs", "/public/admission/cutoffs?round=999999", Body::None, all_in(404)),
+        case(M::GET, "/api/v1/admission/rounds", "/api/v1/admission/rounds", Body::None, api_city(200)),
+        case(M::GET, "/api/v1/admission/rounds/{id}", "/api/v1/admission/rounds/999999", Body::None, api_city(404)),
+        case(M::GET, "/api/v1/admission/rounds/{id}/admissions.csv", "/api/v1/admission/rounds/999999/admissions.csv", Body::None, api_city(404)),
+        case(M::GET, "/api/v1/public/admission/cutoffs", "/api/v1/public/admission/cutoffs", Body::None, all_in(404)),
     ]
 }
