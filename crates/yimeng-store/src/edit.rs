@@ -2,7 +2,7 @@
 //! the same rules, history and audit apply; only the records named are loaded.
 
 use crate::import::{
-    ClassImport, Options, Report, SchoolImport, StaffImport, StudentImport, Target,
+    ClassImport, GateOptions, Options, Report, SchoolImport, StaffImport, StudentImport, Target,
 };
 use crate::{Actor, Db, Result};
 use yimeng_domain::class::ClassRecord;
@@ -89,7 +89,8 @@ pub async fn save_staff(
     Ok(outcome(i.finish().await?))
 }
 
-/// Creates a student, or updates student `id`. `reason` is recorded with a status change.
+/// Creates a student, or updates student `id`. `reason` is recorded with a status change. The
+/// class-size gate applies with its default limits.
 pub async fn save_student(
     db: &Db,
     scope: &Scope,
@@ -98,6 +99,23 @@ pub async fn save_student(
     id: Option<i64>,
     reason: Option<String>,
 ) -> Result<Saved> {
+    Ok(save_student_gated(db, scope, actor, rec, id, reason, GateOptions::default())
+        .await?
+        .0)
+}
+
+/// As [`save_student`] with the class-size gate `gate` (the configured limits and, for a county
+/// bureau, a written reason to place beyond them); also returns the gate's warnings (above the
+/// standard size of 45/50).
+pub async fn save_student_gated(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    rec: StudentRecord,
+    id: Option<i64>,
+    reason: Option<String>,
+    gate: GateOptions,
+) -> Result<(Saved, Vec<String>)> {
     let mut numbers = vec![rec.student_no.to_string()];
     numbers.extend(rec.id_card.iter().map(|c| c.to_string()));
     let target = Target {
@@ -105,10 +123,12 @@ pub async fn save_student(
         numbers,
         ids: id.into_iter().collect(),
     };
-    let mut i = StudentImport::start(db, scope, actor, Options::edit(target)).await?;
+    let mut i = StudentImport::start_gated(db, scope, actor, Options::edit(target), gate).await?;
     if let Some(r) = reason {
         i.set_status_reason(r);
     }
     i.push_as(1, Ok(rec), id).await?;
-    Ok(outcome(i.finish().await?))
+    let report = i.finish().await?;
+    let warnings = report.warnings.clone();
+    Ok((outcome(report), warnings))
 }

@@ -85,40 +85,20 @@ pub async fn enforce(
             message
         })),
         Gate::Overridden { message, reason } => {
-            let id = tx.alloc_ids("gate_override", 1).await?;
             let size_after = current.saturating_add(adding) as i32;
-            let mut q = Sql::new(
-                "INSERT INTO gate_override (county_id, id, school_id, class_id, grade, size_after, message, reason, context, actor, at) VALUES ",
-            );
-            q.bind_list([
-                crate::Value::from(county),
-                id.into(),
-                class.school_id.into(),
-                class_id.into(),
-                class.grade.as_str().into(),
-                size_after.into(),
-                message.as_str().into(),
-                reason.as_str().into(),
-                context.into(),
-                actor.name.as_str().into(),
-                Utc::now().into(),
-            ]);
-            tx.exec(q).await?;
-            audit::write(
+            let id = record_override(
                 tx,
                 actor,
-                vec![Entry {
-                    county_id: county,
-                    action: "gate_override",
-                    entity: "class",
-                    entity_id: Some(class_id),
-                    summary: format!("突破班额限制（{context}）：{message}"),
-                    before: None,
-                    after: Some(
-                        serde_json::json!({ "reason": reason, "size_after": size_after })
-                            .to_string(),
-                    ),
-                }],
+                &Override {
+                    county,
+                    school_id: class.school_id,
+                    class_id,
+                    grade: class.grade.clone(),
+                    size_after,
+                    message,
+                    reason,
+                    context: context.to_string(),
+                },
             )
             .await?;
             Ok(Passed {
@@ -127,6 +107,62 @@ pub async fn enforce(
             })
         }
     }
+}
+
+/// A county bureau's override of a refused placement, to record.
+#[derive(Debug, Clone)]
+pub(crate) struct Override {
+    pub county: i32,
+    pub school_id: i64,
+    pub class_id: i64,
+    /// Grade code of the class.
+    pub grade: String,
+    pub size_after: i32,
+    /// The refusal that was overridden.
+    pub message: String,
+    /// The bureau's written reason.
+    pub reason: String,
+    /// What placed the students.
+    pub context: String,
+}
+
+/// Writes an override row and its audit entry in the placing transaction; returns its id.
+pub(crate) async fn record_override(tx: &mut Tx, actor: &Actor, o: &Override) -> Result<i64> {
+    let id = tx.alloc_ids("gate_override", 1).await?;
+    let mut q = Sql::new(
+        "INSERT INTO gate_override (county_id, id, school_id, class_id, grade, size_after, message, reason, context, actor, at) VALUES ",
+    );
+    q.bind_list([
+        crate::Value::from(o.county),
+        id.into(),
+        o.school_id.into(),
+        o.class_id.into(),
+        o.grade.as_str().into(),
+        o.size_after.into(),
+        o.message.as_str().into(),
+        o.reason.as_str().into(),
+        o.context.as_str().into(),
+        actor.name.as_str().into(),
+        Utc::now().into(),
+    ]);
+    tx.exec(q).await?;
+    audit::write(
+        tx,
+        actor,
+        vec![Entry {
+            county_id: o.county,
+            action: "gate_override",
+            entity: "class",
+            entity_id: Some(o.class_id),
+            summary: format!("突破班额限制（{}）：{}", o.context, o.message),
+            before: None,
+            after: Some(
+                serde_json::json!({ "reason": o.reason, "size_after": o.size_after }).to_string(),
+            ),
+        }],
+    )
+    .await?;
+    Ok(id)
 }
 
 /// How many placements beyond the class-size limits county bureaus have overridden, in scope.

@@ -127,6 +127,8 @@ pub struct Report {
     pub batch_id: Option<i64>,
     /// The id of the last record accepted (the record a form save wrote).
     pub last_id: Option<i64>,
+    /// Placements above the standard class size (45/50): allowed, shown to the user.
+    pub warnings: Vec<String>,
 }
 
 /// A `person_key` row: one national number in use.
@@ -1463,9 +1465,68 @@ impl StaffImport {
 // ---------------------------------------------------------------------------------------------
 // Students
 
+/// The class-size gate of a student import (domain-rules §5, [`yimeng_domain::grade::gate_placement`]):
+/// every row that places a student into a class (new, moved from another class, or back into a
+/// counted status) is checked against the class's size counted from the store plus the rows of
+/// the file accepted before it, in file order; a refused row names the class and the limit.
+#[derive(Debug, Clone)]
+pub struct GateOptions {
+    /// Whether to check at all. Off only for loading an existing registry as it is (the demo
+    /// city's 大班额 are the state the plan measures, not new placements).
+    pub enabled: bool,
+    /// The limits.
+    pub rules: yimeng_domain::Rules,
+    /// A county bureau's written reason to place beyond the limits (form saves of a county
+    /// account only; a file import never overrides).
+    pub override_reason: Option<String>,
+}
+
+impl Default for GateOptions {
+    fn default() -> Self {
+        GateOptions {
+            enabled: true,
+            rules: yimeng_domain::Rules::default(),
+            override_reason: None,
+        }
+    }
+}
+
+impl GateOptions {
+    /// The gate with the configured limits.
+    pub fn with_rules(rules: &yimeng_domain::Rules) -> GateOptions {
+        GateOptions {
+            rules: rules.clone(),
+            ..GateOptions::default()
+        }
+    }
+    /// No gate (loading an existing registry as it is).
+    pub fn off() -> GateOptions {
+        GateOptions {
+            enabled: false,
+            ..GateOptions::default()
+        }
+    }
+}
+
+/// The gate's counts during an import.
+struct GateState {
+    opts: GateOptions,
+    /// The county whose bureau is saving (overrides are only for its own classes).
+    county_scope: Option<i32>,
+    /// Counted students per class (store plus accepted rows).
+    sizes: IntMap<i64, u32>,
+    /// Class id → (school id, grade).
+    classes: IntMap<i64, (i64, Grade)>,
+    /// Student id → class id, for students counted in a class.
+    placed: IntMap<i64, i64>,
+    /// Overrides to record at the end.
+    overrides: Vec<crate::gate::Override>,
+}
+
 /// Imports students.
 pub struct StudentImport {
     core: Core,
+    gate: Option<GateState>,
     /// The reason recorded with status changes of a form save (else the import's own).
     status_reason: Option<String>,
     schools: HashMap<String, crate::school::SchoolBrief>,
@@ -1483,12 +1544,24 @@ impl StudentImport {
         self.core.opts.file_sha256 = sha;
     }
 
-    /// Starts the transaction and loads what checking needs.
+    /// Starts the transaction and loads what checking needs, with the class-size gate at its
+    /// default limits.
     pub async fn start(
         db: &Db,
         scope: &Scope,
         actor: &Actor,
         opts: Options,
+    ) -> Result<StudentImport> {
+        Self::start_gated(db, scope, actor, opts, GateOptions::default()).await
+    }
+
+    /// Starts the transaction and loads what checking needs, with the class-size gate `gate`.
+    pub async fn start_gated(
+        db: &Db,
+        scope: &Scope,
+        actor: &Actor,
+        opts: Options,
+        gate: GateOptions,
     ) -> Result<StudentImport> {
         let mut core = Core::start(
             db,
@@ -1511,11 +1584,44 @@ impl StudentImport {
                 .bind_list(schools.values().map(|s| s.id).collect::<Vec<_>>());
         }
         let mut classes = HashMap::new();
+        let mut class_info = IntMap::default();
         for c in core.all::<crate::class::ClassBrief>(q).await? {
             if let Some(g) = Grade::from_code(&c.grade) {
                 classes.insert((c.school_id, c.school_year, g, c.class_no), c.id);
+                class_info.insert(c.id, (c.school_id, g));
             }
         }
+        let gate = if gate.enabled {
+            let mut q = Sql::new("SELECT s.id, s.class_id FROM student s WHERE ");
+            push_scope(&mut q, scope, "s", "school_id");
+            q.push(" AND s.class_id IS NOT NULL AND s.status IN ")
+                .bind_list(crate::gate::counted_statuses(&gate.rules));
+            if core.target().is_some() {
+                q.push(" AND s.school_id IN ")
+                    .bind_list(schools.values().map(|s| s.id).collect::<Vec<_>>());
+            }
+            let mut sizes: IntMap<i64, u32> = IntMap::default();
+            let mut placed = IntMap::default();
+            for (sid, cid) in core.all::<(i64, i64)>(q).await? {
+                *sizes.entry(cid).or_default() += 1;
+                placed.insert(sid, cid);
+            }
+            let counties = scope.counties();
+            Some(GateState {
+                county_scope: match scope {
+                    Scope::County(c) => Some(c.get()),
+                    _ => None,
+                }
+                .filter(|_| counties.len() == 1),
+                opts: gate,
+                sizes,
+                classes: class_info,
+                placed,
+                overrides: Vec::new(),
+            })
+        } else {
+            None
+        };
         let keys = load_person_keys(&mut core).await?;
         let own = if core.target().is_some() {
             owners(&keys, false)
@@ -1531,6 +1637,7 @@ impl StudentImport {
         );
         Ok(StudentImport {
             core,
+            gate,
             status_reason: None,
             schools,
             classes,
@@ -1717,10 +1824,29 @@ impl StudentImport {
             self.core.reject(row, errs);
             return Ok(());
         }
+        let moved = match self.check_gate(row, &rec, county_id, class_id, existing) {
+            Ok(m) => m,
+            Err(e) => {
+                self.core.reject(row, vec![e]);
+                return Ok(());
+            }
+        };
         let id = match existing {
             Some(id) => id,
             None => self.core.new_id().await?,
         };
+        if let (Some(g), Some((from, to))) = (self.gate.as_mut(), moved) {
+            if let Some(f) = from {
+                if let Some(n) = g.sizes.get_mut(&f) {
+                    *n = n.saturating_sub(1);
+                }
+                g.placed.remove(&id);
+            }
+            if let Some(t) = to {
+                *g.sizes.entry(t).or_default() += 1;
+                g.placed.insert(id, t);
+            }
+        }
         self.core.accepted(id);
         let r = StudentRow::from_record(
             rec,
@@ -1834,11 +1960,121 @@ impl StudentImport {
         Ok(())
     }
 
+    /// The class-size gate for one accepted row: `Ok(Some((from, to)))` when the row moves the
+    /// student out of class `from` and/or into class `to` (counted), `Ok(None)` when nothing
+    /// changes; `Err` with the refusal naming the class.
+    fn check_gate(
+        &mut self,
+        row: u64,
+        rec: &StudentRecord,
+        county_id: i32,
+        class_id: Option<i64>,
+        existing: Option<i64>,
+    ) -> std::result::Result<Option<(Option<i64>, Option<i64>)>, FieldError> {
+        let Some(g) = self.gate.as_mut() else {
+            return Ok(None);
+        };
+        let to = class_id.filter(|_| rec.status.counts_in_class(&g.opts.rules));
+        let from = existing.and_then(|id| g.placed.get(&id).copied());
+        if to == from {
+            return Ok(None);
+        }
+        let Some(t) = to else {
+            return Ok(Some((from, None)));
+        };
+        let Some(&(school_id, grade)) = g.classes.get(&t) else {
+            return Ok(Some((from, to)));
+        };
+        let size = g.sizes.get(&t).copied().unwrap_or(0);
+        let class_label = rec
+            .class
+            .as_ref()
+            .map(|c| format!("{}（{}）班", c.grade.label(), c.class_no))
+            .unwrap_or_default();
+        let reason = g
+            .opts
+            .override_reason
+            .as_deref()
+            .map(str::trim)
+            .filter(|r| !r.is_empty());
+        let may_override = self.core.opts.edit.is_some() && g.county_scope == Some(county_id);
+        let ov = match reason {
+            Some(r) if may_override => Some(yimeng_domain::grade::CountyOverride {
+                county: yimeng_domain::RegionCode::from_i32(county_id),
+                reason: r.to_string(),
+            }),
+            _ => None,
+        };
+        let value = rec
+            .class
+            .as_ref()
+            .map(|c| c.class_no.to_string())
+            .unwrap_or_default();
+        match yimeng_domain::grade::gate_placement(grade, size, 1, &g.opts.rules, ov.as_ref()) {
+            yimeng_domain::grade::Gate::Allowed => {}
+            yimeng_domain::grade::Gate::Warn { message } => {
+                let w = if self.core.opts.edit.is_some() {
+                    format!("{class_label}：{message}")
+                } else {
+                    format!("第 {row} 行 {class_label}：{message}")
+                };
+                if self.core.report.warnings.len() < 1000 {
+                    self.core.report.warnings.push(w);
+                }
+            }
+            yimeng_domain::grade::Gate::Refused { message } => {
+                let hint = if self.core.opts.edit.is_none() {
+                    "（导入不能突破班额限制；确需编入的，由县区教育局在学籍编辑页面填写书面理由）"
+                } else if reason.is_some() {
+                    "（只有该班所在县区教育局可以书面说明理由后突破班额限制）"
+                } else if may_override {
+                    "（如确需编入，请填写突破班额的书面理由）"
+                } else {
+                    ""
+                };
+                return Err(FieldError::new(
+                    "class_no",
+                    &value,
+                    format!("{class_label}：{message}{hint}"),
+                ));
+            }
+            yimeng_domain::grade::Gate::Overridden { message, reason } => {
+                g.overrides.push(crate::gate::Override {
+                    county: county_id,
+                    school_id,
+                    class_id: t,
+                    grade: grade.code().to_string(),
+                    size_after: size.saturating_add(1) as i32,
+                    message,
+                    reason,
+                    context: if existing.is_some() {
+                        "学籍编辑调班".into()
+                    } else {
+                        "新增学籍".into()
+                    },
+                });
+            }
+        }
+        Ok(Some((from, to)))
+    }
+
     /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
     /// key and index sorts that follow need the memory.
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
-        let Self { core, .. } = self;
+        let overrides = self
+            .gate
+            .take()
+            .map(|g| g.overrides)
+            .unwrap_or_default();
+        let Self { mut core, .. } = self;
+        if !overrides.is_empty() && core.writing() {
+            let actor = core.actor.clone();
+            let tx = core.tx().await?;
+            for o in &overrides {
+                crate::gate::record_override(tx, &actor, o).await?;
+            }
+        }
         core.finish().await
     }
 }

@@ -24,6 +24,8 @@ use yimeng_io::Table;
 use yimeng_store::browse;
 use yimeng_store::edit::Saved;
 
+mod services;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "沂蒙教育治理平台 API", version = "1", description = "临沂市教育局教育治理平台：学校、班级、学生学籍、教职工。所有读写按账户的管辖范围执行；范围外的记录返回 404。"),
@@ -52,6 +54,7 @@ impl Modify for Bearer {
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(services::ServicesDoc::openapi());
     // Senior-high unified admission (issue 6): its paths live beside its pages.
     doc.merge(<crate::pages::admission::AdmissionApi as OpenApi>::openapi());
     doc
@@ -85,6 +88,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         )
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/indicators", get(indicators))
+        .merge(services::router())
         .merge(docs)
 }
 
@@ -581,13 +585,27 @@ async fn save_student_inner(
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let rec = yimeng_io::records::parse_student(&get, &crate::pages::forms::ctx())
         .map_err(parse_failed)?;
-    let sid = saved(
-        yimeng_store::edit::save_student(&state.db, &u.scope, &u.actor(), rec, id, reason).await?,
-    )?;
+    // The class-size gate with the configured limits; the API never overrides it (a county
+    // bureau overrides with a written reason on the web form).
+    let (outcome, warnings) = yimeng_store::edit::save_student_gated(
+        &state.db,
+        &u.scope,
+        &u.actor(),
+        rec,
+        id,
+        reason,
+        yimeng_store::import::GateOptions::with_rules(&state.rules),
+    )
+    .await?;
+    let sid = saved(outcome)?;
     let row = yimeng_store::student::get(&state.db, &u.scope, sid).await?;
-    Ok(Json(protect(&u)(
-        serde_json::to_value(row).unwrap_or_default(),
-    )))
+    let mut v = protect(&u)(serde_json::to_value(row).unwrap_or_default());
+    if !warnings.is_empty() {
+        if let Some(o) = v.as_object_mut() {
+            o.insert("warnings".into(), serde_json::json!(warnings));
+        }
+    }
+    Ok(Json(v))
 }
 
 /// A status change (学籍异动).

@@ -240,7 +240,10 @@ pub async fn new_form(
         values.insert("school_code".into(), s.code);
     }
     let choices = forms::school_choices(&state, &u).await?;
-    let fields = forms::fields(Table::Students, &values, &[], &[], &choices);
+    let mut fields = forms::fields(Table::Students, &values, &[], &[], &choices);
+    if matches!(u.scope, yimeng_domain::Scope::County(_)) {
+        fields.push(gate_reason_field(String::new()));
+    }
     Ok(render(&form(
         &u,
         "新增学生学籍".into(),
@@ -290,7 +293,10 @@ pub async fn edit_form(
     u.require_writer()?;
     let (s, values) = student_values(&state, &u, id).await?;
     let choices = forms::school_choices(&state, &u).await?;
-    let fields = forms::fields(Table::Students, &values, &[], &["status"], &choices);
+    let mut fields = forms::fields(Table::Students, &values, &[], &["status"], &choices);
+    if matches!(u.scope, yimeng_domain::Scope::County(_)) {
+        fields.push(gate_reason_field(String::new()));
+    }
     Ok(render(&form(
         &u,
         format!("编辑学籍：{}", s.name),
@@ -320,6 +326,22 @@ pub async fn update(
     save(&state, &u, values, Some(id), None).await
 }
 
+/// The form field of a county bureau's written reason to place beyond the class-size limits.
+const GATE_REASON: &str = "gate_reason";
+
+fn gate_reason_field(value: String) -> forms::FormField {
+    forms::FormField {
+        key: GATE_REASON,
+        label: "突破班额书面理由",
+        help: "仅县区教育局：编入后超过班额限制（起始年级 55 人、任何班 56 人）时，填写理由后可编入，记入审计",
+        required: false,
+        kind: forms::FieldKind::Text,
+        value,
+        error: None,
+        readonly: false,
+    }
+}
+
 async fn save(
     state: &AppState,
     u: &User,
@@ -327,27 +349,49 @@ async fn save(
     id: Option<i64>,
     reason: Option<String>,
 ) -> PageResult<Response> {
+    let mut values = values;
+    // A county bureau may place beyond the class-size limits with a written reason (audited).
+    let gate_reason = values
+        .remove(GATE_REASON)
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let errors = match yimeng_io::records::parse_student(&get, &forms::ctx()) {
         Ok(rec) => {
             let name = rec.name.clone();
-            match yimeng_store::edit::save_student(&state.db, &u.scope, &u.actor(), rec, id, reason)
-                .await?
+            let gate = yimeng_store::import::GateOptions {
+                override_reason: gate_reason.clone(),
+                ..yimeng_store::import::GateOptions::with_rules(&state.rules)
+            };
+            match yimeng_store::edit::save_student_gated(
+                &state.db,
+                &u.scope,
+                &u.actor(),
+                rec,
+                id,
+                reason,
+                gate,
+            )
+            .await?
             {
-                Saved::Ok(sid) => {
-                    return Ok(see_other(
-                        &format!("/students/{sid}"),
-                        Some(&format!("已保存：{name}")),
-                    ));
+                (Saved::Ok(sid), warnings) => {
+                    let mut flash = format!("已保存：{name}");
+                    for w in warnings {
+                        flash.push_str(&format!("。提醒：{w}"));
+                    }
+                    return Ok(see_other(&format!("/students/{sid}"), Some(&flash)));
                 }
-                Saved::Invalid(e) => e,
+                (Saved::Invalid(e), _) => e,
             }
         }
         Err(e) => e,
     };
     let choices = forms::school_choices(state, u).await?;
     let readonly: &[&str] = if id.is_some() { &["status"] } else { &[] };
-    let fields = forms::fields(Table::Students, &values, &errors, readonly, &choices);
+    let mut fields = forms::fields(Table::Students, &values, &errors, readonly, &choices);
+    if matches!(u.scope, yimeng_domain::Scope::County(_)) {
+        fields.push(gate_reason_field(gate_reason.unwrap_or_default()));
+    }
     let general = forms::general_errors(Table::Students, &errors);
     let (title, action) = match id {
         Some(i) => ("编辑学籍".to_string(), format!("/students/{i}")),

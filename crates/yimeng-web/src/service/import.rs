@@ -315,8 +315,17 @@ pub fn summary(o: &ImportOutcome) -> String {
         );
     }
     if r.committed {
+        let warned = if r.warnings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "；提醒：{} 行编入后超过标准班额（如 {}）",
+                r.warnings.len(),
+                r.warnings[0]
+            )
+        };
         format!(
-            "{head}；已导入：新增 {}，更新 {}，未变 {}，拒绝 {} 行",
+            "{head}；已导入：新增 {}，更新 {}，未变 {}，拒绝 {} 行{warned}",
             r.inserted, r.updated, r.unchanged, r.rejected
         )
     } else {

@@ -4,6 +4,7 @@ mod admission;
 mod browser;
 mod files;
 mod flows;
+mod gate;
 mod import;
 mod routes;
 mod sessions;
