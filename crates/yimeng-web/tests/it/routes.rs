@@ -1008,9 +1008,14 @@ fn declared_routes() -> BTreeSet<String> {
     for src in [
         include_str!("../../src/app.rs"),
         include_str!("../../src/api.rs"),
+        include_str!("../../src/api/services.rs"),
     ] {
-        for part in src.split(".route(\"").skip(1) {
-            out.insert(part[..part.find('"').unwrap()].to_string());
+        // `.route("…"` or, wrapped by rustfmt, `.route(` then the path on the next line.
+        for part in src.split(".route(").skip(1) {
+            let part = part.trim_start();
+            if let Some(rest) = part.strip_prefix('"') {
+                out.insert(rest[..rest.find('"').unwrap()].to_string());
+            }
         }
     }
     out.insert("/api/docs".into());
@@ -1184,6 +1189,16 @@ fn service_cases() -> Vec<Case> {
         case(M::POST, "/public/transfer", "/public/transfer", form(&[("reason", "迁居")]), public_post(422)),
         case(M::GET, "/public/transfer/status", "/public/transfer/status", Body::None, all_in(200)),
         case(M::POST, "/public/transfer/status", "/public/transfer/status", form(&[("number", "ZX37130200000001"), ("id_card", "371302201305040011")]), public_post(404)),
+        // The API of the services.
+        case(M::GET, "/api/v1/transfers", "/api/v1/transfers?waiting=true", Body::None, [401, 200, 200, 403, 200, 200, 200]),
+        case(M::POST, "/api/v1/transfers", "/api/v1/transfers", Body::Json(json!({"student_no": "G371302201305040011", "id_card": "371302201305040011", "reason": "迁居"})), [401, 403, 403, 403, 403, 422, 403]),
+        case(M::GET, "/api/v1/transfers/{county}/{id}", "/api/v1/transfers/371302/999999", Body::None, [401, 404, 404, 403, 404, 404, 404]),
+        case(M::POST, "/api/v1/transfers/{county}/{id}/decide", "/api/v1/transfers/371302/999999/decide", Body::Json(json!({"decision": "approve"})), [401, 404, 404, 403, 404, 404, 404]),
+        case(M::POST, "/api/v1/status-requests/{county}/{id}/decide", "/api/v1/status-requests/371302/999999/decide", Body::Json(json!({"decision": "approve"})), [401, 404, 404, 403, 404, 404, 404]),
+        case(M::GET, "/api/v1/services", "/api/v1/services", Body::None, all_in(200)),
+        case(M::GET, "/api/v1/calendar", "/api/v1/calendar?year=2026", Body::None, all_in(200)),
+        case(M::POST, "/api/v1/calendar", "/api/v1/calendar", Body::Json(json!({"day": "2026-13-01", "kind": "holiday"})), [401, 422, 403, 403, 403, 403, 403]),
+        case(M::DELETE, "/api/v1/calendar/{day}", "/api/v1/calendar/2099-01-01", Body::Json(json!({})), [401, 404, 403, 403, 403, 403, 403]),
     ]
 }
 
