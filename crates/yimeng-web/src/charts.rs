@@ -31,15 +31,15 @@ pub struct Bar {
     pub text: String,
     /// Link of the bar.
     pub href: Option<String>,
-    /// Meets its target.
-    pub good: bool,
+    /// Meets its target (`None`: there is no target).
+    pub good: Option<bool>,
 }
 
 /// Horizontal bars, one row each, scaled to the largest value (and the target), with the target
 /// as a dashed line.
 pub fn bars(bars: &[Bar], target: Option<f64>, target_text: &str) -> String {
     let row = 22.0;
-    let (label_w, bar_w, value_w) = (120.0, 320.0, 90.0);
+    let (label_w, bar_w, value_w) = (156.0, 300.0, 90.0);
     let h = row * bars.len() as f64 + 24.0;
     let w = label_w + bar_w + value_w;
     let max = bars
@@ -67,16 +67,15 @@ pub fn bars(bars: &[Bar], target: Option<f64>, target_text: &str) -> String {
             .map(|h| format!(r#"<a href="{}">"#, esc(h)))
             .unwrap_or_default();
         let close = if b.href.is_some() { "</a>" } else { "" };
-        let class = if b.value.is_none() {
-            "none"
-        } else if b.good {
-            "good"
-        } else {
-            "bad"
+        let class = match (b.value, b.good) {
+            (None, _) => "none",
+            (_, None) => "plain",
+            (_, Some(true)) => "good",
+            (_, Some(false)) => "bad",
         };
         let _ = write!(
             s,
-            r#"{open}<g class="bar {class}"><title>{label}：{text}</title><text x="{tx}" y="{ty}" text-anchor="end">{label}</text><rect class="track" x="{label_w}" y="{y}" width="{bar_w}" height="14"></rect><rect class="fill" x="{label_w}" y="{y}" width="{bw:.1}" height="14"></rect><text x="{vx}" y="{ty}">{text}</text></g>{close}"#,
+            r#"{open}<g class="cbar {class}"><title>{label}：{text}</title><text x="{tx}" y="{ty}" text-anchor="end">{label}</text><rect class="ctrack" x="{label_w}" y="{y}" width="{bar_w}" height="14"></rect><rect class="cfill" x="{label_w}" y="{y}" width="{bw:.1}" height="14"></rect><text x="{vx}" y="{ty}">{text}</text></g>{close}"#,
             label = esc(&b.label),
             text = esc(&b.text),
             tx = label_w - 6.0,
@@ -204,14 +203,14 @@ mod tests {
                     value: Some(50.0),
                     text: "50%".into(),
                     href: Some("/indicators/x?region=1&a=2".into()),
-                    good: true,
+                    good: Some(true),
                 },
                 Bar {
                     label: "兰山区".into(),
                     value: Some(100.0),
                     text: "100%".into(),
                     href: None,
-                    good: false,
+                    good: Some(false),
                 },
             ],
             Some(80.0),
@@ -220,8 +219,8 @@ mod tests {
         assert!(!svg.contains("<script>"));
         assert!(svg.contains("&lt;script&gt;"));
         assert!(svg.contains("region=1&amp;a=2"));
-        assert!(svg.contains(r#"width="160.0""#), "50 of 100 is half of 320");
-        assert!(svg.contains(r#"width="320.0""#));
+        assert!(svg.contains(r#"width="150.0""#), "50 of 100 is half of 300");
+        assert!(svg.contains(r#"width="300.0""#));
     }
 
     #[test]

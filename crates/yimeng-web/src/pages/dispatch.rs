@@ -162,7 +162,7 @@ pub struct DispatchQuery {
 
 fn period_param(plan: &Plan, q: &Option<String>) -> Result<String, Failure> {
     match q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(period_of(default_date(plan))),
+        None => Ok(period_of(default_date(plan).min(plan.end))),
         Some(p) => {
             dispatch::check_period(p).map_err(Failure::BadRequest)?;
             Ok(p.to_string())

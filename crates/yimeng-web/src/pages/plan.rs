@@ -616,7 +616,7 @@ pub async fn indicator(
                     format!("&{}", q.date_param())
                 }
             )),
-            good: l.met.unwrap_or(false),
+            good: l.met,
         })
         .collect();
     let league_svg = charts::bars(&bars, target.as_ref().map(|(_, t)| t.target), &target_text);

@@ -100,10 +100,11 @@ impl Board {
     }
 }
 
-/// The date the tracker shows by default: today, or the plan's last day once it is over.
+/// The date statuses are judged at: today, or — once the plan period is over — the day after its
+/// last day, so that every deadline has passed and an unmet target reads 滞后, not "0 days left".
 pub fn default_date(plan: &Plan) -> NaiveDate {
     let today = super::today();
-    today.min(plan.end)
+    today.min(plan.end.succ_opt().unwrap_or(plan.end))
 }
 
 /// The month (`YYYY-MM`) of a date.
