@@ -34,6 +34,8 @@ pub mod catalogue;
 pub mod gate;
 pub mod status_request;
 pub mod transfer;
+pub mod enrolment;
+pub mod rollover;
 // Senior-high unified admission (issue 6).
 pub mod admission;
 

@@ -78,6 +78,15 @@ enum Command {
     /// 生成合成的中考录取数据（基准测试用）
     #[command(hide = true)]
     AdmitGen(AdmitGenArgs),
+    /// 学年升级：在籍学生升一个年级，各学段最高年级毕业，建立新学年的班级（一个事务；--dry-run 只统计）
+    Rollover {
+        /// 新学年的起始年份（如 2021 表示 2021-2022 学年）
+        #[arg(long)]
+        year: i32,
+        /// 只按县区统计将发生的变化，不写入
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Args)]
@@ -471,6 +480,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             unreachable!("handled before the runtime starts")
         }
         Command::Plan(c) => plan_command(cli.database, c).await,
+        Command::Rollover { year, dry_run } => rollover(cli.database, year, dry_run).await,
         Command::Indicators {
             county,
             json,
@@ -494,6 +504,40 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `yimeng rollover --year Y [--dry-run]`
+async fn rollover(database: Option<String>, year: i32, dry_run: bool) -> Result<ExitCode> {
+    if !(2000..=2100).contains(&year) {
+        bail!("--year 应为学年的起始年份，如 2021");
+    }
+    let db = open(&database).await?;
+    let started = Instant::now();
+    let r = yimeng_store::rollover::run(&db, &Actor::system(), year, dry_run).await?;
+    println!(
+        "{}{}-{} 学年升级：",
+        if dry_run { "试运行（未写入）" } else { "" },
+        year,
+        year + 1
+    );
+    println!("{:<10} {:>10} {:>10} {:>10}", "县区", "升级", "毕业", "新建班级");
+    for c in &r.counties {
+        println!(
+            "{:<10} {:>10} {:>10} {:>10}",
+            RegionCode::from_i32(c.county_id).name(),
+            c.promoted,
+            c.graduated,
+            c.classes_created
+        );
+    }
+    let t = r.total();
+    println!(
+        "{:<10} {:>10} {:>10} {:>10}",
+        "合计", t.promoted, t.graduated, t.classes_created
+    );
+    println!("用时 {:.1} 秒", started.elapsed().as_secs_f64());
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn plan_command(database: Option<String>, c: PlanCommand) -> Result<ExitCode> {

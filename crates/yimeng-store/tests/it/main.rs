@@ -5,6 +5,7 @@ mod edits;
 mod fixtures;
 mod gate_import;
 mod imports;
+mod rollover;
 mod schema;
 mod scope;
 mod services;

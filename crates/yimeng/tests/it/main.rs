@@ -2,6 +2,7 @@
 //! and `serve` starting, answering and stopping cleanly on SIGTERM.
 
 mod admit;
+mod rollover;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;

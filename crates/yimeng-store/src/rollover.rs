@@ -1,0 +1,338 @@
+//! 学年升级 (year rollover, issue 5): at the start of school year `Y`, every 在籍 student (在读,
+//! 休学, 复学) in a class of year `Y-1` moves to the class with the same number in the next grade
+//! of year `Y` (created here from the old class: same school, number and head teacher), and every
+//! 在籍 student in the final grade of a stage (大班, 六年级, 九年级, 高三, 中职三年级 — the last
+//! of [`Grade::of_stage`]) graduates (毕业, with a 学籍异动 row). Kept simple and documented: a
+//! 六年级 pupil of a 九年制 school graduates from primary like any other (初中 entry goes through
+//! enrolment); mixed-age kindergarten classes (混龄班) and students without a class are left as they
+//! are; starting-grade classes of year `Y` come from the new intake (enrolment, 阳光分班), not from
+//! here.
+//!
+//! Set-based: a few statements per county (1.7 million students at full scale), never a row at a
+//! time; every county in one transaction; recorded in `rollover_run` (one per school year, so a
+//! second run is refused) and the audit log. A dry run counts what would change, per county.
+
+use crate::audit::{self, CITY_COUNTY_ID, Entry};
+use crate::db::{Db, Sql, Tx, Value};
+use crate::{Actor, Result, StoreError};
+use chrono::{SubsecRound, Utc};
+use serde::Serialize;
+use yimeng_domain::{Grade, Stage, StudentStatus};
+
+/// What the rollover changes (or would change) in one county.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CountyCounts {
+    pub county_id: i32,
+    /// 在籍 students moved one grade up.
+    pub promoted: i64,
+    /// 在籍 students of a final grade who graduate.
+    pub graduated: i64,
+    /// Classes of the new year created.
+    pub classes_created: i64,
+}
+
+/// The rollover's outcome.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rollover {
+    /// The new school year (its start year).
+    pub school_year: i32,
+    pub dry_run: bool,
+    pub counties: Vec<CountyCounts>,
+}
+
+impl Rollover {
+    /// Totals over the counties.
+    pub fn total(&self) -> CountyCounts {
+        let mut t = CountyCounts::default();
+        for c in &self.counties {
+            t.promoted += c.promoted;
+            t.graduated += c.graduated;
+            t.classes_created += c.classes_created;
+        }
+        t
+    }
+}
+
+/// The `CASE` that maps a class's grade to the next grade (`NULL` for final grades and 混龄班).
+fn next_grade_case(col: &str) -> String {
+    let mut s = format!("CASE {col}");
+    for stage in Stage::ALL {
+        let grades = Grade::of_stage(*stage);
+        for w in grades.windows(2) {
+            s.push_str(&format!(" WHEN '{}' THEN '{}'", w[0].code(), w[1].code()));
+        }
+    }
+    s.push_str(" END");
+    s
+}
+
+/// The grades that graduate: the last grade of each stage.
+fn final_grades() -> Vec<&'static str> {
+    Stage::ALL
+        .iter()
+        .filter_map(|s| Grade::of_stage(*s).last().map(|g| g.code()))
+        .collect()
+}
+
+/// The statuses that are 在籍 (on the register).
+fn on_register() -> Vec<&'static str> {
+    StudentStatus::ALL
+        .iter()
+        .filter(|s| s.is_on_register())
+        .map(|s| s.code())
+        .collect()
+}
+
+/// Runs (or, with `dry_run`, counts) the rollover into school year `year`.
+#[tracing::instrument(skip_all, fields(year, dry_run))]
+pub async fn run(db: &Db, actor: &Actor, year: i32, dry_run: bool) -> Result<Rollover> {
+    let mut q = Sql::new("SELECT COUNT(*) FROM rollover_run WHERE school_year = ");
+    q.bind(year);
+    if db.scalar(q).await? > 0 {
+        return Err(StoreError::Conflict(format!(
+            "{year}-{} 学年的学年升级已经执行过，不能重复执行",
+            year + 1
+        )));
+    }
+    let counties: Vec<(i32,)> = db
+        .all(Sql::new(
+            "SELECT code FROM region WHERE kind IN ('district', 'county') AND in_gb2260 ORDER BY sort_order",
+        ))
+        .await?;
+    let mut out = Rollover {
+        school_year: year,
+        dry_run,
+        counties: Vec::new(),
+    };
+    if dry_run {
+        for (c,) in counties {
+            out.counties.push(count(db, c, year).await?);
+        }
+        return Ok(out);
+    }
+    let mut tx = db.begin().await?;
+    for (c,) in &counties {
+        out.counties.push(apply(&mut tx, actor, *c, year).await?);
+    }
+    let t = out.total();
+    let id = tx.alloc_ids("rollover_run", 1).await?;
+    let mut q =
+        Sql::new("INSERT INTO rollover_run (id, school_year, counts_json, actor, at) VALUES ");
+    q.bind_list([
+        Value::from(id),
+        year.into(),
+        serde_json::to_string(&out.counties)
+            .unwrap_or_default()
+            .into(),
+        actor.name.as_str().into(),
+        Utc::now().trunc_subsecs(0).into(),
+    ]);
+    tx.exec(q).await?;
+    tx.exec(Sql::new("UPDATE data_version SET version = version + 1"))
+        .await?;
+    audit::write(
+        &mut tx,
+        actor,
+        vec![Entry {
+            county_id: CITY_COUNTY_ID,
+            action: "rollover",
+            entity: "rollover_run",
+            entity_id: Some(id),
+            summary: format!(
+                "学年升级至 {year}-{} 学年：升级 {} 人，毕业 {} 人，新建班级 {} 个",
+                year + 1,
+                t.promoted,
+                t.graduated,
+                t.classes_created
+            ),
+            before: None,
+            after: Some(serde_json::to_string(&out.counties).unwrap_or_default()),
+        }],
+    )
+    .await?;
+    tx.commit().await?;
+    db.analyze().await?;
+    Ok(out)
+}
+
+/// Counts for a dry run.
+async fn count(db: &Db, county: i32, year: i32) -> Result<CountyCounts> {
+    let promote = |final_grades: bool| {
+        let mut q = Sql::new(
+            "SELECT COUNT(*) FROM student s JOIN class c ON c.county_id = s.county_id AND c.id = s.class_id WHERE s.county_id = ",
+        );
+        q.bind(county)
+            .push(" AND c.county_id = ")
+            .bind(county)
+            .push(" AND c.school_year = ")
+            .bind(year - 1)
+            .push(" AND s.status IN ")
+            .bind_list(on_register());
+        if final_grades {
+            q.push(" AND c.grade IN ").bind_list(final_grades_list());
+        } else {
+            q.push(&format!(" AND {} IS NOT NULL", next_grade_case("c.grade")));
+        }
+        q
+    };
+    let promoted = db.scalar(promote(false)).await?;
+    let graduated = db.scalar(promote(true)).await?;
+    let mut q = Sql::new("SELECT COUNT(*) FROM class o WHERE o.county_id = ");
+    q.bind(county)
+        .push(" AND o.school_year = ")
+        .bind(year - 1)
+        .push(&format!(" AND {} IS NOT NULL", next_grade_case("o.grade")));
+    push_no_target(&mut q, county, year);
+    let classes_created = db.scalar(q).await?;
+    Ok(CountyCounts {
+        county_id: county,
+        promoted,
+        graduated,
+        classes_created,
+    })
+}
+
+fn final_grades_list() -> Vec<&'static str> {
+    final_grades()
+}
+
+/// `AND NOT EXISTS` the class of year `year` the old class `o` moves to.
+fn push_no_target(q: &mut Sql, county: i32, year: i32) {
+    q.push(" AND NOT EXISTS (SELECT 1 FROM class n WHERE n.county_id = ")
+        .bind(county)
+        .push(" AND n.school_id = o.school_id AND n.school_year = ")
+        .bind(year)
+        .push(&format!(
+            " AND n.grade = {} AND n.class_no = o.class_no)",
+            next_grade_case("o.grade")
+        ));
+}
+
+/// The rollover of one county inside the transaction.
+async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<CountyCounts> {
+    let now = Utc::now().trunc_subsecs(0);
+    // 1. The classes of the new year.
+    let mut q = Sql::new("SELECT COUNT(*) FROM class o WHERE o.county_id = ");
+    q.bind(county)
+        .push(" AND o.school_year = ")
+        .bind(year - 1)
+        .push(&format!(" AND {} IS NOT NULL", next_grade_case("o.grade")));
+    push_no_target(&mut q, county, year);
+    let n_classes = tx.scalar(q).await?;
+    if n_classes > 0 {
+        let first = tx.alloc_ids("class", n_classes).await?;
+        let next = next_grade_case("o.grade");
+        // The class name follows the grade: 三年级（2）班 (as default_class_name).
+        let name_case = {
+            let mut s = format!("CASE {next}");
+            for g in Grade::ALL {
+                s.push_str(&format!(" WHEN '{}' THEN '{}'", g.code(), g.label()));
+            }
+            s.push_str(" END");
+            s
+        };
+        let mut q = Sql::new(&format!(
+            "INSERT INTO class (county_id, id, school_id, school_year, grade, class_no, name, head_teacher_id, content_hash, created_batch, created_at, updated_at) \
+             SELECT o.county_id, {first} - 1 + ROW_NUMBER() OVER (ORDER BY o.id), o.school_id, {year}, {next}, o.class_no, \
+             {name_case} || '（' || CAST(o.class_no AS TEXT) || '）班', o.head_teacher_id, 0, NULL, "
+        ));
+        q.bind(now).push(", ").bind(now).push(" FROM class o WHERE o.county_id = ");
+        q.bind(county)
+            .push(" AND o.school_year = ")
+            .bind(year - 1)
+            .push(&format!(" AND {next} IS NOT NULL"));
+        push_no_target(&mut q, county, year);
+        tx.exec(q).await?;
+    }
+    // 2. Graduates: a 学籍异动 row each, then the status.
+    let mut q = Sql::new(
+        "SELECT COUNT(*) FROM student s WHERE s.county_id = ",
+    );
+    q.bind(county);
+    push_in_old_classes(&mut q, county, year, true);
+    let graduated = tx.scalar(q).await?;
+    if graduated > 0 {
+        let first = tx.alloc_ids("student_event", graduated).await?;
+        let to = StudentStatus::Graduated;
+        let mut q = Sql::new(&format!(
+            "INSERT INTO student_event (county_id, id, student_id, school_id, change_type, from_status, to_status, reason, occurred_on, actor, source, batch_id, recorded_at) \
+             SELECT s.county_id, {first} - 1 + ROW_NUMBER() OVER (ORDER BY s.id), s.id, s.school_id, "
+        ));
+        q.bind(to.change_type().code())
+            .push(", s.status, ")
+            .bind(to.code())
+            .push(", ")
+            .bind(format!("{year} 年学年升级：毕业"))
+            .push(", ")
+            .bind(now.date_naive())
+            .push(", ")
+            .bind(actor.name.as_str())
+            .push(", 'rollover', NULL, ")
+            .bind(now)
+            .push(" FROM student s WHERE s.county_id = ")
+            .bind(county);
+        push_in_old_classes(&mut q, county, year, true);
+        tx.exec(q).await?;
+        let mut q = Sql::new("UPDATE student SET status = ");
+        q.bind(to.code())
+            .push(", updated_at = ")
+            .bind(now)
+            .push(" WHERE county_id = ")
+            .bind(county);
+        push_in_old_classes_bare(&mut q, county, year, true);
+        tx.exec(q).await?;
+    }
+    // 3. Promotion: every 在籍 student of a non-final class moves to its next-year class.
+    let next = next_grade_case("o.grade");
+    let mut q = Sql::new(&format!(
+        "UPDATE student SET class_id = m.new_id, updated_at = "
+    ));
+    q.bind(now).push(&format!(
+        " FROM (SELECT o.id AS old_id, n.id AS new_id FROM class o JOIN class n ON n.county_id = o.county_id \
+         AND n.school_id = o.school_id AND n.class_no = o.class_no AND n.grade = {next} AND n.school_year = "
+    ));
+    q.bind(year)
+        .push(" WHERE o.county_id = ")
+        .bind(county)
+        .push(" AND o.school_year = ")
+        .bind(year - 1)
+        .push(") m WHERE student.county_id = ")
+        .bind(county)
+        .push(" AND student.class_id = m.old_id AND student.status IN ")
+        .bind_list(on_register());
+    let promoted = tx.exec(q).await? as i64;
+    Ok(CountyCounts {
+        county_id: county,
+        promoted,
+        graduated,
+        classes_created: n_classes,
+    })
+}
+
+/// `AND` the student `s` is 在籍 in a class of year `year - 1` of a final grade (or not).
+fn push_in_old_classes(q: &mut Sql, county: i32, year: i32, final_grade: bool) {
+    q.push(" AND s.status IN ")
+        .bind_list(on_register())
+        .push(" AND s.class_id IN (SELECT c.id FROM class c WHERE c.county_id = ")
+        .bind(county)
+        .push(" AND c.school_year = ")
+        .bind(year - 1);
+    if final_grade {
+        q.push(" AND c.grade IN ").bind_list(final_grades());
+    }
+    q.push(")");
+}
+
+/// As [`push_in_old_classes`] for an `UPDATE student` without an alias.
+fn push_in_old_classes_bare(q: &mut Sql, county: i32, year: i32, final_grade: bool) {
+    q.push(" AND status IN ")
+        .bind_list(on_register())
+        .push(" AND class_id IN (SELECT c.id FROM class c WHERE c.county_id = ")
+        .bind(county)
+        .push(" AND c.school_year = ")
+        .bind(year - 1);
+    if final_grade {
+        q.push(" AND c.grade IN ").bind_list(final_grades());
+    }
+    q.push(")");
+}
