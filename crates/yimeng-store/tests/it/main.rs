@@ -2,6 +2,7 @@
 
 mod admission;
 mod edits;
+mod enrolment;
 mod fixtures;
 mod gate_import;
 mod imports;

@@ -1,0 +1,225 @@
+//! Enrolment applications (入学申请) on both stores: a parent's application with its materials is
+//! routed by the zone table, reviewed (more material, acceptance) and the child enrolled through
+//! the registry's student save; every bad input is refused and writes nothing.
+
+use crate::fixtures::*;
+use crate::imports::{count, import_classes, seed};
+use chrono::NaiveDate;
+use yimeng_domain::calendar::WorkCalendar;
+use yimeng_domain::enrolment::{ApplicationKind, Material};
+use yimeng_domain::student::Ethnicity;
+use yimeng_domain::*;
+use yimeng_store::enrolment::{self, NewApplication, Review, Upload, ZoneInput};
+use yimeng_store::import::{GateOptions, Mode};
+use yimeng_store::{Db, StoreError};
+use yimeng_testkit::TestDb;
+
+pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
+pub const PDF: &[u8] = b"%PDF-1.4\n%test\n";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()
+}
+
+fn upload(m: Material, bytes: &[u8]) -> Upload {
+    Upload {
+        material: m,
+        file_name: format!("{}.png", m.code()),
+        bytes: bytes.to_vec(),
+    }
+}
+
+/// A complete grade-1 application for a child born in 2014 living in 兰山街道.
+fn application(seq: u16) -> NewApplication {
+    NewApplication {
+        kind: ApplicationKind::PrimaryEntry,
+        grade: Grade::P1,
+        school_year: 2020,
+        county: RegionCode::from_i32(LANSHAN),
+        child_name: "王小花".into(),
+        id_card: IdCardNo::compose(371302, NaiveDate::from_ymd_opt(2014, 3, 1).unwrap(), seq),
+        ethnicity: Ethnicity::Han,
+        street: "兰山街道".into(),
+        community: "".into(),
+        guardian_name: "王大明".into(),
+        guardian_phone: "13800000001".into(),
+        files: vec![
+            upload(Material::HouseholdRegister, PNG),
+            upload(Material::PropertyProof, PDF),
+            upload(Material::BirthCertificate, PNG),
+            upload(Material::VaccinationCertificate, PNG),
+        ],
+    }
+}
+
+async fn zoned(db: &Db) {
+    seed(db).await;
+    let r = import_classes(
+        db,
+        &Scope::City,
+        vec![class("2137000001", Grade::P1, 1)],
+        Mode::AllOrNothing,
+    )
+    .await;
+    assert!(r.committed, "{r:?}");
+    let n = enrolment::add_zones(
+        db,
+        &actor(),
+        &Scope::County(RegionCode::from_i32(LANSHAN)),
+        LANSHAN,
+        &[ZoneInput {
+            stage: Stage::Primary,
+            street: "兰山 街道".into(),
+            community: String::new(),
+            school_code: "2137000001".into(),
+        }],
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, 1);
+}
+
+async fn submit(db: &Db, a: NewApplication) -> Result<enrolment::ApplicationRow, StoreError> {
+    enrolment::submit(db, &Rules::default(), &WorkCalendar::seeded(), today(), a).await
+}
+
+#[tokio::test]
+async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_registry() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        zoned(db).await;
+        let a = submit(db, application(1)).await.unwrap();
+        assert!(a.app_no.starts_with("RX2020-371302-"), "{}", a.app_no);
+        assert_eq!(a.state, "submitted");
+        assert!(a.school_id.is_some(), "routed to the zone school");
+        assert_eq!(enrolment::files(db, LANSHAN, a.id).await.unwrap().len(), 4);
+        // The parent finds it with the number and the ID number only.
+        let card = a.id_card.clone();
+        assert!(enrolment::lookup(db, &a.app_no, &card).await.is_ok());
+        assert!(matches!(
+            enrolment::lookup(db, &a.app_no, "371302201403010029").await,
+            Err(StoreError::NotFound)
+        ));
+        // The zone school asks for more, the parent adds it, the school accepts.
+        let (county, school) = (LANSHAN, a.school_id.unwrap());
+        let school_scope = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(county),
+            id: school,
+        });
+        let r = enrolment::review(
+            db,
+            &actor(),
+            &school_scope,
+            county,
+            a.id,
+            Review::RequestMaterials(vec![Material::Lease]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, "needs_materials");
+        // A school of another zone does not see it.
+        let other = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(county),
+            id: school + 1,
+        });
+        assert!(matches!(
+            enrolment::review(db, &actor(), &other, county, a.id, Review::Accept).await,
+            Err(StoreError::NotFound)
+        ));
+        let r = enrolment::resubmit(db, &a.app_no, &card, vec![upload(Material::Lease, PDF)])
+            .await
+            .unwrap();
+        assert_eq!(r.state, "submitted");
+        let r = enrolment::review(db, &actor(), &school_scope, county, a.id, Review::Accept)
+            .await
+            .unwrap();
+        assert_eq!(r.state, "accepted");
+        // A double submission of the same decision is refused.
+        assert!(matches!(
+            enrolment::review(db, &actor(), &school_scope, county, a.id, Review::Accept).await,
+            Err(StoreError::Conflict(_))
+        ));
+        // Enrolled into 一年级（1）班 through the student save.
+        let students = count(db, "student").await;
+        let class: (i64,) = db
+            .one({
+                let mut q = yimeng_store::Sql::new(
+                    "SELECT id FROM class WHERE grade = 'P1' AND school_id = ",
+                );
+                q.bind(school);
+                q
+            })
+            .await
+            .unwrap();
+        let (sid, _) = enrolment::enrol(
+            db,
+            &actor(),
+            &school_scope,
+            county,
+            a.id,
+            class.0,
+            GateOptions::default(),
+        )
+        .await
+        .unwrap();
+        let sid = sid.expect("enrolled");
+        assert_eq!(count(db, "student").await, students + 1);
+        let r = enrolment::get(db, &school_scope, county, a.id)
+            .await
+            .unwrap();
+        assert_eq!((r.state.as_str(), r.student_id), ("enrolled", Some(sid)));
+        assert_eq!(enrolment::actions(db, county, a.id).await.unwrap().len(), 4);
+        // Now on the register: a new application for the child is refused.
+        let e = submit(db, application(1)).await.unwrap_err();
+        assert!(e.to_string().contains("已在本市学校登记学籍"), "{e}");
+    }
+}
+
+#[tokio::test]
+async fn bad_applications_are_refused_each_with_its_reason_and_nothing_is_written() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        zoned(db).await;
+        let expect = async |a: NewApplication, words: &str| {
+            let e = submit(db, a).await.unwrap_err();
+            assert!(e.to_string().contains(words), "{words}: {e}");
+        };
+        // Missing materials.
+        let mut a = application(2);
+        a.files.retain(|f| f.material != Material::BirthCertificate);
+        expect(a, "出生证明").await;
+        // Not an image or PDF (a Word file renamed .png).
+        let mut a = application(3);
+        a.files[0].bytes = b"PK\x03\x04word".to_vec();
+        expect(a, "不是图片（JPG、PNG）或 PDF").await;
+        // Too large.
+        let mut a = application(4);
+        let mut big = PNG.to_vec();
+        big.resize(enrolment::MAX_FILE_BYTES + 1, 0);
+        a.files[0].bytes = big;
+        expect(a, "超过 5 MB").await;
+        // Too young for grade 1 in 2020.
+        let mut a = application(5);
+        a.id_card = IdCardNo::compose(371302, NaiveDate::from_ymd_opt(2014, 9, 1).unwrap(), 5);
+        expect(a, "儿童身份证件号").await;
+        // An address outside every zone.
+        let mut a = application(6);
+        a.street = "不存在街道".into();
+        expect(a, "住址").await;
+        // Grade 7 asked as a grade-1 application.
+        let mut a = application(7);
+        a.grade = Grade::J1;
+        expect(a, "年级").await;
+        // A child already on a school's register (a seeded student's ID number).
+        let mut a = application(8);
+        a.id_card = student("2137000001", Grade::P3, 1, 3).id_card.unwrap();
+        expect(a, "已在本市学校登记学籍").await;
+        assert_eq!(count(db, "enrolment_application").await, 0);
+        assert_eq!(count(db, "enrolment_file").await, 0);
+        // A duplicate application.
+        submit(db, application(9)).await.unwrap();
+        expect(application(9), "不能重复申请").await;
+        assert_eq!(count(db, "enrolment_application").await, 1);
+        assert_eq!(count(db, "enrolment_file").await, 4);
+    }
+}
