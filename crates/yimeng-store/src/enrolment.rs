@@ -206,13 +206,45 @@ pub async fn zones(db: &Db, county: i32) -> Result<Vec<ZoneRow>> {
     db.all(q).await
 }
 
-/// One zone row to write: stage, street, community, the school's 学校标识码.
+/// One zone row to write: stage, street, community, the school's 学校标识码, and the row number
+/// errors name (0: its place in the list).
 #[derive(Debug, Clone)]
 pub struct ZoneInput {
+    pub row: u64,
     pub stage: Stage,
     pub street: String,
     pub community: String,
     pub school_code: String,
+}
+
+/// The classes an accepted child may join: the school's classes of the grade and year, with
+/// their counted size ("一年级（2）班（现 43 人）").
+pub async fn class_choices(
+    db: &Db,
+    rules: &Rules,
+    county: i32,
+    school: i64,
+    year: i32,
+    grade: &str,
+) -> Result<Vec<(i64, String)>> {
+    let mut q = Sql::new(
+        "SELECT c.id, c.name, (SELECT COUNT(*) FROM student s WHERE s.county_id = c.county_id AND s.school_id = c.school_id AND s.class_id = c.id AND s.status IN ",
+    );
+    q.bind_list(crate::gate::counted_statuses(rules))
+        .push(") FROM class c WHERE c.county_id = ")
+        .bind(county)
+        .push(" AND c.school_id = ")
+        .bind(school)
+        .push(" AND c.school_year = ")
+        .bind(year)
+        .push(" AND c.grade = ")
+        .bind(grade)
+        .push(" ORDER BY c.class_no");
+    let rows: Vec<(i64, String, i64)> = db.all(q).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, n)| (id, format!("{name}（现 {n} 人）")))
+        .collect())
 }
 
 /// Adds zone rows to a county's table (a county bureau of that county, or the city); all or
@@ -232,7 +264,7 @@ pub async fn add_zones(
     let mut added = 0;
     let now = Utc::now().trunc_subsecs(0);
     for (i, r) in rows.iter().enumerate() {
-        let row = i + 1;
+        let row = if r.row > 0 { r.row } else { i as u64 + 1 };
         let street: String = r.street.split_whitespace().collect();
         if street.is_empty() {
             return Err(StoreError::Invalid(format!("第 {row} 行：街道（乡镇）不能为空")));

@@ -299,6 +299,18 @@ pub fn router(state: AppState) -> Router {
         .route("/status-requests/{county}/{id}/decide", post(services::decide_status))
         .route("/public/transfer", get(services::public_transfer_form).post(services::public_transfer))
         .route("/public/transfer/status", get(services::transfer_status_form).post(services::transfer_status))
+        // Enrolment applications (issue 5): public application, lookup and added material; review,
+        // enrolment into a class, material files; the county's school zone table.
+        .route("/public/enrolment", get(enrolment::apply_form).post(enrolment::apply).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
+        .route("/public/enrolment/status", get(enrolment::status_form).post(enrolment::status))
+        .route("/public/enrolment/resubmit", post(enrolment::resubmit).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
+        .route("/enrolment", get(enrolment::list))
+        .route("/enrolment/zones", get(enrolment::zones).post(enrolment::add_zone))
+        .route("/enrolment/zones/import", post(enrolment::import_zones).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/enrolment/{county}/{id}", get(enrolment::show))
+        .route("/enrolment/{county}/{id}/review", post(enrolment::review))
+        .route("/enrolment/{county}/{id}/enrol", post(enrolment::enrol))
+        .route("/enrolment/{county}/files/{id}", get(enrolment::file))
         // Senior-high unified admission (issue 6): the city's rounds, uploads, validation, dry run,
         // publication; the public result lookup and cut-off lines; the admission API.
         .route("/admission", get(admission::rounds).post(admission::create_round))

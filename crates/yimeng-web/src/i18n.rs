@@ -258,6 +258,12 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("svc.new_transfer", "发起转学申请（转入学校）", "New transfer request (receiving school)"),
     ("svc.public_transfer", "网上申请转学", "Apply for a transfer online"),
     ("svc.lookup", "办理进度查询", "Check the progress of a request"),
+    ("nav.enrolment", "入学申请", "Enrolment"),
+    ("enrol.apply", "网上申请入学", "Apply for school entry online"),
+    ("enrol.lookup", "入学申请进度查询", "Check an enrolment application"),
+    ("enrol.review", "入学申请审核", "Enrolment applications"),
+    ("enrol.zones", "学区表", "School zones"),
+    ("nav.rollover", "学年升级", "Year rollover"),
     // Senior-high unified admission (issue 6).
     ("nav.admission", "中考招生", "Senior-high admission"),
     ("adm.title", "中考统一招生", "Senior-high unified admission"),

@@ -93,6 +93,9 @@ impl Ctx {
                 items.push(("/staff", "nav.staff"));
                 items.push(("/search", "nav.search"));
                 items.push(("/transfers", "nav.transfers"));
+                if matches!(role, Role::CityAdmin | Role::County | Role::School) {
+                    items.push(("/enrolment", "nav.enrolment"));
+                }
                 items.push(("/services", "nav.services"));
                 if matches!(role, Role::CityAdmin | Role::CityDept) {
                     items.push(("/admission", "nav.admission"));

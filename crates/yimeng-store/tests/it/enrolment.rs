@@ -68,6 +68,7 @@ async fn zoned(db: &Db) {
         &Scope::County(RegionCode::from_i32(LANSHAN)),
         LANSHAN,
         &[ZoneInput {
+            row: 0,
             stage: Stage::Primary,
             street: "兰山 街道".into(),
             community: String::new(),

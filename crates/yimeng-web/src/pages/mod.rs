@@ -6,6 +6,8 @@ pub mod admission;
 pub mod admin;
 pub mod classes;
 pub mod dispatch;
+// Enrolment applications (issue 5).
+pub mod enrolment;
 pub mod forms;
 pub mod home;
 pub mod import;

@@ -29,7 +29,11 @@ fn today() -> NaiveDate {
 
 /// The context of a page open to the public: the user's when logged in, else an anonymous one
 /// with a double-submit CSRF token (the login form's cookie).
-fn public_ctx(u: &Option<User>, headers: &HeaderMap, path: &str) -> (Ctx, Option<String>) {
+pub(crate) fn public_ctx(
+    u: &Option<User>,
+    headers: &HeaderMap,
+    path: &str,
+) -> (Ctx, Option<String>) {
     match u {
         Some(u) => (Ctx::for_user(u, path), None),
         None => {
@@ -44,7 +48,11 @@ fn public_ctx(u: &Option<User>, headers: &HeaderMap, path: &str) -> (Ctx, Option
     }
 }
 
-fn with_csrf_cookie(state: &AppState, mut r: Response, token: Option<String>) -> Response {
+pub(crate) fn with_csrf_cookie(
+    state: &AppState,
+    mut r: Response,
+    token: Option<String>,
+) -> Response {
     if let Some(t) = token {
         let c = auth::set_cookie(
             LOGIN_CSRF_COOKIE,
@@ -61,7 +69,7 @@ fn with_csrf_cookie(state: &AppState, mut r: Response, token: Option<String>) ->
 
 /// Checks the CSRF token of a public form: the session's for a logged-in user, the double-submit
 /// cookie otherwise.
-fn check_public_csrf(
+pub(crate) fn check_public_csrf(
     u: &Option<User>,
     headers: &HeaderMap,
     submitted: &str,
@@ -79,7 +87,7 @@ fn check_public_csrf(
 
 /// The public side's throttle: every submission and every failed lookup counts; an address
 /// over the login throttle's limit waits.
-fn throttle(state: &AppState, ip: &Option<String>) -> Result<(), Failure> {
+pub(crate) fn throttle(state: &AppState, ip: &Option<String>) -> Result<(), Failure> {
     if state.public_throttle.allowed(ip.as_deref()) {
         Ok(())
     } else {

@@ -2,6 +2,7 @@
 
 mod admission;
 mod browser;
+mod enrolment;
 mod files;
 mod flows;
 mod gate;

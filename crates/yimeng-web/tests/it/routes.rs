@@ -1094,6 +1094,9 @@ async fn every_route_answers_every_role_as_its_scope_allows() {
                 (c, Some(t))
             };
             for case in &cases {
+                // Every role comes from 127.0.0.1: the public side's throttle (tested in
+                // sessions.rs) would otherwise refuse the later roles' public submissions.
+                app.state.public_throttle.succeed(Some("127.0.0.1"));
                 let resp = send(&client, csrf.as_deref(), case).await;
                 if resp.status != case.expect[r] {
                     let text = resp.text();
@@ -1199,6 +1202,20 @@ fn service_cases() -> Vec<Case> {
         case(M::GET, "/api/v1/calendar", "/api/v1/calendar?year=2026", Body::None, all_in(200)),
         case(M::POST, "/api/v1/calendar", "/api/v1/calendar", Body::Json(json!({"day": "2026-13-01", "kind": "holiday"})), [401, 422, 403, 403, 403, 403, 403]),
         case(M::DELETE, "/api/v1/calendar/{day}", "/api/v1/calendar/2099-01-01", Body::Json(json!({})), [401, 404, 403, 403, 403, 403, 403]),
+        // Enrolment applications: public side, review, zone table.
+        case(M::GET, "/public/enrolment", "/public/enrolment", Body::None, all_in(200)),
+        case(M::POST, "/public/enrolment", "/public/enrolment", Body::Upload(None, "x.pdf", b"%PDF-1.4".to_vec()), public_post(422)),
+        case(M::GET, "/public/enrolment/status", "/public/enrolment/status", Body::None, all_in(200)),
+        case(M::POST, "/public/enrolment/status", "/public/enrolment/status", form(&[("number", "RX2026-371302-000001-0"), ("id_card", "371302201305040011")]), public_post(404)),
+        case(M::POST, "/public/enrolment/resubmit", "/public/enrolment/resubmit", Body::Upload(None, "x.pdf", b"%PDF-1.4".to_vec()), public_post(404)),
+        case(M::GET, "/enrolment", "/enrolment", Body::None, [303, 200, 403, 403, 200, 200, 403]),
+        case(M::GET, "/enrolment/zones", "/enrolment/zones", Body::None, [303, 200, 403, 403, 200, 403, 403]),
+        case(M::POST, "/enrolment/zones", "/enrolment/zones", form(&[("stage", "primary"), ("street", ""), ("school_code", "x")]), [303, 422, 403, 403, 422, 403, 403]),
+        case(M::POST, "/enrolment/zones/import", "/enrolment/zones/import", Body::Upload(None, "zones.csv", "学段,街道\n小学,x\n".as_bytes().to_vec()), [303, 422, 403, 403, 422, 403, 403]),
+        case(M::GET, "/enrolment/{county}/{id}", "/enrolment/371302/999999", Body::None, [303, 404, 403, 403, 404, 404, 403]),
+        case(M::POST, "/enrolment/{county}/{id}/review", "/enrolment/371302/999999/review", form(&[("decision", "accept")]), [303, 404, 403, 403, 404, 404, 403]),
+        case(M::POST, "/enrolment/{county}/{id}/enrol", "/enrolment/371302/999999/enrol", form(&[("class", "1")]), [303, 404, 403, 403, 404, 404, 403]),
+        case(M::GET, "/enrolment/{county}/files/{id}", "/enrolment/371302/files/999999", Body::None, [303, 404, 403, 403, 404, 404, 403]),
     ]
 }
 
