@@ -102,6 +102,7 @@ impl Ctx {
                 }
                 if role.can_manage_users() {
                     items.push(("/admin/calendar", "nav.calendar"));
+                    items.push(("/admin/rollover", "nav.rollover"));
                 }
                 if role.can_write_registry() {
                     items.push(("/import", "nav.import"));

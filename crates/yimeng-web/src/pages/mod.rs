@@ -13,6 +13,8 @@ pub mod home;
 pub mod import;
 pub mod plan;
 pub mod public;
+// Year rollover (issue 5).
+pub mod rollover;
 pub mod schools;
 pub mod search;
 pub mod services;

@@ -8,6 +8,7 @@ mod flows;
 mod gate;
 mod import;
 mod routes;
+mod services_api;
 mod sessions;
 mod support;
 mod tracker;

@@ -1216,6 +1216,9 @@ fn service_cases() -> Vec<Case> {
         case(M::POST, "/enrolment/{county}/{id}/review", "/enrolment/371302/999999/review", form(&[("decision", "accept")]), [303, 404, 403, 403, 404, 404, 403]),
         case(M::POST, "/enrolment/{county}/{id}/enrol", "/enrolment/371302/999999/enrol", form(&[("class", "1")]), [303, 404, 403, 403, 404, 404, 403]),
         case(M::GET, "/enrolment/{county}/files/{id}", "/enrolment/371302/files/999999", Body::None, [303, 404, 403, 403, 404, 404, 403]),
+        case(M::GET, "/admin/rollover", "/admin/rollover", Body::None, admin_only(200)),
+        case(M::POST, "/admin/rollover", "/admin/rollover", form(&[("year", "2021"), ("action", "dry")]), admin_only(200)),
+        case(M::POST, "/admin/rollover", "/admin/rollover", form(&[("year", "20x1"), ("action", "run")]), admin_only(422)),
     ]
 }
 
