@@ -943,3 +943,54 @@ pub async fn enrol(
     tx.commit().await?;
     Ok((Ok(sid), warnings))
 }
+
+/// The accepted applications of a school's intake (year, grade), for 阳光分班.
+pub async fn accepted_for(
+    db: &Db,
+    scope: &Scope,
+    county: i32,
+    school: i64,
+    year: i32,
+    grade: Grade,
+) -> Result<Vec<ApplicationRow>> {
+    if !scope.covers_school(RegionCode::from_i32(county), school) {
+        return Err(StoreError::NotFound);
+    }
+    let mut q = Sql::new("SELECT * FROM enrolment_application WHERE county_id = ");
+    q.bind(county)
+        .push(" AND school_id = ")
+        .bind(school)
+        .push(" AND school_year = ")
+        .bind(year)
+        .push(" AND grade = ")
+        .bind(grade.code())
+        .push(" AND state = ")
+        .bind(EnrolmentStatus::Accepted.code())
+        .push(" ORDER BY id");
+    db.all(q).await
+}
+
+/// The school's students on the register without a class (new intake entered without a class).
+pub async fn unplaced(
+    db: &Db,
+    scope: &Scope,
+    county: i32,
+    school: i64,
+) -> Result<Vec<crate::student::StudentRow>> {
+    if !scope.covers_school(RegionCode::from_i32(county), school) {
+        return Err(StoreError::NotFound);
+    }
+    let on_register: Vec<&str> = StudentStatus::ALL
+        .iter()
+        .filter(|s| s.is_on_register())
+        .map(|s| s.code())
+        .collect();
+    let mut q = Sql::new("SELECT s.* FROM student s WHERE s.county_id = ");
+    q.bind(county)
+        .push(" AND s.school_id = ")
+        .bind(school)
+        .push(" AND s.class_id IS NULL AND s.status IN ")
+        .bind_list(on_register)
+        .push(" ORDER BY s.id");
+    db.all(q).await
+}

@@ -312,6 +312,7 @@ pub fn router(state: AppState) -> Router {
         .route("/enrolment/{county}/{id}/enrol", post(enrolment::enrol))
         .route("/enrolment/{county}/files/{id}", get(enrolment::file))
         .route("/admin/rollover", get(rollover::form).post(rollover::run))
+        .route("/schools/{id}/sunshine", get(sunshine::form).post(sunshine::run))
         // Senior-high unified admission (issue 6): the city's rounds, uploads, validation, dry run,
         // publication; the public result lookup and cut-off lines; the admission API.
         .route("/admission", get(admission::rounds).post(admission::create_round))

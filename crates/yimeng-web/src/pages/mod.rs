@@ -21,6 +21,8 @@ pub mod services;
 pub mod session;
 pub mod staff;
 pub mod students;
+// 阳光分班 (issue 5).
+pub mod sunshine;
 
 use crate::error::{Failure, PageResult};
 use askama::Template;

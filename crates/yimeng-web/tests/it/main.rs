@@ -9,6 +9,7 @@ mod gate;
 mod import;
 mod routes;
 mod services_api;
+mod sunshine;
 mod sessions;
 mod support;
 mod tracker;

@@ -937,6 +937,23 @@ fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
         case(M::GET, "/nothing", "/nothing", Body::None, all_in(404)),
     ];
     v.extend(service_cases());
+    // 阳光分班 of a school (registry writers in scope).
+    for school in [i.own_school, i.foreign_school] {
+        v.push(case(
+            Method::GET,
+            "/schools/{id}/sunshine",
+            format!("/schools/{school}/sunshine"),
+            Body::None,
+            sight.write(school, 200),
+        ));
+        v.push(case(
+            Method::POST,
+            "/schools/{id}/sunshine",
+            format!("/schools/{school}/sunshine"),
+            Body::Form(vec![("year", "20x6".into()), ("grade", "P1".into())]),
+            sight.write(school, 422),
+        ));
+    }
     v.extend(tracker_cases());
     v.extend(admission_cases());
     // Language switch and logout last: they change the client's cookies.
