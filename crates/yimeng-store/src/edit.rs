@@ -99,9 +99,11 @@ pub async fn save_student(
     id: Option<i64>,
     reason: Option<String>,
 ) -> Result<Saved> {
-    Ok(save_student_gated(db, scope, actor, rec, id, reason, GateOptions::default())
-        .await?
-        .0)
+    Ok(
+        save_student_gated(db, scope, actor, rec, id, reason, GateOptions::default())
+            .await?
+            .0,
+    )
 }
 
 /// As [`save_student`] with the class-size gate `gate` (the configured limits and, for a county

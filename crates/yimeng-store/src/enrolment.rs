@@ -267,7 +267,9 @@ pub async fn add_zones(
         let row = if r.row > 0 { r.row } else { i as u64 + 1 };
         let street: String = r.street.split_whitespace().collect();
         if street.is_empty() {
-            return Err(StoreError::Invalid(format!("第 {row} 行：街道（乡镇）不能为空")));
+            return Err(StoreError::Invalid(format!(
+                "第 {row} 行：街道（乡镇）不能为空"
+            )));
         }
         if !matches!(r.stage, Stage::Primary | Stage::Junior) {
             return Err(StoreError::Invalid(format!(
@@ -276,7 +278,9 @@ pub async fn add_zones(
         }
         let community: String = r.community.split_whitespace().collect();
         let mut q = Sql::new("SELECT id FROM school WHERE county_id = ");
-        q.bind(county).push(" AND code = ").bind(r.school_code.trim());
+        q.bind(county)
+            .push(" AND code = ")
+            .bind(r.school_code.trim());
         let Some((school_id,)): Option<(i64,)> = tx.opt(q).await? else {
             return Err(StoreError::Invalid(format!(
                 "第 {row} 行：学校标识码“{}”不是本县区的学校",
@@ -331,7 +335,13 @@ pub async fn add_zones(
 }
 
 /// Removes a zone row (the county's bureau).
-pub async fn remove_zone(db: &Db, actor: &Actor, scope: &Scope, county: i32, id: i64) -> Result<()> {
+pub async fn remove_zone(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    county: i32,
+    id: i64,
+) -> Result<()> {
     if !scope.covers_county(RegionCode::from_i32(county)) || matches!(scope, Scope::School(_)) {
         return Err(StoreError::NotFound);
     }
@@ -398,10 +408,7 @@ pub async fn submit(
         if sniff(&f.bytes).is_none() {
             return Err(invalid(
                 f.material.label(),
-                format!(
-                    "文件“{}”不是图片（JPG、PNG）或 PDF 文件",
-                    f.file_name
-                ),
+                format!("文件“{}”不是图片（JPG、PNG）或 PDF 文件", f.file_name),
             ));
         }
     }
@@ -557,7 +564,9 @@ async fn write_files(
             fid.into(),
             application.into(),
             f.material.code().into(),
-            yimeng_domain::text::preview(&f.file_name, 100).as_str().into(),
+            yimeng_domain::text::preview(&f.file_name, 100)
+                .as_str()
+                .into(),
             sniff(&f.bytes).unwrap_or("application/octet-stream").into(),
             (f.bytes.len() as i32).into(),
             sha.into(),
@@ -858,7 +867,10 @@ pub async fn enrol(
     id: i64,
     class_id: i64,
     gate: GateOptions,
-) -> Result<(std::result::Result<i64, Vec<yimeng_domain::FieldError>>, Vec<String>)> {
+) -> Result<(
+    std::result::Result<i64, Vec<yimeng_domain::FieldError>>,
+    Vec<String>,
+)> {
     let a = get(db, scope, county, id).await?;
     if a.status() != EnrolmentStatus::Accepted {
         return Err(StoreError::Conflict(format!(

@@ -2062,11 +2062,7 @@ impl StudentImport {
     /// key and index sorts that follow need the memory.
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
-        let overrides = self
-            .gate
-            .take()
-            .map(|g| g.overrides)
-            .unwrap_or_default();
+        let overrides = self.gate.take().map(|g| g.overrides).unwrap_or_default();
         let Self { mut core, .. } = self;
         if !overrides.is_empty() && core.writing() {
             let actor = core.actor.clone();

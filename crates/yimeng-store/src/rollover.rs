@@ -236,7 +236,10 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
              SELECT o.county_id, {first} - 1 + ROW_NUMBER() OVER (ORDER BY o.id), o.school_id, {year}, {next}, o.class_no, \
              {name_case} || '（' || CAST(o.class_no AS TEXT) || '）班', o.head_teacher_id, 0, NULL, "
         ));
-        q.bind(now).push(", ").bind(now).push(" FROM class o WHERE o.county_id = ");
+        q.bind(now)
+            .push(", ")
+            .bind(now)
+            .push(" FROM class o WHERE o.county_id = ");
         q.bind(county)
             .push(" AND o.school_year = ")
             .bind(year - 1)
@@ -245,9 +248,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
         tx.exec(q).await?;
     }
     // 2. Graduates: a 学籍异动 row each, then the status.
-    let mut q = Sql::new(
-        "SELECT COUNT(*) FROM student s WHERE s.county_id = ",
-    );
+    let mut q = Sql::new("SELECT COUNT(*) FROM student s WHERE s.county_id = ");
     q.bind(county);
     push_in_old_classes(&mut q, county, year, true);
     let graduated = tx.scalar(q).await?;

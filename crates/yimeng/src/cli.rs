@@ -516,11 +516,18 @@ async fn rollover(database: Option<String>, year: i32, dry_run: bool) -> Result<
     let r = yimeng_store::rollover::run(&db, &Actor::system(), year, dry_run).await?;
     println!(
         "{}{}-{} 学年升级：",
-        if dry_run { "试运行（未写入）" } else { "" },
+        if dry_run {
+            "试运行（未写入）"
+        } else {
+            ""
+        },
         year,
         year + 1
     );
-    println!("{:<10} {:>10} {:>10} {:>10}", "县区", "升级", "毕业", "新建班级");
+    println!(
+        "{:<10} {:>10} {:>10} {:>10}",
+        "县区", "升级", "毕业", "新建班级"
+    );
     for c in &r.counties {
         println!(
             "{:<10} {:>10} {:>10} {:>10}",

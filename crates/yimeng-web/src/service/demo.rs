@@ -84,15 +84,14 @@ pub async fn load(
     progress(Table::Classes, n, n);
     reports.push(check(imp.finish().await?)?);
 
-    let mut imp =
-        StudentImport::start_gated(
-            db,
-            &scope,
-            &actor,
-            opts(Table::Students, city.seed),
-            yimeng_store::import::GateOptions::off(),
-        )
-        .await?;
+    let mut imp = StudentImport::start_gated(
+        db,
+        &scope,
+        &actor,
+        opts(Table::Students, city.seed),
+        yimeng_store::import::GateOptions::off(),
+    )
+    .await?;
     let n = city.student_count();
     // Generation runs on its own thread, ahead of the writer.
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<yimeng_domain::student::StudentRecord>>(8);

@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use yimeng_testkit::TestDb;
 
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     port: u16,
 }
@@ -29,7 +29,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-async fn start_driver() -> Driver {
+pub(crate) async fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new("chromedriver")
         .arg(format!("--port={port}"))
@@ -51,7 +51,7 @@ async fn start_driver() -> Driver {
     Driver { child, port }
 }
 
-async fn browser(driver: &Driver, downloads: &std::path::Path) -> fantoccini::Client {
+pub(crate) async fn browser(driver: &Driver, downloads: &std::path::Path) -> fantoccini::Client {
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -78,7 +78,7 @@ async fn h1(c: &fantoccini::Client) -> String {
         .unwrap()
 }
 
-async fn wait_path(c: &fantoccini::Client, path: &str) {
+pub(crate) async fn wait_path(c: &fantoccini::Client, path: &str) {
     let started = Instant::now();
     while c.current_url().await.unwrap().path() != path {
         assert!(

@@ -67,11 +67,7 @@ fn grade_one_files() -> Vec<(&'static str, &'static str, Vec<u8>)> {
 }
 
 /// A parent's submission from a fresh page (its CSRF token and cookie).
-async fn apply(
-    parent: &Client,
-    fields: &[(&str, &str)],
-    files: &[(&str, &str, Vec<u8>)],
-) -> Resp {
+async fn apply(parent: &Client, fields: &[(&str, &str)], files: &[(&str, &str, Vec<u8>)]) -> Resp {
     let page = parent.get("/public/enrolment").await;
     assert_eq!(page.status, 200);
     let token = page.csrf();
@@ -112,7 +108,13 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
         &[("file", "学区表.csv", csv.into_bytes())],
     );
     let r = county
-        .send(Method::POST, "/enrolment/zones/import", Some(&ct), &[], body)
+        .send(
+            Method::POST,
+            "/enrolment/zones/import",
+            Some(&ct),
+            &[],
+            body,
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
     let zones = county.get("/enrolment/zones").await.text();
@@ -124,7 +126,13 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
         &[("file", "bad.csv", bad.as_bytes().to_vec())],
     );
     let r = county
-        .send(Method::POST, "/enrolment/zones/import", Some(&ct), &[], body)
+        .send(
+            Method::POST,
+            "/enrolment/zones/import",
+            Some(&ct),
+            &[],
+            body,
+        )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.text().contains("第 2 行"), "{}", r.text());
@@ -139,11 +147,7 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text());
 
-    let child = IdCardNo::compose(
-        371302,
-        NaiveDate::from_ymd_opt(year - 6, 3, 1).unwrap(),
-        77,
-    );
+    let child = IdCardNo::compose(371302, NaiveDate::from_ymd_opt(year - 6, 3, 1).unwrap(), 77);
     let card = child.as_str().to_string();
     let fields = |card: &str| -> Vec<(&'static str, String)> {
         vec![
@@ -180,7 +184,11 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
     files[2].2 = b"GIF89a not allowed".to_vec();
     let r = send(fields(&card), files).await;
     assert_eq!(r.status, 422);
-    assert!(r.text().contains("不是图片（JPG、PNG）或 PDF"), "{}", r.text());
+    assert!(
+        r.text().contains("不是图片（JPG、PNG）或 PDF"),
+        "{}",
+        r.text()
+    );
     let mut files = grade_one_files();
     let mut big = PNG.to_vec();
     big.resize(5 * 1024 * 1024 + 10, 0);
@@ -265,7 +273,10 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
     // Another county's bureau does not see it.
     let other = app.login("luozhuang").await;
     assert_eq!(
-        other.get(&format!("/enrolment/{county_id}/{id}")).await.status,
+        other
+            .get(&format!("/enrolment/{county_id}/{id}"))
+            .await
+            .status,
         404
     );
     let class = scalar(

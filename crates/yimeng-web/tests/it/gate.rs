@@ -184,7 +184,11 @@ async fn the_56th_student_of_a_class_is_refused_and_a_county_overrides_with_a_re
         .post_form(&format!("/students/{student}"), &fields)
         .await;
     assert_eq!(r.status, 422);
-    assert!(r.text().contains("请填写突破班额的书面理由"), "{}", r.text());
+    assert!(
+        r.text().contains("请填写突破班额的书面理由"),
+        "{}",
+        r.text()
+    );
     assert_eq!(size(&app, class).await, 55);
 
     // With a written reason: placed, the override recorded and audited.
@@ -193,7 +197,10 @@ async fn the_56th_student_of_a_class_is_refused_and_a_county_overrides_with_a_re
         .iter()
         .filter(|(k, _)| *k != "gate_reason")
         .copied()
-        .chain([("gate_reason", "随迁子女就近入学，学校无空余教室，下学期分班")])
+        .chain([(
+            "gate_reason",
+            "随迁子女就近入学，学校无空余教室，下学期分班",
+        )])
         .collect();
     let r = county
         .post_form(&format!("/students/{student}"), &with_reason)
@@ -251,7 +258,9 @@ async fn a_starting_grade_class_at_55_refuses_the_56th_and_the_standard_size_onl
     assert_eq!(r.status, 200, "{}", r.text());
     let v = r.json();
     assert!(
-        v["warnings"][0].as_str().is_some_and(|w| w.contains("标准班额")),
+        v["warnings"][0]
+            .as_str()
+            .is_some_and(|w| w.contains("标准班额")),
         "{v}"
     );
     assert_eq!(size(&app, class).await, 51);

@@ -2,6 +2,7 @@
 
 mod admission;
 mod browser;
+mod browser_services;
 mod enrolment;
 mod files;
 mod flows;

@@ -45,9 +45,15 @@ fn rollover_promotes_graduates_and_creates_classes_once_and_the_dry_run_writes_n
     let dry = yimeng(&db, &["rollover", "--year", "2021", "--dry-run"]);
     assert!(dry.status.success(), "{}", out(&dry));
     let dry_text = out(&dry);
-    assert!(dry_text.contains("试运行") && dry_text.contains("兰山区"), "{dry_text}");
+    assert!(
+        dry_text.contains("试运行") && dry_text.contains("兰山区"),
+        "{dry_text}"
+    );
     let planned = total_line(&dry_text);
-    assert!(planned.0 > 0 && planned.1 > 0 && planned.2 > 0, "{planned:?}");
+    assert!(
+        planned.0 > 0 && planned.1 > 0 && planned.2 > 0,
+        "{planned:?}"
+    );
     assert_eq!(totals(&db), before, "a dry run writes nothing");
 
     let run = yimeng(&db, &["rollover", "--year", "2021"]);
@@ -55,7 +61,11 @@ fn rollover_promotes_graduates_and_creates_classes_once_and_the_dry_run_writes_n
     let done = total_line(&out(&run));
     assert_eq!(done, planned, "the run does what the dry run counted");
     let after = totals(&db);
-    assert_eq!(after.0, before.0 + done.2, "classes of the new year created");
+    assert_eq!(
+        after.0,
+        before.0 + done.2,
+        "classes of the new year created"
+    );
     assert_eq!(after.1, before.1 - done.1, "graduates leave the register");
     assert_eq!(after.2, before.2 + done.1, "graduates counted as 毕业");
 
