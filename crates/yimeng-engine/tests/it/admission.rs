@@ -334,6 +334,9 @@ fn all_lists(n: u32) -> Vec<Vec<u32>> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 120, ..ProptestConfig::default() })]
 
+    /// Deferred acceptance with fixed pools is strategy-proof. When empty quota seats revert and
+    /// the batch is matched again it is not (see the hand-made case below), so comparisons where
+    /// either run needed a second pass are left out.
     #[test]
     fn a_candidate_never_gains_by_misreporting_when_lists_are_unlimited(
         inst in instance(7, true),
@@ -355,6 +358,9 @@ proptest! {
                 let mut lie = inst.clone();
                 lie.candidates[c].choices = l.clone().into();
                 let o = admit(&lie, &p).unwrap();
+                if truth.passes != [1] || o.passes != [1] {
+                    continue;
+                }
                 prop_assert!(
                     rank(c, &o) >= honest,
                     "candidate {} gains by reporting {:?} instead of {:?}",
@@ -389,4 +395,52 @@ fn a_synthetic_city_is_matched_stably() {
             admit_with(&inst, &p, Algorithm::DeferredAcceptance).unwrap()
         );
     }
+}
+
+/// Known limit of reverting empty quota seats by matching again (flagged for the 招生 rules'
+/// owner): a candidate who would fill a quota seat as a second choice can leave that school out,
+/// so the seat reverts to general, a higher-ranked candidate moves into it, and a seat at the
+/// candidate's first choice opens.
+#[test]
+fn leaving_out_a_quota_seat_that_then_reverts_can_win_a_better_school() {
+    let cand = |id: &str, junior: u32, total: u32, choices: &[u32]| Candidate {
+        id: id.into(),
+        junior,
+        total: Score::points(total),
+        tie_breaks: Vec::new().into(),
+        choices: choices.into(),
+    };
+    let inst = Instance {
+        schools: vec![
+            School {
+                code: "S0".into(),
+                general_seats: 0,
+            },
+            School {
+                code: "S1".into(),
+                general_seats: 1,
+            },
+        ],
+        juniors: vec!["J0".into(), "J1".into()],
+        quotas: vec![QuotaPool {
+            school: 0,
+            junior: 0,
+            seats: 1,
+            min_total: Score(0),
+        }],
+        candidates: vec![cand("high", 1, 700, &[0, 1]), cand("low", 0, 600, &[1, 0])],
+        tie_break_names: Vec::new(),
+    };
+    let p = Policy::default();
+    let truth = admit(&inst, &p).unwrap();
+    // Truthful: "high" (J1) cannot use S0's quota seat and takes S1; "low" takes the quota seat.
+    assert_eq!(truth.placements[0].map(|x| x.school), Some(1));
+    assert_eq!(truth.placements[1].map(|x| x.school), Some(0));
+    let mut lie = inst.clone();
+    lie.candidates[1].choices = vec![1].into();
+    let o = admit(&lie, &p).unwrap();
+    // Leaving S0 out: its quota seat reverts, "high" moves there and "low" gets S1.
+    assert_eq!(o.placements[0].map(|x| x.school), Some(0));
+    assert_eq!(o.placements[1].map(|x| x.school), Some(1));
+    assert_eq!(o.passes, vec![2]);
 }
