@@ -10,6 +10,9 @@
 //! placed in one batch leaves the later ones. Within a batch, quota seats that stay empty revert to
 //! the general pool of the same school and the batch is matched again until every quota pool is
 //! either full or has given its empty seats back; the result is stable for the final pools.
+//! With fixed pools the mechanism is strategy-proof for unlimited lists; matching again after a
+//! reversion is not (a candidate can leave out a quota seat so that it reverts; see the test
+//! `leaving_out_a_quota_seat_that_then_reverts_can_win_a_better_school`).
 //!
 //! When every pool ranks candidates the same way (the usual case: one score order and one lottery)
 //! deferred acceptance equals serial dictatorship, which [`admit`] runs as a fast path. A per-school
