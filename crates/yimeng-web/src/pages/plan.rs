@@ -541,6 +541,24 @@ pub fn league(board: &Board, def: &IndicatorDef) -> Vec<LeagueLine> {
 /// Rows of a school drill-down per page.
 const SCHOOLS_PER_PAGE: i64 = 100;
 
+/// The pager of a list paged in memory ([`SCHOOLS_PER_PAGE`] rows a page, `total` in all).
+fn pager(
+    ctx: &Ctx,
+    path: &str,
+    query: &[(String, String)],
+    page: i64,
+    total: i64,
+) -> crate::view::Pager {
+    let marker: yimeng_store::browse::Page<()> = yimeng_store::browse::Page {
+        items: vec![],
+        page,
+        per_page: SCHOOLS_PER_PAGE,
+        total: Some(total),
+        has_next: page * SCHOOLS_PER_PAGE < total,
+    };
+    crate::view::Pager::new(ctx, path, query, &marker)
+}
+
 /// `GET /indicators/{code}`
 pub async fn indicator(
     State(state): State<AppState>,
@@ -703,14 +721,7 @@ pub async fn indicator(
         query.push(("date".into(), d.clone()));
     }
     let ctx = Ctx::for_user(&u, "/indicators");
-    let marker: yimeng_store::browse::Page<()> = yimeng_store::browse::Page {
-        items: vec![],
-        page: page_no,
-        per_page: SCHOOLS_PER_PAGE,
-        total: Some(total),
-        has_next: page_no * SCHOOLS_PER_PAGE < total,
-    };
-    let pager = crate::view::Pager::new(&ctx, &format!("/indicators/{}", def.code), &query, &marker);
+    let pager = pager(&ctx, &format!("/indicators/{}", def.code), &query, page_no, total);
     let t = IndicatorPage {
         ctx,
         source: source_text(&def),
@@ -1005,14 +1016,13 @@ pub async fn rows(
         query.push(("school".into(), s.to_string()));
     }
     let export_query = serde_urlencoded::to_string(&query).unwrap_or_default();
-    let marker: yimeng_store::browse::Page<()> = yimeng_store::browse::Page {
-        items: vec![],
-        page: page_no,
-        per_page: SCHOOLS_PER_PAGE,
-        total: Some(total as i64),
-        has_next: (page_no * SCHOOLS_PER_PAGE) < total as i64,
-    };
-    let pager = crate::view::Pager::new(&ctx, &format!("/indicators/{}/rows", def.code), &query, &marker);
+    let pager = pager(
+        &ctx,
+        &format!("/indicators/{}/rows", def.code),
+        &query,
+        page_no,
+        total as i64,
+    );
     let rows = lines
         .into_iter()
         .skip(((page_no - 1) * SCHOOLS_PER_PAGE) as usize)
