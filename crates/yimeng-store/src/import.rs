@@ -1508,6 +1508,9 @@ impl GateOptions {
     }
 }
 
+/// A placement change: out of class `.0` and/or into class `.1`.
+type Move = (Option<i64>, Option<i64>);
+
 /// The gate's counts during an import.
 struct GateState {
     opts: GateOptions,
@@ -1970,7 +1973,7 @@ impl StudentImport {
         county_id: i32,
         class_id: Option<i64>,
         existing: Option<i64>,
-    ) -> std::result::Result<Option<(Option<i64>, Option<i64>)>, FieldError> {
+    ) -> std::result::Result<Option<Move>, FieldError> {
         let Some(g) = self.gate.as_mut() else {
             return Ok(None);
         };

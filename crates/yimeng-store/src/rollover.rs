@@ -285,9 +285,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
     }
     // 3. Promotion: every 在籍 student of a non-final class moves to its next-year class.
     let next = next_grade_case("o.grade");
-    let mut q = Sql::new(&format!(
-        "UPDATE student SET class_id = m.new_id, updated_at = "
-    ));
+    let mut q = Sql::new("UPDATE student SET class_id = m.new_id, updated_at = ");
     q.bind(now).push(&format!(
         " FROM (SELECT o.id AS old_id, n.id AS new_id FROM class o JOIN class n ON n.county_id = o.county_id \
          AND n.school_id = o.school_id AND n.class_no = o.class_no AND n.grade = {next} AND n.school_year = "

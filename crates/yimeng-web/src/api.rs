@@ -600,10 +600,10 @@ async fn save_student_inner(
     let sid = saved(outcome)?;
     let row = yimeng_store::student::get(&state.db, &u.scope, sid).await?;
     let mut v = protect(&u)(serde_json::to_value(row).unwrap_or_default());
-    if !warnings.is_empty() {
-        if let Some(o) = v.as_object_mut() {
-            o.insert("warnings".into(), serde_json::json!(warnings));
-        }
+    if !warnings.is_empty()
+        && let Some(o) = v.as_object_mut()
+    {
+        o.insert("warnings".into(), serde_json::json!(warnings));
     }
     Ok(Json(v))
 }

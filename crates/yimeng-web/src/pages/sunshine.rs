@@ -143,7 +143,7 @@ struct Candidate {
 
 enum Place {
     Application(i32, i64),
-    Student(yimeng_store::student::StudentRow),
+    Student(Box<yimeng_store::student::StudentRow>),
 }
 
 async fn candidates(
@@ -179,7 +179,7 @@ async fn candidates(
                             .unwrap_or_default(),
                     },
                     id_card: s.id_card.clone(),
-                    place: Place::Student(s),
+                    place: Place::Student(Box::new(s)),
                 }
             })
             .collect()
