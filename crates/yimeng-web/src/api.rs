@@ -843,9 +843,15 @@ async fn import(
         mode,
         dry_run: q.dry_run.unwrap_or(false),
     };
-    let o =
-        crate::service::import::import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {}))
-            .await?;
+    let o = crate::service::import::import_file_gated(
+        &state.db,
+        &u.scope,
+        &u.actor(),
+        job,
+        yimeng_store::import::GateOptions::with_rules(&state.rules),
+        Arc::new(|_| {}),
+    )
+    .await?;
     state.cache.lock().expect("cache lock").clear();
     let r = &o.report;
     // Rows were refused and nothing was (or, in a dry run, would be) written: 422 with the report.

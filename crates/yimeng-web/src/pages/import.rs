@@ -5,7 +5,7 @@ use super::{render, some};
 use crate::app::{AppState, PendingImport};
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::service::import::{ImportJob, ImportOutcome, import_file};
+use crate::service::import::{ImportJob, ImportOutcome, import_file_gated};
 use crate::templates::{ImportPage, ImportResultPage};
 use crate::view::Ctx;
 use axum::Form;
@@ -132,13 +132,16 @@ pub async fn check(
         mode,
         dry_run: true,
     };
-    let outcome = match import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {})).await {
-        Ok(o) => o,
-        Err(e) => {
-            let _ = tokio::fs::remove_file(&path).await;
-            return bad_upload(&u, e.to_string());
-        }
-    };
+    let gate = yimeng_store::import::GateOptions::with_rules(&state.rules);
+    let outcome =
+        match import_file_gated(&state.db, &u.scope, &u.actor(), job, gate, Arc::new(|_| {})).await
+        {
+            Ok(o) => o,
+            Err(e) => {
+                let _ = tokio::fs::remove_file(&path).await;
+                return bad_upload(&u, e.to_string());
+            }
+        };
     let token = crate::auth::random_token();
     state.imports.lock().expect("imports lock").insert(
         token.clone(),
@@ -219,7 +222,9 @@ pub async fn commit(
         mode: pending.mode,
         dry_run: false,
     };
-    let result = import_file(&state.db, &u.scope, &u.actor(), job, Arc::new(|_| {})).await;
+    let gate = yimeng_store::import::GateOptions::with_rules(&state.rules);
+    let result =
+        import_file_gated(&state.db, &u.scope, &u.actor(), job, gate, Arc::new(|_| {})).await;
     let _ = tokio::fs::remove_file(&pending.path).await;
     state.cache.lock().expect("cache lock").clear();
     result_page(&u, result?, None, pending.table, pending.mode)

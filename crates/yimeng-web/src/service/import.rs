@@ -11,7 +11,7 @@ use yimeng_io::read::FileInfo;
 use yimeng_io::records::{AnyRecord, ParseCtx, parse_row};
 use yimeng_io::{HeaderMap, IoError, Table};
 use yimeng_store::import::{
-    self, ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport,
+    self, ClassImport, GateOptions, Mode, Options, Report, SchoolImport, StaffImport, StudentImport,
 };
 use yimeng_store::{Actor, Db};
 
@@ -68,12 +68,26 @@ enum Msg {
 
 const CHUNK: usize = 1000;
 
-/// Runs an import. `progress` is called with the number of rows taken so far.
+/// Runs an import with the class-size gate at its default limits. `progress` is called with the
+/// number of rows taken so far.
 pub async fn import_file(
     db: &Db,
     scope: &Scope,
     actor: &Actor,
     job: ImportJob,
+    progress: Arc<dyn Fn(u64) + Send + Sync>,
+) -> Result<ImportOutcome, ServiceError> {
+    import_file_gated(db, scope, actor, job, GateOptions::default(), progress).await
+}
+
+/// Runs an import; a students file is checked by the class-size gate `gate` (the configured
+/// limits; a file never overrides them).
+pub async fn import_file_gated(
+    db: &Db,
+    scope: &Scope,
+    actor: &Actor,
+    job: ImportJob,
+    gate: GateOptions,
     progress: Arc<dyn Fn(u64) + Send + Sync>,
 ) -> Result<ImportOutcome, ServiceError> {
     let (tx, mut rx) = mpsc::channel::<Msg>(16);
@@ -146,7 +160,7 @@ pub async fn import_file(
         file_sha256: String::new(),
         edit: None,
     };
-    let mut imp = Importer::start(table, db, scope, actor, opts).await?;
+    let mut imp = Importer::start(table, db, scope, actor, opts, gate).await?;
     let mut seen = 0u64;
     let mut info = None;
     while let Some(msg) = rx.recv().await {
@@ -210,12 +224,13 @@ impl Importer {
         scope: &Scope,
         actor: &Actor,
         opts: Options,
+        gate: GateOptions,
     ) -> Result<Importer, ServiceError> {
         Ok(match table {
             Table::Schools => Importer::School(SchoolImport::start(db, scope, actor, opts).await?),
             Table::Classes => Importer::Class(ClassImport::start(db, scope, actor, opts).await?),
             Table::Students => Importer::Student(Box::new(
-                StudentImport::start(db, scope, actor, opts).await?,
+                StudentImport::start_gated(db, scope, actor, opts, gate).await?,
             )),
             Table::Staff => Importer::Staff(StaffImport::start(db, scope, actor, opts).await?),
         })
