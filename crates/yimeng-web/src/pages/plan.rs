@@ -175,6 +175,8 @@ pub struct PlanPage {
     pub snapshots: Vec<yimeng_store::snapshot::SnapshotRow>,
     pub date: String,
     pub can_snapshot: bool,
+    /// Placements a county let through the class-size gate with a written reason (in scope).
+    pub gate_overrides: i64,
 }
 
 impl PlanPage {
@@ -236,6 +238,7 @@ pub async fn overview(
         targets,
         snapshots: snapshots.into_iter().take(24).collect(),
         can_snapshot: matches!(u.role(), Role::CityAdmin | Role::CityDept),
+        gate_overrides: yimeng_store::gate::gate_overrides(&state.db, &u.scope).await?,
     };
     page(&t, had)
 }

@@ -230,6 +230,15 @@ async fn the_56th_student_of_a_class_is_refused_and_a_county_overrides_with_a_re
         .unwrap();
     assert_eq!(reason.1, 56);
     assert!(reason.0.contains("随迁子女"));
+    // The plan dashboard counts the overrides of the viewer's scope.
+    let page = county.get("/plan").await.text();
+    assert!(
+        page.contains(&format!("放行 <strong>{}</strong> 次", before + 1)),
+        "override count on the dashboard"
+    );
+    let other = app.login("luozhuang").await;
+    let page = other.get("/plan").await.text();
+    assert!(page.contains("放行 <strong>0</strong> 次"), "another county's count");
     app.stop().await;
 }
 
