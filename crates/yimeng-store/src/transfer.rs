@@ -341,11 +341,36 @@ pub async fn create(
         ));
     }
     let grade = class_grade(&mut tx, student.county_id, student.class_id).await?;
+    // The receiving school must teach the student's stage (a 中职 student does not transfer into a
+    // primary school), and a chosen class must be of the student's grade.
+    let grade_code = grade.as_deref().and_then(yimeng_domain::Grade::from_code);
+    if let Some(g) = grade_code {
+        let mut q = Sql::new("SELECT stages FROM school WHERE county_id = ");
+        q.bind(input.to_county).push(" AND id = ").bind(input.to_school);
+        if let Some((stages,)) = tx.opt::<(String,)>(q).await?
+            && !yimeng_domain::StageSet::from_codes(&stages).contains(g.stage())
+        {
+            return Err(StoreError::Invalid(format!(
+                "转入学校“{to_name}”没有{}学段，不能接收{}学生",
+                g.stage().label(),
+                g.label()
+            )));
+        }
+    }
     if let Some(class_id) = input.to_class {
-        let mut q = Sql::new("SELECT school_id FROM class WHERE county_id = ");
+        let mut q = Sql::new("SELECT school_id, grade FROM class WHERE county_id = ");
         q.bind(input.to_county).push(" AND id = ").bind(class_id);
-        match tx.opt::<(i64,)>(q).await? {
-            Some((s,)) if s == input.to_school => {}
+        match tx.opt::<(i64, String)>(q).await? {
+            Some((s, g)) if s == input.to_school => {
+                if let Some(want) = grade_code
+                    && yimeng_domain::Grade::from_code(&g) != Some(want)
+                {
+                    return Err(StoreError::Invalid(format!(
+                        "所选班级不是{}，与该学生的年级不符",
+                        want.label()
+                    )));
+                }
+            }
             _ => return Err(StoreError::Invalid("所选班级不属于转入学校".into())),
         }
         // The gate is checked now (so that the applicant learns early) and again at the end.

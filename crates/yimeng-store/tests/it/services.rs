@@ -435,6 +435,25 @@ async fn a_transfer_for_a_student_not_on_the_register_or_unknown_is_refused_and_
         .await
         .unwrap_err();
         assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+        // A receiving school without the student's stage is refused.
+        let mut q = Sql::new("UPDATE school SET stages = 'senior' WHERE county_id = ");
+        q.bind(s4.county.get()).push(" AND id = ").bind(s4.id);
+        db.exec(q).await.unwrap();
+        let e = transfer::create(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            d(2026, 3, 2),
+            request(4, s4, None),
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains("学段")),
+            "{e:?}"
+        );
         assert_eq!(count(db, "transfer_request").await, 0);
     }
 }
