@@ -24,6 +24,7 @@ use yimeng_io::Table;
 use yimeng_store::browse;
 use yimeng_store::edit::Saved;
 
+mod enrolment;
 mod services;
 
 #[derive(OpenApi)]
@@ -55,6 +56,7 @@ impl Modify for Bearer {
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(services::ServicesDoc::openapi());
+    doc.merge(enrolment::EnrolmentDoc::openapi());
     // Senior-high unified admission (issue 6): its paths live beside its pages.
     doc.merge(<crate::pages::admission::AdmissionApi as OpenApi>::openapi());
     doc
@@ -89,6 +91,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/audit", get(audit))
         .route("/api/v1/indicators", get(indicators))
         .merge(services::router())
+        .merge(enrolment::router())
         .merge(docs)
 }
 

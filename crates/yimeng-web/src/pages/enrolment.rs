@@ -409,7 +409,7 @@ pub async fn resubmit(
 // ---------------------------------------------------------------------------------------------
 // Reviewers
 
-fn require_reviewer(u: &User) -> Result<(), Failure> {
+pub(crate) fn require_reviewer(u: &User) -> Result<(), Failure> {
     match u.role() {
         Role::CityAdmin | Role::County | Role::School => Ok(()),
         _ => Err(Failure::Forbidden(
@@ -639,7 +639,7 @@ pub struct CountyQuery {
     county: Option<i32>,
 }
 
-fn zone_county(u: &User, asked: Option<i32>) -> Result<i32, Failure> {
+pub(crate) fn zone_county(u: &User, asked: Option<i32>) -> Result<i32, Failure> {
     match &u.scope {
         Scope::County(c) => Ok(c.get()),
         Scope::City if u.role() == Role::CityAdmin => Ok(asked.unwrap_or(371302)),

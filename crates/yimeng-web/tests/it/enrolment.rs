@@ -312,3 +312,153 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
     assert!(r.text().contains("已入学"), "{}", r.text());
     app.stop().await;
 }
+
+/// The JSON API: the county lists its applications, reads one with its files and history,
+/// accepts it; a second decision is a conflict (409) and changes nothing; another county's
+/// bureau and the public are refused; the zone table is the county's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_county_reviews_an_application_through_the_api_and_a_double_decision_conflicts() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let year = {
+        use chrono::Datelike;
+        yimeng_web::service::today().year()
+    };
+    let primary = text(
+        &app,
+        "SELECT code FROM school WHERE county_id = 371302 AND school_type = 'primary' ORDER BY id LIMIT 1",
+    )
+    .await;
+    let county = app.login("lanshan").await;
+    let token = county.csrf().await;
+    let csv = format!("学段,街道（乡镇）,社区（村）,学校标识码\n小学,兰山街道,,{primary}\n");
+    let (ct, body) = multipart(
+        &[("_csrf", &token)],
+        &[("file", "学区表.csv", csv.into_bytes())],
+    );
+    let r = county
+        .send(Method::POST, "/enrolment/zones/import", Some(&ct), &[], body)
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text());
+    let r = county.get("/api/v1/enrolment/zones").await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let z = r.json();
+    assert_eq!(z["county"], 371302);
+    assert_eq!(z["items"].as_array().unwrap().len(), 1);
+    assert_eq!(z["items"][0]["school_code"], primary.as_str());
+
+    let card = IdCardNo::compose(371302, NaiveDate::from_ymd_opt(year - 6, 3, 1).unwrap(), 78);
+    let card = card.as_str().to_string();
+    let parent = app.client();
+    let r = apply(
+        &parent,
+        &[
+            ("kind", "primary_entry"),
+            ("grade", "P1"),
+            ("child_name", "李小禾"),
+            ("id_card", &card),
+            ("county", "371302"),
+            ("street", "兰山街道"),
+            ("guardian_name", "李大川"),
+            ("phone", "13900000002"),
+        ],
+        &grade_one_files(),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let (county_id, id): (i32, i64) = app
+        .db()
+        .one(Sql::new("SELECT county_id, id FROM enrolment_application"))
+        .await
+        .unwrap();
+
+    // The list, paged like the other lists.
+    let r = county
+        .get("/api/v1/enrolment/applications?page=1&per_page=10")
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let l = r.json();
+    assert_eq!(l["items"].as_array().unwrap().len(), 1);
+    assert_eq!(l["items"][0]["id"], id);
+    assert_eq!(l["has_next"], false);
+    let r = county
+        .get("/api/v1/enrolment/applications?page=2&per_page=10")
+        .await;
+    assert_eq!(r.json()["items"].as_array().unwrap().len(), 0);
+
+    // One application: status, files without bytes, no history yet.
+    let path = format!("/api/v1/enrolment/applications/{county_id}/{id}");
+    let r = county.get(&path).await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let d = r.json();
+    assert_eq!(d["application"]["state"], "submitted");
+    assert_eq!(d["files"].as_array().unwrap().len(), 4);
+    assert!(d["files"][0].get("content").is_none());
+    assert_eq!(d["history"].as_array().unwrap().len(), 0);
+
+    // Outside the scope: another county's bureau 404, the public 403.
+    let other = app.login("luozhuang").await;
+    assert_eq!(other.get(&path).await.status, 404);
+    let r = other
+        .json(
+            Method::POST,
+            &format!("{path}/review"),
+            &json!({"decision": "accept"}),
+            Some(&other.csrf().await),
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let public = app.login("gongzhong").await;
+    assert_eq!(public.get(&path).await.status, 403);
+
+    // A bad decision is refused; the county accepts; a second decision conflicts.
+    let r = county
+        .json(
+            Method::POST,
+            &format!("{path}/review"),
+            &json!({"decision": "maybe"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = county
+        .json(
+            Method::POST,
+            &format!("{path}/review"),
+            &json!({"decision": "accept"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let accepted = r.json()["application"]["state"].clone();
+    assert_ne!(accepted, "submitted");
+    let r = county
+        .json(
+            Method::POST,
+            &format!("{path}/review"),
+            &json!({"decision": "accept"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    let r = county
+        .json(
+            Method::POST,
+            &format!("{path}/review"),
+            &json!({"decision": "refuse", "note": "重复"}),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    let d = county.get(&path).await.json();
+    assert_eq!(d["application"]["state"], accepted);
+    assert_eq!(d["history"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        scalar(
+            &app,
+            "SELECT COUNT(*) FROM approval_action WHERE request_kind = 'enrolment'"
+        )
+        .await,
+        1
+    );
+    app.stop().await;
+}

@@ -1026,6 +1026,7 @@ fn declared_routes() -> BTreeSet<String> {
         include_str!("../../src/app.rs"),
         include_str!("../../src/api.rs"),
         include_str!("../../src/api/services.rs"),
+        include_str!("../../src/api/enrolment.rs"),
     ] {
         // `.route("…"` or, wrapped by rustfmt, `.route(` then the path on the next line.
         for part in src.split(".route(").skip(1) {
@@ -1233,6 +1234,11 @@ fn service_cases() -> Vec<Case> {
         case(M::POST, "/enrolment/{county}/{id}/review", "/enrolment/371302/999999/review", form(&[("decision", "accept")]), [303, 404, 403, 403, 404, 404, 403]),
         case(M::POST, "/enrolment/{county}/{id}/enrol", "/enrolment/371302/999999/enrol", form(&[("class", "1")]), [303, 404, 403, 403, 404, 404, 403]),
         case(M::GET, "/enrolment/{county}/files/{id}", "/enrolment/371302/files/999999", Body::None, [303, 404, 403, 403, 404, 404, 403]),
+        // The API of enrolment applications.
+        case(M::GET, "/api/v1/enrolment/applications", "/api/v1/enrolment/applications?page=1&per_page=20", Body::None, [401, 200, 403, 403, 200, 200, 403]),
+        case(M::GET, "/api/v1/enrolment/applications/{county}/{id}", "/api/v1/enrolment/applications/371302/999999", Body::None, [401, 404, 403, 403, 404, 404, 403]),
+        case(M::POST, "/api/v1/enrolment/applications/{county}/{id}/review", "/api/v1/enrolment/applications/371302/999999/review", Body::Json(json!({"decision": "accept"})), [401, 404, 403, 403, 404, 404, 403]),
+        case(M::GET, "/api/v1/enrolment/zones", "/api/v1/enrolment/zones", Body::None, [401, 200, 403, 403, 200, 403, 403]),
         case(M::GET, "/admin/rollover", "/admin/rollover", Body::None, admin_only(200)),
         case(M::POST, "/admin/rollover", "/admin/rollover", form(&[("year", "2021"), ("action", "dry")]), admin_only(200)),
         case(M::POST, "/admin/rollover", "/admin/rollover", form(&[("year", "20x1"), ("action", "run")]), admin_only(422)),
