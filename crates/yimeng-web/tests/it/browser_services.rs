@@ -166,14 +166,7 @@ async fn a_school_starts_a_transfer_request_in_the_browser() {
         return;
     }
     let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let (student_no, id_card): (String, String) = app
-        .db()
-        .one(Sql::new(&format!(
-            "SELECT student_no, id_card FROM student WHERE county_id = 371302 AND school_id = {} AND status = '01' AND id_card IS NOT NULL ORDER BY id LIMIT 1",
-            app.ids.sibling_school
-        )))
-        .await
-        .unwrap();
+    let (_, student_no, id_card) = crate::support::transferable_student(&app).await;
     let downloads = tempfile::tempdir().unwrap();
     let driver = start_driver().await;
     let c = browser(&driver, downloads.path()).await;

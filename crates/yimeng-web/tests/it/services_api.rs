@@ -13,7 +13,8 @@ use yimeng_testkit::TestDb;
 async fn a_transfer_through_the_api_moves_the_student_only_at_the_final_approval() {
     let app = TestApp::spawn(TestDb::sqlite().await).await;
     let i = app.ids.clone();
-    // An account for the sending (sibling) school.
+    let (sending_school, student_no, id_card) = crate::support::transferable_student(&app).await;
+    // An account for the sending school.
     let hash = yimeng_web::auth::hash_password(PW).unwrap();
     yimeng_store::user::create(
         app.db(),
@@ -24,21 +25,13 @@ async fn a_transfer_through_the_api_moves_the_student_only_at_the_final_approval
             password_hash: hash,
             role: yimeng_domain::Role::School,
             county: Some(yimeng_domain::RegionCode::from_i32(371302)),
-            school_id: Some(i.sibling_school),
+            school_id: Some(sending_school),
             must_change_password: false,
             department: None,
         },
     )
     .await
     .unwrap();
-    let (student_no, id_card): (String, String) = app
-        .db()
-        .one(Sql::new(&format!(
-            "SELECT student_no, id_card FROM student WHERE county_id = 371302 AND school_id = {} AND status = '01' AND id_card IS NOT NULL ORDER BY id LIMIT 1",
-            i.sibling_school
-        )))
-        .await
-        .unwrap();
 
     let receiving = app.login(&i.school_login).await;
     let t = receiving.csrf().await;
@@ -129,7 +122,7 @@ async fn a_transfer_through_the_api_moves_the_student_only_at_the_final_approval
     };
     assert_eq!(
         school_of().await,
-        i.sibling_school,
+        sending_school,
         "nothing moves before the end"
     );
     // The county bureau's final approval moves the student.

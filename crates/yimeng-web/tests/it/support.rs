@@ -428,3 +428,32 @@ pub fn enc(s: &str) -> String {
         })
         .collect()
 }
+
+/// A student on the register in 兰山区, outside the school account's own school, in a grade of a
+/// stage that school teaches (so the school may receive the student by transfer): (their school,
+/// 学籍号, ID number).
+pub async fn transferable_student(app: &TestApp) -> (i64, String, String) {
+    let (stages,): (String,) = app
+        .db()
+        .one(Sql::new(&format!(
+            "SELECT stages FROM school WHERE county_id = 371302 AND id = {}",
+            app.ids.own_school
+        )))
+        .await
+        .expect("own school");
+    let prefixes: Vec<String> = yimeng_domain::StageSet::from_codes(&stages)
+        .iter()
+        .filter_map(|s| yimeng_domain::Grade::of_stage(s).first())
+        .map(|g| format!("'{}'", &g.code()[..1]))
+        .collect();
+    app.db()
+        .one(Sql::new(&format!(
+            "SELECT s.school_id, s.student_no, s.id_card FROM student s JOIN class c ON c.county_id = s.county_id AND c.id = s.class_id \
+             WHERE s.county_id = 371302 AND s.school_id <> {} AND s.status = '01' AND s.id_card IS NOT NULL \
+             AND substr(c.grade, 1, 1) IN ({}) AND c.grade NOT IN ('P1', 'J1', 'S1', 'V1', 'K1') ORDER BY s.id LIMIT 1",
+            app.ids.own_school,
+            prefixes.join(", ")
+        )))
+        .await
+        .expect("a transferable student")
+}
