@@ -27,10 +27,9 @@ if [ ! -f "$OUT/students.csv" ]; then
 fi
 $BIN --database "$DB" indicators --json > "$OUT/yimeng.json" 2>/dev/null
 
-echo "== $ROUNDS rounds, interleaved"
-for i in $(seq 1 "$ROUNDS"); do
-  $BIN --database "$DB" indicators 2>&1 >/dev/null | tail -n 1
-  python3 scripts/indicators_duckdb.py "$OUT" --repeat 1 | tail -n 1
+echo "== yimeng: $ROUNDS recomputations in one process, three processes"
+for i in 1 2 3; do
+  $BIN --database "$DB" indicators --repeat "$ROUNDS" 2>&1 >/dev/null | tail -n 2
 done
-echo "== DuckDB best of $ROUNDS, and the check of the city values"
+echo "== DuckDB: $ROUNDS computations over the loaded tables, and the check of the city values"
 python3 scripts/indicators_duckdb.py "$OUT" --repeat "$ROUNDS" --check "$OUT/yimeng.json"
