@@ -174,6 +174,9 @@ fn json_of(v: &Value) -> serde_json::Value {
         Value::Date(x) => x.map(|d| J::from(d.to_string())).unwrap_or(J::Null),
         Value::Ts(x) => x.map(|d| J::from(d.to_rfc3339())).unwrap_or(J::Null),
         Value::F64(x) => x.map(J::from).unwrap_or(J::Null),
-        Value::Bytes(x) => x.as_ref().map(|b| J::from(format!("({} 字节)", b.len()))).unwrap_or(J::Null),
+        Value::Bytes(x) => x
+            .as_ref()
+            .map(|b| J::from(format!("({} 字节)", b.len())))
+            .unwrap_or(J::Null),
     }
 }

@@ -116,9 +116,7 @@ pub fn check_period(p: &str) -> std::result::Result<(), String> {
     let ok = p.len() == 7
         && p.as_bytes()[4] == b'-'
         && p[..4].bytes().all(|b| b.is_ascii_digit())
-        && p[5..]
-            .parse::<u32>()
-            .is_ok_and(|m| (1..=12).contains(&m));
+        && p[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
     if ok {
         Ok(())
     } else {

@@ -9,8 +9,8 @@ use crate::db::{Db, Sql, push_scope};
 use chrono::NaiveDate;
 use std::collections::HashMap;
 use yimeng_domain::facts::{ClassCounts, SchoolFacts};
-use yimeng_domain::school::{LocationClass, Ownership, SchoolType};
 use yimeng_domain::plan::is_teacher_recruited_in;
+use yimeng_domain::school::{LocationClass, Ownership, SchoolType};
 use yimeng_domain::staff::{HireSource, Post, StaffStatus};
 use yimeng_domain::{Grade, Rules, Scope};
 
@@ -115,9 +115,8 @@ pub async fn school_facts(
         .push(" AND t.status IN ")
         .bind_list(current)
         .push(" GROUP BY t.county_id, t.school_id, t.post, t.hire_source");
-    for (county, school, post, source, n) in db
-        .all::<(i32, i64, String, Option<String>, i64)>(q)
-        .await?
+    for (county, school, post, source, n) in
+        db.all::<(i32, i64, String, Option<String>, i64)>(q).await?
     {
         let Some(&i) = index.get(&(county, school)) else {
             continue;

@@ -31,11 +31,11 @@ pub mod user;
 // Student-status services (issue 5).
 pub mod calendar;
 pub mod catalogue;
+pub mod enrolment;
 pub mod gate;
+pub mod rollover;
 pub mod status_request;
 pub mod transfer;
-pub mod enrolment;
-pub mod rollover;
 // Senior-high unified admission (issue 6).
 pub mod admission;
 

@@ -207,7 +207,8 @@ pub async fn set_population(
         entity: "population",
         entity_id: Some(i64::from(year)),
         summary: format!("{year}年 3–5周岁人口"),
-        before: before.map(|b| serde_json::json!({"age_3_5": b.age_3_5, "basis": b.basis}).to_string()),
+        before: before
+            .map(|b| serde_json::json!({"age_3_5": b.age_3_5, "basis": b.basis}).to_string()),
         after: Some(serde_json::json!({"age_3_5": age_3_5, "basis": basis}).to_string()),
     };
     audit::write(&mut tx, actor, vec![entry]).await?;
@@ -220,7 +221,8 @@ pub async fn population(db: &Db, year: i32) -> Result<Vec<PopulationRow>> {
         .iter()
         .map(|c| c.get())
         .collect();
-    let mut q = Sql::new("/* multi-county: population */ SELECT * FROM population WHERE county_id IN ");
+    let mut q =
+        Sql::new("/* multi-county: population */ SELECT * FROM population WHERE county_id IN ");
     q.bind_list(counties).push(" AND year = ").bind(year);
     q.push(" ORDER BY county_id");
     db.all(q).await

@@ -99,7 +99,11 @@ pub async fn take(
         entity_id: Some(id),
         summary: format!(
             "指标快照（{}，截至 {as_of}，{n} 个数值）",
-            if kind == "monthly" { "月度" } else { "手动" }
+            if kind == "monthly" {
+                "月度"
+            } else {
+                "手动"
+            }
         ),
         before: None,
         after: None,

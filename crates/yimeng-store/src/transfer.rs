@@ -346,7 +346,9 @@ pub async fn create(
     let grade_code = grade.as_deref().and_then(yimeng_domain::Grade::from_code);
     if let Some(g) = grade_code {
         let mut q = Sql::new("SELECT stages FROM school WHERE county_id = ");
-        q.bind(input.to_county).push(" AND id = ").bind(input.to_school);
+        q.bind(input.to_county)
+            .push(" AND id = ")
+            .bind(input.to_school);
         if let Some((stages,)) = tx.opt::<(String,)>(q).await?
             && !yimeng_domain::StageSet::from_codes(&stages).contains(g.stage())
         {

@@ -100,9 +100,13 @@ pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
         u.department = None;
     }
     if let Some(d) = &u.department
-        && (d.is_empty() || d.len() > 32 || !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
+        && (d.is_empty()
+            || d.len() > 32
+            || !d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'))
     {
-        return Err(StoreError::Invalid(format!("科室代码“{d}”无效（字母、数字或 _，至多 32 位）")));
+        return Err(StoreError::Invalid(format!(
+            "科室代码“{d}”无效（字母、数字或 _，至多 32 位）"
+        )));
     }
     match u.role {
         Role::County | Role::Inspector if u.county.is_none() => {

@@ -189,7 +189,10 @@ impl AppState {
         let generation = self
             .tracker_generation
             .load(std::sync::atomic::Ordering::SeqCst);
-        let key = format!("{}:{generation}:{versions:?}:{live_date}", row.source_sha256);
+        let key = format!(
+            "{}:{generation}:{versions:?}:{live_date}",
+            row.source_sha256
+        );
         if let Some((k, b)) = self.board.lock().expect("board lock").as_ref()
             && *k == key
         {
@@ -269,7 +272,10 @@ pub fn router(state: AppState) -> Router {
         // The plan tracker and monthly dispatch.
         .route("/plan", get(plan::overview))
         .route("/plan/items/{n}", get(plan::item))
-        .route("/plan/population", get(plan::population).post(plan::set_population))
+        .route(
+            "/plan/population",
+            get(plan::population).post(plan::set_population),
+        )
         .route("/plan/snapshots", post(plan::snapshot))
         .route("/plan/appraisal", get(plan::appraisal))
         .route("/plan/report", get(dispatch::half_year))
@@ -285,53 +291,118 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
         )
         .route("/dispatch/reports/{county}/{id}", get(dispatch::report))
-        .route("/dispatch/reports/{county}/{id}/review", post(dispatch::review))
+        .route(
+            "/dispatch/reports/{county}/{id}/review",
+            post(dispatch::review),
+        )
         .route("/dispatch/files/{county}/{id}", get(dispatch::file))
         // Student-status services (issue 5): catalogue, calendar, transfers, status requests.
         .route("/services", get(services::catalogue))
-        .route("/admin/services/{code}", get(services::service_form).post(services::save_service))
-        .route("/admin/calendar", get(services::calendar).post(services::add_day))
+        .route(
+            "/admin/services/{code}",
+            get(services::service_form).post(services::save_service),
+        )
+        .route(
+            "/admin/calendar",
+            get(services::calendar).post(services::add_day),
+        )
         .route("/admin/calendar/{day}/delete", post(services::remove_day))
-        .route("/transfers", get(services::transfers).post(services::create_transfer))
+        .route(
+            "/transfers",
+            get(services::transfers).post(services::create_transfer),
+        )
         .route("/transfers/new", get(services::new_transfer))
         .route("/transfers/{county}/{id}", get(services::show_transfer))
-        .route("/transfers/{county}/{id}/decide", post(services::decide_transfer))
-        .route("/status-requests/{county}/{id}/decide", post(services::decide_status))
-        .route("/public/transfer", get(services::public_transfer_form).post(services::public_transfer))
-        .route("/public/transfer/status", get(services::transfer_status_form).post(services::transfer_status))
+        .route(
+            "/transfers/{county}/{id}/decide",
+            post(services::decide_transfer),
+        )
+        .route(
+            "/status-requests/{county}/{id}/decide",
+            post(services::decide_status),
+        )
+        .route(
+            "/public/transfer",
+            get(services::public_transfer_form).post(services::public_transfer),
+        )
+        .route(
+            "/public/transfer/status",
+            get(services::transfer_status_form).post(services::transfer_status),
+        )
         // Enrolment applications (issue 5): public application, lookup and added material; review,
         // enrolment into a class, material files; the county's school zone table.
-        .route("/public/enrolment", get(enrolment::apply_form).post(enrolment::apply).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
-        .route("/public/enrolment/status", get(enrolment::status_form).post(enrolment::status))
-        .route("/public/enrolment/resubmit", post(enrolment::resubmit).layer(DefaultBodyLimit::max(64 * 1024 * 1024)))
+        .route(
+            "/public/enrolment",
+            get(enrolment::apply_form)
+                .post(enrolment::apply)
+                .layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
+        .route(
+            "/public/enrolment/status",
+            get(enrolment::status_form).post(enrolment::status),
+        )
+        .route(
+            "/public/enrolment/resubmit",
+            post(enrolment::resubmit).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
+        )
         .route("/enrolment", get(enrolment::list))
-        .route("/enrolment/zones", get(enrolment::zones).post(enrolment::add_zone))
-        .route("/enrolment/zones/import", post(enrolment::import_zones).layer(DefaultBodyLimit::max(upload_limit)))
+        .route(
+            "/enrolment/zones",
+            get(enrolment::zones).post(enrolment::add_zone),
+        )
+        .route(
+            "/enrolment/zones/import",
+            post(enrolment::import_zones).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/enrolment/{county}/{id}", get(enrolment::show))
         .route("/enrolment/{county}/{id}/review", post(enrolment::review))
         .route("/enrolment/{county}/{id}/enrol", post(enrolment::enrol))
         .route("/enrolment/{county}/files/{id}", get(enrolment::file))
         .route("/admin/rollover", get(rollover::form).post(rollover::run))
-        .route("/schools/{id}/sunshine", get(sunshine::form).post(sunshine::run))
+        .route(
+            "/schools/{id}/sunshine",
+            get(sunshine::form).post(sunshine::run),
+        )
         // Senior-high unified admission (issue 6): the city's rounds, uploads, validation, dry run,
         // publication; the public result lookup and cut-off lines; the admission API.
-        .route("/admission", get(admission::rounds).post(admission::create_round))
+        .route(
+            "/admission",
+            get(admission::rounds).post(admission::create_round),
+        )
         .route("/admission/{id}", get(admission::show_round))
-        .route("/admission/{id}/files/{kind}", post(admission::upload).layer(DefaultBodyLimit::max(upload_limit)))
-        .route("/admission/{id}/files/{kind}/delete", post(admission::delete_file))
+        .route(
+            "/admission/{id}/files/{kind}",
+            post(admission::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/admission/{id}/files/{kind}/delete",
+            post(admission::delete_file),
+        )
         .route("/admission/{id}/validate", post(admission::validate))
         .route("/admission/{id}/run", post(admission::dry_run))
         .route("/admission/{id}/publish", post(admission::publish))
         .route("/admission/{id}/explain", get(admission::explain))
         .route("/admission/{id}/results", get(admission::results))
-        .route("/admission/{id}/admissions.csv", get(admission::admissions_csv))
+        .route(
+            "/admission/{id}/admissions.csv",
+            get(admission::admissions_csv),
+        )
         .route("/admission/{id}/cutoffs.csv", get(admission::cutoffs_csv))
-        .route("/public/admission", get(admission::public_form).post(admission::public_lookup))
+        .route(
+            "/public/admission",
+            get(admission::public_form).post(admission::public_lookup),
+        )
         .route("/public/admission/cutoffs", get(admission::public_cutoffs))
         .route("/api/v1/admission/rounds", get(admission::api_rounds))
         .route("/api/v1/admission/rounds/{id}", get(admission::api_round))
-        .route("/api/v1/admission/rounds/{id}/admissions.csv", get(admission::api_results))
-        .route("/api/v1/public/admission/cutoffs", get(admission::api_public_cutoffs))
+        .route(
+            "/api/v1/admission/rounds/{id}/admissions.csv",
+            get(admission::api_results),
+        )
+        .route(
+            "/api/v1/public/admission/cutoffs",
+            get(admission::api_public_cutoffs),
+        )
         .route("/static/{*path}", get(crate::assets::serve));
     Router::new()
         .merge(pages)

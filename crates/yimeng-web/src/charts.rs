@@ -99,7 +99,11 @@ pub fn bars(bars: &[Bar], target: Option<f64>, target_text: &str) -> String {
 }
 
 /// A line of monthly values with the target as a dashed line. Points: (label, value, text).
-pub fn line(points: &[(String, Option<f64>, String)], target: Option<f64>, target_text: &str) -> String {
+pub fn line(
+    points: &[(String, Option<f64>, String)],
+    target: Option<f64>,
+    target_text: &str,
+) -> String {
     let (w, h, left, right, top, bottom) = (560.0, 200.0, 50.0, 20.0, 16.0, 30.0);
     let values: Vec<f64> = points.iter().filter_map(|p| p.1).chain(target).collect();
     let (mut lo, mut hi) = values
@@ -235,6 +239,10 @@ mod tests {
             "",
         );
         assert_eq!(svg.matches("<circle").count(), 2);
-        assert_eq!(svg.matches('L').count(), 1, "one segment joins the two points");
+        assert_eq!(
+            svg.matches('L').count(),
+            1,
+            "one segment joins the two points"
+        );
     }
 }

@@ -252,15 +252,43 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("nav.services", "事项清单", "Services"),
     ("nav.transfers", "转学与异动审批", "Transfers and approvals"),
     ("nav.calendar", "工作日历", "Working-day calendar"),
-    ("svc.catalogue", "学籍服务事项清单", "Student-status service catalogue"),
+    (
+        "svc.catalogue",
+        "学籍服务事项清单",
+        "Student-status service catalogue",
+    ),
     ("svc.calendar", "工作日历", "Working-day calendar"),
-    ("svc.transfers", "转学与学籍异动审批", "Transfers and status-change approvals"),
-    ("svc.new_transfer", "发起转学申请（转入学校）", "New transfer request (receiving school)"),
-    ("svc.public_transfer", "网上申请转学", "Apply for a transfer online"),
-    ("svc.lookup", "办理进度查询", "Check the progress of a request"),
+    (
+        "svc.transfers",
+        "转学与学籍异动审批",
+        "Transfers and status-change approvals",
+    ),
+    (
+        "svc.new_transfer",
+        "发起转学申请（转入学校）",
+        "New transfer request (receiving school)",
+    ),
+    (
+        "svc.public_transfer",
+        "网上申请转学",
+        "Apply for a transfer online",
+    ),
+    (
+        "svc.lookup",
+        "办理进度查询",
+        "Check the progress of a request",
+    ),
     ("nav.enrolment", "入学申请", "Enrolment"),
-    ("enrol.apply", "网上申请入学", "Apply for school entry online"),
-    ("enrol.lookup", "入学申请进度查询", "Check an enrolment application"),
+    (
+        "enrol.apply",
+        "网上申请入学",
+        "Apply for school entry online",
+    ),
+    (
+        "enrol.lookup",
+        "入学申请进度查询",
+        "Check an enrolment application",
+    ),
     ("enrol.review", "入学申请审核", "Enrolment applications"),
     ("enrol.zones", "学区表", "School zones"),
     ("nav.rollover", "学年升级", "Year rollover"),
@@ -268,8 +296,16 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("nav.admission", "中考招生", "Senior-high admission"),
     ("adm.title", "中考统一招生", "Senior-high unified admission"),
     ("adm.new", "新建招生", "New admission round"),
-    ("adm.lookup", "中考录取结果查询", "Senior-high admission result"),
-    ("adm.cutoffs", "普通高中录取分数线", "Senior-high admission cut-off lines"),
+    (
+        "adm.lookup",
+        "中考录取结果查询",
+        "Senior-high admission result",
+    ),
+    (
+        "adm.cutoffs",
+        "普通高中录取分数线",
+        "Senior-high admission cut-off lines",
+    ),
 ];
 
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {

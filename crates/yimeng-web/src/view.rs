@@ -82,7 +82,12 @@ impl Ctx {
         let role = u.role();
         let mut items: Vec<(&'static str, &'static str)> = vec![("/", "nav.home")];
         match role {
-            Role::Public => items = vec![("/directory", "nav.directory"), ("/services", "nav.services")],
+            Role::Public => {
+                items = vec![
+                    ("/directory", "nav.directory"),
+                    ("/services", "nav.services"),
+                ]
+            }
             _ => {
                 items.push(("/plan", "nav.plan"));
                 items.push(("/indicators", "nav.indicators"));

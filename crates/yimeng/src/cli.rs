@@ -615,7 +615,9 @@ async fn indicators(
     use yimeng_web::service::tracker;
     let cfg = load_config(&config)?;
     let db = open(&database).await?;
-    tracker::ensure_plan(&db).await.map_err(|e| anyhow!("{e}"))?;
+    tracker::ensure_plan(&db)
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
     let row = yimeng_store::plan::current(&db)
         .await?
         .ok_or_else(|| anyhow!("尚未载入工作计划"))?;
@@ -696,7 +698,11 @@ async fn indicators(
         "计算全部指标（全市和 {} 个县区）用时 {:.3} 秒{}",
         yimeng_domain::region::LINYI_UNITS.len(),
         took.as_secs_f64(),
-        if times.len() > 1 { "（最快一次）" } else { "" }
+        if times.len() > 1 {
+            "（最快一次）"
+        } else {
+            ""
+        }
     );
     db.close().await;
     Ok(ExitCode::SUCCESS)

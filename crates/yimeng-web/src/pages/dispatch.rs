@@ -6,7 +6,7 @@ use super::{page, see_other, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::pages::plan::{CsrfForm, region_name, unit_name};
+use crate::pages::plan::unit_name;
 use crate::service::tracker::{default_date, period_of, regions};
 use crate::view::Ctx;
 use askama::Template;
@@ -39,11 +39,7 @@ pub fn due_date(period: &str) -> Option<NaiveDate> {
 pub fn unit_of(u: &User) -> Option<(String, i32)> {
     match u.role() {
         Role::County => u.account.county_id.map(|c| (c.to_string(), c)),
-        Role::CityDept => u
-            .account
-            .department
-            .clone()
-            .map(|d| (d, CITY_COUNTY_ID)),
+        Role::CityDept => u.account.department.clone().map(|d| (d, CITY_COUNTY_ID)),
         _ => None,
     }
 }
@@ -61,10 +57,14 @@ pub fn reports_on(item: &PlanItem, task: &Task, unit: &str) -> bool {
 /// The months a task expects reports for, up to `until`: from the plan's start to the task's
 /// deadline.
 pub fn periods(plan: &Plan, task: &Task, until: NaiveDate) -> Vec<String> {
+    months(plan.start, task.deadline.min(until).min(plan.end))
+}
+
+/// The months (`YYYY-MM`) from the month of `from` to the month of `to`, inclusive.
+fn months(from: NaiveDate, to: NaiveDate) -> Vec<String> {
     let mut out = Vec::new();
-    let mut d = plan.start.with_day(1).unwrap_or(plan.start);
-    let last = task.deadline.min(until).min(plan.end);
-    while d <= last {
+    let mut d = from.with_day(1).unwrap_or(from);
+    while d <= to {
         out.push(period_of(d));
         match d.checked_add_months(chrono::Months::new(1)) {
             Some(n) => d = n,
@@ -76,7 +76,11 @@ pub fn periods(plan: &Plan, task: &Task, until: NaiveDate) -> Vec<String> {
 
 /// The reported indicators a unit fills in for a task's item: the item's targets whose indicator
 /// is reported by that kind of unit.
-pub fn reported_indicators<'a>(plan: &'a Plan, item: &PlanItem, unit: &str) -> Vec<&'a IndicatorDef> {
+pub fn reported_indicators<'a>(
+    plan: &'a Plan,
+    item: &PlanItem,
+    unit: &str,
+) -> Vec<&'a IndicatorDef> {
     let county = unit.parse::<i32>().is_ok();
     item.targets
         .iter()
@@ -115,12 +119,17 @@ fn expected_for(
     today: NaiveDate,
 ) -> Vec<Expected> {
     let mut out = Vec::new();
-    let Some(month_end) = due_date(period).and_then(|d| d.with_day(1)).and_then(|d| d.pred_opt()) else {
+    let Some(month_end) = due_date(period)
+        .and_then(|d| d.with_day(1))
+        .and_then(|d| d.pred_opt())
+    else {
         return out;
     };
     for item in &plan.items {
         for task in &item.tasks {
-            if !reports_on(item, task, unit) || !periods(plan, task, month_end).contains(&period.to_string()) {
+            if !reports_on(item, task, unit)
+                || !periods(plan, task, month_end).contains(&period.to_string())
+            {
                 continue;
             }
             let report = reports
@@ -204,16 +213,7 @@ impl DispatchPage {
 
 /// The months of a plan, for the month picker.
 fn plan_periods(plan: &Plan) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut d = plan.start.with_day(1).unwrap_or(plan.start);
-    while d <= plan.end {
-        out.push(period_of(d));
-        match d.checked_add_months(chrono::Months::new(1)) {
-            Some(n) => d = n,
-            None => break,
-        }
-    }
-    out
+    months(plan.start, plan.end)
 }
 
 /// Every unit that files reports: the departments leading items, then the counties.
@@ -284,7 +284,11 @@ pub async fn show(
                         .count(),
                     approved: e
                         .iter()
-                        .filter(|x| x.report.as_ref().is_some_and(|r| r.status == status::APPROVED))
+                        .filter(|x| {
+                            x.report
+                                .as_ref()
+                                .is_some_and(|r| r.status == status::APPROVED)
+                        })
                         .count(),
                     missing: e.iter().filter(|x| x.missing).count(),
                     late: e.iter().filter(|x| x.late).count(),
@@ -400,7 +404,9 @@ pub async fn form(
             let v = report
                 .as_ref()
                 .and_then(|r| r.values.iter().find(|(c, _)| *c == d.code))
-                .map_or(String::new(), |(_, v)| yimeng_domain::plan::format_value(*v, ""));
+                .map_or(String::new(), |(_, v)| {
+                    yimeng_domain::plan::format_value(*v, "")
+                });
             (d.clone(), v)
         })
         .collect();
@@ -431,8 +437,14 @@ const EVIDENCE_TYPES: &[(&str, &str)] = &[
     ("jpg", "image/jpeg"),
     ("jpeg", "image/jpeg"),
     ("png", "image/png"),
-    ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-    ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    (
+        "docx",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    (
+        "xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ),
     ("doc", "application/msword"),
     ("xls", "application/vnd.ms-excel"),
 ];
@@ -510,9 +522,10 @@ pub async fn save(
                     Some((_, ct)) => files.push((file_name, (*ct).to_string(), bytes.to_vec())),
                 }
             }
-            n if n.starts_with("value_") => {
-                raw_values.push((n["value_".len()..].to_string(), field.text().await.unwrap_or_default()))
-            }
+            n if n.starts_with("value_") => raw_values.push((
+                n["value_".len()..].to_string(),
+                field.text().await.unwrap_or_default(),
+            )),
             _ => {}
         }
     }
@@ -520,7 +533,11 @@ pub async fn save(
     dispatch::check_period(period.trim()).map_err(Failure::BadRequest)?;
     let period = period.trim().to_string();
     let allowed = reported_indicators(&plan, item, &unit);
-    let progress_n: Option<i32> = progress.trim().parse().ok().filter(|p| (0..=100).contains(p));
+    let progress_n: Option<i32> = progress
+        .trim()
+        .parse()
+        .ok()
+        .filter(|p| (0..=100).contains(p));
     if progress_n.is_none() {
         errors.push(format!(
             "进度“{}”应为 0 到 100 的整数",
@@ -536,7 +553,10 @@ pub async fn save(
     let mut values = Vec::new();
     for (code, raw) in &raw_values {
         let Some(def) = allowed.iter().find(|d| d.code == *code) else {
-            errors.push(format!("指标“{}”不属于本任务的填报指标", yimeng_domain::text::preview(code, 40)));
+            errors.push(format!(
+                "指标“{}”不属于本任务的填报指标",
+                yimeng_domain::text::preview(code, 40)
+            ));
             continue;
         };
         let raw = raw.trim().trim_end_matches('%').replace([',', '，'], "");
@@ -554,7 +574,11 @@ pub async fn save(
                 "指标“{}”的数值“{}”无效{}",
                 def.name,
                 yimeng_domain::text::preview(&raw, 20),
-                if def.unit == "%" { "（应为 0–100 的百分数）" } else { "（应为非负数）" }
+                if def.unit == "%" {
+                    "（应为 0–100 的百分数）"
+                } else {
+                    "（应为非负数）"
+                }
             )),
         }
     }
@@ -609,7 +633,11 @@ pub async fn save(
             "任务 {} {} 月报已{}",
             task.code,
             period,
-            if submit { "报送，等待牵头科室审核" } else { "保存为草稿" }
+            if submit {
+                "报送，等待牵头科室审核"
+            } else {
+                "保存为草稿"
+            }
         )),
     ))
 }
@@ -759,7 +787,10 @@ pub async fn review(
     let (_, plan) = state.plan().await?;
     let report = dispatch::get(&state.db, county, id).await?;
     if !may_review(&u, &plan, &report.row.task_code) {
-        return Err(Failure::Forbidden("只有该工作要点的牵头科室或市局管理员可以审核此月报".into()).into());
+        return Err(Failure::Forbidden(
+            "只有该工作要点的牵头科室或市局管理员可以审核此月报".into(),
+        )
+        .into());
     }
     let approve = match f.decision.as_str() {
         "approve" => true,
@@ -771,7 +802,11 @@ pub async fn review(
     state.tracker_changed();
     Ok(see_other(
         &format!("/dispatch/reports/{county}/{id}"),
-        Some(if approve { "已审核通过，数值已锁定" } else { "已退回，填报单位可修改后重新报送" }),
+        Some(if approve {
+            "已审核通过，数值已锁定"
+        } else {
+            "已退回，填报单位可修改后重新报送"
+        }),
     ))
 }
 
@@ -857,7 +892,11 @@ pub async fn half_year(
         NaiveDate::from_ymd_opt(plan.year, 12, 31)
     }
     .unwrap_or(plan.end);
-    let start_period = if half == 1 { format!("{}-01", plan.year) } else { format!("{}-07", plan.year) };
+    let start_period = if half == 1 {
+        format!("{}-01", plan.year)
+    } else {
+        format!("{}-07", plan.year)
+    };
     let end_period = period_of(end);
     let owner = unit.parse::<i32>().unwrap_or(CITY_COUNTY_ID);
     let reports = dispatch::list(
@@ -878,7 +917,9 @@ pub async fn half_year(
             }
             let in_half: Vec<&ReportRow> = reports
                 .iter()
-                .filter(|r| r.task_code == task.code && r.period >= start_period && r.period <= end_period)
+                .filter(|r| {
+                    r.task_code == task.code && r.period >= start_period && r.period <= end_period
+                })
                 .collect();
             let expected = periods(&plan, task, end)
                 .into_iter()
@@ -911,7 +952,10 @@ pub async fn half_year(
                     .filter_map(|t| plan.indicator(&t.indicator))
                     .collect()
             } else {
-                plan.indicators.iter().filter(|d| d.has_level(Level::County)).collect()
+                plan.indicators
+                    .iter()
+                    .filter(|d| d.has_level(Level::County))
+                    .collect()
             };
             let figs = defs
                 .into_iter()
@@ -921,7 +965,9 @@ pub async fn half_year(
                     (
                         d.clone(),
                         crate::pages::plan::show(d, &f),
-                        target.map_or("—".into(), |(_, t)| format!("{}{}", t.comparator.label(), d.show(t.target))),
+                        target.map_or("—".into(), |(_, t)| {
+                            format!("{}{}", t.comparator.label(), d.show(t.target))
+                        }),
                         target.and_then(|(_, t)| f.value.map(|v| t.is_met(v))),
                     )
                 })
@@ -929,14 +975,30 @@ pub async fn half_year(
             let note = if b.live {
                 format!("指标为 {} 的实时数据", b.as_of)
             } else {
-                format!("指标取自 {} 的快照", b.snapshot.as_ref().map_or(b.as_of, |s| s.as_of))
+                format!(
+                    "指标取自 {} 的快照",
+                    b.snapshot.as_ref().map_or(b.as_of, |s| s.as_of)
+                )
             };
             (figs, note)
         }
-        Err(_) => (Vec::new(), format!("{end} 及以前没有指标快照，本报告不含指标数值")),
+        Err(_) => (
+            Vec::new(),
+            format!("{end} 及以前没有指标快照，本报告不含指标数值"),
+        ),
     };
     if let Some(format) = q.format.as_deref().filter(|f| !f.is_empty()) {
-        let headers = ["工作要点", "任务", "完成时限", "已报月数", "应报月数", "最近月报", "进度", "状态", "进展情况"];
+        let headers = [
+            "工作要点",
+            "任务",
+            "完成时限",
+            "已报月数",
+            "应报月数",
+            "最近月报",
+            "进度",
+            "状态",
+            "进展情况",
+        ];
         let rows = lines.iter().map(|l| {
             vec![
                 Cell::Int(i64::from(l.item)),
@@ -944,20 +1006,41 @@ pub async fn half_year(
                 Cell::Date(l.task.deadline),
                 Cell::Int(l.reported_months as i64),
                 Cell::Int(l.expected_months as i64),
-                Cell::Text(l.latest.as_ref().map_or(String::new(), |r| r.period.clone())),
-                Cell::Text(l.latest.as_ref().map_or(String::new(), |r| format!("{}%", r.progress))),
+                Cell::Text(
+                    l.latest
+                        .as_ref()
+                        .map_or(String::new(), |r| r.period.clone()),
+                ),
+                Cell::Text(
+                    l.latest
+                        .as_ref()
+                        .map_or(String::new(), |r| format!("{}%", r.progress)),
+                ),
                 Cell::text(l.latest.as_ref().map_or("未报送", |r| r.status_label())),
-                Cell::Text(l.latest.as_ref().map_or(String::new(), |r| r.narrative.clone())),
+                Cell::Text(
+                    l.latest
+                        .as_ref()
+                        .map_or(String::new(), |r| r.narrative.clone()),
+                ),
             ]
         });
-        let title = format!("{}年{}述职_{}", plan.year, if half == 1 { "上半年" } else { "下半年" }, unit_name(&plan, &unit));
-        return super::import::download(&state, &u, &title, &headers, rows, format, "half_year").await;
+        let title = format!(
+            "{}年{}述职_{}",
+            plan.year,
+            if half == 1 { "上半年" } else { "下半年" },
+            unit_name(&plan, &unit)
+        );
+        return super::import::download(&state, &u, &title, &headers, rows, format, "half_year")
+            .await;
     }
     let t = HalfYearPage {
         ctx: Ctx::for_user(&u, "/plan"),
         unit_name: unit_name(&plan, &unit),
         units: if matches!(u.role(), Role::CityAdmin | Role::CityDept | Role::Inspector) {
-            units.iter().map(|x| (x.clone(), unit_name(&plan, x))).collect()
+            units
+                .iter()
+                .map(|x| (x.clone(), unit_name(&plan, x)))
+                .collect()
         } else {
             Vec::new()
         },
@@ -972,24 +1055,15 @@ pub async fn half_year(
     page(&t, false)
 }
 
-/// `POST /plan/snapshots` form type re-exported for the router.
-pub type SnapshotForm = CsrfForm;
-
-/// Unused-region guard for the compiler: the region helper is used by templates.
-pub fn county_name(code: i32) -> String {
-    region_name(code)
-}
-
 impl HalfYearPage {
     /// The half's label.
     pub fn half_label(&self) -> &'static str {
-        if self.half == 1 { "上半年" } else { "下半年" }
+        if self.half == 1 {
+            "上半年"
+        } else {
+            "下半年"
+        }
     }
-}
-
-/// The first day of a plan's year (for links).
-pub fn year_start(plan: &Plan) -> NaiveDate {
-    NaiveDate::from_ymd_opt(plan.year, 1, 1).unwrap_or(plan.start)
 }
 
 impl FormPage {
@@ -999,14 +1073,12 @@ impl FormPage {
     }
     /// Current status label.
     pub fn status_label(&self) -> &'static str {
-        self.report.as_ref().map_or("未填报", |r| r.row.status_label())
+        self.report
+            .as_ref()
+            .map_or("未填报", |r| r.row.status_label())
     }
     /// Month day of the due date.
     pub fn due(&self) -> String {
         due_date(&self.period).map_or(String::new(), |d| d.to_string())
-    }
-    /// The plan year's month count so far (unused in templates otherwise).
-    pub fn month(&self) -> u32 {
-        NaiveDate::parse_from_str(&format!("{}-01", self.period), "%Y-%m-%d").map_or(0, |d| d.month())
     }
 }

@@ -2,8 +2,8 @@
 
 pub mod account;
 // Senior-high unified admission (issue 6).
-pub mod admission;
 pub mod admin;
+pub mod admission;
 pub mod classes;
 pub mod dispatch;
 // Enrolment applications (issue 5).

@@ -338,7 +338,10 @@ fn source_text(def: &IndicatorDef) -> String {
     match &def.source {
         Source::Computed { computation } => format!("平台计算（{}）", computation.label()),
         Source::Reported { module, reporter } => {
-            format!("月调度填报（{}）；待“{module}”模块上线后改为平台计算", reporter.label())
+            format!(
+                "月调度填报（{}）；待“{module}”模块上线后改为平台计算",
+                reporter.label()
+            )
         }
     }
 }
@@ -419,8 +422,16 @@ pub async fn indicators(
                 Cell::text(&l.value),
             ]
         });
-        return super::import::download(&state, &u, "指标目录", &headers, rows, format, "indicator")
-            .await;
+        return super::import::download(
+            &state,
+            &u,
+            "指标目录",
+            &headers,
+            rows,
+            format,
+            "indicator",
+        )
+        .await;
     }
     let t = IndicatorsPage {
         ctx: Ctx::for_user(&u, "/indicators"),
@@ -585,7 +596,9 @@ pub async fn indicator(
     };
     let target = target_of(plan, &def.code).map(|(i, t)| (i.number, t.clone()));
     let figure = board.figure(region, &def.code);
-    let target_text = target.as_ref().map_or(String::new(), |(_, t)| def.show(t.target));
+    let target_text = target
+        .as_ref()
+        .map_or(String::new(), |(_, t)| def.show(t.target));
 
     // Trend: the monthly snapshots, then today's live value.
     let mut points: Vec<(String, Option<f64>, String)> =
@@ -594,21 +607,11 @@ pub async fn indicator(
             .into_iter()
             // A past date shows the history up to then; the live view shows all of it.
             .filter(|(d, _)| board.live || *d <= board.as_of)
-            .map(|(d, v)| {
-                (
-                    period_of(d),
-                    v,
-                    v.map_or("—".into(), |v| def.show(v)),
-                )
-            })
+            .map(|(d, v)| (period_of(d), v, v.map_or("—".into(), |v| def.show(v))))
             .collect();
     if board.live {
         let p = period_of(crate::service::today());
-        let live = (
-            format!("{p} 实时"),
-            figure.value,
-            show(&def, &figure),
-        );
+        let live = (format!("{p} 实时"), figure.value, show(&def, &figure));
         match points.last_mut() {
             Some(last) if last.0 == p => *last = live,
             _ => points.push(live),
@@ -691,7 +694,15 @@ pub async fn indicator(
                 .then(a.code.cmp(&b.code))
         });
         if let Some(format) = q.format.as_deref().filter(|f| !f.is_empty()) {
-            let headers = ["学校标识码", "学校", "学校类别", "分子", "分母", "数值", "是否达标"];
+            let headers = [
+                "学校标识码",
+                "学校",
+                "学校类别",
+                "分子",
+                "分母",
+                "数值",
+                "是否达标",
+            ];
             let rows = lines.iter().map(|l| {
                 vec![
                     Cell::text(&l.code),
@@ -708,8 +719,16 @@ pub async fn indicator(
                 ]
             });
             let title = format!("{}_{}", def.name, region_name(region));
-            return super::import::download(&state, &u, &title, &headers, rows, format, "indicator")
-                .await;
+            return super::import::download(
+                &state,
+                &u,
+                &title,
+                &headers,
+                rows,
+                format,
+                "indicator",
+            )
+            .await;
         }
         total = lines.len() as i64;
         schools = lines
@@ -724,7 +743,13 @@ pub async fn indicator(
         query.push(("date".into(), d.clone()));
     }
     let ctx = Ctx::for_user(&u, "/indicators");
-    let pager = pager(&ctx, &format!("/indicators/{}", def.code), &query, page_no, total);
+    let pager = pager(
+        &ctx,
+        &format!("/indicators/{}", def.code),
+        &query,
+        page_no,
+        total,
+    );
     let t = IndicatorPage {
         ctx,
         source: source_text(&def),
@@ -794,7 +819,12 @@ impl RowsPage {
 }
 
 /// Which classes a class computation counts, and which of them it flags.
-fn class_rule(c: Computation) -> Option<(fn(yimeng_domain::Grade) -> bool, fn(yimeng_domain::Grade, i64) -> bool)> {
+fn class_rule(
+    c: Computation,
+) -> Option<(
+    fn(yimeng_domain::Grade) -> bool,
+    fn(yimeng_domain::Grade, i64) -> bool,
+)> {
     use yimeng_domain::plan as p;
     Some(match c {
         Computation::Classes56PlusCount | Computation::Classes56PlusShare => {
@@ -804,7 +834,9 @@ fn class_rule(c: Computation) -> Option<(fn(yimeng_domain::Grade) -> bool, fn(yi
             (p::in_class_size_scope, |_, s| p::is_66_plus(s))
         }
         Computation::Classes56To65Share => (p::in_class_size_scope, |_, s| p::is_56_to_65(s)),
-        Computation::StartGradeOver55Count => (p::is_plan_starting_grade, p::is_start_grade_over_cap),
+        Computation::StartGradeOver55Count => {
+            (p::is_plan_starting_grade, p::is_start_grade_over_cap)
+        }
         Computation::ClassesOverStandardCount | Computation::ClassesOverStandardShare => {
             (p::in_standard_size_scope, p::is_over_standard)
         }
@@ -822,7 +854,11 @@ pub async fn rows(
 ) -> PageResult<Response> {
     require_reader(&u)?;
     let board = state.board(None).await?;
-    let def = board.plan.indicator(&code).ok_or(Failure::NotFound)?.clone();
+    let def = board
+        .plan
+        .indicator(&code)
+        .ok_or(Failure::NotFound)?
+        .clone();
     let c = def
         .source
         .computation()
@@ -834,7 +870,9 @@ pub async fn rows(
     };
     let county = (region != CITY_COUNTY_ID).then_some(region);
     if let Some(c) = county
-        && !u.scope.covers_county(yimeng_domain::RegionCode::from_i32(c))
+        && !u
+            .scope
+            .covers_county(yimeng_domain::RegionCode::from_i32(c))
     {
         return Err(Failure::NotFound.into());
     }
@@ -845,7 +883,9 @@ pub async fn rows(
     let school_name = match school {
         Some(id) => Some((
             id,
-            yimeng_store::school::get(&state.db, &u.scope, id).await?.name,
+            yimeng_store::school::get(&state.db, &u.scope, id)
+                .await?
+                .name,
         )),
         None => None,
     };
@@ -865,7 +905,9 @@ pub async fn rows(
                 let y = year.entry(cl.county_id).or_insert(cl.school_year);
                 *y = (*y).max(cl.school_year);
             }
-            all.retain(|cl| year.get(&cl.county_id) == Some(&cl.school_year) && counted(cl.grade()));
+            all.retain(|cl| {
+                year.get(&cl.county_id) == Some(&cl.school_year) && counted(cl.grade())
+            });
             let lines = all
                 .into_iter()
                 .map(|cl| {
@@ -924,7 +966,8 @@ pub async fn rows(
                         vec![
                             f.school_type.label().to_string(),
                             yes(f.central),
-                            f.bandwidth_mbps.map_or("未填".into(), |b| format!("{b} Mbps")),
+                            f.bandwidth_mbps
+                                .map_or("未填".into(), |b| format!("{b} Mbps")),
                         ],
                     ),
                     Computation::CountiesWithSpecialSchool => (
@@ -973,11 +1016,15 @@ pub async fn rows(
                     vec!["学校类别", "中心校", "出口带宽"],
                     "列出中心小学以上学校；标记的学校已千兆接入。",
                 ),
-                Computation::CountiesWithSpecialSchool => {
-                    (vec!["学校类别"], "列出特殊教育学校。")
-                }
+                Computation::CountiesWithSpecialSchool => (vec!["学校类别"], "列出特殊教育学校。"),
                 _ => (
-                    vec!["学校类别", "专职保安", "封闭化管理", "一键报警和视频监控", "护学岗"],
+                    vec![
+                        "学校类别",
+                        "专职保安",
+                        "封闭化管理",
+                        "一键报警和视频监控",
+                        "护学岗",
+                    ],
                     "列出全部学校和幼儿园；标记的学校计入分子（已达标）。",
                 ),
             };
@@ -985,12 +1032,15 @@ pub async fn rows(
         };
     // Flagged rows first for counts of problems (big classes), unflagged first for coverage
     // (the schools still missing the measure are what a user acts on).
-    let problems_first = matches!(
-        def.direction,
-        yimeng_domain::plan::Direction::LowerBetter
-    );
+    let problems_first = matches!(def.direction, yimeng_domain::plan::Direction::LowerBetter);
     lines.sort_by(|a, b| {
-        let key = |l: &RowLine| if problems_first { !l.flagged } else { l.flagged };
+        let key = |l: &RowLine| {
+            if problems_first {
+                !l.flagged
+            } else {
+                l.flagged
+            }
+        };
         key(a)
             .cmp(&key(b))
             .then(a.county.cmp(&b.county))
@@ -1053,7 +1103,13 @@ pub async fn rows(
 pub struct PopulationPage {
     pub ctx: Ctx,
     pub year: i32,
-    pub rows: Vec<(i32, String, Option<yimeng_store::plan::PopulationRow>, i64, bool)>,
+    pub rows: Vec<(
+        i32,
+        String,
+        Option<yimeng_store::plan::PopulationRow>,
+        i64,
+        bool,
+    )>,
     pub error: Option<String>,
 }
 
@@ -1141,7 +1197,10 @@ pub async fn set_population(
         return Err(Failure::BadRequest("县区无效".into()).into());
     }
     if !may_set_population(&u, county) {
-        return Err(Failure::Forbidden("只有市局管理员或本县区教育局可以填报该县区的人口数".into()).into());
+        return Err(Failure::Forbidden(
+            "只有市局管理员或本县区教育局可以填报该县区的人口数".into(),
+        )
+        .into());
     }
     let n: i64 = match f.age_3_5.trim().replace([',', '，'], "").parse() {
         Ok(n) if n > 0 => n,
@@ -1171,10 +1230,16 @@ pub async fn set_population(
             state.tracker_changed();
             Ok(see_other(
                 "/plan/population",
-                Some(&format!("已保存：{} {} 年 3–5周岁人口 {n}", region_name(county), plan.year)),
+                Some(&format!(
+                    "已保存：{} {} 年 3–5周岁人口 {n}",
+                    region_name(county),
+                    plan.year
+                )),
             ))
         }
-        Err(yimeng_store::StoreError::Invalid(m)) => population_page(&state, &u, Some(m), None).await,
+        Err(yimeng_store::StoreError::Invalid(m)) => {
+            population_page(&state, &u, Some(m), None).await
+        }
         Err(e) => Err(Failure::from(e).into()),
     }
 }
@@ -1196,10 +1261,14 @@ pub async fn snapshot(
         return Err(Failure::Forbidden("只有市局管理员和市局科室可以生成指标快照".into()).into());
     }
     let board = state.board(None).await?;
-    let id = crate::service::tracker::take_snapshot(&state.db, &u.actor(), &board, "manual").await?;
+    let id =
+        crate::service::tracker::take_snapshot(&state.db, &u.actor(), &board, "manual").await?;
     Ok(see_other(
         "/plan",
-        Some(&format!("已生成指标快照 #{id}（{} 个数值）", board.figures.len())),
+        Some(&format!(
+            "已生成指标快照 #{id}（{} 个数值）",
+            board.figures.len()
+        )),
     ))
 }
 
@@ -1273,7 +1342,18 @@ pub async fn appraisal(
     let board = board_for(&state, &q).await?;
     let lines = appraise(&board);
     if let Some(format) = q.format.as_deref().filter(|f| !f.is_empty()) {
-        let headers = ["名次", "县区", "总分", "指标", "权重", "目标", "当前值", "达成度", "得分", "缺数据"];
+        let headers = [
+            "名次",
+            "县区",
+            "总分",
+            "指标",
+            "权重",
+            "目标",
+            "当前值",
+            "达成度",
+            "得分",
+            "缺数据",
+        ];
         let mut rows = Vec::new();
         for l in &lines {
             for p in &l.score.parts {
@@ -1295,8 +1375,16 @@ pub async fn appraisal(
                 ]);
             }
         }
-        return super::import::download(&state, &u, "年终考评", &headers, rows.into_iter(), format, "appraisal")
-            .await;
+        return super::import::download(
+            &state,
+            &u,
+            "年终考评",
+            &headers,
+            rows.into_iter(),
+            format,
+            "appraisal",
+        )
+        .await;
     }
     let t = AppraisalPage {
         ctx: Ctx::for_user(&u, "/plan"),

@@ -194,7 +194,11 @@ async fn population(db: &Db, actor: &Actor, seed: u64) -> Result<(), ServiceErro
     .await?;
     for unit in yimeng_domain::region::LINYI_UNITS {
         let c = unit.code.get();
-        let roll: i64 = facts.iter().filter(|f| f.county == c).map(|f| f.kg_roll).sum();
+        let roll: i64 = facts
+            .iter()
+            .filter(|f| f.county == c)
+            .map(|f| f.kg_roll)
+            .sum();
         if roll == 0 {
             continue;
         }

@@ -160,7 +160,10 @@ pub async fn compute_live(db: &Db, rules: &Rules, plan: Arc<Plan>) -> Result<Boa
                 denominator: Some(m.denominator as f64),
             }
         };
-        figures.insert((CITY_COUNTY_ID, def.code.clone()), put(&totals.city, &city_den));
+        figures.insert(
+            (CITY_COUNTY_ID, def.code.clone()),
+            put(&totals.city, &city_den),
+        );
         for u in LINYI_UNITS {
             let code = u.code.get();
             let t = totals.counties.get(&code).copied().unwrap_or_default();
@@ -196,8 +199,7 @@ async fn reported_figures(
     period: &str,
     figures: &mut HashMap<(i32, String), Figure>,
 ) -> Result<(), ServiceError> {
-    let rows =
-        yimeng_store::dispatch::approved_values(db, &regions(), &plan.code, period).await?;
+    let rows = yimeng_store::dispatch::approved_values(db, &regions(), &plan.code, period).await?;
     let mut by_indicator: HashMap<&str, Vec<(&str, f64)>> = HashMap::new();
     for (unit, indicator, value, _) in &rows {
         by_indicator
@@ -335,9 +337,8 @@ pub async fn ensure_plan(db: &Db) -> Result<(), ServiceError> {
     if yimeng_store::plan::current(db).await?.is_some() {
         return Ok(());
     }
-    let plan = Plan::parse(SEED_PLAN).map_err(|e| {
-        ServiceError::Internal(format!("内置工作计划无法解析：{}", e.len()))
-    })?;
+    let plan = Plan::parse(SEED_PLAN)
+        .map_err(|e| ServiceError::Internal(format!("内置工作计划无法解析：{}", e.len())))?;
     yimeng_store::plan::load(db, &Actor::system(), &plan, SEED_PLAN).await?;
     Ok(())
 }

@@ -336,7 +336,13 @@ async fn the_county_reviews_an_application_through_the_api_and_a_double_decision
         &[("file", "学区表.csv", csv.into_bytes())],
     );
     let r = county
-        .send(Method::POST, "/enrolment/zones/import", Some(&ct), &[], body)
+        .send(
+            Method::POST,
+            "/enrolment/zones/import",
+            Some(&ct),
+            &[],
+            body,
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.text());
     let r = county.get("/api/v1/enrolment/zones").await;

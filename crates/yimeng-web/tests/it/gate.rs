@@ -238,7 +238,10 @@ async fn the_56th_student_of_a_class_is_refused_and_a_county_overrides_with_a_re
     );
     let other = app.login("luozhuang").await;
     let page = other.get("/plan").await.text();
-    assert!(page.contains("放行 <strong>0</strong> 次"), "another county's count");
+    assert!(
+        page.contains("放行 <strong>0</strong> 次"),
+        "another county's count"
+    );
     app.stop().await;
 }
 

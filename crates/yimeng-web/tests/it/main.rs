@@ -10,7 +10,7 @@ mod gate;
 mod import;
 mod routes;
 mod services_api;
-mod sunshine;
 mod sessions;
+mod sunshine;
 mod support;
 mod tracker;

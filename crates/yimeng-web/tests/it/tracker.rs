@@ -28,7 +28,11 @@ fn read_export(path: &std::path::Path) -> Vec<HashMap<String, String>> {
         .collect()
 }
 
-async fn export(app: &TestApp, table: Table, dir: &std::path::Path) -> Vec<HashMap<String, String>> {
+async fn export(
+    app: &TestApp,
+    table: Table,
+    dir: &std::path::Path,
+) -> Vec<HashMap<String, String>> {
     let path = dir.join(format!("{}.csv", table.name()));
     yimeng_web::service::export::export_table(
         app.db(),
@@ -98,8 +102,10 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
             (s["学校标识码"].clone(), code)
         })
         .collect();
-    let by_code: HashMap<String, &HashMap<String, String>> =
-        schools.iter().map(|s| (s["学校标识码"].clone(), s)).collect();
+    let by_code: HashMap<String, &HashMap<String, String>> = schools
+        .iter()
+        .map(|s| (s["学校标识码"].clone(), s))
+        .collect();
     let mut e: BTreeMap<i32, Expect> = BTreeMap::new();
     let yes = |v: &str| v == "是";
     for s in &schools {
@@ -111,8 +117,10 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
             guard && yes(&s["封闭化管理"]) && yes(&s["一键式报警和视频监控"]) && yes(&s["护学岗"]),
         );
         let t = s["学校类别"].as_str();
-        let central = matches!(t, "初级中学" | "九年一贯制学校" | "完全中学" | "高级中学" | "十二年一贯制学校")
-            || (t == "小学" && yes(&s["中心校"]));
+        let central = matches!(
+            t,
+            "初级中学" | "九年一贯制学校" | "完全中学" | "高级中学" | "十二年一贯制学校"
+        ) || (t == "小学" && yes(&s["中心校"]));
         if central {
             x.central += 1;
             let bw: i64 = s["出口带宽(Mbps)"].parse().unwrap_or(0);
@@ -180,7 +188,11 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
             .copied()
             .unwrap_or(0);
         let x = e.entry(county).or_default();
-        let (primary, junior, senior) = (PRIMARY.contains(&g), JUNIOR.contains(&g), SENIOR.contains(&g));
+        let (primary, junior, senior) = (
+            PRIMARY.contains(&g),
+            JUNIOR.contains(&g),
+            SENIOR.contains(&g),
+        );
         if primary || junior || senior {
             x.classes += 1;
             x.big += i64::from(n >= 56);
@@ -196,13 +208,17 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
         }
     }
     for s in &staff {
-        if !s["入职日期"].starts_with("2020-") || !matches!(s["任职状态"].as_str(), "在岗" | "长期病假" | "借调") {
+        if !s["入职日期"].starts_with("2020-")
+            || !matches!(s["任职状态"].as_str(), "在岗" | "长期病假" | "借调")
+        {
             continue;
         }
         let county = school_county[&s["学校标识码"]];
         let x = e.entry(county).or_default();
         let source = s["补充来源"].as_str();
-        if s["岗位类别"] == "专任教师" && matches!(source, "公开招聘" | "公费师范生" | "特岗教师" | "人才引进") {
+        if s["岗位类别"] == "专任教师"
+            && matches!(source, "公开招聘" | "公费师范生" | "特岗教师" | "人才引进")
+        {
             x.recruited += 1;
         }
         let location = by_code[&s["学校标识码"]]["城乡分类"].as_str();
@@ -213,10 +229,32 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
     let mut city = Expect::default();
     for x in e.values() {
         macro_rules! add { ($($f:ident),*) => { $(city.$f += x.$f;)* } }
-        add!(classes, big, huge, starting, starting_over, standard, over_standard, kg, kg_public,
-             kg_inclusive, senior1, voc1, recruited, rural_funded, schools, guard, all_four, central, gigabit);
+        add!(
+            classes,
+            big,
+            huge,
+            starting,
+            starting_over,
+            standard,
+            over_standard,
+            kg,
+            kg_public,
+            kg_inclusive,
+            senior1,
+            voc1,
+            recruited,
+            rural_funded,
+            schools,
+            guard,
+            all_four,
+            central,
+            gigabit
+        );
     }
-    assert!(city.classes > 50 && city.kg > 0 && city.schools > 20, "a usable demo city: {city:?}");
+    assert!(
+        city.classes > 50 && city.kg > 0 && city.schools > 20,
+        "a usable demo city: {city:?}"
+    );
 
     let board = app.state.board(None).await.unwrap();
     let check = |region: i32, x: &Expect| {
@@ -240,7 +278,10 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
         close("public_kg_coverage", pct(x.kg_public, x.kg));
         close("teachers_recruited", Some(x.recruited as f64));
         close("rural_funded_normal_placed", Some(x.rural_funded as f64));
-        close("vocational_general_ratio", (x.senior1 > 0).then(|| x.voc1 as f64 / x.senior1 as f64));
+        close(
+            "vocational_general_ratio",
+            (x.senior1 > 0).then(|| x.voc1 as f64 / x.senior1 as f64),
+        );
         close("safety_guard_share", pct(x.guard, x.schools));
         close("safety_all_four_share", pct(x.all_four, x.schools));
         close("gigabit_share", pct(x.gigabit, x.central));
@@ -296,7 +337,10 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
                 ("_csrf".to_string(), token.clone()),
                 ("period".to_string(), "2020-06".to_string()),
                 ("progress".to_string(), "60".to_string()),
-                ("narrative".to_string(), "已完成摸底排查，正在整改。".to_string()),
+                (
+                    "narrative".to_string(),
+                    "已完成摸底排查，正在整改。".to_string(),
+                ),
                 (format!("value_{}", def.code), value.to_string()),
                 ("action".to_string(), action.to_string()),
             ];
@@ -308,13 +352,20 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
             let county = &county;
             let path = path.clone();
             async move {
-                let f: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let f: Vec<(&str, &str)> = fields
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 let file = file.as_ref().map(|(n, d)| ("files", *n, d.as_slice()));
                 county.post_multipart(&path, &f, file, &[]).await
             }
         };
         // A negative value and a renamed executable are refused, and nothing is stored.
-        let (f, file) = form("submit", "-5", Some(("佐证.pdf", b"MZ\x90\x00not a pdf".to_vec())));
+        let (f, file) = form(
+            "submit",
+            "-5",
+            Some(("佐证.pdf", b"MZ\x90\x00not a pdf".to_vec())),
+        );
         let r = post(f, file).await;
         assert_eq!(r.status, 422, "{}", r.text());
         let text = r.text();
@@ -331,7 +382,11 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
         .unwrap();
         assert!(none.is_empty(), "nothing written on bad input");
         // A good report with a real PDF is submitted.
-        let (f, file) = form("submit", "88.5", Some(("佐证.pdf", b"%PDF-1.4\n%test\n".to_vec())));
+        let (f, file) = form(
+            "submit",
+            "88.5",
+            Some(("佐证.pdf", b"%PDF-1.4\n%test\n".to_vec())),
+        );
         let r = post(f, file).await;
         assert_eq!(r.status, 303, "{}", r.text());
         let rows = yimeng_store::dispatch::list(
@@ -346,14 +401,14 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
         .unwrap();
         assert_eq!(rows.len(), 1);
         let id = rows[0].id;
-        let report = yimeng_store::dispatch::get(app.db(), 371302, id).await.unwrap();
+        let report = yimeng_store::dispatch::get(app.db(), 371302, id)
+            .await
+            .unwrap();
         assert_eq!(report.files.len(), 1);
         // Not yet approved: the value does not count.
         let api = |c: &crate::support::Client| {
             let c = c.clone();
-            async move {
-                c.get("/api/v1/indicators?region=371302").await.json()
-            }
+            async move { c.get("/api/v1/indicators?region=371302").await.json() }
         };
         let reviewer = app.login(&lead).await;
         let value_of = |j: &serde_json::Value| {
@@ -395,7 +450,10 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
         assert_eq!(r.status, 409, "{}", r.text());
         assert!(r.text().contains("锁定"));
         // Every step is in the report's history.
-        let page = reviewer.get(&format!("/dispatch/reports/371302/{id}")).await.text();
+        let page = reviewer
+            .get(&format!("/dispatch/reports/371302/{id}"))
+            .await
+            .text();
         assert!(page.contains("报送") && page.contains("审核通过"), "{page}");
         app.stop().await;
     }
@@ -416,14 +474,17 @@ async fn a_past_date_shows_the_snapshot_taken_then_and_a_date_without_one_is_ref
         &plan,
         day,
         "monthly",
-        vec![(371300, "big_class_count".into(), Some(7.0), Some(7.0), Some(1.0))],
+        vec![(
+            371300,
+            "big_class_count".into(),
+            Some(7.0),
+            Some(7.0),
+            Some(1.0),
+        )],
     )
     .await
     .unwrap();
-    let j = admin
-        .get("/api/v1/indicators?date=2021-02-15")
-        .await
-        .json();
+    let j = admin.get("/api/v1/indicators?date=2021-02-15").await.json();
     assert_eq!(j["live"], serde_json::json!(false));
     let big = j["indicators"]
         .as_array()
@@ -441,7 +502,9 @@ async fn a_past_date_shows_the_snapshot_taken_then_and_a_date_without_one_is_ref
     assert!(page.contains("快照"), "{page}");
     // Taking a snapshot from the page records today's live figures.
     let token = admin.csrf().await;
-    let r = admin.post_form("/plan/snapshots", &[("_csrf", &token)]).await;
+    let r = admin
+        .post_form("/plan/snapshots", &[("_csrf", &token)])
+        .await;
     assert_eq!(r.status, 303);
     let list = yimeng_store::snapshot::list(app.db(), &plan).await.unwrap();
     assert!(list.iter().any(|s| s.kind == "manual"));
@@ -457,10 +520,21 @@ async fn the_dashboard_drills_from_the_city_to_a_county_to_the_rows_behind_a_num
     let r = c.get("/plan").await;
     assert_eq!(r.status, 200);
     let page = r.text();
-    assert!(page.contains("56人及以上大班额") || page.contains("大班额"), "targets listed");
-    assert!(page.contains("滞后") || page.contains("有风险") || page.contains("正常推进") || page.contains("已完成"));
+    assert!(
+        page.contains("56人及以上大班额") || page.contains("大班额"),
+        "targets listed"
+    );
+    assert!(
+        page.contains("滞后")
+            || page.contains("有风险")
+            || page.contains("正常推进")
+            || page.contains("已完成")
+    );
     let page = c.get("/indicators/safety_all_four_share").await.text();
-    assert!(page.contains("<svg") && page.contains("兰山区"), "league chart with counties");
+    assert!(
+        page.contains("<svg") && page.contains("兰山区"),
+        "league chart with counties"
+    );
     let page = c
         .get("/indicators/safety_all_four_share?region=371302")
         .await
@@ -480,7 +554,11 @@ async fn the_dashboard_drills_from_the_city_to_a_county_to_the_rows_behind_a_num
         .iter()
         .filter(|f| f.county == 371302)
         .count();
-    assert_eq!(csv.lines().count(), facts_schools + 1, "one row per school, plus the header");
+    assert_eq!(
+        csv.lines().count(),
+        facts_schools + 1,
+        "one row per school, plus the header"
+    );
     // The county's appraisal lists every unit with a traceable score.
     let page = c.get("/plan/appraisal").await.text();
     assert!(page.contains("兰山区") && page.contains("达成度"));
