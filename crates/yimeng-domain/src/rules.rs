@@ -33,6 +33,9 @@ pub struct Rules {
     /// Class-size gate: refuse when any class would reach this size (default 56,
     /// [`crate::grade::BIG_CLASS_MIN`], 大班额).
     pub class_refuse_at: u32,
+    /// 月调度: a month's report is due by this day of the next month (the bureau's practice:
+    /// the 5th; 1–28).
+    pub dispatch_due_day: u32,
 }
 
 impl Default for Rules {
@@ -48,6 +51,7 @@ impl Default for Rules {
             class_warn_above_secondary: crate::Grade::J1.standard_class_size() as u32,
             starting_class_max: crate::grade::STARTING_GRADE_MAX as u32,
             class_refuse_at: crate::grade::BIG_CLASS_MIN as u32,
+            dispatch_due_day: 5,
         }
     }
 }

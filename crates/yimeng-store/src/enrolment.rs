@@ -854,6 +854,86 @@ pub async fn resubmit(
     Ok(row)
 }
 
+/// 统筹安排: the county bureau (or the city) places an open application at another school of the
+/// county — the one of several zone schools (多校划片) it allots, or a school outside the zone when
+/// the zone school is full — with a written reason. The new school then reviews and enrols it.
+pub async fn place(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    county: i32,
+    id: i64,
+    school_id: i64,
+    reason: &str,
+) -> Result<ApplicationRow> {
+    if !matches!(scope, Scope::City) && *scope != Scope::County(RegionCode::from_i32(county)) {
+        return Err(StoreError::Forbidden("统筹安排由县区教育局办理".into()));
+    }
+    let reason = yimeng_domain::text::normalize(reason).trim().to_string();
+    if reason.is_empty() {
+        return Err(invalid("统筹理由", "请填写统筹安排的理由"));
+    }
+    if reason.chars().count() > 500 {
+        return Err(invalid("统筹理由", "理由不能超过 500 字"));
+    }
+    let mut tx = db.begin().await?;
+    let a = get_tx(&mut tx, county, id).await?;
+    if a.status().is_final() {
+        return Err(StoreError::Conflict(format!(
+            "申请状态为“{}”，不能再统筹安排",
+            a.state_label()
+        )));
+    }
+    if a.school_id == Some(school_id) {
+        return Err(invalid("学校", "申请已在该学校，无需统筹"));
+    }
+    let mut q = Sql::new("SELECT name, stages FROM school WHERE county_id = ");
+    q.bind(county).push(" AND id = ").bind(school_id);
+    let Some((name, stages)): Option<(String, String)> = tx.opt(q).await? else {
+        return Err(invalid("学校", "不是本县区的学校"));
+    };
+    let grade = Grade::from_code(&a.grade).unwrap_or(Grade::P1);
+    if !yimeng_domain::StageSet::from_codes(&stages).contains(grade.stage()) {
+        return Err(invalid(
+            "学校",
+            format!("“{name}”没有{}学段", grade.stage().label()),
+        ));
+    }
+    transition(
+        &mut tx,
+        actor,
+        &a,
+        a.status(),
+        "place",
+        &format!("统筹安排至{name}：{reason}"),
+    )
+    .await?;
+    let mut q = Sql::new("UPDATE enrolment_application SET school_id = ");
+    q.bind(school_id)
+        .push(" WHERE county_id = ")
+        .bind(county)
+        .push(" AND id = ")
+        .bind(id);
+    tx.exec(q).await?;
+    let row = get_tx(&mut tx, county, id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// The applicant withdraws the application (撤回), found by number and ID number: allowed until
+/// the child is enrolled; frees the child's key so that a new application is possible.
+pub async fn withdraw(db: &Db, app_no: &str, id_card: &str) -> Result<ApplicationRow> {
+    let a = lookup(db, app_no, id_card).await?;
+    let to = next_status(a.status(), &EnrolmentEvent::Withdraw)
+        .map_err(|_| StoreError::Conflict(format!("申请状态为“{}”，不能撤回", a.state_label())))?;
+    let mut tx = db.begin().await?;
+    transition(&mut tx, &public_actor(), &a, to, "withdraw", "家长撤回申请").await?;
+    free_key(&mut tx, &a).await?;
+    let row = get_tx(&mut tx, a.county_id, a.id).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
 /// Enrols an accepted child into class `class_id` of the zone school (or the school the county
 /// places the child in, 统筹安排): the student is written through the registry's normal save
 /// (ID, 学籍号, one person one record, scope, class-size gate with `gate`), and only then is the

@@ -2,11 +2,13 @@
 //! 休学, 复学) in a class of year `Y-1` moves to the class with the same number in the next grade
 //! of year `Y` (created here from the old class: same school, number and head teacher), and every
 //! 在籍 student in the final grade of a stage (大班, 六年级, 九年级, 高三, 中职三年级 — the last
-//! of [`Grade::of_stage`]) graduates (毕业, with a 学籍异动 row). Kept simple and documented: a
-//! 六年级 pupil of a 九年制 school graduates from primary like any other (初中 entry goes through
-//! enrolment); mixed-age kindergarten classes (混龄班) and students without a class are left as they
-//! are; starting-grade classes of year `Y` come from the new intake (enrolment, 阳光分班), not from
-//! here.
+//! of [`Grade::of_stage`]) graduates (毕业, with a 学籍异动 row). In a school that also teaches
+//! 初中 (九年一贯制, or any school whose stages hold both), 六年级 go on to 七年级 of the same
+//! school and class number (直升) instead of graduating. The starting grades (小班, 一年级,
+//! 七年级, 高一, 中职一年级) of year `Y` get as many classes, by number, as the school had in
+//! year `Y-1` (empty and without a head teacher: the new intake comes through enrolment and
+//! 阳光分班; the school adds or removes classes as its intake needs). Mixed-age kindergarten
+//! classes (混龄班) and students without a class are left as they are.
 //!
 //! Set-based: a few statements per county (1.7 million students at full scale), never a row at a
 //! time; every county in one transaction; recorded in `rollover_run` (one per school year, so a
@@ -53,16 +55,81 @@ impl Rollover {
     }
 }
 
-/// The `CASE` that maps a class's grade to the next grade (`NULL` for final grades and 混龄班).
-fn next_grade_case(col: &str) -> String {
-    let mut s = format!("CASE {col}");
+/// Whether the school of class alias `a` also teaches 初中 (九年一贯制): its 六年级 go on to
+/// 七年级 in the same school.
+fn through_school(a: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM school k WHERE k.county_id = {a}.county_id AND k.id = {a}.school_id \
+         AND (',' || k.stages || ',') LIKE '%,{}%')",
+        Stage::Junior.code()
+    )
+}
+
+/// The `CASE` that maps the grade of class alias `a` to the next grade (`NULL` for final grades
+/// and 混龄班; 六年级 → 七年级 in a school that teaches 初中).
+fn next_grade_case(a: &str) -> String {
+    let mut s = format!(
+        "CASE WHEN {a}.grade = '{}' AND {} THEN '{}' ELSE CASE {a}.grade",
+        Grade::P6.code(),
+        through_school(a),
+        Grade::J1.code()
+    );
     for stage in Stage::ALL {
         let grades = Grade::of_stage(*stage);
         for w in grades.windows(2) {
             s.push_str(&format!(" WHEN '{}' THEN '{}'", w[0].code(), w[1].code()));
         }
     }
-    s.push_str(" END");
+    s.push_str(" END END");
+    s
+}
+
+/// `AND` the class alias `a` is of a final grade (not a 六年级 that goes on in its school).
+fn push_final(q: &mut Sql, a: &str) {
+    q.push(&format!(" AND {a}.grade IN "))
+        .bind_list(final_grades())
+        .push(&format!(
+            " AND NOT ({a}.grade = '{}' AND {})",
+            Grade::P6.code(),
+            through_school(a)
+        ));
+}
+
+/// The first grade of each stage: their classes of the new year are made from last year's.
+fn starting_grades() -> Vec<&'static str> {
+    Stage::ALL
+        .iter()
+        .filter_map(|s| Grade::of_stage(*s).first().map(|g| g.code()))
+        .collect()
+}
+
+/// `FROM class o WHERE …`: the starting-grade classes of year `year - 1` whose copy in year `year`
+/// does not exist and will not come from a promotion.
+fn push_new_starting(q: &mut Sql, county: i32, year: i32) {
+    q.push(" FROM class o WHERE o.county_id = ")
+        .bind(county)
+        .push(" AND o.school_year = ")
+        .bind(year - 1)
+        .push(" AND o.grade IN ")
+        .bind_list(starting_grades())
+        .push(" AND NOT EXISTS (SELECT 1 FROM class n WHERE n.county_id = o.county_id AND n.school_id = o.school_id AND n.school_year = ")
+        .bind(year)
+        .push(" AND n.grade = o.grade AND n.class_no = o.class_no)")
+        .push(" AND NOT EXISTS (SELECT 1 FROM class p WHERE p.county_id = o.county_id AND p.school_id = o.school_id AND p.school_year = ")
+        .bind(year - 1)
+        .push(&format!(
+            " AND p.class_no = o.class_no AND {} = o.grade)",
+            next_grade_case("p")
+        ));
+}
+
+/// The class name of grade expression `grade` and number `o.class_no`: 三年级（2）班.
+fn class_name_expr(grade: &str) -> String {
+    let mut s = format!("CASE {grade}");
+    for g in Grade::ALL {
+        s.push_str(&format!(" WHEN '{}' THEN '{}'", g.code(), g.label()));
+    }
+    s.push_str(" END || '（' || CAST(o.class_no AS TEXT) || '）班'");
     s
 }
 
@@ -169,9 +236,9 @@ async fn count(db: &Db, county: i32, year: i32) -> Result<CountyCounts> {
             .push(" AND s.status IN ")
             .bind_list(on_register());
         if final_grades {
-            q.push(" AND c.grade IN ").bind_list(final_grades_list());
+            push_final(&mut q, "c");
         } else {
-            q.push(&format!(" AND {} IS NOT NULL", next_grade_case("c.grade")));
+            q.push(&format!(" AND {} IS NOT NULL", next_grade_case("c")));
         }
         q
     };
@@ -181,19 +248,18 @@ async fn count(db: &Db, county: i32, year: i32) -> Result<CountyCounts> {
     q.bind(county)
         .push(" AND o.school_year = ")
         .bind(year - 1)
-        .push(&format!(" AND {} IS NOT NULL", next_grade_case("o.grade")));
+        .push(&format!(" AND {} IS NOT NULL", next_grade_case("o")));
     push_no_target(&mut q, county, year);
-    let classes_created = db.scalar(q).await?;
+    let mut classes_created = db.scalar(q).await?;
+    let mut q = Sql::new("SELECT COUNT(*)");
+    push_new_starting(&mut q, county, year);
+    classes_created += db.scalar(q).await?;
     Ok(CountyCounts {
         county_id: county,
         promoted,
         graduated,
         classes_created,
     })
-}
-
-fn final_grades_list() -> Vec<&'static str> {
-    final_grades()
 }
 
 /// `AND NOT EXISTS` the class of year `year` the old class `o` moves to.
@@ -204,7 +270,7 @@ fn push_no_target(q: &mut Sql, county: i32, year: i32) {
         .bind(year)
         .push(&format!(
             " AND n.grade = {} AND n.class_no = o.class_no)",
-            next_grade_case("o.grade")
+            next_grade_case("o")
         ));
 }
 
@@ -216,25 +282,18 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
     q.bind(county)
         .push(" AND o.school_year = ")
         .bind(year - 1)
-        .push(&format!(" AND {} IS NOT NULL", next_grade_case("o.grade")));
+        .push(&format!(" AND {} IS NOT NULL", next_grade_case("o")));
     push_no_target(&mut q, county, year);
     let n_classes = tx.scalar(q).await?;
     if n_classes > 0 {
         let first = tx.alloc_ids("class", n_classes).await?;
-        let next = next_grade_case("o.grade");
+        let next = next_grade_case("o");
         // The class name follows the grade: 三年级（2）班 (as default_class_name).
-        let name_case = {
-            let mut s = format!("CASE {next}");
-            for g in Grade::ALL {
-                s.push_str(&format!(" WHEN '{}' THEN '{}'", g.code(), g.label()));
-            }
-            s.push_str(" END");
-            s
-        };
+        let name = class_name_expr(&next);
         let mut q = Sql::new(&format!(
             "INSERT INTO class (county_id, id, school_id, school_year, grade, class_no, name, head_teacher_id, content_hash, created_batch, created_at, updated_at) \
              SELECT o.county_id, {first} - 1 + ROW_NUMBER() OVER (ORDER BY o.id), o.school_id, {year}, {next}, o.class_no, \
-             {name_case} || '（' || CAST(o.class_no AS TEXT) || '）班', o.head_teacher_id, 0, NULL, "
+             {name}, o.head_teacher_id, 0, NULL, "
         ));
         q.bind(now)
             .push(", ")
@@ -247,6 +306,23 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
         push_no_target(&mut q, county, year);
         tx.exec(q).await?;
     }
+    // 1b. The starting grades' classes of the new year, by last year's numbers, empty.
+    let mut q = Sql::new("SELECT COUNT(*)");
+    push_new_starting(&mut q, county, year);
+    let n_starting = tx.scalar(q).await?;
+    if n_starting > 0 {
+        let first = tx.alloc_ids("class", n_starting).await?;
+        let mut q = Sql::new(&format!(
+            "INSERT INTO class (county_id, id, school_id, school_year, grade, class_no, name, head_teacher_id, content_hash, created_batch, created_at, updated_at) \
+             SELECT o.county_id, {first} - 1 + ROW_NUMBER() OVER (ORDER BY o.id), o.school_id, {year}, o.grade, o.class_no, \
+             {}, NULL, 0, NULL, ",
+            class_name_expr("o.grade")
+        ));
+        q.bind(now).push(", ").bind(now);
+        push_new_starting(&mut q, county, year);
+        tx.exec(q).await?;
+    }
+    let n_classes = n_classes + n_starting;
     // 2. Graduates: a 学籍异动 row each, then the status.
     let mut q = Sql::new("SELECT COUNT(*) FROM student s WHERE s.county_id = ");
     q.bind(county);
@@ -284,7 +360,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
         tx.exec(q).await?;
     }
     // 3. Promotion: every 在籍 student of a non-final class moves to its next-year class.
-    let next = next_grade_case("o.grade");
+    let next = next_grade_case("o");
     let mut q = Sql::new("UPDATE student SET class_id = m.new_id, updated_at = ");
     q.bind(now).push(&format!(
         " FROM (SELECT o.id AS old_id, n.id AS new_id FROM class o JOIN class n ON n.county_id = o.county_id \
@@ -317,7 +393,7 @@ fn push_in_old_classes(q: &mut Sql, county: i32, year: i32, final_grade: bool) {
         .push(" AND c.school_year = ")
         .bind(year - 1);
     if final_grade {
-        q.push(" AND c.grade IN ").bind_list(final_grades());
+        push_final(q, "c");
     }
     q.push(")");
 }
@@ -331,7 +407,7 @@ fn push_in_old_classes_bare(q: &mut Sql, county: i32, year: i32, final_grade: bo
         .push(" AND c.school_year = ")
         .bind(year - 1);
     if final_grade {
-        q.push(" AND c.grade IN ").bind_list(final_grades());
+        push_final(q, "c");
     }
     q.push(")");
 }

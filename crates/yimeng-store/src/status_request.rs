@@ -307,6 +307,9 @@ pub async fn create(
         apply(
             &mut tx,
             actor,
+            actor_scope,
+            rules,
+            None,
             &s,
             effect.status,
             effect.change_type.code(),
@@ -357,9 +360,16 @@ async fn write_action(
     }
 }
 
+/// Writes the status change. A student who comes back into a class's roll (复学 after 休学 or
+/// 辍学) passes the class-size gate first, like any other placement; the county bureau that
+/// approves may place beyond it with `override_reason` (the web offers it on the decision form).
+#[allow(clippy::too_many_arguments)]
 async fn apply(
     tx: &mut Tx,
     actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    override_reason: Option<&str>,
     s: &StudentRow,
     to: StudentStatus,
     change_type: &str,
@@ -374,6 +384,24 @@ async fn apply(
         return Err(StoreError::Conflict(
             "该学生的学籍状态在申请后已发生变化，不能办结".into(),
         ));
+    }
+    let from = StudentStatus::from_code(&old.status).unwrap_or(StudentStatus::Other);
+    if let Some(class_id) = old.class_id
+        && to.counts_in_class(rules)
+        && !from.counts_in_class(rules)
+    {
+        crate::gate::enforce(
+            tx,
+            actor,
+            actor_scope,
+            rules,
+            old.county_id,
+            class_id,
+            1,
+            override_reason,
+            &format!("{}：{}", to.label(), old.name),
+        )
+        .await?;
     }
     let mut new = old.clone();
     new.status = to.code().to_string();
@@ -612,6 +640,9 @@ pub async fn decide(
         apply(
             &mut tx,
             actor,
+            actor_scope,
+            rules,
+            None,
             &s,
             effect.status,
             effect.change_type.code(),

@@ -4,12 +4,12 @@ use crate::Result;
 use crate::bulk::TableRow;
 use crate::db::{Db, Sql, push_scope};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use yimeng_domain::Scope;
 use yimeng_domain::student::StudentRecord;
 
 /// A `student` row.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize, Deserialize)]
 pub struct StudentRow {
     pub county_id: i32,
     pub id: i64,

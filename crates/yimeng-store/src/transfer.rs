@@ -88,6 +88,8 @@ pub struct TransferRow {
     pub created_by: String,
     pub updated_at: DateTime<Utc>,
     pub completed_at: Option<DateTime<Utc>>,
+    /// 外市转入: the incoming student's record as entered (a `student` row in JSON).
+    pub incoming_json: Option<String>,
 }
 
 /// One step of a request as shown: what, who, its deadline (for the current step) and the decision.
@@ -811,10 +813,24 @@ async fn apply_effect(
     override_reason: Option<&str>,
     today: NaiveDate,
 ) -> Result<i64> {
-    let TransferEffect::Move { from, to } = effect else {
-        return Err(StoreError::Invalid(
-            "外市转入、转出本市的转学暂不在本平台办理学籍变更".into(),
-        ));
+    let (from, to) = match effect {
+        TransferEffect::Move { from, to } => (from, to),
+        TransferEffect::Enrol { to } => {
+            return enrol_incoming(
+                tx,
+                actor,
+                actor_scope,
+                rules,
+                row,
+                to,
+                override_reason,
+                today,
+            )
+            .await;
+        }
+        TransferEffect::Leave { from } => {
+            return leave_city(tx, actor, row, from, today).await;
+        }
     };
     let (Some(sc), Some(sid)) = (row.student_county, row.student_id) else {
         return Err(StoreError::NotFound);
@@ -1000,4 +1016,844 @@ async fn apply_effect(
     q.bind_list([from.county.get(), to.county.get()]);
     tx.exec(q).await?;
     Ok(new_id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Across the city boundary: 外市转入 and 转出本市.
+// ---------------------------------------------------------------------------------------------
+
+/// A material file of a request across the city boundary (JPEG, PNG or PDF, at most
+/// [`crate::enrolment::MAX_FILE_BYTES`]).
+#[derive(Debug, Clone)]
+pub struct TransferUpload {
+    pub material: TransferMaterial,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A `transfer_file` row without its content.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
+pub struct TransferFileRow {
+    pub county_id: i32,
+    pub id: i64,
+    pub request_id: i64,
+    pub material: String,
+    pub file_name: String,
+    pub content_type: String,
+    pub size: i32,
+    pub sha256: String,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+impl TransferFileRow {
+    /// Chinese label of the material.
+    pub fn material_label(&self) -> &'static str {
+        TransferMaterial::from_code(&self.material).map_or("其他材料", |m| m.label())
+    }
+}
+
+/// 外市转入: a student from a school outside Linyi, entered by the receiving school (or by a parent
+/// online). `record` was validated by the caller as a student record of the receiving school
+/// (`record.school_code`); its class, when given, is the class the student will join.
+#[derive(Debug, Clone)]
+pub struct NewIncoming {
+    pub record: yimeng_domain::student::StudentRecord,
+    /// The grade the student joins (the class's, when a class is given).
+    pub grade: yimeng_domain::Grade,
+    /// 转出学校名称 (outside Linyi).
+    pub from_name: String,
+    /// 转出学校所在县区 (6-digit code), when known.
+    pub from_county: Option<RegionCode>,
+    pub started_by: Initiator,
+    pub reason: String,
+    pub files: Vec<TransferUpload>,
+    pub applicant_phone: Option<String>,
+}
+
+/// 转出本市: a student of a Linyi school leaves for a school outside Linyi; entered by the sending
+/// school (or by a parent online).
+#[derive(Debug, Clone)]
+pub struct NewOutgoing {
+    /// The student, by 学籍号 and ID number (both must match one record in Linyi).
+    pub student_no: String,
+    pub id_card: String,
+    /// 转入学校名称 (outside Linyi).
+    pub to_name: String,
+    /// 转入学校所在县区 (6-digit code), when known.
+    pub to_county: Option<RegionCode>,
+    pub started_by: Initiator,
+    pub reason: String,
+    pub files: Vec<TransferUpload>,
+    pub applicant_phone: Option<String>,
+}
+
+fn check_reason(reason: &str) -> Result<String> {
+    let reason = yimeng_domain::text::normalize(reason).trim().to_string();
+    if reason.is_empty() {
+        return Err(StoreError::Invalid("请填写转学原因".into()));
+    }
+    if reason.chars().count() > 500 {
+        return Err(StoreError::Invalid("转学原因不能超过 500 字".into()));
+    }
+    Ok(reason)
+}
+
+/// The other side's school name and county code: a name is required, and a county given must be
+/// outside Linyi (a Linyi school is chosen from the registry instead).
+fn check_outside(name: &str, county: Option<RegionCode>, side: &str) -> Result<String> {
+    let name = yimeng_domain::text::normalize(name).trim().to_string();
+    if name.is_empty() {
+        return Err(StoreError::Invalid(format!("请填写{side}学校名称")));
+    }
+    if name.chars().count() > 100 {
+        return Err(StoreError::Invalid(format!(
+            "{side}学校名称不能超过 100 字"
+        )));
+    }
+    if let Some(c) = county
+        && c.get() / 100 == 3713
+    {
+        return Err(StoreError::Invalid(format!(
+            "{side}学校所在地 {} 是临沂市的县区：市内转学请选择学校，按市内转学办理",
+            c.get()
+        )));
+    }
+    Ok(name)
+}
+
+/// Checks the files against the route's required materials: each a JPEG, PNG or PDF of at most
+/// 5 MB, and every required material present.
+fn check_files(
+    route: yimeng_domain::transfer::TransferRoute,
+    files: &[TransferUpload],
+) -> Result<Vec<TransferMaterial>> {
+    use crate::enrolment::{MAX_FILE_BYTES, sniff};
+    for f in files {
+        let name = yimeng_domain::text::preview(&f.file_name, 60);
+        if f.bytes.is_empty() {
+            return Err(StoreError::Invalid(format!(
+                "{}“{name}”是空文件",
+                f.material.label()
+            )));
+        }
+        if f.bytes.len() > MAX_FILE_BYTES {
+            return Err(StoreError::Invalid(format!(
+                "{}“{name}”超过 {} MB",
+                f.material.label(),
+                MAX_FILE_BYTES / 1048576
+            )));
+        }
+        if sniff(&f.bytes).is_none() {
+            return Err(StoreError::Invalid(format!(
+                "{}“{name}”不是 JPG、PNG 图片或 PDF 文件",
+                f.material.label()
+            )));
+        }
+    }
+    let mut have: Vec<TransferMaterial> = files.iter().map(|f| f.material).collect();
+    have.sort_by_key(|m| m.code());
+    have.dedup();
+    for m in route.required_materials() {
+        if !have.contains(m) {
+            return Err(StoreError::Invalid(format!(
+                "{}须上传“{}”（JPG、PNG 或 PDF，5 MB 以内）",
+                route.label(),
+                m.label()
+            )));
+        }
+    }
+    Ok(have)
+}
+
+async fn write_transfer_files(
+    tx: &mut Tx,
+    county: i32,
+    request: i64,
+    files: &[TransferUpload],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    for f in files {
+        let fid = tx.alloc_ids("transfer_file", 1).await?;
+        let mut q = Sql::new(
+            "INSERT INTO transfer_file (county_id, id, request_id, material, file_name, content_type, size, sha256, content, uploaded_at) VALUES ",
+        );
+        q.bind_list([
+            crate::Value::from(county),
+            fid.into(),
+            request.into(),
+            f.material.code().into(),
+            yimeng_domain::text::preview(&f.file_name, 100)
+                .as_str()
+                .into(),
+            crate::enrolment::sniff(&f.bytes)
+                .unwrap_or("application/octet-stream")
+                .into(),
+            (f.bytes.len() as i32).into(),
+            format!("{:x}", Sha256::digest(&f.bytes)).into(),
+            f.bytes.clone().into(),
+            now.into(),
+        ]);
+        tx.exec(q).await?;
+    }
+    Ok(())
+}
+
+/// The material files of a request (without content), for a party to it.
+pub async fn files(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<Vec<TransferFileRow>> {
+    get(db, scope, county, id).await?;
+    let mut q = Sql::new(
+        "SELECT county_id, id, request_id, material, file_name, content_type, size, sha256, uploaded_at FROM transfer_file WHERE county_id = ",
+    );
+    q.bind(county)
+        .push(" AND request_id = ")
+        .bind(id)
+        .push(" ORDER BY id");
+    db.all(q).await
+}
+
+/// A material file's name, content type and bytes, for a party to its request.
+pub async fn file_content(
+    db: &Db,
+    scope: &Scope,
+    county: i32,
+    request: i64,
+    file: i64,
+) -> Result<(String, String, Vec<u8>)> {
+    get(db, scope, county, request).await?;
+    let mut q =
+        Sql::new("SELECT file_name, content_type, content FROM transfer_file WHERE county_id = ");
+    q.bind(county)
+        .push(" AND request_id = ")
+        .bind(request)
+        .push(" AND id = ")
+        .bind(file);
+    db.opt(q).await?.ok_or(StoreError::NotFound)
+}
+
+/// The fields of a new `transfer_request` row that differ by route.
+struct RequestInsert<'a> {
+    county: i32,
+    route: yimeng_domain::transfer::TransferRoute,
+    started_by: Initiator,
+    student: Option<&'a StudentRow>,
+    student_name: &'a str,
+    id_card: Option<String>,
+    student_no: Option<String>,
+    grade: Option<String>,
+    from: (Option<i32>, Option<i64>, &'a str),
+    to: (Option<i32>, Option<i64>, Option<i64>, &'a str),
+    reason: &'a str,
+    materials: &'a [TransferMaterial],
+    applicant_phone: Option<String>,
+    incoming_json: Option<String>,
+}
+
+/// Writes the request (pending at its first step) with its files and audit entry.
+async fn insert_request(
+    tx: &mut Tx,
+    actor: &Actor,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    st: &TransferState,
+    r: RequestInsert<'_>,
+    files: &[TransferUpload],
+) -> Result<i64> {
+    let first = st.current_step().copied();
+    let id = tx.alloc_ids("transfer_request", 1).await?;
+    let now = Utc::now().trunc_subsecs(0);
+    let no = request_no(r.county, id);
+    let steps_json = serde_json::to_string(&st.steps).unwrap_or_default();
+    let (ac, asch) = approver_cols(first.as_ref());
+    let materials = r
+        .materials
+        .iter()
+        .map(|m| m.code())
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut q = Sql::new(
+        "INSERT INTO transfer_request (county_id, id, request_no, route, started_by, student_county, student_id, \
+         student_name, id_card, student_no, grade, from_county, from_school_id, from_name, to_county, to_school_id, \
+         to_class_id, to_name, reason, materials, applicant_phone, state, step, steps_json, approver_county, approver_school, \
+         step_opened_on, step_deadline, refusal_reason, created_at, created_by, updated_at, incoming_json) VALUES ",
+    );
+    q.bind_list([
+        crate::Value::from(r.county),
+        id.into(),
+        no.as_str().into(),
+        r.route.label().into(),
+        initiator_code(r.started_by).into(),
+        r.student.map(|s| s.county_id).into(),
+        r.student.map(|s| s.id).into(),
+        r.student_name.into(),
+        r.id_card.into(),
+        r.student_no.into(),
+        r.grade.into(),
+        r.from.0.into(),
+        r.from.1.into(),
+        r.from.2.into(),
+        r.to.0.into(),
+        r.to.1.into(),
+        r.to.2.into(),
+        r.to.3.into(),
+        r.reason.into(),
+        materials.as_str().into(),
+        r.applicant_phone.into(),
+        state::PENDING.into(),
+        0i32.into(),
+        steps_json.into(),
+        ac.into(),
+        asch.into(),
+        today.into(),
+        first.map(|s| s.deadline(today, calendar)).into(),
+        "".into(),
+        now.into(),
+        actor.name.as_str().into(),
+        now.into(),
+        r.incoming_json.into(),
+    ]);
+    tx.exec(q).await?;
+    write_transfer_files(tx, r.county, id, files, now).await?;
+    audit::write(
+        tx,
+        actor,
+        vec![Entry {
+            county_id: r.county,
+            action: "create",
+            entity: "transfer_request",
+            entity_id: Some(id),
+            summary: format!(
+                "转学申请 {no}（{}，{}）",
+                r.route.label(),
+                initiator_label(initiator_code(r.started_by))
+            ),
+            before: None,
+            after: None,
+        }],
+    )
+    .await?;
+    Ok(id)
+}
+
+/// Whom a national number (学籍号 or ID number) belongs to in Linyi: (county, owner, id, status of
+/// the student record when the owner is a student).
+async fn key_owners(
+    tx: &mut Tx,
+    values: &[String],
+) -> Result<Vec<(String, i32, String, i64, Option<String>)>> {
+    if values.is_empty() {
+        return Ok(vec![]);
+    }
+    let mut q = Sql::new(
+        "/* multi-county: person_key */ SELECT k.value, k.county_id, k.owner, k.owner_id, s.status FROM person_key k \
+         LEFT JOIN student s ON k.owner = 'student' AND s.county_id = k.county_id AND s.id = k.owner_id WHERE k.value IN ",
+    );
+    q.bind_list(values.to_vec());
+    tx.all(q).await
+}
+
+/// Starts a 外市转入 request. `actor_scope` is the receiving school's for
+/// [`Initiator::ReceivingSchool`], [`Scope::Nothing`] for a parent's online request. The student
+/// must hold no 在籍 record in Linyi; the receiving school must teach the grade's stage, and a
+/// chosen class must be of that grade (the class-size gate is checked now and again at the end).
+/// Nothing of the registry changes until the final approval.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_incoming(
+    db: &Db,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    input: NewIncoming,
+) -> Result<TransferRow> {
+    let reason = check_reason(&input.reason)?;
+    let from_name = check_outside(&input.from_name, input.from_county, "转出")?;
+    if !matches!(
+        input.started_by,
+        Initiator::ReceivingSchool | Initiator::Parent
+    ) {
+        return Err(StoreError::Invalid("外市转入由转入学校或家长申请".into()));
+    }
+    let materials = check_files(
+        yimeng_domain::transfer::TransferRoute::IntoCity,
+        &input.files,
+    )?;
+    let mut tx = db.begin().await?;
+    let mut q = Sql::new(
+        "/* multi-county: school_code */ SELECT county_id, id, name, stages FROM school WHERE code = ",
+    );
+    q.bind(input.record.school_code.as_str());
+    let Some((to_county, to_school, to_name, stages)): Option<(i32, i64, String, String)> =
+        tx.opt(q).await?
+    else {
+        return Err(StoreError::Invalid("转入学校不存在".into()));
+    };
+    if input.started_by == Initiator::ReceivingSchool
+        && !actor_scope.covers_school(RegionCode::from_i32(to_county), to_school)
+    {
+        return Err(StoreError::Forbidden(
+            "外市转入应由转入学校发起：您的账号不是转入学校".into(),
+        ));
+    }
+    if !yimeng_domain::StageSet::from_codes(&stages).contains(input.grade.stage()) {
+        return Err(StoreError::Invalid(format!(
+            "转入学校“{to_name}”没有{}学段，不能接收{}学生",
+            input.grade.stage().label(),
+            input.grade.label()
+        )));
+    }
+    let to_class = match &input.record.class {
+        None => None,
+        Some(c) => {
+            if c.grade != input.grade {
+                return Err(StoreError::Invalid(format!(
+                    "所选班级不是{}，与转入年级不符",
+                    input.grade.label()
+                )));
+            }
+            let mut q = Sql::new("SELECT id FROM class WHERE county_id = ");
+            q.bind(to_county)
+                .push(" AND school_id = ")
+                .bind(to_school)
+                .push(" AND school_year = ")
+                .bind(c.year.start())
+                .push(" AND grade = ")
+                .bind(c.grade.code())
+                .push(" AND class_no = ")
+                .bind(c.class_no);
+            let Some((cid,)): Option<(i64,)> = tx.opt(q).await? else {
+                return Err(StoreError::Invalid("所选班级不属于转入学校".into()));
+            };
+            crate::gate::enforce(
+                &mut tx,
+                actor,
+                &Scope::Nothing,
+                rules,
+                to_county,
+                cid,
+                1,
+                None,
+                "外市转入",
+            )
+            .await?;
+            Some(cid)
+        }
+    };
+    // The student holds no 在籍 record in Linyi, and has no other open request.
+    let student_no = input.record.student_no.to_string();
+    let id_card = input.record.id_card.as_ref().map(|c| c.to_string());
+    let numbers: Vec<String> = std::iter::once(student_no.clone())
+        .chain(id_card.clone())
+        .collect();
+    for (value, county, owner, _, status) in key_owners(&mut tx, &numbers).await? {
+        if owner != "student" {
+            return Err(StoreError::Invalid(format!(
+                "证件号 {} 已登记为教职工，一人只能有一个身份",
+                yimeng_domain::IdCardNo::from_stored(value).masked()
+            )));
+        }
+        let status = status
+            .as_deref()
+            .and_then(StudentStatus::from_code)
+            .unwrap_or(StudentStatus::Other);
+        if status.is_on_register() {
+            return Err(StoreError::Invalid(format!(
+                "该学生在临沂市{}仍有在籍学籍（{}），不能按外市转入办理：请按市内转学办理",
+                RegionCode::from_i32(county).name(),
+                status.label()
+            )));
+        }
+    }
+    let mut q = Sql::new(
+        "/* multi-county: open_transfer */ SELECT COUNT(*) FROM transfer_request WHERE state = 'pending' AND (student_no = ",
+    );
+    q.bind(student_no.as_str());
+    if let Some(c) = &id_card {
+        q.push(" OR id_card = ").bind(c.as_str());
+    }
+    q.push(")");
+    if tx.scalar(q).await? > 0 {
+        return Err(StoreError::Conflict(
+            "该学生已有一份正在审批的转学申请，不能重复申请".into(),
+        ));
+    }
+    let from = TransferParty::OutOfCity {
+        county: input.from_county,
+        name: from_name.clone(),
+    };
+    let to = TransferParty::InCity(SchoolRef {
+        county: RegionCode::from_i32(to_county),
+        id: to_school,
+    });
+    let route = check_request(&from, &to, input.started_by, None, &materials, rules)
+        .map_err(domain_error)?;
+    let st = TransferState::new(from, to, input.started_by, rules);
+    let now = Utc::now().trunc_subsecs(0);
+    let mut incoming = StudentRow::from_record(
+        input.record.clone(),
+        to_county,
+        0,
+        to_school,
+        to_class,
+        None,
+        now,
+    );
+    incoming.status = StudentStatus::Enrolled.code().into();
+    let incoming_json = serde_json::to_string(&incoming).unwrap_or_default();
+    let id = insert_request(
+        &mut tx,
+        actor,
+        calendar,
+        today,
+        &st,
+        RequestInsert {
+            county: to_county,
+            route,
+            started_by: input.started_by,
+            student: None,
+            student_name: &input.record.name,
+            id_card,
+            student_no: Some(student_no),
+            grade: Some(input.grade.code().to_string()),
+            from: (input.from_county.map(|c| c.get()), None, &from_name),
+            to: (Some(to_county), Some(to_school), to_class, &to_name),
+            reason: &reason,
+            materials: &materials,
+            applicant_phone: input.applicant_phone,
+            incoming_json: Some(incoming_json),
+        },
+        &input.files,
+    )
+    .await?;
+    tx.commit().await?;
+    get_unscoped(db, to_county, id).await
+}
+
+/// Starts a 转出本市 request. `actor_scope` is the sending school's for
+/// [`Initiator::SendingSchool`], [`Scope::Nothing`] for a parent's online request (who proves the
+/// student by 学籍号 and ID number). Nothing of the registry changes until the final approval.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_outgoing(
+    db: &Db,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    input: NewOutgoing,
+) -> Result<TransferRow> {
+    let reason = check_reason(&input.reason)?;
+    let to_name = check_outside(&input.to_name, input.to_county, "转入")?;
+    let materials = check_files(
+        yimeng_domain::transfer::TransferRoute::OutOfCity,
+        &input.files,
+    )?;
+    let mut tx = db.begin().await?;
+    let Some(student) = find_student(&mut tx, &input.student_no, &input.id_card).await? else {
+        return Err(StoreError::Invalid(
+            "未找到该学籍号和身份证件号对应的学生，请核对后重新填写".into(),
+        ));
+    };
+    if input.started_by == Initiator::SendingSchool
+        && !actor_scope.covers_school(RegionCode::from_i32(student.county_id), student.school_id)
+    {
+        return Err(StoreError::Forbidden(
+            "转出本市应由学生所在学校发起：该学生不是您学校的学生".into(),
+        ));
+    }
+    let from_name = school_name(&mut tx, student.county_id, student.school_id)
+        .await?
+        .unwrap_or_default();
+    let sending = SchoolRef {
+        county: RegionCode::from_i32(student.county_id),
+        id: student.school_id,
+    };
+    let from = TransferParty::InCity(sending);
+    let to = TransferParty::OutOfCity {
+        county: input.to_county,
+        name: to_name.clone(),
+    };
+    let status = StudentStatus::from_code(&student.status).unwrap_or(StudentStatus::Other);
+    let route = check_request(
+        &from,
+        &to,
+        input.started_by,
+        Some((status, sending)),
+        &materials,
+        rules,
+    )
+    .map_err(domain_error)?;
+    let mut q = Sql::new(
+        "/* multi-county: open_transfer */ SELECT COUNT(*) FROM transfer_request WHERE state = 'pending' AND student_county = ",
+    );
+    q.bind(student.county_id)
+        .push(" AND student_id = ")
+        .bind(student.id);
+    if tx.scalar(q).await? > 0 {
+        return Err(StoreError::Conflict(
+            "该学生已有一份正在审批的转学申请，不能重复申请".into(),
+        ));
+    }
+    let grade = class_grade(&mut tx, student.county_id, student.class_id).await?;
+    let st = TransferState::new(from, to, input.started_by, rules);
+    let id = insert_request(
+        &mut tx,
+        actor,
+        calendar,
+        today,
+        &st,
+        RequestInsert {
+            county: student.county_id,
+            route,
+            started_by: input.started_by,
+            student: Some(&student),
+            student_name: &student.name,
+            id_card: student.id_card.clone(),
+            student_no: Some(student.student_no.clone()),
+            grade,
+            from: (Some(student.county_id), Some(student.school_id), &from_name),
+            to: (input.to_county.map(|c| c.get()), None, None, &to_name),
+            reason: &reason,
+            materials: &materials,
+            applicant_phone: input.applicant_phone,
+            incoming_json: None,
+        },
+        &input.files,
+    )
+    .await?;
+    tx.commit().await?;
+    get_unscoped(db, student.county_id, id).await
+}
+
+fn transfer_event(
+    actor: &Actor,
+    (county_id, student_id, school_id): (i32, i64, i64),
+    ct: ChangeType,
+    from: Option<&str>,
+    to: &str,
+    reason: String,
+    today: NaiveDate,
+) -> StudentEventRow {
+    StudentEventRow {
+        county_id,
+        id: 0,
+        student_id,
+        school_id,
+        change_type: ct.code().into(),
+        from_status: from.map(str::to_string),
+        to_status: to.to_string(),
+        reason,
+        occurred_on: today,
+        actor: actor.name.clone(),
+        source: "transfer".into(),
+        batch_id: None,
+        recorded_at: Utc::now().trunc_subsecs(0),
+    }
+}
+
+async fn write_events(tx: &mut Tx, mut events: Vec<StudentEventRow>) -> Result<()> {
+    let first = tx.alloc_ids("student_event", events.len() as i64).await?;
+    for (i, e) in events.iter_mut().enumerate() {
+        e.id = first + i as i64;
+    }
+    bulk::insert(tx, events).await
+}
+
+/// 外市转入 completed: the record entered with the request is opened at the receiving school
+/// (change 22 转入). Its national numbers must still be free in Linyi, or belong to a closed record
+/// of the same student (one who once left Linyi and comes back): those keys move to the new record.
+#[allow(clippy::too_many_arguments)]
+async fn enrol_incoming(
+    tx: &mut Tx,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    row: &TransferRow,
+    to: SchoolRef,
+    override_reason: Option<&str>,
+    today: NaiveDate,
+) -> Result<i64> {
+    let mut rec: StudentRow = row
+        .incoming_json
+        .as_deref()
+        .and_then(|j| serde_json::from_str(j).ok())
+        .ok_or_else(|| StoreError::Invalid("转学申请缺少转入学生的学籍信息".into()))?;
+    let numbers: Vec<String> = std::iter::once(rec.student_no.clone())
+        .chain(rec.id_card.clone())
+        .collect();
+    let owners = key_owners(tx, &numbers).await?;
+    for (_, county, owner, _, status) in &owners {
+        let status = status
+            .as_deref()
+            .and_then(StudentStatus::from_code)
+            .unwrap_or(StudentStatus::Other);
+        if owner != "student" {
+            return Err(StoreError::Conflict(
+                "该身份证件号已登记为教职工，不能办结外市转入".into(),
+            ));
+        }
+        if status.is_on_register() {
+            return Err(StoreError::Conflict(format!(
+                "该学生已在临沂市{}在籍（申请后登记），不能办结外市转入",
+                RegionCode::from_i32(*county).name()
+            )));
+        }
+    }
+    if let Some(class_id) = row.to_class_id {
+        crate::gate::enforce(
+            tx,
+            actor,
+            actor_scope,
+            rules,
+            to.county.get(),
+            class_id,
+            1,
+            override_reason,
+            &format!("外市转入 {}", row.request_no),
+        )
+        .await?;
+    }
+    let now = Utc::now().trunc_subsecs(0);
+    let nid = tx.alloc_ids("student", 1).await?;
+    rec.county_id = to.county.get();
+    rec.id = nid;
+    rec.school_id = to.id;
+    rec.class_id = row.to_class_id;
+    rec.status = StudentStatus::Enrolled.code().into();
+    rec.created_batch = None;
+    rec.created_at = now;
+    rec.updated_at = now;
+    rec.content_hash = rec.compute_hash();
+    let after = audit::json_row(&rec);
+    bulk::insert(tx, vec![rec.clone()]).await?;
+    // Keys: move those of a closed record, add the missing ones.
+    if !owners.is_empty() {
+        let mut q = Sql::new("UPDATE person_key SET county_id = ");
+        q.bind(to.county.get())
+            .push(", owner_id = ")
+            .bind(nid)
+            .push(" WHERE owner = 'student' AND value IN ")
+            .bind_list(numbers.clone());
+        tx.exec(q).await?;
+    }
+    let mut keys = vec![("student_no", rec.student_no.clone())];
+    keys.extend(rec.id_card.clone().map(|c| ("id_card", c)));
+    for (kind, value) in keys {
+        if owners.iter().any(|o| o.0 == value) {
+            continue;
+        }
+        let mut q =
+            Sql::new("INSERT INTO person_key (kind, value, county_id, owner, owner_id) VALUES ");
+        q.bind_list([
+            crate::Value::from(kind),
+            value.as_str().into(),
+            to.county.get().into(),
+            "student".into(),
+            nid.into(),
+        ]);
+        tx.exec(q).await?;
+    }
+    let from_where = match row.from_county {
+        Some(c) => format!("{c} {}", row.from_name),
+        None => row.from_name.clone(),
+    };
+    write_events(
+        tx,
+        vec![transfer_event(
+            actor,
+            (to.county.get(), nid, to.id),
+            ChangeType::TransferIn,
+            None,
+            StudentStatus::Enrolled.code(),
+            format!("由市外{from_where}转入（申请 {}）", row.request_no),
+            today,
+        )],
+    )
+    .await?;
+    audit::write(
+        tx,
+        actor,
+        vec![Entry {
+            county_id: to.county.get(),
+            action: "transfer_in",
+            entity: "student",
+            entity_id: Some(nid),
+            summary: format!("外市转入（申请 {}），由{from_where}", row.request_no),
+            before: None,
+            after: Some(after),
+        }],
+    )
+    .await?;
+    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id = ");
+    q.bind(to.county.get());
+    tx.exec(q).await?;
+    Ok(nid)
+}
+
+/// 转出本市 completed: the record at the sending school is closed (status 10 转出, change 21); its
+/// national numbers stay with it, so that a later return is recognised.
+async fn leave_city(
+    tx: &mut Tx,
+    actor: &Actor,
+    row: &TransferRow,
+    from: SchoolRef,
+    today: NaiveDate,
+) -> Result<i64> {
+    let (Some(sc), Some(sid)) = (row.student_county, row.student_id) else {
+        return Err(StoreError::NotFound);
+    };
+    let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
+    q.bind(sc).push(" AND t.id = ").bind(sid);
+    let old: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+    let status = StudentStatus::from_code(&old.status).unwrap_or(StudentStatus::Other);
+    if old.school_id != from.id || old.county_id != from.county.get() || !status.is_on_register() {
+        return Err(StoreError::Conflict(
+            "该学生的学籍在申请后已发生变化（不在转出学校或已不在籍），不能办结转学".into(),
+        ));
+    }
+    let now = Utc::now().trunc_subsecs(0);
+    let out_code = StudentStatus::TransferredOut.code();
+    let mut closed = old.clone();
+    closed.status = out_code.to_string();
+    closed.class_id = None;
+    closed.updated_at = now;
+    closed.content_hash = closed.compute_hash();
+    let diff = audit::diff(&old, &closed);
+    bulk::upsert(tx, vec![closed]).await?;
+    let to_where = match row.to_county {
+        Some(c) => format!("{c} {}", row.to_name),
+        None => row.to_name.clone(),
+    };
+    write_events(
+        tx,
+        vec![transfer_event(
+            actor,
+            (old.county_id, old.id, from.id),
+            ChangeType::TransferOut,
+            Some(&old.status),
+            out_code,
+            format!("转出本市至{to_where}（申请 {}）", row.request_no),
+            today,
+        )],
+    )
+    .await?;
+    audit::write(
+        tx,
+        actor,
+        vec![Entry {
+            county_id: old.county_id,
+            action: "transfer_out",
+            entity: "student",
+            entity_id: Some(old.id),
+            summary: format!("转出本市（申请 {}），至{to_where}", row.request_no),
+            before: diff.as_ref().map(|d| d.0.clone()),
+            after: diff.map(|d| d.1),
+        }],
+    )
+    .await?;
+    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id = ");
+    q.bind(old.county_id);
+    tx.exec(q).await?;
+    Ok(old.id)
 }

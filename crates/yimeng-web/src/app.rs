@@ -312,6 +312,35 @@ pub fn router(state: AppState) -> Router {
             get(services::transfers).post(services::create_transfer),
         )
         .route("/transfers/new", get(services::new_transfer))
+        // Across the city boundary: 外市转入 / 转出本市, with the required material uploaded.
+        .route(
+            "/transfers/incoming",
+            get(transfer_city::incoming_form)
+                .post(transfer_city::create_incoming)
+                .layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
+        .route(
+            "/transfers/outgoing",
+            get(transfer_city::outgoing_form)
+                .post(transfer_city::create_outgoing)
+                .layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
+        .route(
+            "/transfers/{county}/{id}/files/{file}",
+            get(transfer_city::file),
+        )
+        .route(
+            "/public/transfer/incoming",
+            get(transfer_city::public_incoming_form)
+                .post(transfer_city::public_incoming)
+                .layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
+        .route(
+            "/public/transfer/outgoing",
+            get(transfer_city::public_outgoing_form)
+                .post(transfer_city::public_outgoing)
+                .layer(DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
         .route("/transfers/{county}/{id}", get(services::show_transfer))
         .route(
             "/transfers/{county}/{id}/decide",
@@ -341,6 +370,7 @@ pub fn router(state: AppState) -> Router {
             "/public/enrolment/status",
             get(enrolment::status_form).post(enrolment::status),
         )
+        .route("/public/enrolment/withdraw", post(enrolment::withdraw))
         .route(
             "/public/enrolment/resubmit",
             post(enrolment::resubmit).layer(DefaultBodyLimit::max(64 * 1024 * 1024)),
@@ -356,6 +386,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/enrolment/{county}/{id}", get(enrolment::show))
         .route("/enrolment/{county}/{id}/review", post(enrolment::review))
+        .route("/enrolment/{county}/{id}/place", post(enrolment::place))
         .route("/enrolment/{county}/{id}/enrol", post(enrolment::enrol))
         .route("/enrolment/{county}/files/{id}", get(enrolment::file))
         .route("/admin/rollover", get(rollover::form).post(rollover::run))

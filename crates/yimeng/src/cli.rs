@@ -231,6 +231,9 @@ struct ImportArgs {
     /// 以学校的范围导入（学校标识码）
     #[arg(long)]
     school: Option<String>,
+    /// 按现状导入现有学籍库（首次建库）：不做班额闸门检查，现有大班额照实载入，由规划看板监测
+    #[arg(long)]
+    as_is: bool,
 }
 
 #[derive(Args)]
@@ -434,7 +437,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             println!("已生成{}导入模板：{}", t.label(), output.display());
             Ok(ExitCode::SUCCESS)
         }
-        Command::Import(a) => import(cli.database, a).await,
+        Command::Import(a) => import(cli.database, cli.config, a).await,
         Command::Export(a) => {
             let t = table(&a.table)?;
             let format = FileFormat::from_path(&a.output)
@@ -927,11 +930,17 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
-async fn import(database: Option<String>, a: ImportArgs) -> Result<ExitCode> {
+async fn import(
+    database: Option<String>,
+    config: Option<PathBuf>,
+    a: ImportArgs,
+) -> Result<ExitCode> {
     let t = table(&a.table)?;
     if !a.file.exists() {
         bail!("文件不存在：{}", a.file.display());
     }
+    // The class-size gate uses the configured limits ([rules] in yimeng.toml), as on the web.
+    let cfg = load_config(&config)?;
     let db = open(&database).await?;
     let scope = scope_of(&db, &a.county, &a.school).await?;
     let started = Instant::now();
@@ -952,11 +961,16 @@ async fn import(database: Option<String>, a: ImportArgs) -> Result<ExitCode> {
         },
         dry_run: a.dry_run,
     };
-    let result = service::import::import_file(
+    let result = service::import::import_file_gated(
         &db,
         &scope,
         &Actor::system(),
         job,
+        if a.as_is {
+            yimeng_store::import::GateOptions::off()
+        } else {
+            yimeng_store::import::GateOptions::with_rules(&cfg.rules)
+        },
         Arc::new(move |n| p.set_position(n)),
     )
     .await;

@@ -11,7 +11,7 @@ use yimeng_domain::student::Ethnicity;
 use yimeng_domain::*;
 use yimeng_store::enrolment::{self, NewApplication, Review, Upload, ZoneInput};
 use yimeng_store::import::{GateOptions, Mode};
-use yimeng_store::{Db, StoreError};
+use yimeng_store::{Db, Sql, StoreError};
 use yimeng_testkit::TestDb;
 
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -222,5 +222,101 @@ async fn bad_applications_are_refused_each_with_its_reason_and_nothing_is_writte
         expect(application(9), "不能重复申请").await;
         assert_eq!(count(db, "enrolment_application").await, 1);
         assert_eq!(count(db, "enrolment_file").await, 4);
+    }
+}
+
+#[tokio::test]
+async fn a_parent_withdraws_an_application_and_may_then_apply_again() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        zoned(db).await;
+        let a = submit(db, application(3)).await.unwrap();
+        // A second application for the same child is refused while the first is open.
+        assert!(submit(db, application(3)).await.is_err());
+        // The wrong ID number finds nothing and changes nothing.
+        assert!(matches!(
+            enrolment::withdraw(db, &a.app_no, "371302201403010029").await,
+            Err(StoreError::NotFound)
+        ));
+        let w = enrolment::withdraw(db, &a.app_no, &a.id_card)
+            .await
+            .unwrap();
+        assert_eq!(w.state, "withdrawn");
+        // Twice: refused with the state named.
+        let e = enrolment::withdraw(db, &a.app_no, &a.id_card)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(m) if m.contains("已撤回")),
+            "{e:?}"
+        );
+        // The child's key is free again.
+        let again = submit(db, application(3)).await.unwrap();
+        assert_ne!(again.id, a.id);
+        assert_eq!(again.state, "submitted");
+    }
+}
+
+#[tokio::test]
+async fn the_county_places_an_application_at_another_school_with_a_reason() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        zoned(db).await;
+        let a = submit(db, application(4)).await.unwrap();
+        let zone_school = a.school_id.unwrap();
+        let (other,): (i64,) = db
+            .one(Sql::new("SELECT id FROM school WHERE code = '2137000002'"))
+            .await
+            .unwrap();
+        let county = Scope::County(RegionCode::from_i32(LANSHAN));
+        let school = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(LANSHAN),
+            id: zone_school,
+        });
+        // Only the bureau places; a reason is required; the school must teach the stage.
+        let e = enrolment::place(db, &actor(), &school, LANSHAN, a.id, other, "学位已满")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+        let e = enrolment::place(db, &actor(), &county, LANSHAN, a.id, other, "  ")
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Invalid(m) if m.contains("理由")),
+            "{e:?}"
+        );
+        let (junior,): (i64,) = db
+            .one(Sql::new("SELECT id FROM school WHERE code = '2137000003'"))
+            .await
+            .unwrap();
+        let e = enrolment::place(db, &actor(), &county, LANSHAN, a.id, junior, "学位已满")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::Invalid(_)), "{e:?}");
+        let p = enrolment::place(
+            db,
+            &actor(),
+            &county,
+            LANSHAN,
+            a.id,
+            other,
+            "学区学校学位已满",
+        )
+        .await
+        .unwrap();
+        assert_eq!((p.school_id, p.state.as_str()), (Some(other), "submitted"));
+        // The new school now reviews it; the zone school no longer sees it.
+        let new_school = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(LANSHAN),
+            id: other,
+        });
+        assert!(enrolment::get(db, &new_school, LANSHAN, a.id).await.is_ok());
+        assert!(enrolment::get(db, &school, LANSHAN, a.id).await.is_err());
+        let acts = enrolment::actions(db, LANSHAN, a.id).await.unwrap();
+        assert!(
+            acts.iter()
+                .any(|x| x.action == "place" && x.reason.contains("学位已满")),
+            "{acts:?}"
+        );
     }
 }

@@ -625,3 +625,362 @@ async fn a_suspension_of_a_compulsory_student_waits_for_the_county_and_then_chan
         assert_eq!((ct.as_str(), to.as_str()), ("11", "02"));
     }
 }
+
+fn pdf(material: yimeng_domain::transfer::TransferMaterial) -> transfer::TransferUpload {
+    transfer::TransferUpload {
+        material,
+        file_name: "证明.pdf".into(),
+        bytes: b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\n%%EOF\n".to_vec(),
+    }
+}
+
+fn outgoing(seq: u16, files: Vec<transfer::TransferUpload>) -> transfer::NewOutgoing {
+    let rec = student_rec(seq);
+    transfer::NewOutgoing {
+        student_no: rec.student_no.to_string(),
+        id_card: rec.id_card.unwrap().to_string(),
+        to_name: "济南市历下区某小学".into(),
+        to_county: Some(RegionCode::from_i32(370102)),
+        started_by: Initiator::SendingSchool,
+        reason: "随父母迁居济南".into(),
+        files,
+        applicant_phone: None,
+    }
+}
+
+fn incoming(
+    rec: student::StudentRecord,
+    files: Vec<transfer::TransferUpload>,
+) -> transfer::NewIncoming {
+    transfer::NewIncoming {
+        grade: rec.class.map_or(Grade::P3, |c| c.grade),
+        record: rec,
+        from_name: "济南市历下区某小学".into(),
+        from_county: Some(RegionCode::from_i32(370102)),
+        started_by: Initiator::ReceivingSchool,
+        reason: "随父母迁居费县".into(),
+        files,
+        applicant_phone: None,
+    }
+}
+
+#[tokio::test]
+async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the_final_approval() {
+    use yimeng_domain::transfer::TransferMaterial::{ReceivingSideAcceptance, SendingSideConsent};
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let (s1, s4, class4) = seed_two_counties(db).await;
+        let rules = Rules::default();
+        let cal = WorkCalendar::seeded();
+        let sending = Scope::School(s1);
+        let lanshan = Scope::County(s1.county);
+        let receiving = Scope::School(s4);
+        let feixian = Scope::County(s4.county);
+        let day = d(2026, 11, 2);
+
+        // 转出本市: bad requests are refused with the reason and write nothing.
+        let refuse = |e: StoreError, want: &str| {
+            assert!(
+                matches!(&e, StoreError::Invalid(m) | StoreError::Forbidden(m) if m.contains(want)),
+                "{want}: {e:?}"
+            )
+        };
+        let e = transfer::create_outgoing(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![]),
+        )
+        .await
+        .unwrap_err();
+        refuse(e, "接收证明");
+        let mut not_pdf = pdf(ReceivingSideAcceptance);
+        not_pdf.bytes = b"<html>not a scan</html>".to_vec();
+        let e = transfer::create_outgoing(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![not_pdf]),
+        )
+        .await
+        .unwrap_err();
+        refuse(e, "不是 JPG");
+        let mut inside = outgoing(4, vec![pdf(ReceivingSideAcceptance)]);
+        inside.to_county = Some(RegionCode::from_i32(FEIXIAN));
+        let e = transfer::create_outgoing(db, &actor(), &sending, &rules, &cal, day, inside)
+            .await
+            .unwrap_err();
+        refuse(e, "市内转学");
+        let e = transfer::create_outgoing(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![pdf(ReceivingSideAcceptance)]),
+        )
+        .await
+        .unwrap_err();
+        refuse(e, "不是您学校的学生");
+        assert_eq!(count(db, "transfer_request").await, 0);
+        assert_eq!(count(db, "transfer_file").await, 0);
+
+        let r = transfer::create_outgoing(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![pdf(ReceivingSideAcceptance)]),
+        )
+        .await
+        .unwrap();
+        assert_eq!((r.route.as_str(), r.county_id), ("转出本市", LANSHAN));
+        assert_eq!(
+            (r.approver_county, r.approver_school),
+            (Some(LANSHAN), Some(s1.id))
+        );
+        let files = transfer::files(db, &lanshan, r.county_id, r.id)
+            .await
+            .unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].material_label(), "转入学校接收证明");
+        let (_, ty, bytes) = transfer::file_content(db, &sending, r.county_id, r.id, files[0].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (ty.as_str(), bytes.starts_with(b"%PDF-")),
+            ("application/pdf", true)
+        );
+        // Another county's bureau is not a party.
+        assert!(matches!(
+            transfer::files(db, &feixian, r.county_id, r.id).await,
+            Err(StoreError::NotFound)
+        ));
+        let before = student_row(db, 4).await;
+        let r = transfer::decide(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.approver_school, None);
+        assert_eq!(
+            student_row(db, 4).await,
+            before,
+            "nothing changes before the last step"
+        );
+        let r = transfer::decide(
+            db,
+            &actor(),
+            &lanshan,
+            &rules,
+            &cal,
+            day,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, "completed");
+        let after = student_row(db, 4).await;
+        assert_eq!((after.1, after.3, after.4.as_str()), (before.1, None, "10"));
+        let mut q = Sql::new("SELECT change_type, reason FROM student_event WHERE student_id = ");
+        q.bind(before.1);
+        let events: Vec<(String, String)> = db.all(q).await.unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].0, "21");
+        assert!(events[0].1.contains("济南市历下区某小学"), "{events:?}");
+        let keys = count(db, "person_key").await;
+
+        // 外市转入 of a child never registered in Linyi, into 费县 class 3-1.
+        let newcomer = student("2137000004", Grade::P3, 1, 100);
+        let e = transfer::create_incoming(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            day,
+            incoming(newcomer.clone(), vec![]),
+        )
+        .await
+        .unwrap_err();
+        refuse(e, "同意转出证明");
+        // A child still 在籍 in Linyi is a transfer within the city.
+        let mut enrolled = student_rec(5);
+        enrolled.school_code = newcomer.school_code.clone();
+        enrolled.class = newcomer.class;
+        let e = transfer::create_incoming(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            day,
+            incoming(enrolled, vec![pdf(SendingSideConsent)]),
+        )
+        .await
+        .unwrap_err();
+        refuse(e, "仍有在籍学籍");
+        // Only the receiving school starts it.
+        let e = transfer::create_incoming(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            incoming(newcomer.clone(), vec![pdf(SendingSideConsent)]),
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+        assert_eq!(count(db, "transfer_request").await, 1);
+
+        let r = transfer::create_incoming(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            day,
+            incoming(newcomer.clone(), vec![pdf(SendingSideConsent)]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (r.route.as_str(), r.county_id, r.to_class_id),
+            ("外市转入", FEIXIAN, Some(class4))
+        );
+        assert_eq!(
+            (r.approver_county, r.approver_school),
+            (Some(FEIXIAN), None)
+        );
+        assert_eq!(r.from_county, Some(370102));
+        let students = count(db, "student").await;
+        // The receiving school is not the step's approver; the county is.
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            day,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Forbidden(_)), "{e:?}");
+        assert_eq!(count(db, "student").await, students);
+        let done = transfer::decide(
+            db,
+            &actor(),
+            &feixian,
+            &rules,
+            &cal,
+            day,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(done.state, "completed");
+        let nid = done.new_student_id.unwrap();
+        let mut q = Sql::new(
+            "SELECT county_id, school_id, class_id, status, name FROM student WHERE id = ",
+        );
+        q.bind(nid).push(" AND county_id = ").bind(FEIXIAN);
+        let row: (i32, i64, Option<i64>, String, String) = db.one(q).await.unwrap();
+        assert_eq!(
+            row,
+            (
+                FEIXIAN,
+                s4.id,
+                Some(class4),
+                "01".into(),
+                newcomer.name.clone()
+            )
+        );
+        assert_eq!(count(db, "person_key").await, keys + 2);
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &feixian,
+            &rules,
+            &cal,
+            day,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{e:?}");
+
+        // The student who left comes back into 费县: a new record there, the keys move to it.
+        let mut back = student_rec(4);
+        back.school_code = newcomer.school_code.clone();
+        back.class = newcomer.class;
+        let r = transfer::create_incoming(
+            db,
+            &actor(),
+            &receiving,
+            &rules,
+            &cal,
+            day,
+            incoming(back, vec![pdf(SendingSideConsent)]),
+        )
+        .await
+        .unwrap();
+        let done = transfer::decide(
+            db,
+            &actor(),
+            &feixian,
+            &rules,
+            &cal,
+            day,
+            r.county_id,
+            r.id,
+            Decision::Approve,
+            None,
+        )
+        .await
+        .unwrap();
+        let nid = done.new_student_id.unwrap();
+        let mut q = Sql::new("SELECT county_id, owner_id FROM person_key WHERE value = ");
+        q.bind(student_rec(4).student_no.to_string());
+        let owner: (i32, i64) = db.one(q).await.unwrap();
+        assert_eq!(owner, (FEIXIAN, nid));
+        assert_eq!(count(db, "person_key").await, keys + 2);
+        let mut q = Sql::new("SELECT county_id, status FROM student WHERE student_no = ");
+        q.bind(student_rec(4).student_no.to_string())
+            .push(" ORDER BY county_id");
+        let rows: Vec<(i32, String)> = db.all(q).await.unwrap();
+        assert_eq!(rows, vec![(LANSHAN, "10".into()), (FEIXIAN, "01".into())]);
+    }
+}

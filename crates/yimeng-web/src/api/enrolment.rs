@@ -21,8 +21,8 @@ use yimeng_store::enrolment::{self, ApplicationRow, Review};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_applications, get_application, review_application, zones),
-    components(schemas(ReviewBody)),
+    paths(list_applications, get_application, review_application, place_application, zones),
+    components(schemas(ReviewBody, PlaceBody)),
     tags((name = "enrolment", description = "入学申请：审核、学区表"))
 )]
 pub(super) struct EnrolmentDoc;
@@ -38,6 +38,10 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/api/v1/enrolment/applications/{county}/{id}/review",
             post(review_application),
+        )
+        .route(
+            "/api/v1/enrolment/applications/{county}/{id}/place",
+            post(place_application),
         )
         .route("/api/v1/enrolment/zones", get(zones))
 }
@@ -179,6 +183,41 @@ async fn review_application(
     require_reviewer(&u)?;
     let decision = review_of(&b)?;
     let a = enrolment::review(&state.db, &u.actor(), &u.scope, county, id, decision).await?;
+    Ok(Json(json!({
+        "application": application_json(&u, &a),
+        "state_label": a.state_label(),
+    })))
+}
+
+/// 统筹安排: the school the application goes to, and why.
+#[derive(Deserialize, ToSchema)]
+pub struct PlaceBody {
+    /// The school's id (a school of the application's county teaching its stage).
+    pub school_id: i64,
+    /// Why (required): e.g. 多校划片 allotment, or the zone school is full.
+    pub reason: String,
+}
+
+/// 统筹安排 by the county bureau (or the city): the application moves to another school of the
+/// county, which then reviews and enrols it.
+#[utoipa::path(post, path = "/api/v1/enrolment/applications/{county}/{id}/place", tag = "enrolment", params(("county" = i32, Path), ("id" = i64, Path)), request_body = PlaceBody, responses((status = 200, description = "已统筹安排"), (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
+async fn place_application(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    Path((county, id)): Path<(i32, i64)>,
+    Json(b): Json<PlaceBody>,
+) -> ApiResult<Json<Value>> {
+    require_reviewer(&u)?;
+    let a = enrolment::place(
+        &state.db,
+        &u.actor(),
+        &u.scope,
+        county,
+        id,
+        b.school_id,
+        &b.reason,
+    )
+    .await?;
     Ok(Json(json!({
         "application": application_json(&u, &a),
         "state_label": a.state_label(),

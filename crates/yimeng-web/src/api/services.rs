@@ -21,7 +21,7 @@ use yimeng_store::transfer::{self, Decision, NewTransfer};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_transfers, create_transfer, get_transfer, decide_transfer, decide_status, catalogue, calendar, set_day, remove_day),
+    paths(list_transfers, create_transfer, create_incoming, create_outgoing, get_transfer, decide_transfer, decide_status, catalogue, calendar, set_day, remove_day),
     components(schemas(NewTransferBody, DecisionBody, DayBody)),
     tags((name = "services", description = "学籍服务：转学、学籍异动审批、事项清单、工作日历"))
 )]
@@ -33,6 +33,14 @@ pub(super) fn router() -> Router<AppState> {
         .route(
             "/api/v1/transfers",
             get(list_transfers).post(create_transfer),
+        )
+        .route(
+            "/api/v1/transfers/incoming",
+            post(create_incoming).layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024)),
+        )
+        .route(
+            "/api/v1/transfers/outgoing",
+            post(create_outgoing).layer(axum::extract::DefaultBodyLimit::max(16 * 1024 * 1024)),
         )
         .route("/api/v1/transfers/{county}/{id}", get(get_transfer))
         .route(
@@ -151,11 +159,101 @@ async fn get_transfer(
     let r = transfer::get(&state.db, &u.scope, county, id).await?;
     let acts = transfer::actions(&state.db, county, "transfer", id).await?;
     let steps = transfer::step_views(&r, &acts, &state.rules, today());
+    let files = transfer::files(&state.db, &u.scope, county, id).await?;
+    let mut request = serde_json::to_value(&r).unwrap_or_default();
+    if let Some(o) = request.as_object_mut() {
+        // The incoming record is shown through the request's own fields; its raw form stays inside.
+        o.remove("incoming_json");
+    }
     Ok(Json(json!({
-        "request": protect(&u)(serde_json::to_value(&r).unwrap_or_default()),
+        "request": protect(&u)(request),
         "state_label": r.state_label(),
         "steps": steps,
+        "files": files,
     })))
+}
+
+/// Cross-boundary requests: the form's fields and its material file, as multipart.
+async fn create_cross(
+    state: &AppState,
+    u: &crate::auth::User,
+    mp: axum::extract::Multipart,
+    incoming: bool,
+) -> ApiResult<Json<Value>> {
+    use crate::pages::transfer_city::{
+        incoming_input, outgoing_input, read_form, require_school, uploads,
+    };
+    let own = require_school(u)?;
+    let (f, files) = read_form(None, mp).await?;
+    let files = uploads(files);
+    let cal = yimeng_store::calendar::load(&state.db).await?;
+    let invalid = |m: String| Failure::BadRequest(m);
+    let r = if incoming {
+        let input = incoming_input(
+            state,
+            &f,
+            (own.county.get(), own.id),
+            true,
+            Initiator::ReceivingSchool,
+            files,
+        )
+        .await
+        .map_err(invalid)?;
+        transfer::create_incoming(
+            &state.db,
+            &u.actor(),
+            &u.scope,
+            &state.rules,
+            &cal,
+            today(),
+            input,
+        )
+        .await?
+    } else {
+        let input = outgoing_input(&f, Initiator::SendingSchool, files).map_err(invalid)?;
+        transfer::create_outgoing(
+            &state.db,
+            &u.actor(),
+            &u.scope,
+            &state.rules,
+            &cal,
+            today(),
+            input,
+        )
+        .await?
+    };
+    let mut v = serde_json::to_value(r).unwrap_or_default();
+    if let Some(o) = v.as_object_mut() {
+        o.remove("incoming_json");
+    }
+    Ok(Json(protect(u)(v)))
+}
+
+/// 外市转入, started by the receiving (the caller's) school: multipart/form-data with the fields
+/// `name`, `id_card`, `student_no`, `sex`, `birth_date`, `ethnicity`, `hukou`, `guardian1_name`,
+/// `guardian1_relation`, `guardian1_phone`, `grade`, `class` (id, optional), `from_name`,
+/// `from_county` (optional), `reason`, and the file `m_sending_consent` (同意转出证明: JPG, PNG or
+/// PDF, at most 5 MB). The registry changes at the final approval only.
+#[utoipa::path(post, path = "/api/v1/transfers/incoming", tag = "services", request_body(content_type = "multipart/form-data", description = "学生信息、转出学校、转学原因与同意转出证明"), responses((status = 200, description = "已提交"), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 409, body = Problem)))]
+async fn create_incoming(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    mp: axum::extract::Multipart,
+) -> ApiResult<Json<Value>> {
+    create_cross(&state, &u, mp, true).await
+}
+
+/// 转出本市, started by the student's (the caller's) school: multipart/form-data with the fields
+/// `student_no`, `id_card`, `to_name`, `to_county` (optional), `reason`, and the file
+/// `m_receiving_acceptance` (转入学校接收证明: JPG, PNG or PDF, at most 5 MB). The record is
+/// closed (转出) at the final approval only.
+#[utoipa::path(post, path = "/api/v1/transfers/outgoing", tag = "services", request_body(content_type = "multipart/form-data", description = "学籍号、身份证件号、转入学校、转学原因与接收证明"), responses((status = 200, description = "已提交"), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem), (status = 409, body = Problem)))]
+async fn create_outgoing(
+    State(state): State<AppState>,
+    ApiUser(u): ApiUser,
+    mp: axum::extract::Multipart,
+) -> ApiResult<Json<Value>> {
+    create_cross(&state, &u, mp, false).await
 }
 
 /// A decision on the current step.

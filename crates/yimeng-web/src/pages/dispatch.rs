@@ -24,15 +24,12 @@ use yimeng_io::Cell;
 use yimeng_store::audit::CITY_COUNTY_ID;
 use yimeng_store::dispatch::{self, ReportFilter, ReportInput, ReportRow, status};
 
-/// A month's report is due by this day of the next month (a project rule of the bureau's
-/// 月调度 cycle: reports by the 5th).
-pub const DUE_DAY: u32 = 5;
-
-/// The due date of the report for `period` (`YYYY-MM`).
-pub fn due_date(period: &str) -> Option<NaiveDate> {
+/// The due date of the report for `period` (`YYYY-MM`): day `due_day` of the next month
+/// ([`yimeng_domain::Rules::dispatch_due_day`], the 5th by default).
+pub fn due_date(period: &str, due_day: u32) -> Option<NaiveDate> {
     let first = NaiveDate::parse_from_str(&format!("{period}-01"), "%Y-%m-%d").ok()?;
     let next = first.checked_add_months(chrono::Months::new(1))?;
-    next.with_day(DUE_DAY)
+    next.with_day(due_day.clamp(1, 28))
 }
 
 /// The unit an account files for: its county, or its department. (unit, owning region)
@@ -117,9 +114,10 @@ fn expected_for(
     period: &str,
     reports: &[ReportRow],
     today: NaiveDate,
+    due_day: u32,
 ) -> Vec<Expected> {
     let mut out = Vec::new();
-    let Some(month_end) = due_date(period)
+    let Some(month_end) = due_date(period, due_day)
         .and_then(|d| d.with_day(1))
         .and_then(|d| d.pred_opt())
     else {
@@ -136,7 +134,7 @@ fn expected_for(
                 .iter()
                 .find(|r| r.task_code == task.code && r.unit == unit && r.period == period)
                 .cloned();
-            let due = due_date(period);
+            let due = due_date(period, due_day);
             let submitted_at = report
                 .as_ref()
                 .filter(|r| r.status != status::DRAFT)
@@ -195,6 +193,8 @@ pub struct UnitLine {
 #[template(path = "dispatch.html")]
 pub struct DispatchPage {
     pub ctx: Ctx,
+    /// Day of the next month a report is due by.
+    pub due_day: u32,
     pub plan: Arc<Plan>,
     pub period: String,
     pub periods: Vec<String>,
@@ -268,13 +268,29 @@ pub async fn show(
     let unit = unit_of(&u);
     let mine = unit
         .as_ref()
-        .map(|(unit, _)| expected_for(&plan, unit, &period, &reports, today))
+        .map(|(unit, _)| {
+            expected_for(
+                &plan,
+                unit,
+                &period,
+                &reports,
+                today,
+                state.rules.dispatch_due_day,
+            )
+        })
         .unwrap_or_default();
     let units = if matches!(u.role(), Role::CityAdmin | Role::CityDept | Role::Inspector) {
         all_units(&plan)
             .into_iter()
             .map(|unit| {
-                let e = expected_for(&plan, &unit, &period, &reports, today);
+                let e = expected_for(
+                    &plan,
+                    &unit,
+                    &period,
+                    &reports,
+                    today,
+                    state.rules.dispatch_due_day,
+                );
                 UnitLine {
                     name: unit_name(&plan, &unit),
                     expected: e.len(),
@@ -307,6 +323,7 @@ pub async fn show(
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let t = DispatchPage {
+        due_day: state.rules.dispatch_due_day,
         ctx: Ctx::for_user(&u, "/dispatch").with_flash(flash),
         periods: plan_periods(&plan),
         unit: unit.map(|(x, _)| (unit_name(&plan, &x), x)),
@@ -336,6 +353,8 @@ pub struct FormPage {
     pub values: Vec<(IndicatorDef, String)>,
     pub report: Option<dispatch::Report>,
     pub error: Option<String>,
+    /// Day of the next month the report is due by.
+    pub due_day: u32,
 }
 
 fn find_task<'a>(plan: &'a Plan, code: &str) -> Result<(&'a PlanItem, &'a Task), Failure> {
@@ -411,6 +430,7 @@ pub async fn form(
         })
         .collect();
     let t = FormPage {
+        due_day: state.rules.dispatch_due_day,
         ctx: Ctx::for_user(&u, "/dispatch"),
         item: item.clone(),
         task: task.clone(),
@@ -595,6 +615,7 @@ pub async fn save(
             })
             .collect();
         let t = FormPage {
+            due_day: state.rules.dispatch_due_day,
             ctx: Ctx::for_user(&u, "/dispatch"),
             item: item.clone(),
             task: task.clone(),
@@ -1079,6 +1100,6 @@ impl FormPage {
     }
     /// Month day of the due date.
     pub fn due(&self) -> String {
-        due_date(&self.period).map_or(String::new(), |d| d.to_string())
+        due_date(&self.period, self.due_day).map_or(String::new(), |d| d.to_string())
     }
 }

@@ -145,16 +145,27 @@ pub async fn apply_form(
     Ok(with_csrf_cookie(&state, r, token))
 }
 
-/// The text fields and the files of a multipart form. The CSRF token must come before any file
-/// (our forms put it first); a file above the limit is refused while it is read.
-async fn read_multipart(
-    u: &Option<User>,
-    headers: &HeaderMap,
+/// A file field of a multipart form: its material code (the field name after `m_`), name and bytes.
+pub(crate) struct RawFile {
+    pub code: String,
+    pub file_name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The text fields and the files of a multipart form. File fields are named `m_<material code>`;
+/// `label` names a known material (unknown ones are skipped). The CSRF token must come before any
+/// file (our forms put it first); a file above `max` bytes is refused while it is read. `csrf` is
+/// the page's user and headers to check it against; `None` when the caller checked already (the
+/// API, whose extractor checks the header).
+pub(crate) async fn read_multipart_files(
+    csrf: Option<(&Option<User>, &HeaderMap)>,
     mut mp: Multipart,
-) -> Result<(HashMap<String, String>, Vec<Upload>), Failure> {
+    max: usize,
+    label: impl Fn(&str) -> Option<&'static str>,
+) -> Result<(HashMap<String, String>, Vec<RawFile>), Failure> {
     let mut fields = HashMap::new();
     let mut files = Vec::new();
-    let mut checked = false;
+    let mut checked = csrf.is_none();
     while let Some(mut field) = mp
         .next_field()
         .await
@@ -162,12 +173,12 @@ async fn read_multipart(
     {
         let name = field.name().unwrap_or_default().to_string();
         if let Some(code) = name.strip_prefix("m_") {
-            if !checked {
+            if let (false, Some((u, headers))) = (checked, csrf) {
                 check_public_csrf(u, headers, fields.get("_csrf").map_or("", String::as_str))?;
                 checked = true;
             }
             let file_name = field.file_name().unwrap_or_default().to_string();
-            let Some(material) = Material::from_code(code) else {
+            let Some(what) = label(code) else {
                 continue;
             };
             let mut bytes = Vec::new();
@@ -176,11 +187,10 @@ async fn read_multipart(
                 .await
                 .map_err(|e| Failure::BadRequest(format!("上传中断：{e}")))?
             {
-                if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                if bytes.len() + chunk.len() > max {
                     return Err(Failure::BadRequest(format!(
-                        "{}：文件“{file_name}”超过 {} MB 的上限",
-                        material.label(),
-                        MAX_FILE_BYTES / 1048576
+                        "{what}：文件“{file_name}”超过 {} MB 的上限",
+                        max / 1048576
                     )));
                 }
                 bytes.extend_from_slice(&chunk);
@@ -188,8 +198,8 @@ async fn read_multipart(
             if file_name.is_empty() && bytes.is_empty() {
                 continue; // an empty file input
             }
-            files.push(Upload {
-                material,
+            files.push(RawFile {
+                code: code.to_string(),
                 file_name,
                 bytes,
             });
@@ -198,9 +208,32 @@ async fn read_multipart(
             fields.insert(name, text);
         }
     }
-    if !checked {
+    if let (false, Some((u, headers))) = (checked, csrf) {
         check_public_csrf(u, headers, fields.get("_csrf").map_or("", String::as_str))?;
     }
+    Ok((fields, files))
+}
+
+/// The text fields and the material files of an application form.
+async fn read_multipart(
+    u: &Option<User>,
+    headers: &HeaderMap,
+    mp: Multipart,
+) -> Result<(HashMap<String, String>, Vec<Upload>), Failure> {
+    let (fields, raw) = read_multipart_files(Some((u, headers)), mp, MAX_FILE_BYTES, |c| {
+        Material::from_code(c).map(Material::label)
+    })
+    .await?;
+    let files = raw
+        .into_iter()
+        .filter_map(|f| {
+            Some(Upload {
+                material: Material::from_code(&f.code)?,
+                file_name: f.file_name,
+                bytes: f.bytes,
+            })
+        })
+        .collect();
     Ok((fields, files))
 }
 
@@ -366,6 +399,41 @@ pub async fn status(
     Ok(with_csrf_cookie(&state, r, token))
 }
 
+/// `POST /public/enrolment/withdraw` — the applicant withdraws, by number and ID number.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    MaybeUser(u): MaybeUser,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Form(f): Form<LookupForm>,
+) -> PageResult<Response> {
+    throttle(&state, &ip)?;
+    check_public_csrf(&u, &headers, &f.csrf)?;
+    let (ctx, token) = public_ctx(&u, &headers, "/public/enrolment/status");
+    let mut page = lookup_page(ctx);
+    page.number = f.number.trim().to_string();
+    page.id_card = f.id_card.trim().to_uppercase();
+    let status = match enrolment::withdraw(&state.db, &f.number, &f.id_card).await {
+        Ok(a) => {
+            let files = enrolment::files(&state.db, a.county_id, a.id).await?;
+            page.found = Some((a, files));
+            StatusCode::OK
+        }
+        Err(StoreError::NotFound) => {
+            state.public_throttle.fail(ip.as_deref());
+            page.error = Some("未找到：请核对申请编号和儿童身份证件号".into());
+            StatusCode::NOT_FOUND
+        }
+        Err(e @ StoreError::Conflict(_)) => {
+            page.error = Some(public_message(e));
+            StatusCode::CONFLICT
+        }
+        Err(e) => return Err(Failure::from(e).into()),
+    };
+    let r = (status, render(&page)?).into_response();
+    Ok(with_csrf_cookie(&state, r, token))
+}
+
 /// `POST /public/enrolment/resubmit` (multipart: number, ID number, the requested files).
 pub async fn resubmit(
     State(state): State<AppState>,
@@ -457,6 +525,10 @@ struct DetailPage {
     materials: Vec<(&'static str, &'static str)>,
     county_user: bool,
     error: Option<String>,
+    /// The school the application is at.
+    school_name: String,
+    /// 统筹安排: the county's other schools of the stage (county bureau and city only).
+    placements: Vec<(i64, String)>,
 }
 
 async fn detail_page(
@@ -477,6 +549,26 @@ async fn detail_page(
         }
         None => vec![],
     };
+    let schools = yimeng_store::school::briefs(
+        &state.db,
+        &Scope::County(yimeng_domain::RegionCode::from_i32(county)),
+    )
+    .await?;
+    let school_name = schools
+        .iter()
+        .find(|s| Some(s.id) == a.school_id)
+        .map_or_else(|| "（未分配）".to_string(), |s| s.name.clone());
+    let stage = Grade::from_code(&a.grade).map(Grade::stage);
+    let placements = if matches!(u.scope, Scope::County(_) | Scope::City) {
+        schools
+            .iter()
+            .filter(|s| Some(s.id) != a.school_id)
+            .filter(|s| stage.is_some_and(|st| s.stage_set().contains(st)))
+            .map(|s| (s.id, s.name.clone()))
+            .collect()
+    } else {
+        vec![]
+    };
     Ok(DetailPage {
         ctx: Ctx::for_user(u, "/enrolment").with_flash(flash),
         a,
@@ -489,6 +581,8 @@ async fn detail_page(
             .collect(),
         county_user: matches!(u.scope, Scope::County(_)),
         error,
+        school_name,
+        placements,
     })
 }
 
@@ -502,6 +596,44 @@ pub async fn show(
     require_reviewer(&u)?;
     let page = detail_page(&state, &u, county, id, None, take_flash(&headers)).await?;
     Ok(render(&page)?.into_response())
+}
+
+/// `POST /enrolment/{county}/{id}/place` — 统筹安排 to another school (`school`, `reason`).
+pub async fn place(
+    State(state): State<AppState>,
+    PageUser(u): PageUser,
+    Path((county, id)): Path<(i32, i64)>,
+    Form(f): Form<HashMap<String, String>>,
+) -> PageResult<Response> {
+    require_reviewer(&u)?;
+    u.check_csrf(f.get("_csrf").map(String::as_str))?;
+    let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
+    let result = match get("school").parse::<i64>() {
+        Ok(school) => {
+            enrolment::place(
+                &state.db,
+                &u.actor(),
+                &u.scope,
+                county,
+                id,
+                school,
+                get("reason"),
+            )
+            .await
+        }
+        Err(_) => Err(StoreError::Invalid("学校：请选择统筹安排的学校".into())),
+    };
+    match result {
+        Ok(a) => Ok(see_other(
+            &format!("/enrolment/{county}/{id}"),
+            Some(&format!("已统筹安排：{}", a.app_no)),
+        )),
+        Err(StoreError::Conflict(m)) | Err(StoreError::Invalid(m)) => {
+            let page = detail_page(&state, &u, county, id, Some(m), None).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response())
+        }
+        Err(e) => Err(Failure::from(e).into()),
+    }
 }
 
 /// `POST /enrolment/{county}/{id}/review` (decision `materials` with `missing` codes, `accept`,

@@ -23,6 +23,7 @@ pub mod staff;
 pub mod students;
 // 阳光分班 (issue 5).
 pub mod sunshine;
+pub mod transfer_city;
 
 use crate::error::{Failure, PageResult};
 use askama::Template;

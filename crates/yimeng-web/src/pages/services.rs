@@ -366,7 +366,7 @@ pub struct TransferForm {
     phone: String,
 }
 
-async fn own_classes(state: &AppState, u: &User) -> Result<Vec<(i64, String)>, Failure> {
+pub(crate) async fn own_classes(state: &AppState, u: &User) -> Result<Vec<(i64, String)>, Failure> {
     let Scope::School(s) = &u.scope else {
         return Ok(vec![]);
     };
@@ -386,7 +386,7 @@ async fn own_classes(state: &AppState, u: &User) -> Result<Vec<(i64, String)>, F
     Ok(v)
 }
 
-async fn city_schools(state: &AppState) -> Result<Vec<(String, String)>, Failure> {
+pub(crate) async fn city_schools(state: &AppState) -> Result<Vec<(String, String)>, Failure> {
     let b = yimeng_store::school::briefs(&state.db, &Scope::City).await?;
     Ok(b.into_iter()
         .map(|s| {
@@ -505,6 +505,7 @@ struct TransferPage {
     my_turn: bool,
     county_turn: bool,
     public: bool,
+    files: Vec<transfer::TransferFileRow>,
 }
 
 /// `GET /transfers/{county}/{id}`
@@ -521,6 +522,7 @@ pub async fn show_transfer(
     let st = r.domain_state(&state.rules);
     let my_turn = st.current_step().is_some_and(|s| s.approver.is(&u.scope));
     let county_turn = my_turn && matches!(u.scope, Scope::County(_));
+    let files = transfer::files(&state.db, &u.scope, county, id).await?;
     let ctx = Ctx::for_user(&u, "/transfers").with_flash(take_flash(&headers));
     Ok(render(&TransferPage {
         ctx,
@@ -529,6 +531,7 @@ pub async fn show_transfer(
         my_turn,
         county_turn,
         public: false,
+        files,
     })?
     .into_response())
 }
@@ -612,7 +615,7 @@ pub async fn public_transfer_form(
     Ok(with_csrf_cookie(&state, r, token))
 }
 
-fn check_phone(p: &str) -> Result<String, String> {
+pub(crate) fn check_phone(p: &str) -> Result<String, String> {
     let p: String = p
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '-')

@@ -246,3 +246,73 @@ fn serve_creates_the_demo_city_answers_and_stops_on_sigterm() {
     let status = child.wait().unwrap();
     assert!(status.success(), "{status:?}");
 }
+
+#[test]
+fn a_students_file_is_checked_against_the_class_limits_of_yimeng_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = dir.path().join("demo.db");
+    let o = yimeng(&demo, &["demo", "--scale", "0.002", "--seed", "5"]);
+    assert!(o.status.success(), "{}", out(&o));
+    let file = |t: &str| dir.path().join(format!("{t}.csv"));
+    for t in ["schools", "staff", "classes", "students"] {
+        let p = file(t);
+        let o = yimeng(
+            &demo,
+            &["export", t, "-o", p.to_str().unwrap(), "--county", "兰山区"],
+        );
+        assert!(o.status.success(), "{}", out(&o));
+    }
+    let fresh = dir.path().join("fresh.db");
+    for t in ["schools", "staff", "classes"] {
+        let o = yimeng(&fresh, &["import", t, file(t).to_str().unwrap()]);
+        assert!(o.status.success(), "{}", out(&o));
+    }
+    // A bureau that caps every class at 20: the file is refused row by row, nothing written.
+    std::fs::write(
+        dir.path().join("yimeng.toml"),
+        "[rules]\nstarting_class_max = 19\nclass_refuse_at = 20\n",
+    )
+    .unwrap();
+    let students = file("students");
+    let o = yimeng(&fresh, &["import", "students", students.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("达到 20 人及以上（大班额），不能编入"),
+        "{}",
+        out(&o)
+    );
+    let total = |db: &Path| -> i64 {
+        let o = yimeng(db, &["stats", "--json"]);
+        let rows: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|r| {
+                r["counts"]["students"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|(_, n)| n.as_i64().unwrap_or(0))
+            .sum()
+    };
+    assert_eq!(total(&fresh), 0);
+    // The default limits (56): the demo city's own 大班额 are refused as new placements too.
+    std::fs::remove_file(dir.path().join("yimeng.toml")).unwrap();
+    let o = yimeng(&fresh, &["import", "students", students.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("达到 56 人及以上（大班额），不能编入"),
+        "{}",
+        out(&o)
+    );
+    assert_eq!(total(&fresh), 0);
+    // Loading an existing registry as it is (the first load): every row, 大班额 included.
+    let o = yimeng(
+        &fresh,
+        &["import", "students", students.to_str().unwrap(), "--as-is"],
+    );
+    assert!(o.status.success(), "{}", out(&o));
+    let rows = std::fs::read_to_string(&students).unwrap().lines().count() as i64 - 1;
+    assert_eq!(total(&fresh), rows);
+}
