@@ -310,6 +310,22 @@ async fn a_parent_applies_online_and_the_county_accepts_and_enrols_the_child() {
         )
         .await;
     assert!(r.text().contains("已入学"), "{}", r.text());
+    // An enrolled child's application cannot be withdrawn; a wrong ID number finds nothing.
+    let r = parent
+        .post_form(
+            "/public/enrolment/withdraw",
+            &[("_csrf", &t), ("number", &number), ("id_card", &enrolled)],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{}", r.text());
+    let r = parent
+        .post_form(
+            "/public/enrolment/withdraw",
+            &[("_csrf", &t), ("number", &number), ("id_card", &card)],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("不能撤回"), "{}", r.text());
     app.stop().await;
 }
 
