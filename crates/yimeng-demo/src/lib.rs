@@ -457,6 +457,7 @@ impl DemoCity {
         city
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn plan_school(
         &self,
         r: &mut Rng,

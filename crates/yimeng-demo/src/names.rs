@@ -80,7 +80,7 @@ const GIRL: &[&str] = &[
 
 /// A surname.
 pub fn surname(r: &mut Rng) -> &'static str {
-    *r.weighted(SURNAMES)
+    r.weighted::<&str>(SURNAMES)
 }
 
 /// A given name of one or two characters.

@@ -91,6 +91,8 @@ pub struct TableWriter {
     rows: u64,
 }
 
+// One writer per export: the size of the larger variant does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Inner {
     Csv(csv::Writer<std::io::BufWriter<std::fs::File>>),
     Xlsx {

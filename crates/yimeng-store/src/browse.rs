@@ -192,6 +192,7 @@ pub const SCHOOL_SORTS: &[(&str, &str)] = &[
 ];
 
 /// Schools in scope, filtered, sorted and paged, with student, class and staff counts.
+#[allow(clippy::too_many_arguments)]
 pub async fn schools(
     db: &Db,
     scope: &Scope,
