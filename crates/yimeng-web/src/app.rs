@@ -60,6 +60,13 @@ pub struct PendingImport {
     pub errors: Vec<crate::service::import::ErrorLine>,
 }
 
+/// A school page's figures with the county and data version they were computed at.
+pub type SchoolEntry = (i32, i64, Arc<yimeng_store::browse::SchoolDetail>);
+/// A dashboard's figures with the time they were computed.
+pub type DashboardEntry = (Instant, Arc<crate::pages::home::Dashboard>);
+/// The tracker's live board with the key it was computed at.
+pub type BoardEntry = (String, Arc<crate::service::tracker::Board>);
+
 /// Shared state.
 #[derive(Clone)]
 pub struct AppState {
@@ -78,12 +85,12 @@ pub struct AppState {
     /// Checked uploads waiting for confirmation, by token.
     pub imports: Arc<Mutex<HashMap<String, PendingImport>>>,
     /// School pages' figures by school id, with the county's data version they were computed at.
-    pub schools: Arc<Mutex<HashMap<i64, (i32, i64, Arc<yimeng_store::browse::SchoolDetail>)>>>,
+    pub schools: Arc<Mutex<HashMap<i64, SchoolEntry>>>,
     /// Dashboard figures by scope, with the time they were computed.
-    pub cache: Arc<Mutex<HashMap<String, (Instant, Arc<crate::pages::home::Dashboard>)>>>,
+    pub cache: Arc<Mutex<HashMap<String, DashboardEntry>>>,
     /// The plan tracker's live figures, with the key they were computed at (plan text, county
     /// data versions, tracker generation).
-    pub board: Arc<Mutex<Option<(String, Arc<crate::service::tracker::Board>)>>>,
+    pub board: Arc<Mutex<Option<BoardEntry>>>,
     /// Raised by every change the tracker's figures depend on besides the registry (approved
     /// reports, population figures, a new plan).
     pub tracker_generation: Arc<std::sync::atomic::AtomicU64>,

@@ -156,8 +156,6 @@ pub async fn create_user(
     }
 }
 
-/// A readable random initial password: 10 letters and digits (the user must change it).
-
 /// `GET /admin/users/{id}`
 pub async fn user(
     State(state): State<AppState>,
@@ -356,8 +354,8 @@ pub async fn audit(
         let rows = all.items.iter().map(|a| {
             use yimeng_io::Cell;
             vec![
-                Cell::Text(ctx.time(&a.at)),
-                Cell::Text(ctx.county(&a.county_id)),
+                Cell::Text(ctx.time(a.at)),
+                Cell::Text(ctx.county(a.county_id)),
                 Cell::text(&a.actor),
                 Cell::text(&a.actor_role),
                 Cell::Text(a.ip.clone().unwrap_or_default()),

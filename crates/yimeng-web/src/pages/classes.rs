@@ -64,14 +64,14 @@ pub async fn list(
         let rows = all.items.iter().map(|c| {
             use yimeng_io::Cell;
             vec![
-                Cell::Text(ctx.county(&c.county_id)),
+                Cell::Text(ctx.county(c.county_id)),
                 Cell::text(&c.school_name),
                 Cell::Text(format!("{}-{}", c.school_year, c.school_year + 1)),
                 Cell::text(ctx.grade(&c.grade)),
                 Cell::text(&c.name),
                 Cell::Text(ctx.or_dash(&c.head_teacher_name).to_string()),
                 Cell::Int(c.size),
-                Cell::text(ctx.band(&c.band()).0),
+                Cell::text(ctx.band(c.band()).0),
             ]
         });
         return super::import::download(&state, &u, "班级与班额", &headers, rows, &format, "class")

@@ -87,7 +87,8 @@ pub async fn check(
             "_csrf" => csrf = Some(field.text().await.unwrap_or_default()),
             "table" => table = Some(field.text().await.unwrap_or_default()),
             "mode" => {
-                if field.text().await.unwrap_or_default() == "partial" {
+                let m = field.text().await.unwrap_or_default();
+                if m == "partial" {
                     mode = Mode::Partial;
                 }
             }

@@ -818,13 +818,14 @@ impl RowsPage {
     }
 }
 
-/// Which classes a class computation counts, and which of them it flags.
-fn class_rule(
-    c: Computation,
-) -> Option<(
+/// Which classes a class computation counts, and which of them it flags (by grade and size).
+type ClassRule = (
     fn(yimeng_domain::Grade) -> bool,
     fn(yimeng_domain::Grade, i64) -> bool,
-)> {
+);
+
+/// Which classes a class computation counts, and which of them it flags.
+fn class_rule(c: Computation) -> Option<ClassRule> {
     use yimeng_domain::plan as p;
     Some(match c {
         Computation::Classes56PlusCount | Computation::Classes56PlusShare => {

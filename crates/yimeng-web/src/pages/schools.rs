@@ -95,7 +95,7 @@ pub async fn list(
         let rows = all.items.iter().map(|s| {
             use yimeng_io::Cell;
             vec![
-                Cell::Text(ctx.county(&s.county_id)),
+                Cell::Text(ctx.county(s.county_id)),
                 Cell::text(&s.code),
                 Cell::text(&s.name),
                 Cell::text(ctx.school_type(&s.school_type)),

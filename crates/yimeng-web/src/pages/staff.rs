@@ -71,10 +71,10 @@ pub async fn list(
         let rows = all.items.iter().map(|s| {
             use yimeng_io::Cell;
             vec![
-                Cell::Text(ctx.county(&s.county_id)),
+                Cell::Text(ctx.county(s.county_id)),
                 Cell::text(&s.school_name),
                 Cell::text(&s.name),
-                Cell::text(ctx.sex(&s.sex)),
+                Cell::text(ctx.sex(s.sex)),
                 Cell::Date(s.birth_date),
                 Cell::Text(if full {
                     s.id_card.clone()

@@ -93,19 +93,19 @@ pub async fn list(
             use yimeng_io::Cell;
             let id = |v: &str| if full { v.to_string() } else { ctx.masked(v) };
             vec![
-                Cell::Text(ctx.county(&s.county_id)),
+                Cell::Text(ctx.county(s.county_id)),
                 Cell::text(&s.school_name),
                 Cell::Text(s.class_name.clone().unwrap_or_default()),
                 Cell::text(&s.name),
-                Cell::text(ctx.sex(&s.sex)),
+                Cell::text(ctx.sex(s.sex)),
                 Cell::Date(s.birth_date),
                 Cell::Text(s.id_card.as_deref().map(id).unwrap_or_default()),
                 Cell::Text(id(&s.student_no)),
                 Cell::text(ctx.status(&s.status)),
-                Cell::text(ctx.yes_no(&s.migrant)),
-                Cell::text(ctx.yes_no(&s.left_behind)),
-                Cell::text(ctx.yes_no(&s.poor)),
-                Cell::text(ctx.yes_no(&s.orphan)),
+                Cell::text(ctx.yes_no(s.migrant)),
+                Cell::text(ctx.yes_no(s.left_behind)),
+                Cell::text(ctx.yes_no(s.poor)),
+                Cell::text(ctx.yes_no(s.orphan)),
                 Cell::text(ctx.disability(&s.disability)),
             ]
         });

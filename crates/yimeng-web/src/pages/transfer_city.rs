@@ -381,9 +381,8 @@ pub async fn create_incoming(
     mp: Multipart,
 ) -> PageResult<Response> {
     require_school(&u)?;
-    let who = Some(u);
+    let who = Some(u.clone());
     let (f, files) = read_form(Some((&who, &headers)), mp).await?;
-    let u = who.expect("school user");
     submit_school(&state, &u, Direction::Incoming, f, files).await
 }
 
@@ -395,9 +394,8 @@ pub async fn create_outgoing(
     mp: Multipart,
 ) -> PageResult<Response> {
     require_school(&u)?;
-    let who = Some(u);
+    let who = Some(u.clone());
     let (f, files) = read_form(Some((&who, &headers)), mp).await?;
-    let u = who.expect("school user");
     submit_school(&state, &u, Direction::Outgoing, f, files).await
 }
 

@@ -122,7 +122,7 @@ pub async fn import_file_gated(
             },
             |row| {
                 let m = map.get().expect("header first");
-                chunk.push((row.number, parse_row(m, &row.cells, &ctx)));
+                chunk.push((row.number, parse_row(m, row.cells, &ctx)));
                 if chunk.len() >= CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
                     tx2.blocking_send(Msg::Rows(full))
