@@ -38,6 +38,7 @@
 //! The first two are exact integers (each is zero when class `c` has exactly its fair share);
 //! the third is a class's total deviation of its score sum from the overall mean.
 
+use crate::error::EngineError;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -156,95 +157,29 @@ impl Assignment {
     }
 }
 
-/// Why an intake could not be assigned. Messages are shown to school staff as they are.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum AssignmentError {
-    /// Zero classes.
-    #[error("班级数至少为 1")]
-    NoClasses,
-    /// The same id twice.
-    #[error("学生标识 {id} 重复出现，每名学生只能分班一次")]
-    DuplicateChild {
-        /// The id.
-        id: i64,
-    },
-    /// A score that is not a finite number.
-    #[error("学生 {id} 的成绩不是有效数字")]
-    InvalidScore {
-        /// The child.
-        id: i64,
-    },
-    /// One group with both modes.
-    #[error("同胞组 {group} 中有的要求同班、有的要求分班，请统一为一种")]
-    MixedSiblingModes {
-        /// The group.
-        group: i64,
-    },
-    /// A together-group larger than the largest class allowed.
-    #[error(
-        "同胞组 {group} 共 {size} 人要求同班，但各班人数相差不得超过 1 人，每班最多 {max} 人，无法安排在同一班"
-    )]
-    TogetherGroupTooLarge {
-        /// The group.
-        group: i64,
-        /// Its size.
-        size: usize,
-        /// The largest class size the sizes rule allows.
-        max: usize,
-    },
-    /// The together-groups cannot all be packed.
-    #[error(
-        "要求同班的 {groups} 个同胞组（共 {children} 人）无法在各班人数相差不超过 1 人的前提下各自安排在一个班内，请调整班级数或同班要求"
-    )]
-    TogetherGroupsDoNotFit {
-        /// Number of together-groups.
-        groups: usize,
-        /// Children in them.
-        children: usize,
-    },
-    /// An apart-group with more members than classes.
-    #[error("同胞组 {group} 共 {size} 人要求分在不同班，但只有 {classes} 个班")]
-    ApartGroupTooLarge {
-        /// The group.
-        group: i64,
-        /// Its size.
-        size: usize,
-        /// Number of classes.
-        classes: usize,
-    },
-    /// Not enough classes with room left for an apart-group.
-    #[error("同胞组 {group} 要求分在不同班，但满足班额和同班要求后，有空位的班级不足 {size} 个")]
-    ApartGroupDoesNotFit {
-        /// The group.
-        group: i64,
-        /// Its size.
-        size: usize,
-    },
-}
-
 /// Assigns the accepted children of an intake to `classes` classes. See the module documentation
 /// for the rules and the method.
 pub fn assign_classes(
     children: &[Child],
     classes: u32,
     seed: u64,
-) -> Result<Assignment, AssignmentError> {
+) -> Result<Assignment, EngineError> {
     if classes == 0 {
-        return Err(AssignmentError::NoClasses);
+        return Err(EngineError::NoClasses);
     }
     let k = classes as usize;
     let mut kids: Vec<&Child> = children.iter().collect();
     kids.sort_by_key(|c| c.id);
     for w in kids.windows(2) {
         if w[0].id == w[1].id {
-            return Err(AssignmentError::DuplicateChild { id: w[0].id });
+            return Err(EngineError::DuplicateChild { id: w[0].id });
         }
     }
     if let Some(c) = kids
         .iter()
         .find(|c| c.score.is_some_and(|s| !s.is_finite()))
     {
-        return Err(AssignmentError::InvalidScore { id: c.id });
+        return Err(EngineError::InvalidScore { id: c.id });
     }
     let n = kids.len();
     let (q, r) = (n / k, n % k);
@@ -257,7 +192,7 @@ pub fn assign_classes(
         if let Some(s) = c.sibling {
             let g = groups.entry(s.group).or_insert((s.mode, Vec::new()));
             if g.0 != s.mode {
-                return Err(AssignmentError::MixedSiblingModes { group: s.group });
+                return Err(EngineError::MixedSiblingModes { group: s.group });
             }
             g.1.push(i);
         }
@@ -267,14 +202,14 @@ pub fn assign_classes(
     for (&group, (mode, members)) in &groups {
         match mode {
             SiblingMode::Together if members.len() > max_cap => {
-                return Err(AssignmentError::TogetherGroupTooLarge {
+                return Err(EngineError::TogetherGroupTooLarge {
                     group,
                     size: members.len(),
                     max: max_cap,
                 });
             }
             SiblingMode::Apart if members.len() > k => {
-                return Err(AssignmentError::ApartGroupTooLarge {
+                return Err(EngineError::ApartGroupTooLarge {
                     group,
                     size: members.len(),
                     classes: k,
@@ -304,7 +239,7 @@ pub fn assign_classes(
         .collect();
     together.sort_by_key(|m| (std::cmp::Reverse(m.len()), rank[m[0]]));
     let sizes: Vec<usize> = together.iter().map(|m| m.len()).collect();
-    let bins = pack_groups(&sizes, &room).ok_or(AssignmentError::TogetherGroupsDoNotFit {
+    let bins = pack_groups(&sizes, &room).ok_or(EngineError::TogetherGroupsDoNotFit {
         groups: sizes.len(),
         children: sizes.iter().sum(),
     })?;
@@ -329,7 +264,7 @@ pub fn assign_classes(
         by_room.sort_by_key(|&c| (std::cmp::Reverse(room[c]), c));
         let chosen = &by_room[..members.len()];
         if chosen.iter().any(|&c| room[c] == 0) {
-            return Err(AssignmentError::ApartGroupDoesNotFit {
+            return Err(EngineError::ApartGroupDoesNotFit {
                 group,
                 size: members.len(),
             });

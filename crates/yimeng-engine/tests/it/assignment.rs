@@ -3,9 +3,7 @@
 use proptest::prelude::*;
 use std::collections::BTreeMap;
 use yimeng_domain::Sex;
-use yimeng_engine::assignment::{
-    Assignment, AssignmentError, Child, Sibling, SiblingMode, assign_classes,
-};
+use yimeng_engine::assignment::{Assignment, Child, Sibling, SiblingMode, assign_classes};
 
 fn child(id: i64, sex: Sex, score: Option<f64>) -> Child {
     Child {
@@ -129,15 +127,15 @@ proptest! {
                 let n = children.len();
                 let max = n / classes as usize + usize::from(n % classes as usize > 0);
                 match &e {
-                    AssignmentError::TogetherGroupTooLarge { size, max: m, .. } => {
+                    yimeng_engine::EngineError::TogetherGroupTooLarge { size, max: m, .. } => {
                         prop_assert!(*size > *m);
                         prop_assert_eq!(*m, max);
                     }
-                    AssignmentError::ApartGroupTooLarge { size, classes: k, .. } => {
+                    yimeng_engine::EngineError::ApartGroupTooLarge { size, classes: k, .. } => {
                         prop_assert!(*size > *k)
                     }
-                    AssignmentError::ApartGroupDoesNotFit { .. }
-                    | AssignmentError::TogetherGroupsDoNotFit { .. } => {}
+                    yimeng_engine::EngineError::ApartGroupDoesNotFit { .. }
+                    | yimeng_engine::EngineError::TogetherGroupsDoNotFit { .. } => {}
                     other => prop_assert!(false, "unexpected refusal: {other}"),
                 }
                 prop_assert!(e.to_string().contains("同胞组"));
@@ -271,7 +269,7 @@ fn a_together_group_larger_than_a_class_is_refused_in_chinese() {
     let e = assign_classes(&children, 3, 1).unwrap_err();
     assert_eq!(
         e,
-        AssignmentError::TogetherGroupTooLarge {
+        yimeng_engine::EngineError::TogetherGroupTooLarge {
             group: 5,
             size: 4,
             max: 3
@@ -303,7 +301,7 @@ fn together_groups_that_cannot_all_fit_are_refused() {
     assert!(
         matches!(
             e,
-            AssignmentError::TogetherGroupTooLarge {
+            yimeng_engine::EngineError::TogetherGroupTooLarge {
                 size: 3,
                 max: 2,
                 ..
@@ -315,7 +313,7 @@ fn together_groups_that_cannot_all_fit_are_refused() {
     let e = assign_classes(&grouped(6, |i| i / 2), 2, 0).unwrap_err();
     assert_eq!(
         e,
-        AssignmentError::TogetherGroupsDoNotFit {
+        yimeng_engine::EngineError::TogetherGroupsDoNotFit {
             groups: 3,
             children: 6
         }
@@ -355,16 +353,16 @@ fn mixed_modes_in_one_group_and_bad_input_are_refused() {
     });
     assert_eq!(
         assign_classes(&children, 2, 0).unwrap_err(),
-        AssignmentError::MixedSiblingModes { group: 3 }
+        yimeng_engine::EngineError::MixedSiblingModes { group: 3 }
     );
     assert_eq!(
         assign_classes(&[], 0, 0).unwrap_err(),
-        AssignmentError::NoClasses
+        yimeng_engine::EngineError::NoClasses
     );
     let dup = vec![child(1, Sex::Male, None), child(1, Sex::Female, None)];
     assert_eq!(
         assign_classes(&dup, 1, 0).unwrap_err(),
-        AssignmentError::DuplicateChild { id: 1 }
+        yimeng_engine::EngineError::DuplicateChild { id: 1 }
     );
     let nan = vec![child(1, Sex::Male, Some(f64::NAN))];
     assert!(
