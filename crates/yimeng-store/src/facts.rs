@@ -1,7 +1,8 @@
 //! 学校指标事实 (school facts) read from the registry for the plan's computed indicators: the
 //! school attributes, the class-size counts of the current school year, the rolls the enrolment
 //! indicators divide, and the staff hired in the plan year. One grouped read of the roster index
-//! per county, run concurrently, so a full recompute of the city stays a few grouped scans.
+//! in chunks of schools of about equal size, run concurrently beside the school and staff reads,
+//! so a full recompute of the city stays a few grouped scans spread over every core.
 
 use crate::Result;
 use crate::browse::{counted_statuses, register_statuses};
@@ -46,7 +47,36 @@ pub async fn school_facts(
     );
     push_scope(&mut q, scope, "s", "id");
     q.push(" ORDER BY s.county_id, s.code");
-    let rows: Vec<SchoolTuple> = db.all(q).await?;
+
+    let current: Vec<&'static str> = StaffStatus::ALL
+        .iter()
+        .filter(|s| s.is_current())
+        .map(|s| s.code())
+        .collect();
+    let mut staff_q = Sql::new(
+        "/* multi-county: facts_staff */ SELECT t.county_id, t.school_id, t.post, t.hire_source, COUNT(*) FROM staff t WHERE ",
+    );
+    push_scope(&mut staff_q, scope, "t", "school_id");
+    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
+    let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or_default();
+    staff_q
+        .push(" AND t.hire_date >= ")
+        .bind(from)
+        .push(" AND t.hire_date < ")
+        .bind(to)
+        .push(" AND t.status IN ")
+        .bind_list(current)
+        .push(" GROUP BY t.county_id, t.school_id, t.post, t.hire_source");
+
+    // The three reads are independent: the roster chunks keep the readers busy while the school
+    // and staff tables are read beside them.
+    let (rows, staff, classes) = futures_util::future::try_join3(
+        db.all::<SchoolTuple>(q),
+        db.all::<(i32, i64, String, Option<String>, i64)>(staff_q),
+        current_classes(db, scope, rules),
+    )
+    .await?;
+
     let mut facts: Vec<SchoolFacts> = Vec::with_capacity(rows.len());
     let mut index: HashMap<(i32, i64), usize> = HashMap::with_capacity(rows.len());
     for r in rows {
@@ -74,50 +104,20 @@ pub async fn school_facts(
             funded_normal_hired: 0,
         });
     }
-    let counties: Vec<i32> = scope.counties().iter().map(|c| c.get()).collect();
-    let per_county = futures_util::future::try_join_all(
-        counties
-            .iter()
-            .map(|&c| county_classes(db, scope, rules, c)),
-    )
-    .await?;
-    for classes in per_county {
-        for (county, school, grade, size, on_register) in classes {
-            let Some(&i) = index.get(&(county, school)) else {
-                continue;
-            };
-            let f = &mut facts[i];
-            f.classes.add_class(grade, size);
-            match grade.stage() {
-                yimeng_domain::school::Stage::Preschool => f.kg_roll += on_register,
-                _ if grade == Grade::S1 => f.senior_first_year += on_register,
-                _ if grade == Grade::V1 => f.vocational_first_year += on_register,
-                _ => {}
-            }
+    for (county, school, grade, size, on_register) in classes {
+        let Some(&i) = index.get(&(county, school)) else {
+            continue;
+        };
+        let f = &mut facts[i];
+        f.classes.add_class(grade, size);
+        match grade.stage() {
+            yimeng_domain::school::Stage::Preschool => f.kg_roll += on_register,
+            _ if grade == Grade::S1 => f.senior_first_year += on_register,
+            _ if grade == Grade::V1 => f.vocational_first_year += on_register,
+            _ => {}
         }
     }
-
-    let current: Vec<&'static str> = StaffStatus::ALL
-        .iter()
-        .filter(|s| s.is_current())
-        .map(|s| s.code())
-        .collect();
-    let mut q = Sql::new(
-        "/* multi-county: facts_staff */ SELECT t.county_id, t.school_id, t.post, t.hire_source, COUNT(*) FROM staff t WHERE ",
-    );
-    push_scope(&mut q, scope, "t", "school_id");
-    let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
-    let to = NaiveDate::from_ymd_opt(year + 1, 1, 1).unwrap_or_default();
-    q.push(" AND t.hire_date >= ")
-        .bind(from)
-        .push(" AND t.hire_date < ")
-        .bind(to)
-        .push(" AND t.status IN ")
-        .bind_list(current)
-        .push(" GROUP BY t.county_id, t.school_id, t.post, t.hire_source");
-    for (county, school, post, source, n) in
-        db.all::<(i32, i64, String, Option<String>, i64)>(q).await?
-    {
+    for (county, school, post, source, n) in staff {
         let Some(&i) = index.get(&(county, school)) else {
             continue;
         };
@@ -136,45 +136,176 @@ pub async fn school_facts(
     Ok(facts)
 }
 
-/// The current school year's classes of one county: (county, school, grade, class size, students
-/// on the register). Class size counts the statuses the rules count (domain-rules §5); the rolls
-/// count every student on the register (在籍).
-async fn county_classes(
+/// Target number of roster reads a full recompute of the city is split into: one read per county
+/// leaves a core idle at the end while the largest county (兰山区, a sixth of the city's
+/// students) is still being read; chunks of about equal size keep every core and reader busy.
+const ROSTER_CHUNKS: i64 = 16;
+/// The smallest chunk worth its own query, in classes (about 40 students each).
+const MIN_CHUNK_CLASSES: i64 = 250;
+
+/// One roster read: a county's schools with `lower <= school_id < upper` (open ends: no bound).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RosterChunk {
+    county: i32,
+    lower: Option<i64>,
+    upper: Option<i64>,
+    /// Classes in the range (the proxy for its students), to start the biggest reads first.
+    weight: i64,
+}
+
+/// Splits each county's school-id range into chunks of about equal class count. `classes` holds
+/// (county, school, number of classes) sorted by county and school. The chunks of a county cover
+/// every school id (the first has no lower bound, the last no upper bound), so a student of a
+/// school without classes is still read.
+fn roster_chunks(classes: &[(i32, i64, i64)]) -> Vec<RosterChunk> {
+    let total: i64 = classes.iter().map(|c| c.2).sum();
+    let target = (total / ROSTER_CHUNKS).max(MIN_CHUNK_CLASSES);
+    let mut chunks = Vec::new();
+    let mut i = 0;
+    while i < classes.len() {
+        let county = classes[i].0;
+        let mut lower = None;
+        let mut weight = 0;
+        while i < classes.len() && classes[i].0 == county {
+            weight += classes[i].2;
+            i += 1;
+            if weight >= target && i < classes.len() && classes[i].0 == county {
+                let upper = Some(classes[i].1);
+                chunks.push(RosterChunk {
+                    county,
+                    lower,
+                    upper,
+                    weight,
+                });
+                lower = upper;
+                weight = 0;
+            }
+        }
+        chunks.push(RosterChunk {
+            county,
+            lower,
+            upper: None,
+            weight,
+        });
+    }
+    chunks.sort_by_key(|c| std::cmp::Reverse(c.weight));
+    chunks
+}
+
+/// The current school year's classes of every county in scope: (county, school, grade, class
+/// size, students on the register). Class size counts the statuses the rules count
+/// (domain-rules §5); the rolls count every student on the register (在籍). The roster index is
+/// read in chunks of schools of about equal size, concurrently, so that a large county does not
+/// leave the other cores idle.
+async fn current_classes(
     db: &Db,
     scope: &Scope,
     rules: &Rules,
-    county: i32,
 ) -> Result<Vec<(i32, i64, Grade, i64, i64)>> {
-    let mut q = Sql::new("SELECT c.id, c.school_id, c.school_year, c.grade FROM class c WHERE ");
+    let mut q = Sql::new(
+        "/* multi-county: facts_classes */ SELECT c.county_id, c.id, c.school_id, c.school_year, \
+         c.grade FROM class c WHERE ",
+    );
     push_scope(&mut q, scope, "c", "school_id");
-    q.push(" AND c.county_id = ").bind(county);
-    let classes: Vec<(i64, i64, i32, String)> = db.all(q).await?;
-    let Some(year) = classes.iter().map(|c| c.2).max() else {
-        return Ok(Vec::new());
-    };
-    let mut q = Sql::new("SELECT t.class_id, t.status, COUNT(*) FROM student t WHERE ");
-    push_scope(&mut q, scope, "t", "school_id");
-    q.push(" AND t.county_id = ")
-        .bind(county)
-        .push(" AND t.class_id IS NOT NULL AND t.status IN ")
-        .bind_list(register_statuses())
-        .push(" GROUP BY t.school_id, t.class_id, t.status");
+    let classes: Vec<(i32, i64, i64, i32, String)> = db.all(q).await?;
+    let mut latest: HashMap<i32, i32> = HashMap::new();
+    let mut per_school: std::collections::BTreeMap<(i32, i64), i64> = Default::default();
+    for c in &classes {
+        let y = latest.entry(c.0).or_insert(c.3);
+        *y = (*y).max(c.3);
+        *per_school.entry((c.0, c.2)).or_default() += 1;
+    }
+    let per_school: Vec<(i32, i64, i64)> = per_school
+        .into_iter()
+        .map(|((c, s), n)| (c, s, n))
+        .collect();
+    let chunks = roster_chunks(&per_school);
+    let reads = chunks.iter().map(|chunk| {
+        let mut q = Sql::new("SELECT t.class_id, t.status, COUNT(*) FROM student t WHERE ");
+        push_scope(&mut q, scope, "t", "school_id");
+        q.push(" AND t.county_id = ").bind(chunk.county);
+        if let Some(lower) = chunk.lower {
+            q.push(" AND t.school_id >= ").bind(lower);
+        }
+        if let Some(upper) = chunk.upper {
+            q.push(" AND t.school_id < ").bind(upper);
+        }
+        // Every student of the range, grouped in the roster index's order: filtering the class
+        // and the status here instead (below) makes SQLite's scan a third cheaper, and the few
+        // groups of students without a class or off the register cost nothing.
+        q.push(" GROUP BY t.school_id, t.class_id, t.status");
+        let county = chunk.county;
+        async move {
+            let rows: Vec<(Option<i64>, String, i64)> = db.all(q).await?;
+            Ok::<_, crate::StoreError>((county, rows))
+        }
+    });
     let counted = counted_statuses(rules);
-    let mut sizes: HashMap<i64, (i64, i64)> = HashMap::with_capacity(classes.len());
-    for (class, status, n) in db.all::<(i64, String, i64)>(q).await? {
-        let e = sizes.entry(class).or_default();
-        e.1 += n;
-        if counted.contains(&status.as_str()) {
-            e.0 += n;
+    let on_register = register_statuses();
+    let mut sizes: HashMap<(i32, i64), (i64, i64)> = HashMap::with_capacity(classes.len());
+    for (county, rows) in futures_util::future::try_join_all(reads).await? {
+        for (class, status, n) in rows {
+            let Some(class) = class else { continue };
+            if !on_register.contains(&status.as_str()) {
+                continue;
+            }
+            let e = sizes.entry((county, class)).or_default();
+            e.1 += n;
+            if counted.contains(&status.as_str()) {
+                e.0 += n;
+            }
         }
     }
     Ok(classes
         .into_iter()
-        .filter(|c| c.2 == year)
-        .filter_map(|(id, school, _, grade)| {
+        .filter(|c| latest.get(&c.0) == Some(&c.3))
+        .filter_map(|(county, id, school, _, grade)| {
             let grade = Grade::from_code(&grade)?;
-            let (size, roll) = sizes.get(&id).copied().unwrap_or_default();
+            let (size, roll) = sizes.get(&(county, id)).copied().unwrap_or_default();
             Some((county, school, grade, size, roll))
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roster_chunks_cover_every_school_of_each_county_once() {
+        // Two counties: a big one of 40 schools of 100 classes, a small one of 3 schools.
+        let mut classes: Vec<(i32, i64, i64)> = (1..=40).map(|s| (1, s * 10, 100)).collect();
+        classes.extend((1..=3).map(|s| (2, s, 5)));
+        let chunks = roster_chunks(&classes);
+        for county in [1, 2] {
+            let mut mine: Vec<_> = chunks.iter().filter(|c| c.county == county).collect();
+            mine.sort_by_key(|c| c.lower);
+            assert_eq!(mine.first().map(|c| c.lower), Some(None));
+            assert_eq!(mine.last().map(|c| c.upper), Some(None));
+            for w in mine.windows(2) {
+                assert_eq!(w[0].upper, w[1].lower);
+            }
+            let weight: i64 = mine.iter().map(|c| c.weight).sum();
+            let expected: i64 = classes.iter().filter(|c| c.0 == county).map(|c| c.2).sum();
+            assert_eq!(weight, expected);
+        }
+        // The big county is split (4,015 classes, a 16th is 250), the small one is not.
+        assert!(chunks.iter().filter(|c| c.county == 1).count() >= 8);
+        assert_eq!(chunks.iter().filter(|c| c.county == 2).count(), 1);
+        // Biggest first.
+        assert!(chunks.windows(2).all(|w| w[0].weight >= w[1].weight));
+    }
+
+    #[test]
+    fn a_small_registry_is_read_in_one_chunk_per_county() {
+        let classes = [(1, 1, 30), (1, 2, 30), (2, 7, 10)];
+        let chunks = roster_chunks(&classes);
+        assert_eq!(chunks.len(), 2);
+        assert!(
+            chunks
+                .iter()
+                .all(|c| c.lower.is_none() && c.upper.is_none())
+        );
+        assert!(roster_chunks(&[]).is_empty());
+    }
 }
