@@ -392,75 +392,34 @@ pub async fn create(
         .await?;
     }
     let st = TransferState::new(from, to, input.started_by, rules);
-    let first = st.current_step().copied();
-    let id = tx.alloc_ids("transfer_request", 1).await?;
-    let now = Utc::now().trunc_subsecs(0);
-    let no = request_no(input.to_county, id);
-    let steps_json = serde_json::to_string(&st.steps).unwrap_or_default();
-    let (ac, asch) = approver_cols(first.as_ref());
-    let materials = input
-        .materials
-        .iter()
-        .map(|m| m.code())
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut q = Sql::new(
-        "INSERT INTO transfer_request (county_id, id, request_no, route, started_by, student_county, student_id, \
-         student_name, id_card, student_no, grade, from_county, from_school_id, from_name, to_county, to_school_id, \
-         to_class_id, to_name, reason, materials, applicant_phone, state, step, steps_json, approver_county, approver_school, \
-         step_opened_on, step_deadline, refusal_reason, created_at, created_by, updated_at) VALUES ",
-    );
-    q.bind_list([
-        crate::Value::from(input.to_county),
-        id.into(),
-        no.as_str().into(),
-        route.label().into(),
-        initiator_code(input.started_by).into(),
-        student.county_id.into(),
-        student.id.into(),
-        student.name.as_str().into(),
-        student.id_card.clone().into(),
-        student.student_no.as_str().into(),
-        grade.clone().into(),
-        student.county_id.into(),
-        student.school_id.into(),
-        from_name.as_str().into(),
-        input.to_county.into(),
-        input.to_school.into(),
-        input.to_class.into(),
-        to_name.as_str().into(),
-        reason.as_str().into(),
-        materials.as_str().into(),
-        input.applicant_phone.clone().into(),
-        state::PENDING.into(),
-        0i32.into(),
-        steps_json.into(),
-        ac.into(),
-        asch.into(),
-        today.into(),
-        first.map(|s| s.deadline(today, calendar)).into(),
-        "".into(),
-        now.into(),
-        actor.name.as_str().into(),
-        now.into(),
-    ]);
-    tx.exec(q).await?;
-    audit::write(
+    let id = insert_request(
         &mut tx,
         actor,
-        vec![Entry {
-            county_id: input.to_county,
-            action: "create",
-            entity: "transfer_request",
-            entity_id: Some(id),
-            summary: format!(
-                "转学申请 {no}（{}，{}）",
-                route.label(),
-                initiator_label(initiator_code(input.started_by))
+        calendar,
+        today,
+        &st,
+        RequestInsert {
+            county: input.to_county,
+            route,
+            started_by: input.started_by,
+            student: Some(&student),
+            student_name: &student.name,
+            id_card: student.id_card.clone(),
+            student_no: Some(student.student_no.clone()),
+            grade,
+            from: (Some(student.county_id), Some(student.school_id), &from_name),
+            to: (
+                Some(input.to_county),
+                Some(input.to_school),
+                input.to_class,
+                &to_name,
             ),
-            before: None,
-            after: None,
-        }],
+            reason: &reason,
+            materials: &input.materials,
+            applicant_phone: input.applicant_phone,
+            incoming_json: None,
+        },
+        &[],
     )
     .await?;
     tx.commit().await?;
