@@ -5,11 +5,18 @@
 /// Trims and folds full-width ASCII (U+FF01..U+FF5E) and the ideographic space to half-width.
 /// Borrows when there is nothing to change (the common case: millions of cells per import).
 pub fn normalize(input: &str) -> std::borrow::Cow<'_, str> {
-    let trimmed =
-        input.trim_matches(|c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{feff}');
-    if !trimmed
-        .chars()
-        .any(|c| matches!(c, '\u{3000}' | '\u{ff01}'..='\u{ff5e}'))
+    let trim = |c: char| c.is_whitespace() || c == '\u{3000}' || c == '\u{feff}';
+    // Most cells have nothing to trim: look at the two ends before scanning.
+    let trimmed = match (input.chars().next(), input.chars().next_back()) {
+        (Some(first), Some(last)) if !trim(first) && !trim(last) => input,
+        _ => input.trim_matches(trim),
+    };
+    // U+3000 is E3 80 80 and U+FF01..U+FF5E are EF BC 81..EF BD 9E in UTF-8: without either
+    // lead byte there is nothing to fold, and a byte scan is much cheaper than decoding chars.
+    if !trimmed.bytes().any(|b| b == 0xE3 || b == 0xEF)
+        || !trimmed
+            .chars()
+            .any(|c| matches!(c, '\u{3000}' | '\u{ff01}'..='\u{ff5e}'))
     {
         return std::borrow::Cow::Borrowed(trimmed);
     }
