@@ -4,9 +4,10 @@
 #   of the same CSV into a bare table with no checks.
 # Usage: scripts/bench-import.sh [scale]   (default 1.0). Writes into bench-out/ (git-ignored).
 # PostgreSQL part runs when 127.0.0.1:5432 answers (user postgres, trust auth).
-# Students are imported with --partial: the class-size gate refuses the 3,047 rows that would
-# overfill the demo city's 大班额 classes (every other check passes), so an all-or-nothing import of
-# the demo file writes nothing. yimeng and its peer run back to back; the ratio is printed per run.
+# Students are imported with --as-is, as a bureau loads its existing registry the first time: the
+# demo city holds 大班额 classes on purpose (the plan measures them), and the class-size gate would
+# refuse the 3,047 rows that fill them beyond 55 as new placements. Every other check runs, and
+# every row is written. yimeng and its peer run back to back; the ratio is printed per run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1.0}"
@@ -45,7 +46,7 @@ for run in $(seq 1 "${RUNS:-1}"); do
   echo "== SQLite run $run (load: $(cut -d' ' -f1-3 /proc/loadavg)): yimeng import students (fresh)"
   rm -f "$OUT/run.db"*
   cp "$OUT/base.db" "$OUT/run.db"
-  timed $BIN --database "$OUT/run.db" import students "$OUT/files/students.csv" --partial; Y=$WALL
+  timed $BIN --database "$OUT/run.db" import students "$OUT/files/students.csv" --as-is; Y=$WALL
   echo "== SQLite peer: sqlite3 .import into a bare table"
   rm -f "$OUT/bare.db"*
   sqlite3 "$OUT/bare.db" "PRAGMA journal_mode=WAL; CREATE TABLE s ($COLS);" >/dev/null
@@ -53,7 +54,7 @@ for run in $(seq 1 "${RUNS:-1}"); do
   ratio "$Y" "$P"
 done
 echo "== SQLite: yimeng import students again (every row unchanged)"
-timed $BIN --database "$OUT/run.db" import students "$OUT/files/students.csv" --partial
+timed $BIN --database "$OUT/run.db" import students "$OUT/files/students.csv" --as-is
 
 if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   PG=postgres://postgres@127.0.0.1:5432
@@ -69,7 +70,7 @@ if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
       pg_restore -d "$PG/yimeng_bench" "$OUT/pg-base.dump"
     fi
     echo "== PostgreSQL run $run (load: $(cut -d' ' -f1-3 /proc/loadavg)): yimeng import students (fresh)"
-    timed $BIN --database "$PG/yimeng_bench" import students "$OUT/files/students.csv" --partial; Y=$WALL
+    timed $BIN --database "$PG/yimeng_bench" import students "$OUT/files/students.csv" --as-is; Y=$WALL
     echo "== PostgreSQL peer: psql \\copy into a bare table"
     psql -q "$PG/yimeng_bench" -c "DROP TABLE IF EXISTS bare_students" -c "CREATE TABLE bare_students ($COLS)"
     timed psql -q "$PG/yimeng_bench" -c "\\copy bare_students FROM '$OUT/files/students.csv' WITH (FORMAT csv, HEADER true)"; P=$WALL
