@@ -178,127 +178,15 @@ pub async fn insert<R: TableRow>(tx: &mut Tx, rows: Vec<R>) -> Result<()> {
             tx.copy_in(&stmt, &data).await?;
         }
         Backend::Sqlite => {
-            // The rows go in as ONE bound value, a JSON array of arrays that SQLite expands
-            // itself: binding 30 values per row through the driver costs more than SQLite's own
-            // insert.
-            let sql = json_insert_sql::<R>();
-            for chunk in rows.chunks(JSON_ROWS_PER_STATEMENT) {
-                match json_rows(chunk) {
-                    Some(json) => {
-                        let mut q = Sql::new(&sql);
-                        q.bind(json).push(")");
-                        tx.exec(q).await?;
-                    }
-                    None => {
-                        let per = rows_per_statement(R::COLUMNS.len());
-                        for part in chunk.chunks(per) {
-                            tx.exec(values_sql_ref(part, "")).await?;
-                        }
-                    }
-                }
+            let per = rows_per_statement(R::COLUMNS.len());
+            let mut it = rows.into_iter().peekable();
+            while it.peek().is_some() {
+                let chunk: Vec<R> = it.by_ref().take(per).collect();
+                tx.exec(values_sql(chunk, "")).await?;
             }
         }
     }
     Ok(())
-}
-
-/// Rows per statement on the JSON path (a few MB of JSON at most).
-const JSON_ROWS_PER_STATEMENT: usize = 20_000;
-
-/// `INSERT INTO t (cols) SELECT value ->> 0, … FROM jsonb_each(` (the caller binds the JSON and
-/// closes the parenthesis): one row per element of the
-/// bound array, each element an array of the columns in order. `jsonb_each` hands every element
-/// over as a parsed (JSONB) value, so each `->>` is a lookup, not a parse.
-fn json_insert_sql<R: TableRow>() -> String {
-    let picks: Vec<String> = (0..R::COLUMNS.len())
-        .map(|i| format!("value ->> {i}"))
-        .collect();
-    format!(
-        "INSERT INTO {} ({}) SELECT {} FROM jsonb_each(",
-        R::TABLE,
-        R::COLUMNS.join(", "),
-        picks.join(", ")
-    )
-}
-
-/// The rows as a JSON array of arrays, with each value in the form SQLite stores when sqlx binds
-/// it (integers, booleans as 0/1, text, dates as `YYYY-MM-DD`, timestamps as RFC 3339), so that
-/// the stored bytes are the same as through [`values_sql`]. `None` when a value has no exact
-/// JSON form (blobs, non-finite floats): the caller binds those rows instead.
-fn json_rows<R: TableRow>(rows: &[R]) -> Option<String> {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(rows.len() * R::COLUMNS.len() * 8 + 2);
-    let mut ok = true;
-    out.push('[');
-    for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push('[');
-        let mut first = true;
-        r.visit(&mut |v| {
-            if !first {
-                out.push(',');
-            }
-            first = false;
-            let _ = match v {
-                ValueRef::I16(Some(n)) => write!(out, "{n}"),
-                ValueRef::I32(Some(n)) => write!(out, "{n}"),
-                ValueRef::I64(Some(n)) => write!(out, "{n}"),
-                ValueRef::Bool(Some(b)) => {
-                    out.push(if b { '1' } else { '0' });
-                    Ok(())
-                }
-                ValueRef::Text(Some(t)) => {
-                    json_string(&mut out, t);
-                    Ok(())
-                }
-                ValueRef::Date(Some(d)) => write!(out, "\"{}\"", d.format("%F")),
-                ValueRef::Ts(Some(d)) => {
-                    out.push('"');
-                    out.push_str(&d.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false));
-                    out.push('"');
-                    Ok(())
-                }
-                ValueRef::F64(Some(x)) if x.is_finite() => write!(out, "{x:?}"),
-                ValueRef::F64(Some(_)) | ValueRef::Bytes(Some(_)) => {
-                    ok = false;
-                    Ok(())
-                }
-                _ => {
-                    out.push_str("null");
-                    Ok(())
-                }
-            };
-        });
-        out.push(']');
-    }
-    out.push(']');
-    ok.then_some(out)
-}
-
-/// A JSON string literal.
-fn json_string(out: &mut String, s: &str) {
-    use std::fmt::Write;
-    out.push('"');
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            0x00..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(esc);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
 }
 
 /// Inserts or updates rows by their key: content columns and `updated_at` are replaced, `created_*`
@@ -318,23 +206,6 @@ pub async fn upsert<R: TableRow>(tx: &mut Tx, rows: Vec<R>) -> Result<()> {
         tx.exec(values_sql(chunk, &tail)).await?;
     }
     Ok(())
-}
-
-/// Like [`values_sql`], copying the values out of borrowed rows.
-fn values_sql_ref<R: TableRow>(rows: &[R], tail: &str) -> Sql {
-    let mut q = Sql::new(&format!(
-        "INSERT INTO {} ({}) VALUES ",
-        R::TABLE,
-        R::COLUMNS.join(", ")
-    ));
-    for (i, r) in rows.iter().enumerate() {
-        if i > 0 {
-            q.push(", ");
-        }
-        q.bind_list(r.values());
-    }
-    q.push(tail);
-    q
 }
 
 fn values_sql<R: TableRow>(rows: Vec<R>, tail: &str) -> Sql {
