@@ -273,6 +273,22 @@ async fn school_name(tx: &mut Tx, county: i32, id: i64) -> Result<Option<String>
     Ok(tx.opt::<(String,)>(q).await?.map(|r| r.0))
 }
 
+/// One open request per student: a second one is refused while the first is pending.
+async fn no_open_request(tx: &mut Tx, student: &StudentRow) -> Result<()> {
+    let mut q = Sql::new(
+        "/* multi-county: open_transfer */ SELECT COUNT(*) FROM transfer_request WHERE state = 'pending' AND student_county = ",
+    );
+    q.bind(student.county_id)
+        .push(" AND student_id = ")
+        .bind(student.id);
+    if tx.scalar(q).await? > 0 {
+        return Err(StoreError::Conflict(
+            "该学生已有一份正在审批的转学申请，不能重复申请".into(),
+        ));
+    }
+    Ok(())
+}
+
 /// Starts a request. `actor_scope` is the receiving school's for [`Initiator::ReceivingSchool`],
 /// [`Scope::Nothing`] for a parent's online request. Nothing of the registry changes.
 #[allow(clippy::too_many_arguments)]
@@ -330,18 +346,7 @@ pub async fn create(
         rules,
     )
     .map_err(domain_error)?;
-    // One open request per student.
-    let mut q = Sql::new(
-        "/* multi-county: open_transfer */ SELECT COUNT(*) FROM transfer_request WHERE state = 'pending' AND student_county = ",
-    );
-    q.bind(student.county_id)
-        .push(" AND student_id = ")
-        .bind(student.id);
-    if tx.scalar(q).await? > 0 {
-        return Err(StoreError::Conflict(
-            "该学生已有一份正在审批的转学申请，不能重复申请".into(),
-        ));
-    }
+    no_open_request(&mut tx, &student).await?;
     let grade = class_grade(&mut tx, student.county_id, student.class_id).await?;
     // The receiving school must teach the student's stage (a 中职 student does not transfer into a
     // primary school), and a chosen class must be of the student's grade.
@@ -1543,17 +1548,7 @@ pub async fn create_outgoing(
         rules,
     )
     .map_err(domain_error)?;
-    let mut q = Sql::new(
-        "/* multi-county: open_transfer */ SELECT COUNT(*) FROM transfer_request WHERE state = 'pending' AND student_county = ",
-    );
-    q.bind(student.county_id)
-        .push(" AND student_id = ")
-        .bind(student.id);
-    if tx.scalar(q).await? > 0 {
-        return Err(StoreError::Conflict(
-            "该学生已有一份正在审批的转学申请，不能重复申请".into(),
-        ));
-    }
+    no_open_request(&mut tx, &student).await?;
     let grade = class_grade(&mut tx, student.county_id, student.class_id).await?;
     let st = TransferState::new(from, to, input.started_by, rules);
     let id = insert_request(
