@@ -32,6 +32,15 @@ pub async fn data_version(db: &Db, county: i32) -> Result<i64> {
     db.scalar(q).await
 }
 
+/// Raises the data version of `counties` inside the writing transaction: readers' cached figures
+/// of those counties are stale from its commit on.
+pub async fn bump_data_versions(tx: &mut crate::db::Tx, counties: &[i32]) -> Result<()> {
+    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id IN ");
+    q.bind_list(counties.to_vec());
+    tx.exec(q).await?;
+    Ok(())
+}
+
 /// Every county's data version (one short read: the key of figures computed over the whole city).
 pub async fn data_versions(db: &Db) -> Result<Vec<(i32, i64)>> {
     db.all(Sql::new(

@@ -448,9 +448,7 @@ async fn apply(
         }],
     )
     .await?;
-    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id = ");
-    q.bind(old.county_id);
-    tx.exec(q).await?;
+    crate::region::bump_data_versions(tx, &[old.county_id]).await?;
     Ok(())
 }
 

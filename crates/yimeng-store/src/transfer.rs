@@ -764,6 +764,28 @@ pub async fn decide(
     get_unscoped(db, county, id).await
 }
 
+/// The request's student record with its status, which must still be at the sending school and
+/// on the register (else the request cannot complete).
+async fn record_still_at(
+    tx: &mut Tx,
+    row: &TransferRow,
+    from: SchoolRef,
+) -> Result<(StudentRow, StudentStatus)> {
+    let (Some(sc), Some(sid)) = (row.student_county, row.student_id) else {
+        return Err(StoreError::NotFound);
+    };
+    let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
+    q.bind(sc).push(" AND t.id = ").bind(sid);
+    let old: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+    let status = StudentStatus::from_code(&old.status).unwrap_or(StudentStatus::Other);
+    if old.school_id != from.id || old.county_id != from.county.get() || !status.is_on_register() {
+        return Err(StoreError::Conflict(
+            "该学生的学籍在申请后已发生变化（不在转出学校或已不在籍），不能办结转学".into(),
+        ));
+    }
+    Ok((old, status))
+}
+
 /// Moves the student: same county in place; across counties closed in A and inserted in B.
 /// Returns the student's id at the receiving school.
 #[allow(clippy::too_many_arguments)]
@@ -796,19 +818,7 @@ async fn apply_effect(
             return leave_city(tx, actor, row, from, today).await;
         }
     };
-    let (Some(sc), Some(sid)) = (row.student_county, row.student_id) else {
-        return Err(StoreError::NotFound);
-    };
-    let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
-    q.bind(sc).push(" AND t.id = ").bind(sid);
-    let old: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
-    // The record must still be where the request found it, and on the register.
-    let status = StudentStatus::from_code(&old.status).unwrap_or(StudentStatus::Other);
-    if old.school_id != from.id || old.county_id != from.county.get() || !status.is_on_register() {
-        return Err(StoreError::Conflict(
-            "该学生的学籍在申请后已发生变化（不在转出学校或已不在籍），不能办结转学".into(),
-        ));
-    }
+    let (old, status) = record_still_at(tx, row, from).await?;
     if let Some(class_id) = row.to_class_id {
         crate::gate::enforce(
             tx,
@@ -976,9 +986,7 @@ async fn apply_effect(
     }
     bulk::insert(tx, events).await?;
     audit::write(tx, actor, std::mem::take(&mut entries)).await?;
-    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id IN ");
-    q.bind_list([from.county.get(), to.county.get()]);
-    tx.exec(q).await?;
+    crate::region::bump_data_versions(tx, &[from.county.get(), to.county.get()]).await?;
     Ok(new_id)
 }
 
@@ -1739,9 +1747,7 @@ async fn enrol_incoming(
         }],
     )
     .await?;
-    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id = ");
-    q.bind(to.county.get());
-    tx.exec(q).await?;
+    crate::region::bump_data_versions(tx, &[to.county.get()]).await?;
     Ok(nid)
 }
 
@@ -1754,18 +1760,7 @@ async fn leave_city(
     from: SchoolRef,
     today: NaiveDate,
 ) -> Result<i64> {
-    let (Some(sc), Some(sid)) = (row.student_county, row.student_id) else {
-        return Err(StoreError::NotFound);
-    };
-    let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
-    q.bind(sc).push(" AND t.id = ").bind(sid);
-    let old: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
-    let status = StudentStatus::from_code(&old.status).unwrap_or(StudentStatus::Other);
-    if old.school_id != from.id || old.county_id != from.county.get() || !status.is_on_register() {
-        return Err(StoreError::Conflict(
-            "该学生的学籍在申请后已发生变化（不在转出学校或已不在籍），不能办结转学".into(),
-        ));
-    }
+    let (old, _) = record_still_at(tx, row, from).await?;
     let now = Utc::now().trunc_subsecs(0);
     let out_code = StudentStatus::TransferredOut.code();
     let mut closed = old.clone();
@@ -1806,8 +1801,6 @@ async fn leave_city(
         }],
     )
     .await?;
-    let mut q = Sql::new("UPDATE data_version SET version = version + 1 WHERE county_id = ");
-    q.bind(old.county_id);
-    tx.exec(q).await?;
+    crate::region::bump_data_versions(tx, &[old.county_id]).await?;
     Ok(old.id)
 }
