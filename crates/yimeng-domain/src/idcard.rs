@@ -196,9 +196,16 @@ impl IdCardNo {
     }
     /// The number back from [`IdCardNo::key`].
     pub fn from_key(key: u64) -> IdCardNo {
+        let mut s = String::with_capacity(18);
+        IdCardNo::write_key(key, &mut s);
+        IdCardNo(s)
+    }
+    /// Appends the number of [`IdCardNo::key`] to `out` (no allocation when `out` has room).
+    pub fn write_key(key: u64, out: &mut String) {
+        use std::fmt::Write;
         let c = (key % 11) as u8;
         let check = if c == 10 { 'X' } else { char::from(b'0' + c) };
-        IdCardNo(format!("{:017}{check}", key / 11))
+        let _ = write!(out, "{:017}{check}", key / 11);
     }
     /// Builds a valid number from its parts (used by the demo generator and tests).
     pub fn compose(address: i32, birth: NaiveDate, seq: u16) -> IdCardNo {

@@ -78,6 +78,10 @@ impl StudentNo {
     pub fn from_id_card(id: &crate::IdCardNo) -> StudentNo {
         StudentNo(format!("G{}", id.as_str()))
     }
+    /// True when this is the G number of `id` ([`StudentNo::from_id_card`]), without building it.
+    pub fn is_from_id_card(&self, id: &crate::IdCardNo) -> bool {
+        self.0.strip_prefix('G') == Some(id.as_str())
+    }
     /// Compact numeric key for in-memory duplicate sets (kind in the top bits).
     pub fn key(&self) -> u64 {
         let b = self.0.as_bytes();
@@ -96,6 +100,13 @@ impl StudentNo {
     }
     /// The number back from [`StudentNo::key`].
     pub fn from_key(key: u64) -> StudentNo {
+        let mut s = String::with_capacity(19);
+        StudentNo::write_key(key, &mut s);
+        StudentNo(s)
+    }
+    /// Appends the number of [`StudentNo::key`] to `out` (no allocation when `out` has room).
+    pub fn write_key(key: u64, out: &mut String) {
+        use std::fmt::Write;
         let prefix = match key >> 61 {
             1 => 'G',
             2 => 'J',
@@ -108,7 +119,7 @@ impl StudentNo {
         } else {
             char::from(b'0' + last)
         };
-        StudentNo(format!("{prefix}{:017}{last}", rest / 11))
+        let _ = write!(out, "{prefix}{:017}{last}", rest / 11);
     }
     /// True when a compact key is a 学籍号's (not an ID number's).
     pub fn is_student_no_key(key: u64) -> bool {
@@ -175,6 +186,59 @@ mod tests {
                 .unwrap_err()
                 .contains("19 位")
         );
+    }
+
+    #[test]
+    fn a_g_number_is_known_to_come_from_its_id_number_only() {
+        let id = crate::IdCardNo::parse("371302201509010012").unwrap();
+        let other = crate::IdCardNo::parse("11010519491231002X").unwrap();
+        let g = StudentNo::from_id_card(&id);
+        assert!(g.is_from_id_card(&id));
+        assert!(!g.is_from_id_card(&other));
+        let l = StudentNo::parse("L371302201509010012").unwrap();
+        assert!(!l.is_from_id_card(&id));
+    }
+
+    /// `person_key` is written in compact-key order, which must be its primary key's text order.
+    #[test]
+    fn compact_keys_sort_like_the_numbers_text() {
+        let ids = [
+            "11010519491231002X",
+            "371302201509010012",
+            "371302201509010020",
+        ];
+        let nos = [
+            "G11010519491231002X",
+            "G371302201509010012",
+            "J11010519491231002X",
+            "L000000000000000001",
+            "L371302201509011234",
+        ];
+        let mut all: Vec<(u64, String)> = ids
+            .iter()
+            .map(|s| {
+                let n = crate::IdCardNo::parse(s).unwrap();
+                (n.key(), n.as_str().to_string())
+            })
+            .chain(nos.iter().map(|s| {
+                let n = StudentNo::parse(s).unwrap();
+                (n.key(), n.as_str().to_string())
+            }))
+            .collect();
+        let mut by_text = all.clone();
+        by_text.sort_by(|a, b| a.1.cmp(&b.1));
+        all.sort_by_key(|k| k.0);
+        assert_eq!(all, by_text);
+        let mut text = String::new();
+        for (k, s) in &all {
+            text.clear();
+            if StudentNo::is_student_no_key(*k) {
+                StudentNo::write_key(*k, &mut text);
+            } else {
+                crate::IdCardNo::write_key(*k, &mut text);
+            }
+            assert_eq!(&text, s);
+        }
     }
 
     #[test]

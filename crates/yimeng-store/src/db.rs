@@ -307,6 +307,35 @@ impl Tx {
         }
         Ok(())
     }
+    /// On SQLite, prepares `sql` on the transaction's connection and hands the statement to
+    /// `write`, which steps it once per row (`yimeng-sqlite-rows`). The connection is locked for
+    /// the call; the work runs off the async worker when the runtime allows it. Not for
+    /// PostgreSQL, which loads rows by COPY.
+    pub async fn with_sqlite_rows<F>(&mut self, sql: &str, write: F) -> Result<()>
+    where
+        F: FnOnce(
+            &mut yimeng_sqlite_rows::Statement<'_>,
+        ) -> std::result::Result<(), yimeng_sqlite_rows::Error>,
+    {
+        let Tx::Sqlite(t, _) = self else {
+            return Err(StoreError::Invalid(
+                "逐行写入只用于 SQLite（PostgreSQL 用 COPY）".into(),
+            ));
+        };
+        let mut lock = t.lock_handle().await?;
+        let run = move || {
+            let mut stmt = yimeng_sqlite_rows::Statement::prepare(&mut lock, sql)?;
+            write(&mut stmt)
+        };
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let res = if multi {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        };
+        res.map_err(StoreError::from)
+    }
     /// Which backend.
     pub fn backend(&self) -> Backend {
         match self {
@@ -607,6 +636,13 @@ pub fn push_scope(q: &mut Sql, scope: &yimeng_domain::Scope, alias: &str, school
 pub fn copy_field(out: &mut Vec<u8>, v: Option<&str>) {
     match v {
         None => out.extend_from_slice(b"\\N"),
+        Some(s)
+            if !s
+                .bytes()
+                .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) =>
+        {
+            out.extend_from_slice(s.as_bytes())
+        }
         Some(s) => {
             for b in s.bytes() {
                 match b {

@@ -24,11 +24,18 @@ pub enum StoreError {
     /// Any other database error.
     #[error("数据库错误：{0}")]
     Db(#[from] sqlx::Error),
+    /// SQLite refused a row written through its C API (bulk writes).
+    #[error("数据库错误：{0}")]
+    Rows(#[from] yimeng_sqlite_rows::Error),
 }
 
 impl StoreError {
     /// True when the database refused a write for a unique constraint.
     pub fn is_unique_violation(&self) -> bool {
-        matches!(self, StoreError::Db(sqlx::Error::Database(e)) if e.is_unique_violation())
+        match self {
+            StoreError::Db(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Rows(e) => e.is_unique_violation(),
+            _ => false,
+        }
     }
 }

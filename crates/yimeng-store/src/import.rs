@@ -216,9 +216,9 @@ pub type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
 const FLUSH_ROWS: usize = 4000;
 /// Ids reserved at a time.
 const ID_BLOCK: i64 = 20_000;
-/// Below this many rows in the target table an import is a bulk load: secondary indexes are
-/// dropped and rebuilt after the rows are in, which is several times faster than keeping them
-/// up to date row by row.
+/// Below this many rows in the target table an import is a bulk load: on PostgreSQL secondary
+/// indexes and foreign keys are dropped and rebuilt after the rows are in, which is several times
+/// faster than keeping them up to date row by row (see [`bulk::suspend`]).
 pub const BULK_BELOW_ROWS: i64 = 100_000;
 
 /// The import's transaction: free, or lent to a background task that is writing a batch while
@@ -233,9 +233,6 @@ struct Core {
     db: Db,
     tx: Option<TxSlot>,
     bulk: bool,
-    /// In bulk mode, the national keys of new rows are copied from the table at the end
-    /// (kind, column, owner), sorted by SQLite or PostgreSQL, instead of being buffered here.
-    bulk_keys: &'static [(&'static str, &'static str)],
     opts: Options,
     actor: Actor,
     report: Report,
@@ -298,7 +295,6 @@ impl Core {
             db: db.clone(),
             tx: tx.map(TxSlot::Ready),
             bulk,
-            bulk_keys: &[],
             report: Report {
                 entity,
                 dry_run: opts.dry_run,
@@ -439,10 +435,9 @@ impl Core {
         self.opts.edit.as_ref()
     }
 
-    /// Buffers a national key to write at the end. Keys of new rows in bulk mode are not
-    /// buffered: they are copied from the table in one sorted statement.
-    fn add_key(&mut self, key: u64, owner_id: i64, county: i32, staff: bool, new_row: bool) {
-        if self.writing() && !(new_row && self.bulk) {
+    /// Buffers a national key to write at the end.
+    fn add_key(&mut self, key: u64, owner_id: i64, county: i32, staff: bool) {
+        if self.writing() {
             self.keys.push(NewKey {
                 key,
                 owner_id,
@@ -452,43 +447,13 @@ impl Core {
         }
     }
 
-    /// Writes the buffered national keys in key order.
+    /// Writes the buffered national keys in key order, which is the order of `person_key`'s
+    /// primary key (value, kind): the compact key sorts ID numbers by their digits and check
+    /// character, and puts 学籍号 (which start with a letter) after them. The B-tree is then
+    /// filled from left to right instead of at random.
     async fn write_keys(&mut self) -> Result<()> {
         if !self.writing() {
             return Ok(());
-        }
-        if self.bulk && !self.bulk_keys.is_empty() {
-            // One sorted pass over every new key: the key B-tree is then filled in order.
-            let (table, owner) = (
-                self.report.entity,
-                if self.report.entity == "staff" {
-                    "staff"
-                } else {
-                    "student"
-                },
-            );
-            let mut q = Sql::new(
-                "INSERT INTO person_key (kind, value, county_id, owner, owner_id) SELECT kind, value, county_id, owner, owner_id FROM (",
-            );
-            for (i, (kind, column)) in self.bulk_keys.iter().enumerate() {
-                if i > 0 {
-                    q.push(" UNION ALL ");
-                }
-                q.push(&format!(
-                    "SELECT '{kind}' AS kind, {column} AS value, county_id, '{owner}' AS owner, id AS owner_id FROM {table} \
-                     WHERE {column} IS NOT NULL AND created_batch = "
-                ));
-                q.bind(self.batch_id);
-            }
-            // SQLite fills the key B-tree itself, best in key order; PostgreSQL rebuilds its
-            // dropped key index by sorting anyway.
-            let tx = self.tx().await?;
-            q.push(if tx.backend() == crate::Backend::Sqlite {
-                ") k ORDER BY value, kind"
-            } else {
-                ") k"
-            });
-            tx.exec(q).await?;
         }
         let mut keys = std::mem::take(&mut self.keys);
         if keys.is_empty() {
@@ -496,21 +461,33 @@ impl Core {
         }
         keys.sort_unstable_by_key(|k| k.key);
         let tx = self.tx().await?;
+        if tx.backend() == crate::Backend::Sqlite {
+            use yimeng_sqlite_rows::Val;
+            let sql = "INSERT INTO person_key (kind, value, county_id, owner, owner_id) VALUES (?, ?, ?, ?, ?)";
+            return tx
+                .with_sqlite_rows(sql, |stmt| {
+                    let mut value = String::with_capacity(24);
+                    for k in &keys {
+                        value.clear();
+                        let kind = key_text(k.key, &mut value);
+                        stmt.execute(&[
+                            Val::Text(kind),
+                            Val::Text(&value),
+                            Val::Int(k.county.into()),
+                            Val::Text(if k.staff { "staff" } else { "student" }),
+                            Val::Int(k.owner_id),
+                        ])?;
+                    }
+                    Ok(())
+                })
+                .await;
+        }
         for chunk in keys.chunks(20_000) {
             let rows: Vec<PersonKeyRow> = chunk
                 .iter()
                 .map(|k| {
-                    let (kind, value) = if yimeng_domain::StudentNo::is_student_no_key(k.key) {
-                        (
-                            "student_no",
-                            yimeng_domain::StudentNo::from_key(k.key).to_string(),
-                        )
-                    } else {
-                        (
-                            "id_card",
-                            yimeng_domain::IdCardNo::from_key(k.key).to_string(),
-                        )
-                    };
+                    let mut value = String::with_capacity(20);
+                    let kind = key_text(k.key, &mut value);
                     PersonKeyRow {
                         kind: kind.into(),
                         value,
@@ -642,6 +619,17 @@ impl Core {
     }
 }
 
+/// Writes the national number of a compact key to `out` and returns its `person_key` kind.
+fn key_text(key: u64, out: &mut String) -> &'static str {
+    if yimeng_domain::StudentNo::is_student_no_key(key) {
+        yimeng_domain::StudentNo::write_key(key, out);
+        "student_no"
+    } else {
+        yimeng_domain::IdCardNo::write_key(key, out);
+        "id_card"
+    }
+}
+
 /// Chinese name of an importable table.
 pub fn entity_label(entity: &str) -> &'static str {
     match entity {
@@ -657,14 +645,44 @@ const SCHOOL_UNKNOWN: &str = "学校标识码不存在或不在您的管辖范�
 
 /// Every national number in use (ID numbers and 学籍号), keyed compactly.
 async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
-    let mut q = Sql::new(
-        "/* multi-county: person_keys */ SELECT value, county_id, owner = 'staff', owner_id FROM person_key",
-    );
+    const SELECT: &str = "/* multi-county: person_keys */ SELECT value, county_id, owner = 'staff', owner_id FROM person_key";
+    let mut m = IntMap::default();
     if let Some(t) = core.target() {
+        let mut q = Sql::new(SELECT);
         q.push(" WHERE value IN ").bind_list(t.numbers.clone());
+        let rows: Vec<(String, i32, bool, i64)> = core.all(q).await?;
+        add_person_keys(&mut m, rows);
+        return Ok(m);
     }
-    let rows: Vec<(String, i32, bool, i64)> = core.all(q).await?;
-    let mut m = IntMap::with_capacity_and_hasher(rows.len(), Default::default());
+    // At city scale the table holds 3.5 million numbers: read them a page at a time in key
+    // order (their text would take several times the map's memory all at once), into a map
+    // sized once.
+    let n = core
+        .all::<(i64,)>(Sql::new(
+            "/* multi-county: person_keys */ SELECT COUNT(*) FROM person_key",
+        ))
+        .await?
+        .first()
+        .map_or(0, |r| r.0);
+    m.reserve(usize::try_from(n).unwrap_or(0));
+    let mut after = String::new();
+    loop {
+        let mut q = Sql::new(SELECT);
+        q.push(" WHERE value > ").bind(after.clone());
+        q.push(" ORDER BY value LIMIT 200000");
+        let rows: Vec<(String, i32, bool, i64)> = core.all(q).await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0.clone();
+        let full = rows.len() == 200_000;
+        add_person_keys(&mut m, rows);
+        if !full {
+            break;
+        }
+    }
+    Ok(m)
+}
+
+fn add_person_keys(m: &mut IntMap<u64, KeyOwner>, rows: Vec<(String, i32, bool, i64)>) {
     for (value, county, staff, id) in rows {
         // The two kinds never collide: 学籍号 start with a letter, ID numbers with a digit.
         let key = if value.as_bytes().first().is_some_and(u8::is_ascii_digit) {
@@ -674,7 +692,6 @@ async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
         };
         m.insert(key, KeyOwner { county, id, staff });
     }
-    Ok(m)
 }
 
 /// (id → content hash) of a county table's rows in scope; for a form save, only the rows named
@@ -968,7 +985,7 @@ impl SchoolImport {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        let new_rows = std::mem::take(&mut self.new_rows);
+        let new_rows = std::mem::replace(&mut self.new_rows, Vec::with_capacity(FLUSH_ROWS));
         let changed = std::mem::take(&mut self.changed);
         if !self.core.writing() {
             return Ok(());
@@ -1225,7 +1242,7 @@ impl ClassImport {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        let new_rows = std::mem::take(&mut self.new_rows);
+        let new_rows = std::mem::replace(&mut self.new_rows, Vec::with_capacity(FLUSH_ROWS));
         let changed = std::mem::take(&mut self.changed);
         if !self.core.writing() {
             return Ok(());
@@ -1277,7 +1294,6 @@ impl StaffImport {
         opts: Options,
     ) -> Result<StaffImport> {
         let mut core = Core::start(db, scope, actor, opts, "staff", "staff", Some("staff")).await?;
-        core.bulk_keys = &[("id_card", "id_card")];
         let schools = load_schools(&mut core, scope).await?;
         let keys = load_person_keys(&mut core).await?;
         let own = if core.target().is_some() {
@@ -1412,7 +1428,7 @@ impl StaffImport {
             }
             None => {
                 self.core.report.inserted += 1;
-                self.core.add_key(key, id, county_id, true, true);
+                self.core.add_key(key, id, county_id, true);
                 self.core.note_created("staff", county_id, id, &r);
                 if self.core.writing() {
                     self.new_rows.push(r);
@@ -1426,7 +1442,7 @@ impl StaffImport {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        let new_rows = std::mem::take(&mut self.new_rows);
+        let new_rows = std::mem::replace(&mut self.new_rows, Vec::with_capacity(FLUSH_ROWS));
         let changed = std::mem::take(&mut self.changed);
         if !self.core.writing() {
             return Ok(());
@@ -1447,7 +1463,7 @@ impl StaffImport {
             {
                 drop.push(o.id_card.clone());
                 let key = yimeng_domain::IdCardNo::from_stored(r.id_card.clone()).key();
-                self.core.add_key(key, r.id, r.county_id, true, false);
+                self.core.add_key(key, r.id, r.county_id, true);
             }
         }
         drop_keys(self.core.tx().await?, "id_card", &drop).await
@@ -1576,7 +1592,6 @@ impl StudentImport {
             Some("student"),
         )
         .await?;
-        core.bulk_keys = &[("student_no", "student_no"), ("id_card", "id_card")];
         let schools = load_schools(&mut core, scope).await?;
         let mut q = Sql::new(
             "SELECT c.county_id, c.id, c.school_id, c.school_year, c.grade, c.class_no FROM class c WHERE ",
@@ -1758,7 +1773,7 @@ impl StudentImport {
         let derived = rec
             .id_card
             .as_ref()
-            .is_some_and(|c| rec.student_no == yimeng_domain::StudentNo::from_id_card(c));
+            .is_some_and(|c| rec.student_no.is_from_id_card(c));
         if let Some(first) = self.seen.get(&no_key) {
             if !(id_repeated && derived) {
                 errs.push(FieldError::new(
@@ -1870,9 +1885,9 @@ impl StudentImport {
             }
             None => {
                 self.core.report.inserted += 1;
-                self.core.add_key(no_key, id, county_id, false, true);
+                self.core.add_key(no_key, id, county_id, false);
                 if let Some(k) = id_key {
-                    self.core.add_key(k, id, county_id, false, true);
+                    self.core.add_key(k, id, county_id, false);
                 }
                 self.core.note_created("student", county_id, id, &r);
                 if self.core.writing() {
@@ -1887,7 +1902,7 @@ impl StudentImport {
     }
 
     async fn flush(&mut self) -> Result<()> {
-        let new_rows = std::mem::take(&mut self.new_rows);
+        let new_rows = std::mem::replace(&mut self.new_rows, Vec::with_capacity(FLUSH_ROWS));
         let changed = std::mem::take(&mut self.changed);
         if !self.core.writing() {
             return Ok(());
@@ -1915,13 +1930,13 @@ impl StudentImport {
                 }
                 if let Some(c) = &r.id_card {
                     let key = yimeng_domain::IdCardNo::from_stored(c.clone()).key();
-                    self.core.add_key(key, r.id, r.county_id, false, false);
+                    self.core.add_key(key, r.id, r.county_id, false);
                 }
             }
             if o.student_no != r.student_no {
                 drop_numbers.push(o.student_no.clone());
                 let key = yimeng_domain::StudentNo::from_stored(r.student_no.clone()).key();
-                self.core.add_key(key, r.id, r.county_id, false, false);
+                self.core.add_key(key, r.id, r.county_id, false);
             }
             if o.status != r.status {
                 let to = StudentStatus::from_code(&r.status).unwrap_or(StudentStatus::Other);
