@@ -155,8 +155,10 @@ impl<'h> Statement<'h> {
                 }
             };
             if rc != ffi::SQLITE_OK {
+                // Read the message before the reset, which would replace it.
+                let e = last_error(self.db, rc);
                 self.reset();
-                return Err(last_error(self.db, rc));
+                return Err(e);
             }
         }
         let result = loop {
