@@ -327,8 +327,9 @@ pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) 
     tx.commit().await
 }
 
-/// Sets a new password hash; ends the account's other sessions. `must_change` asks for a change
-/// at the next login (after an administrator's reset).
+/// Sets a new password hash; ends the account's other sessions and revokes its API tokens (a
+/// token minted under the old password must not outlive it). `must_change` asks for a change at
+/// the next login (after an administrator's reset).
 pub async fn set_password(
     db: &Db,
     actor: &Actor,
@@ -353,7 +354,12 @@ pub async fn set_password(
     if let Some(keep) = keep_session {
         q.push(" AND token_hash <> ").bind(keep);
     }
-    tx.exec(q).await?;
+    let sessions_ended = tx.exec(q).await?;
+    let mut q = Sql::new("UPDATE api_token SET revoked_at = ");
+    q.bind(Utc::now())
+        .push(" WHERE revoked_at IS NULL AND user_id = ")
+        .bind(user_id);
+    let tokens_revoked = tx.exec(q).await?;
     audit::write(
         &mut tx,
         actor,
@@ -371,8 +377,17 @@ pub async fn set_password(
                 if must_change { "重置" } else { "修改" },
                 u.username
             ),
-            before: None,
-            after: None,
+            before: Some(
+                serde_json::json!({"must_change_password": u.must_change_password}).to_string(),
+            ),
+            after: Some(
+                serde_json::json!({
+                    "must_change_password": must_change,
+                    "sessions_ended": sessions_ended,
+                    "tokens_revoked": tokens_revoked,
+                })
+                .to_string(),
+            ),
         }],
     )
     .await?;
@@ -424,6 +439,49 @@ pub async fn record_failure(
     .await?;
     tx.commit().await?;
     Ok(lock)
+}
+
+/// Records a login refused because the account is disabled or locked (`password_ok` says whether
+/// the password itself was right). The caller answers as for a wrong password; the reason is kept
+/// here only. The lock is not extended, so it still ends when it said it would.
+pub async fn record_refusal(
+    db: &Db,
+    u: &UserRow,
+    ip: Option<String>,
+    password_ok: bool,
+) -> Result<()> {
+    let reason = if u.disabled {
+        "账户已停用"
+    } else {
+        "账户已锁定"
+    };
+    let mut tx = db.begin().await?;
+    audit::write(
+        &mut tx,
+        &Actor {
+            name: u.username.clone(),
+            role: u.role.clone(),
+            ip,
+            request_id: None,
+        },
+        vec![Entry {
+            county_id: u.home_county(),
+            action: "login_refused",
+            entity: "user",
+            entity_id: Some(u.id),
+            summary: format!(
+                "登录被拒绝（{reason}，密码{}）",
+                if password_ok { "正确" } else { "错误" }
+            ),
+            before: None,
+            after: Some(
+                serde_json::json!({"disabled": u.disabled, "locked_until": u.locked_until})
+                    .to_string(),
+            ),
+        }],
+    )
+    .await?;
+    tx.commit().await
 }
 
 /// A session row.

@@ -446,6 +446,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages)
         .merge(crate::api::router(upload_limit))
         .fallback(session::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::auth::require_password_changed,
+        ))
         .layer(axum::middleware::from_fn(crate::error::humanize_rejections))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(CatchPanicLayer::new())

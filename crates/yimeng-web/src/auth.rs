@@ -225,8 +225,16 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The person [`require_password_changed`] already resolved for this request, so the handler's
+/// extractor does not look them up a second time.
+#[derive(Clone)]
+struct Authenticated(Option<User>);
+
 /// Resolves the person behind a request: a session cookie, or `Authorization: Bearer <token>`.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Option<User>, Failure> {
+    if let Some(Authenticated(u)) = parts.extensions.get::<Authenticated>() {
+        return Ok(u.clone());
+    }
     let ip = client_ip(parts, state.config.trust_proxy);
     let request_id = parts
         .headers
@@ -364,14 +372,55 @@ impl FromRequestParts<AppState> for PageUser {
                 (axum::http::StatusCode::SEE_OTHER, [(header::LOCATION, to)]).into_response(),
             );
         };
-        if u.account.must_change_password
-            && !parts.uri.path().starts_with("/account")
-            && parts.method == Method::GET
-        {
-            return Err(AppError(Failure::ChangePassword).into_response());
-        }
         Ok(PageUser(u))
     }
+}
+
+/// What an account that must change its password may still reach: the account page and its
+/// password form, logout, login, the language switch, health and static assets.
+fn open_before_password_change(method: &Method, path: &str) -> bool {
+    let read = matches!(*method, Method::GET | Method::HEAD);
+    (read && path == "/account")
+        || (*method == Method::POST && matches!(path, "/account/password" | "/logout"))
+        || path == "/login"
+        || path == "/healthz"
+        || path.starts_with("/lang/")
+        || path.starts_with("/static/")
+}
+
+/// Enforces a forced password change on every route at once — pages (GET and POST), the whole
+/// `/api/v1` (session or API token) and token creation — except those
+/// [`open_before_password_change`] lists. Pages are sent to the account page; the API answers a
+/// problem+json 403 naming it. The resolved person is kept for the handler's extractor.
+pub async fn require_password_changed(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if open_before_password_change(req.method(), req.uri().path()) {
+        return next.run(req).await;
+    }
+    let api = req.uri().path().starts_with("/api/");
+    let (mut parts, body) = req.into_parts();
+    let found = match authenticate(&parts, &state).await {
+        Ok(found) => found,
+        Err(e) if api => return ApiError(e).into_response(),
+        Err(e) => return AppError(e).into_response(),
+    };
+    if found
+        .as_ref()
+        .is_some_and(|u| u.account.must_change_password)
+    {
+        return if api {
+            ApiError(Failure::ChangePassword).into_response()
+        } else {
+            AppError(Failure::ChangePassword).into_response()
+        };
+    }
+    parts.extensions.insert(Authenticated(found));
+    next.run(axum::extract::Request::from_parts(parts, body))
+        .await
 }
 
 /// A person for a page that also serves the public (the person may be absent).

@@ -65,7 +65,7 @@ impl Failure {
             Failure::Unauthorized => "登录已过期或尚未登录。".into(),
             Failure::NotFound => "您要找的页面或记录不存在，或不在您的管辖范围内。".into(),
             Failure::Internal(_) => "操作未能完成，已记录日志。请稍后重试或联系管理员。".into(),
-            Failure::ChangePassword => "管理员设置或重置的密码须在首次登录后修改。".into(),
+            Failure::ChangePassword => "本账户正在使用管理员设置或重置的密码，须先在“我的账户”页面（/account）修改密码，才能使用其他页面和接口（含 API 令牌）。".into(),
             Failure::Fields(errs) => errs
                 .iter()
                 .map(|e| format!("{}：{}", e.field, e.reason))

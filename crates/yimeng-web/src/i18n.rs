@@ -72,6 +72,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("login.title", "登录", "Log in"),
     ("login.username", "用户名", "Username"),
     ("login.password", "密码", "Password"),
+    (
+        "login.failed",
+        "用户名或密码错误，或账户暂不可用（连续输错密码会暂时锁定账户，停用的账户请联系市局管理员）。",
+        "Wrong user name or password, or the account is unavailable (repeated wrong passwords lock it for a while; for a disabled account contact the city administrator).",
+    ),
     ("login.submit", "登录", "Log in"),
     (
         "login.public",

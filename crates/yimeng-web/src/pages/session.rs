@@ -119,9 +119,12 @@ pub async fn login(
             StatusCode::TOO_MANY_REQUESTS,
         );
     }
+    // Unknown name, wrong password, locked or disabled account: one answer (same message, same
+    // status, one Argon2 check each), so the login form does not tell which accounts exist or
+    // which are locked. The reason goes to the audit log only.
+    let failed = crate::i18n::t(lang, "login.failed");
     let account = yimeng_store::user::by_username(&state.db, &username).await?;
     let Some(u) = account else {
-        // Same work as a real check, so timing does not tell which names exist.
         let pw = f.password.clone();
         let _ = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &DUMMY_HASH)).await;
         state.throttle.fail(ip.as_deref());
@@ -145,36 +148,24 @@ pub async fn login(
             },
         )
         .await?;
-        return fail("用户名或密码错误。", StatusCode::UNAUTHORIZED);
+        return fail(failed, StatusCode::UNAUTHORIZED);
     };
-    if u.disabled {
-        return fail("该账户已停用，请联系市局管理员。", StatusCode::FORBIDDEN);
-    }
-    if let Some(until) = u.locked_until
-        && until > chrono::Utc::now()
-    {
-        let mins = (until - chrono::Utc::now()).num_minutes() + 1;
-        return fail(
-            &format!("密码错误次数过多，账户已锁定，请 {mins} 分钟后再试。"),
-            StatusCode::FORBIDDEN,
-        );
-    }
     let (pw, hash) = (f.password.clone(), u.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || auth::verify_password(&pw, &hash))
         .await
         .unwrap_or(false);
+    let locked = u
+        .locked_until
+        .is_some_and(|until| until > chrono::Utc::now());
+    if u.disabled || locked {
+        state.throttle.fail(ip.as_deref());
+        yimeng_store::user::record_refusal(&state.db, &u, ip.clone(), ok).await?;
+        return fail(failed, StatusCode::UNAUTHORIZED);
+    }
     if !ok {
         state.throttle.fail(ip.as_deref());
-        let locked = yimeng_store::user::record_failure(&state.db, &u, ip.clone()).await?;
-        let msg = match locked {
-            Some(_) => format!(
-                "密码连续错误 {} 次，账户已锁定 {} 分钟。",
-                yimeng_store::user::LOCK_AFTER_FAILURES,
-                yimeng_store::user::LOCK_MINUTES
-            ),
-            None => "用户名或密码错误。".into(),
-        };
-        return fail(&msg, StatusCode::UNAUTHORIZED);
+        yimeng_store::user::record_failure(&state.db, &u, ip.clone()).await?;
+        return fail(failed, StatusCode::UNAUTHORIZED);
     }
     state.throttle.succeed(ip.as_deref());
     // A fresh session id at every login: a cookie planted before login is never promoted.
