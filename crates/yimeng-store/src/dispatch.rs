@@ -13,6 +13,7 @@ use crate::{Actor, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
+use yimeng_domain::{RegionCode, Scope};
 
 /// Report statuses.
 pub mod status {
@@ -348,11 +349,69 @@ async fn get_row(tx: &mut crate::Tx, county_id: i32, id: i64) -> Result<ReportRo
     tx.opt(q).await?.ok_or(StoreError::NotFound)
 }
 
-/// One report with its values and files.
-pub async fn get(db: &Db, county_id: i32, id: i64) -> Result<Report> {
+/// Whether a scope may read the reports owned by a region (a county bureau's, or the city
+/// departments' under 371300). A report is a county-level record: only a scope that covers the
+/// whole county sees it; a school's or an inspector's assigned schools never do.
+pub fn scope_reads(scope: &Scope, county_id: i32) -> bool {
+    scope.covers_whole_county(RegionCode::from_i32(county_id))
+}
+
+/// The owning regions among `counties` whose reports a scope may read.
+pub fn readable_counties(scope: &Scope, counties: &[i32]) -> Vec<i32> {
+    counties
+        .iter()
+        .copied()
+        .filter(|c| scope_reads(scope, *c))
+        .collect()
+}
+
+/// Proof that a report is visible to the caller: made only by [`visible`] (and
+/// [`visible_by_file`]), which read the row through the caller's scope. The report's values and
+/// files are read with it, never with a bare county number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VisibleReport(ReportRow);
+
+impl VisibleReport {
+    /// The report row.
+    pub fn row(&self) -> &ReportRow {
+        &self.0
+    }
+}
+
+/// A report read through the caller's scope; outside it, [`StoreError::NotFound`].
+#[tracing::instrument(skip_all)]
+pub async fn visible(db: &Db, scope: &Scope, county_id: i32, id: i64) -> Result<VisibleReport> {
+    if !scope_reads(scope, county_id) {
+        return Err(StoreError::NotFound);
+    }
     let mut q = Sql::new("SELECT * FROM dispatch_report WHERE county_id = ");
     q.bind(county_id).push(" AND id = ").bind(id);
     let row: ReportRow = db.opt(q).await?.ok_or(StoreError::NotFound)?;
+    Ok(VisibleReport(row))
+}
+
+/// The report an evidence file belongs to, read through the caller's scope.
+#[tracing::instrument(skip_all)]
+pub async fn visible_by_file(
+    db: &Db,
+    scope: &Scope,
+    county_id: i32,
+    file_id: i64,
+) -> Result<VisibleReport> {
+    if !scope_reads(scope, county_id) {
+        return Err(StoreError::NotFound);
+    }
+    let mut q = Sql::new("SELECT report_id FROM dispatch_file WHERE county_id = ");
+    q.bind(county_id).push(" AND id = ").bind(file_id);
+    let (report_id,): (i64,) = db.opt(q).await?.ok_or(StoreError::NotFound)?;
+    visible(db, scope, county_id, report_id).await
+}
+
+/// One visible report with its values and files.
+#[tracing::instrument(skip_all)]
+pub async fn get(db: &Db, parent: &VisibleReport) -> Result<Report> {
+    let row = parent.0.clone();
+    let (county_id, id) = (row.county_id, row.id);
     let mut q = Sql::new("SELECT indicator, value FROM dispatch_value WHERE county_id = ");
     q.bind(county_id)
         .push(" AND report_id = ")
@@ -515,16 +574,26 @@ pub async fn add_file(
     Ok(id)
 }
 
-/// One evidence file with its bytes.
-pub async fn file(db: &Db, county_id: i32, id: i64) -> Result<(FileMeta, Vec<u8>)> {
+/// One evidence file of a visible report, with its bytes.
+#[tracing::instrument(skip_all)]
+pub async fn file(db: &Db, parent: &VisibleReport, id: i64) -> Result<(FileMeta, Vec<u8>)> {
+    let (county_id, report_id) = (parent.0.county_id, parent.0.id);
     let mut q = Sql::new(
         "SELECT county_id, id, report_id, file_name, content_type, size, sha256, uploaded_at, uploaded_by \
          FROM dispatch_file WHERE county_id = ",
     );
-    q.bind(county_id).push(" AND id = ").bind(id);
+    q.bind(county_id)
+        .push(" AND report_id = ")
+        .bind(report_id)
+        .push(" AND id = ")
+        .bind(id);
     let meta: FileMeta = db.opt(q).await?.ok_or(StoreError::NotFound)?;
     let mut q = Sql::new("SELECT content FROM dispatch_file WHERE county_id = ");
-    q.bind(county_id).push(" AND id = ").bind(id);
+    q.bind(county_id)
+        .push(" AND report_id = ")
+        .bind(report_id)
+        .push(" AND id = ")
+        .bind(id);
     let (bytes,): (Vec<u8>,) = db.one(q).await?;
     Ok((meta, bytes))
 }

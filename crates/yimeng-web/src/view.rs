@@ -91,7 +91,11 @@ impl Ctx {
             _ => {
                 items.push(("/plan", "nav.plan"));
                 items.push(("/indicators", "nav.indicators"));
-                items.push(("/dispatch", "nav.dispatch"));
+                // Monthly dispatch is county and department business: an inspector's scope is
+                // the assigned schools only.
+                if role != Role::Inspector {
+                    items.push(("/dispatch", "nav.dispatch"));
+                }
                 items.push(("/schools", "nav.schools"));
                 items.push(("/classes", "nav.classes"));
                 items.push(("/students", "nav.students"));
@@ -180,6 +184,11 @@ impl Ctx {
     /// Whether the page is in English.
     pub fn en(&self) -> bool {
         self.lang == Lang::En
+    }
+    /// Whether the user's scope holds monthly dispatch reports (not an inspector's schools).
+    pub fn reads_dispatch(&self) -> bool {
+        self.role
+            .is_some_and(|r| !matches!(r, Role::Inspector | Role::Public))
     }
     /// Whether the user may change registry data.
     pub fn can_write(&self) -> bool {

@@ -251,7 +251,7 @@ pub async fn show(
     Query(q): Query<DispatchQuery>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    u.require_staff()?;
+    require_dispatch_reader(&u)?;
     let (_, plan) = state.plan().await?;
     let period = period_param(&plan, &q.period)?;
     let today = crate::service::today();
@@ -279,7 +279,7 @@ pub async fn show(
             )
         })
         .unwrap_or_default();
-    let units = if matches!(u.role(), Role::CityAdmin | Role::CityDept | Role::Inspector) {
+    let units = if matches!(u.role(), Role::CityAdmin | Role::CityDept) {
         all_units(&plan)
             .into_iter()
             .map(|unit| {
@@ -380,6 +380,7 @@ fn filer(u: &User, item: &PlanItem, task: &Task) -> Result<(String, i32), Failur
 
 async fn existing(
     state: &AppState,
+    u: &User,
     plan: &Plan,
     owner: i32,
     unit: &str,
@@ -399,7 +400,10 @@ async fn existing(
     )
     .await?;
     match rows.first() {
-        Some(r) => Ok(Some(dispatch::get(&state.db, r.county_id, r.id).await?)),
+        Some(r) => {
+            let parent = dispatch::visible(&state.db, &u.scope, r.county_id, r.id).await?;
+            Ok(Some(dispatch::get(&state.db, &parent).await?))
+        }
         None => Ok(None),
     }
 }
@@ -416,7 +420,7 @@ pub async fn form(
     let (item, task) = find_task(&plan, &code)?;
     let (unit, owner) = filer(&u, item, task)?;
     let period = period_param(&plan, &q.period)?;
-    let report = existing(&state, &plan, owner, &unit, &task.code, &period).await?;
+    let report = existing(&state, &u, &plan, owner, &unit, &task.code, &period).await?;
     let values = reported_indicators(&plan, item, &unit)
         .into_iter()
         .map(|d| {
@@ -603,7 +607,7 @@ pub async fn save(
         }
     }
     if !errors.is_empty() {
-        let report = existing(&state, &plan, owner, &unit, &task.code, &period).await?;
+        let report = existing(&state, &u, &plan, owner, &unit, &task.code, &period).await?;
         let values_form = allowed
             .iter()
             .map(|d| {
@@ -744,13 +748,25 @@ impl ReportPage {
     }
 }
 
-/// Who may read a report: its own unit, the reviewers, and the city's read-only roles.
+/// Who may read a report (beyond the store's scope check): its own unit, the reviewers, and the
+/// city's roles. Inspectors see only their assigned schools, never a county's or a department's
+/// report.
 fn may_read(u: &User, plan: &Plan, r: &ReportRow) -> bool {
     match u.role() {
-        Role::CityAdmin | Role::CityDept | Role::Inspector => true,
+        Role::CityAdmin | Role::CityDept => true,
         Role::County => u.account.county_id == Some(r.county_id),
         _ => may_review(u, plan, &r.task_code),
     }
+}
+
+/// Monthly dispatch is a county-level and department-level record: refuses (404) the roles whose
+/// scope holds no county or department (inspectors, schools see their own pages elsewhere).
+fn require_dispatch_reader(u: &User) -> Result<(), Failure> {
+    u.require_staff()?;
+    if u.role() == Role::Inspector {
+        return Err(Failure::NotFound);
+    }
+    Ok(())
 }
 
 /// `GET /dispatch/reports/{county}/{id}`
@@ -760,12 +776,13 @@ pub async fn report(
     Path((county, id)): Path<(i32, i64)>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    u.require_staff()?;
+    require_dispatch_reader(&u)?;
     let (_, plan) = state.plan().await?;
-    let report = dispatch::get(&state.db, county, id).await?;
-    if !may_read(&u, &plan, &report.row) {
+    let parent = dispatch::visible(&state.db, &u.scope, county, id).await?;
+    if !may_read(&u, &plan, parent.row()) {
         return Err(Failure::NotFound.into());
     }
+    let report = dispatch::get(&state.db, &parent).await?;
     let task = plan
         .tasks()
         .find(|(_, t)| t.code == report.row.task_code)
@@ -806,8 +823,8 @@ pub async fn review(
     u.require_staff()?;
     u.check_csrf(f._csrf.as_deref())?;
     let (_, plan) = state.plan().await?;
-    let report = dispatch::get(&state.db, county, id).await?;
-    if !may_review(&u, &plan, &report.row.task_code) {
+    let report = dispatch::visible(&state.db, &u.scope, county, id).await?;
+    if !may_review(&u, &plan, &report.row().task_code) {
         return Err(Failure::Forbidden(
             "只有该工作要点的牵头科室或市局管理员可以审核此月报".into(),
         )
@@ -837,13 +854,13 @@ pub async fn file(
     PageUser(u): PageUser,
     Path((county, id)): Path<(i32, i64)>,
 ) -> PageResult<Response> {
-    u.require_staff()?;
+    require_dispatch_reader(&u)?;
     let (_, plan) = state.plan().await?;
-    let (meta, bytes) = dispatch::file(&state.db, county, id).await?;
-    let report = dispatch::get(&state.db, county, meta.report_id).await?;
-    if !may_read(&u, &plan, &report.row) {
+    let parent = dispatch::visible_by_file(&state.db, &u.scope, county, id).await?;
+    if !may_read(&u, &plan, parent.row()) {
         return Err(Failure::NotFound.into());
     }
+    let (meta, bytes) = dispatch::file(&state.db, &parent, id).await?;
     let encoded = super::urlencoding(&meta.file_name);
     Ok((
         [
@@ -890,11 +907,11 @@ pub async fn half_year(
     PageUser(u): PageUser,
     Query(q): Query<DispatchQuery>,
 ) -> PageResult<Response> {
-    u.require_staff()?;
+    require_dispatch_reader(&u)?;
     let (_, plan) = state.plan().await?;
     let own = unit_of(&u).map(|(x, _)| x);
     let unit = match (u.role(), q.unit.clone().filter(|s| !s.is_empty())) {
-        (Role::CityAdmin | Role::CityDept | Role::Inspector, Some(x)) => x,
+        (Role::CityAdmin | Role::CityDept, Some(x)) => x,
         (_, Some(x)) if Some(&x) == own.as_ref() => x,
         (_, Some(_)) => return Err(Failure::NotFound.into()),
         (_, None) => own
@@ -1057,7 +1074,7 @@ pub async fn half_year(
     let t = HalfYearPage {
         ctx: Ctx::for_user(&u, "/plan"),
         unit_name: unit_name(&plan, &unit),
-        units: if matches!(u.role(), Role::CityAdmin | Role::CityDept | Role::Inspector) {
+        units: if matches!(u.role(), Role::CityAdmin | Role::CityDept) {
             units
                 .iter()
                 .map(|x| (x.clone(), unit_name(&plan, x)))

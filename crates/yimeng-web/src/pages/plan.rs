@@ -297,7 +297,10 @@ pub async fn item(
     let mut reports = yimeng_store::dispatch::list(
         &state.db,
         &yimeng_store::dispatch::ReportFilter {
-            counties: crate::service::tracker::regions(),
+            counties: yimeng_store::dispatch::readable_counties(
+                &u.scope,
+                &crate::service::tracker::regions(),
+            ),
             plan_code: plan.code.clone(),
             ..Default::default()
         },

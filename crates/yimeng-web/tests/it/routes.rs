@@ -1713,14 +1713,14 @@ fn tracker_cases() -> Vec<Case> {
             "/plan/report",
             "/plan/report",
             Body::None,
-            staff_pages,
+            [303, 200, 200, 403, 200, 200, 404],
         ),
         case(
             M::GET,
             "/plan/report",
             "/plan/report?unit=371311",
             Body::None,
-            [303, 200, 200, 403, 404, 404, 200],
+            [303, 200, 200, 403, 404, 404, 404],
         ),
         case(
             M::GET,
@@ -1764,7 +1764,14 @@ fn tracker_cases() -> Vec<Case> {
             Body::None,
             [303, 200, 200, 403, 404, 404, 404],
         ),
-        case(M::GET, "/dispatch", "/dispatch", Body::None, staff_pages),
+        // Monthly dispatch is county and department business: not the inspector's.
+        case(
+            M::GET,
+            "/dispatch",
+            "/dispatch",
+            Body::None,
+            [303, 200, 200, 403, 200, 200, 404],
+        ),
         case(
             M::GET,
             "/dispatch/review",
@@ -1985,4 +1992,95 @@ fn admission_cases() -> Vec<Case> {
             all_in(404),
         ),
     ]
+}
+
+/// Files a report for `unit` (owned by `county`) on task 18.1 with one evidence file; returns
+/// (report id, file id).
+async fn filed_report(app: &TestApp, plan_code: &str, county: i32, unit: &str) -> (i64, i64) {
+    let actor = yimeng_store::Actor::system();
+    let id = yimeng_store::dispatch::save(
+        app.db(),
+        &actor,
+        yimeng_store::dispatch::ReportInput {
+            county_id: county,
+            plan_code: plan_code.to_string(),
+            task_code: "18.1".into(),
+            period: "2020-06".into(),
+            unit: unit.to_string(),
+            progress: 50,
+            narrative: "按计划推进".into(),
+            values: vec![],
+            submit: true,
+        },
+    )
+    .await
+    .unwrap();
+    let file = yimeng_store::dispatch::add_file(
+        app.db(),
+        &actor,
+        county,
+        id,
+        "佐证.txt",
+        "text/plain",
+        b"evidence".to_vec(),
+    )
+    .await
+    .unwrap();
+    (id, file)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_inspector_reads_no_county_or_department_dispatch_report_nor_is_offered_one() {
+    for t in TestDb::each().await {
+        let app = TestApp::spawn(t).await;
+        let (_, plan) = app.state.plan().await.unwrap();
+        let lead = plan.item(18).unwrap().lead.clone();
+        let (lanshan_report, lanshan_file) = filed_report(&app, &plan.code, 371302, "371302").await;
+        let (city_report, city_file) = filed_report(&app, &plan.code, 371300, &lead).await;
+        let (luozhuang_report, _) = filed_report(&app, &plan.code, 371311, "371311").await;
+        let paths = [
+            format!("/dispatch/reports/371302/{lanshan_report}"),
+            format!("/dispatch/files/371302/{lanshan_file}"),
+            format!("/dispatch/reports/371300/{city_report}"),
+            format!("/dispatch/files/371300/{city_file}"),
+            format!("/dispatch/reports/371311/{luozhuang_report}"),
+        ];
+        // Expected per path: the administrator, the 兰山区 bureau, the 兰山区 inspector.
+        let expect = [
+            [200, 200, 404],
+            [200, 200, 404],
+            [200, 404, 404],
+            [200, 404, 404],
+            [200, 404, 404],
+        ];
+        let mut failures = Vec::new();
+        for (r, who) in ["admin", "lanshan", "lanshan_dd"].iter().enumerate() {
+            let c = app.login(who).await;
+            for (p, e) in paths.iter().zip(&expect) {
+                let got = c.get(p).await.status;
+                if got != e[r] {
+                    failures.push(format!("{who} {p} → {got} (expected {})", e[r]));
+                }
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        // Neither the menu nor the plan pages offer the inspector monthly dispatch.
+        let dd = app.login("lanshan_dd").await;
+        let home = dd.get("/").await.text();
+        assert!(!home.contains("href=\"/dispatch\""), "menu offers 月调度");
+        let plan_page = dd.get("/plan").await.text();
+        assert!(!plan_page.contains("href=\"/dispatch") && !plan_page.contains("/plan/report"));
+        let item = dd.get("/plan/items/18").await;
+        assert_eq!(item.status, 200);
+        assert!(
+            !item.text().contains("/dispatch/reports/"),
+            "item page lists reports"
+        );
+        // The administrator is offered all three.
+        let admin = app.login("admin").await;
+        assert!(admin.get("/").await.text().contains("href=\"/dispatch\""));
+        let item = admin.get("/plan/items/18").await.text();
+        assert!(item.contains(&format!("/dispatch/reports/371311/{luozhuang_report}")));
+        app.stop().await;
+    }
 }

@@ -401,7 +401,11 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
         .unwrap();
         assert_eq!(rows.len(), 1);
         let id = rows[0].id;
-        let report = yimeng_store::dispatch::get(app.db(), 371302, id)
+        let parent =
+            yimeng_store::dispatch::visible(app.db(), &yimeng_domain::Scope::City, 371302, id)
+                .await
+                .unwrap();
+        let report = yimeng_store::dispatch::get(app.db(), &parent)
             .await
             .unwrap();
         assert_eq!(report.files.len(), 1);
@@ -421,14 +425,15 @@ async fn a_county_report_is_approved_by_the_lead_department_and_then_locked() {
                 .clone()
         };
         assert!(value_of(&api(&reviewer).await).is_null());
-        // Another county's account cannot review; returning needs a reason.
+        // Another county's account cannot review (the report is outside its scope: 404, as for
+        // any record of another county); returning needs a reason.
         let other = app.login("luozhuang").await;
         let ot = other.csrf().await;
         let review_path = format!("/dispatch/reports/371302/{id}/review");
         let r = other
             .post_form(&review_path, &[("_csrf", &ot), ("decision", "approve")])
             .await;
-        assert_eq!(r.status, 403);
+        assert_eq!(r.status, 404);
         let rt = reviewer.csrf().await;
         let r = reviewer
             .post_form(&review_path, &[("_csrf", &rt), ("decision", "return")])
