@@ -37,6 +37,20 @@ pub enum Db {
     Postgres(PgPool),
 }
 
+/// How SQLite makes a commit durable (`PRAGMA synchronous`, in WAL mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSync {
+    /// `FULL` (the default): the WAL is synced at every commit, so a committed change survives
+    /// a power cut or an operating-system crash.
+    #[default]
+    Full,
+    /// `NORMAL`: the WAL is synced only at checkpoints. The database never corrupts, but the last
+    /// commits before a power cut may be lost. Faster for bulk loads; an explicit choice
+    /// (`[store] sqlite_synchronous = "normal"`).
+    Normal,
+}
+
 /// Options for opening a store.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -44,6 +58,8 @@ pub struct DbOptions {
     pub max_connections: u32,
     /// SQLite page cache per connection, in KiB.
     pub sqlite_cache_kib: i64,
+    /// SQLite durability of commits.
+    pub sqlite_synchronous: SqliteSync,
 }
 
 impl Default for DbOptions {
@@ -51,6 +67,7 @@ impl Default for DbOptions {
         DbOptions {
             max_connections: 8,
             sqlite_cache_kib: 64 * 1024,
+            sqlite_synchronous: SqliteSync::Full,
         }
     }
 }
@@ -105,7 +122,10 @@ impl Db {
             // 16 KiB pages: a new database writes a third as many WAL frames on bulk imports.
             .pragma("page_size", "16384")
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            .synchronous(match opts.sqlite_synchronous {
+                SqliteSync::Full => SqliteSynchronous::Full,
+                SqliteSync::Normal => SqliteSynchronous::Normal,
+            })
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(60))
             .pragma("cache_size", format!("-{}", opts.sqlite_cache_kib))
@@ -678,6 +698,35 @@ mod tests {
         let mut e = Sql::new("x IN ");
         e.bind_list(Vec::<i64>::new());
         assert_eq!(e.text(), "x IN (NULL)");
+    }
+
+    #[tokio::test]
+    async fn sqlite_commits_are_synced_in_full_unless_normal_is_chosen() {
+        assert_eq!(DbOptions::default().sqlite_synchronous, SqliteSync::Full);
+        // PRAGMA synchronous: 2 = FULL, 1 = NORMAL; on the writer and on every reader.
+        for (sync, expected) in [(SqliteSync::Full, 2i64), (SqliteSync::Normal, 1)] {
+            let dir =
+                std::env::temp_dir().join(format!("yimeng-sync-{}-{sync:?}", std::process::id()));
+            let path = dir.join("t.db");
+            let opts = DbOptions {
+                sqlite_synchronous: sync,
+                max_connections: 2,
+                ..DbOptions::default()
+            };
+            let db = Db::connect(path.to_str().unwrap(), &opts).await.unwrap();
+            let Db::Sqlite { writer, reader } = &db else {
+                unreachable!("a file path opens SQLite")
+            };
+            for pool in [writer, reader] {
+                let v: i64 = sqlx::query_scalar("PRAGMA synchronous")
+                    .fetch_one(pool)
+                    .await
+                    .unwrap();
+                assert_eq!(v, expected, "{sync:?}");
+            }
+            db.close().await;
+            let _ = std::fs::remove_dir_all(&dir);
+        }
     }
 
     #[test]

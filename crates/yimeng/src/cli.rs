@@ -81,6 +81,16 @@ enum Command {
     /// 生成合成的中考录取数据（基准测试用）
     #[command(hide = true)]
     AdmitGen(AdmitGenArgs),
+    /// 备份数据库：SQLite 在服务器运行时也可在线备份到一个新文件（一致的副本）；PostgreSQL 请用 pg_dump
+    Backup {
+        /// 备份文件（不得已存在）
+        file: PathBuf,
+    },
+    /// 从备份恢复 SQLite 数据库：先检查备份是沂蒙数据库，服务器运行时拒绝；原子替换
+    Restore {
+        /// 由 yimeng backup 生成的备份文件
+        file: PathBuf,
+    },
     /// 学年升级：在籍学生升一个年级，各学段最高年级毕业，建立新学年的班级（一个事务；--dry-run 只统计）
     Rollover {
         /// 新学年的起始年份（如 2021 表示 2021-2022 学年）
@@ -276,7 +286,20 @@ struct DemoArgs {
 struct FileConfig {
     rules: yimeng_domain::Rules,
     web: WebSection,
+    store: StoreSection,
 }
+
+/// `[store]`: how the database is opened.
+#[derive(serde::Deserialize, Default, Clone, Copy)]
+#[serde(default, deny_unknown_fields)]
+struct StoreSection {
+    /// SQLite commit durability: `"full"` (default) or `"normal"`.
+    sqlite_synchronous: yimeng_store::db::SqliteSync,
+}
+
+/// The `[store]` section of the configuration, read once at start by [`run`] for every command
+/// that opens the database.
+static STORE_SECTION: std::sync::OnceLock<StoreSection> = std::sync::OnceLock::new();
 
 #[derive(serde::Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -357,6 +380,11 @@ async fn open(cli: &Option<String>) -> Result<Db> {
     let url = database_url(cli);
     let opts = DbOptions {
         sqlite_cache_kib: 64 * 1024,
+        sqlite_synchronous: STORE_SECTION
+            .get()
+            .copied()
+            .unwrap_or_default()
+            .sqlite_synchronous,
         ..DbOptions::default()
     };
     Db::open(&url, &opts)
@@ -414,6 +442,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
+    let _ = STORE_SECTION.set(load_config(&cli.config)?.store);
     match cli.command {
         Command::Serve(a) => serve(cli.database, cli.config, a).await,
         Command::Migrate => {
@@ -487,6 +516,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Plan(c) => plan_command(cli.database, c).await,
         Command::Rollover { year, dry_run } => rollover(cli.database, year, dry_run).await,
+        Command::Backup { file } => backup(cli.database, file).await,
+        Command::Restore { file } => restore(cli.database, file).await,
         Command::Indicators {
             county,
             json,
@@ -511,6 +542,72 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// What to do for a PostgreSQL store instead of `yimeng backup` / `yimeng restore`.
+const PG_BACKUP_HELP: &str = "PostgreSQL 数据库请用 PostgreSQL 自带的工具备份和恢复（服务器运行时即可备份）：\n  \
+     备份：pg_dump -Fc -f yimeng-$(date +%F).dump postgres://用户@主机/库\n  \
+     恢复：createdb 新库 && pg_restore --no-owner -d postgres://用户@主机/新库 yimeng-日期.dump\n\
+     恢复后用 --database 指向新库启动 yimeng serve。";
+
+fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The SQLite file of a database URL.
+fn sqlite_path(url: &str) -> PathBuf {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .unwrap_or(url);
+    PathBuf::from(path.split('?').next().unwrap_or(path))
+}
+
+/// `yimeng backup FILE`
+async fn backup(database: Option<String>, file: PathBuf) -> Result<ExitCode> {
+    let url = database_url(&database);
+    if is_postgres(&url) {
+        println!("{PG_BACKUP_HELP}");
+        return Ok(ExitCode::from(2));
+    }
+    if !sqlite_path(&url).is_file() {
+        bail!("数据库文件 {} 不存在，没有可备份的内容", redact(&url));
+    }
+    let db = open(&database).await?;
+    let started = Instant::now();
+    let size = yimeng_store::backup::backup(&db, &file).await?;
+    db.close().await;
+    println!(
+        "已备份到 {}（{:.1} MB，用时 {:.1} 秒）；恢复：yimeng restore {}",
+        file.display(),
+        size as f64 / 1_048_576.0,
+        started.elapsed().as_secs_f64(),
+        file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `yimeng restore FILE`
+async fn restore(database: Option<String>, file: PathBuf) -> Result<ExitCode> {
+    let url = database_url(&database);
+    if is_postgres(&url) {
+        println!("{PG_BACKUP_HELP}");
+        return Ok(ExitCode::from(2));
+    }
+    let target = sqlite_path(&url);
+    if let Some(dir) = target.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).with_context(|| format!("无法创建目录 {}", dir.display()))?;
+    }
+    let n = yimeng_store::backup::check_backup(&file).await?;
+    yimeng_store::backup::restore(&target, &file).await?;
+    println!(
+        "已从 {} 恢复数据库 {}（含 {n} 个迁移版本；启动时会自动应用本版本新增的迁移）",
+        file.display(),
+        target.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `yimeng rollover --year Y [--dry-run]`
