@@ -106,7 +106,9 @@ pub async fn take(
             }
         ),
         before: None,
-        after: None,
+        after: Some(
+            serde_json::json!({"kind": kind, "as_of": as_of.to_string(), "values": n}).to_string(),
+        ),
     };
     audit::write(&mut tx, actor, vec![entry]).await?;
     tx.commit().await?;
