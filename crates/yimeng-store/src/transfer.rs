@@ -734,8 +734,8 @@ async fn record_still_at(
     Ok((old, status))
 }
 
-/// Moves the student: same county in place; across counties closed in A and inserted in B.
-/// Returns the student's id at the receiving school.
+/// Applies a completed request to the registry. Returns the student's id at the receiving school
+/// (or, for a move out of Linyi, the closed record's).
 #[allow(clippy::too_many_arguments)]
 async fn apply_effect(
     tx: &mut Tx,
@@ -747,10 +747,41 @@ async fn apply_effect(
     override_reason: Option<&str>,
     today: NaiveDate,
 ) -> Result<i64> {
-    let (from, to) = match effect {
-        TransferEffect::Move { from, to } => (from, to),
+    match effect {
+        TransferEffect::Move { from, to } => {
+            let (old, status) = record_still_at(tx, row, from).await?;
+            gate_at_arrival(
+                tx,
+                actor,
+                actor_scope,
+                rules,
+                row,
+                to,
+                override_reason,
+                "转学",
+            )
+            .await?;
+            let arrival = Arrival {
+                actor,
+                row,
+                old: &old,
+                to,
+                status: arrival_status(&old, status),
+                now: Utc::now().trunc_subsecs(0),
+                today,
+            };
+            let (new_id, events, entries) = if from.county == to.county {
+                move_within_county(tx, &arrival).await?
+            } else {
+                move_across_counties(tx, &arrival).await?
+            };
+            write_events(tx, events).await?;
+            audit::write(tx, actor, entries).await?;
+            crate::region::bump_data_versions(tx, &[from.county.get(), to.county.get()]).await?;
+            Ok(new_id)
+        }
         TransferEffect::Enrol { to } => {
-            return enrol_incoming(
+            enrol_incoming(
                 tx,
                 actor,
                 actor_scope,
@@ -760,182 +791,213 @@ async fn apply_effect(
                 override_reason,
                 today,
             )
-            .await;
+            .await
         }
-        TransferEffect::Leave { from } => {
-            return leave_city(tx, actor, row, from, today).await;
-        }
-    };
-    let (old, status) = record_still_at(tx, row, from).await?;
-    if let Some(class_id) = row.to_class_id {
-        crate::gate::enforce(
-            tx,
-            actor,
-            actor_scope,
-            rules,
-            to.county.get(),
-            class_id,
-            1,
-            override_reason,
-            &format!("转学 {}", row.request_no),
-        )
-        .await?;
+        TransferEffect::Leave { from } => leave_city(tx, actor, row, from, today).await,
     }
-    let now = Utc::now().trunc_subsecs(0);
-    let out_reason = format!("转学转出至{}（申请 {}）", row.to_name, row.request_no);
-    let in_reason = format!("由{}转入（申请 {}）", row.from_name, row.request_no);
-    let new_status = if status == StudentStatus::Resumed {
-        StudentStatus::Enrolled.code()
-    } else {
-        old.status.as_str()
+}
+
+/// The class-size gate of the receiving class, if the request names one: checked again at the
+/// final approval, where a county bureau may place beyond it with a written reason.
+#[allow(clippy::too_many_arguments)]
+async fn gate_at_arrival(
+    tx: &mut Tx,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    row: &TransferRow,
+    to: SchoolRef,
+    override_reason: Option<&str>,
+    what: &str,
+) -> Result<()> {
+    let Some(class_id) = row.to_class_id else {
+        return Ok(());
     };
-    let event =
-        |county_id, student_id, school_id, ct: ChangeType, from: &str, to: &str, reason: &str| {
-            StudentEventRow {
-                county_id,
-                id: 0,
-                student_id,
-                school_id,
-                change_type: ct.code().into(),
-                from_status: Some(from.to_string()),
-                to_status: to.to_string(),
-                reason: reason.to_string(),
-                occurred_on: today,
-                actor: actor.name.clone(),
-                source: "transfer".into(),
-                batch_id: None,
-                recorded_at: now,
-            }
-        };
-    let out_code = StudentStatus::TransferredOut.code();
-    let (new_id, mut events, mut entries);
-    if from.county == to.county {
-        let mut moved = old.clone();
-        moved.school_id = to.id;
-        moved.class_id = row.to_class_id;
-        moved.status = new_status.to_string();
-        moved.updated_at = now;
-        moved.content_hash = moved.compute_hash();
-        let diff = audit::diff(&old, &moved);
-        bulk::upsert(tx, vec![moved]).await?;
-        new_id = old.id;
-        events = vec![
-            event(
-                old.county_id,
-                old.id,
-                from.id,
+    crate::gate::enforce(
+        tx,
+        actor,
+        actor_scope,
+        rules,
+        to.county.get(),
+        class_id,
+        1,
+        override_reason,
+        &format!("{what} {}", row.request_no),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The status the student has at the receiving school: unchanged, except that 复学 becomes 在读.
+fn arrival_status(old: &StudentRow, status: StudentStatus) -> String {
+    if status == StudentStatus::Resumed {
+        StudentStatus::Enrolled.code().to_string()
+    } else {
+        old.status.clone()
+    }
+}
+
+/// A move within Linyi being written.
+struct Arrival<'a> {
+    actor: &'a Actor,
+    row: &'a TransferRow,
+    /// The record at the sending school, as read.
+    old: &'a StudentRow,
+    to: SchoolRef,
+    /// The status at the receiving school.
+    status: String,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+}
+
+impl Arrival<'_> {
+    fn out_reason(&self) -> String {
+        format!(
+            "转学转出至{}（申请 {}）",
+            self.row.to_name, self.row.request_no
+        )
+    }
+    fn in_reason(&self) -> String {
+        format!(
+            "由{}转入（申请 {}）",
+            self.row.from_name, self.row.request_no
+        )
+    }
+    /// The 转出 (21) and 转入 (22) events of the move.
+    fn events(
+        &self,
+        (out_county, out_id, out_school): (i32, i64, i64),
+        (in_county, in_id): (i32, i64),
+        (out_reason, in_reason): (String, String),
+    ) -> Vec<StudentEventRow> {
+        let out_code = StudentStatus::TransferredOut.code();
+        vec![
+            transfer_event(
+                self.actor,
+                (out_county, out_id, out_school),
                 ChangeType::TransferOut,
-                &old.status,
+                Some(&self.old.status),
                 out_code,
-                &out_reason,
+                out_reason,
+                self.today,
             ),
-            event(
-                old.county_id,
-                old.id,
-                to.id,
+            transfer_event(
+                self.actor,
+                (in_county, in_id, self.to.id),
                 ChangeType::TransferIn,
-                out_code,
-                new_status,
-                &in_reason,
+                Some(out_code),
+                &self.status,
+                in_reason,
+                self.today,
             ),
-        ];
-        entries = vec![Entry {
+        ]
+    }
+}
+
+/// Same county: the record moves school in place.
+async fn move_within_county(
+    tx: &mut Tx,
+    a: &Arrival<'_>,
+) -> Result<(i64, Vec<StudentEventRow>, Vec<Entry>)> {
+    let old = a.old;
+    let mut moved = old.clone();
+    moved.school_id = a.to.id;
+    moved.class_id = a.row.to_class_id;
+    moved.status = a.status.clone();
+    moved.updated_at = a.now;
+    moved.content_hash = moved.compute_hash();
+    let diff = audit::diff(old, &moved);
+    bulk::upsert(tx, vec![moved]).await?;
+    let events = a.events(
+        (old.county_id, old.id, old.school_id),
+        (old.county_id, old.id),
+        (a.out_reason(), a.in_reason()),
+    );
+    let entries = vec![Entry {
+        county_id: old.county_id,
+        action: "transfer",
+        entity: "student",
+        entity_id: Some(old.id),
+        summary: format!("转学（申请 {}）", a.row.request_no),
+        before: diff.as_ref().map(|d| d.0.clone()),
+        after: diff.map(|d| d.1),
+    }];
+    Ok((old.id, events, entries))
+}
+
+/// Across counties (scale-out rule 2): the record is closed in the sending county and inserted in
+/// the receiving one; the national keys move owner.
+async fn move_across_counties(
+    tx: &mut Tx,
+    a: &Arrival<'_>,
+) -> Result<(i64, Vec<StudentEventRow>, Vec<Entry>)> {
+    let (old, to) = (a.old, a.to);
+    let out_code = StudentStatus::TransferredOut.code();
+    let mut closed = old.clone();
+    closed.status = out_code.to_string();
+    closed.class_id = None;
+    closed.updated_at = a.now;
+    closed.content_hash = closed.compute_hash();
+    bulk::upsert(tx, vec![closed]).await?;
+    let nid = tx.alloc_ids("student", 1).await?;
+    let mut opened = old.clone();
+    opened.county_id = to.county.get();
+    opened.id = nid;
+    opened.school_id = to.id;
+    opened.class_id = a.row.to_class_id;
+    opened.status = a.status.clone();
+    opened.created_batch = None;
+    opened.created_at = a.now;
+    opened.updated_at = a.now;
+    opened.content_hash = opened.compute_hash();
+    let opened_json = audit::json_row(&opened);
+    bulk::insert(tx, vec![opened]).await?;
+    let mut q = Sql::new("UPDATE person_key SET county_id = ");
+    q.bind(to.county.get())
+        .push(", owner_id = ")
+        .bind(nid)
+        .push(" WHERE owner = 'student' AND county_id = ")
+        .bind(old.county_id)
+        .push(" AND owner_id = ")
+        .bind(old.id);
+    tx.exec(q).await?;
+    let events = a.events(
+        (old.county_id, old.id, old.school_id),
+        (to.county.get(), nid),
+        (
+            format!("{}；新记录 {}/{}", a.out_reason(), to.county.get(), nid),
+            format!("{}；原记录 {}/{}", a.in_reason(), old.county_id, old.id),
+        ),
+    );
+    let entries = vec![
+        Entry {
             county_id: old.county_id,
-            action: "transfer",
+            action: "transfer_out",
             entity: "student",
             entity_id: Some(old.id),
-            summary: format!("转学（申请 {}）", row.request_no),
-            before: diff.as_ref().map(|d| d.0.clone()),
-            after: diff.map(|d| d.1),
-        }];
-    } else {
-        // Scale-out rule 2: close in county A, insert in county B, keys move owner.
-        let mut closed = old.clone();
-        closed.status = out_code.to_string();
-        closed.class_id = None;
-        closed.updated_at = now;
-        closed.content_hash = closed.compute_hash();
-        bulk::upsert(tx, vec![closed]).await?;
-        let nid = tx.alloc_ids("student", 1).await?;
-        let mut opened = old.clone();
-        opened.county_id = to.county.get();
-        opened.id = nid;
-        opened.school_id = to.id;
-        opened.class_id = row.to_class_id;
-        opened.status = new_status.to_string();
-        opened.created_batch = None;
-        opened.created_at = now;
-        opened.updated_at = now;
-        opened.content_hash = opened.compute_hash();
-        let opened_json = audit::json_row(&opened);
-        bulk::insert(tx, vec![opened]).await?;
-        let mut q = Sql::new("UPDATE person_key SET county_id = ");
-        q.bind(to.county.get())
-            .push(", owner_id = ")
-            .bind(nid)
-            .push(" WHERE owner = 'student' AND county_id = ")
-            .bind(old.county_id)
-            .push(" AND owner_id = ")
-            .bind(old.id);
-        tx.exec(q).await?;
-        new_id = nid;
-        events = vec![
-            event(
-                old.county_id,
-                old.id,
-                from.id,
-                ChangeType::TransferOut,
-                &old.status,
-                out_code,
-                &format!("{out_reason}；新记录 {}/{}", to.county.get(), nid),
-            ),
-            event(
+            summary: format!(
+                "跨县区转出（申请 {}），新记录 {}/{}",
+                a.row.request_no,
                 to.county.get(),
-                nid,
-                to.id,
-                ChangeType::TransferIn,
-                out_code,
-                new_status,
-                &format!("{in_reason}；原记录 {}/{}", old.county_id, old.id),
+                nid
             ),
-        ];
-        entries = vec![
-            Entry {
-                county_id: old.county_id,
-                action: "transfer_out",
-                entity: "student",
-                entity_id: Some(old.id),
-                summary: format!(
-                    "跨县区转出（申请 {}），新记录 {}/{}",
-                    row.request_no,
-                    to.county.get(),
-                    nid
-                ),
-                before: Some(serde_json::json!({ "status": old.status }).to_string()),
-                after: Some(serde_json::json!({ "status": out_code }).to_string()),
-            },
-            Entry {
-                county_id: to.county.get(),
-                action: "transfer_in",
-                entity: "student",
-                entity_id: Some(nid),
-                summary: format!(
-                    "跨县区转入（申请 {}），原记录 {}/{}",
-                    row.request_no, old.county_id, old.id
-                ),
-                before: None,
-                after: Some(opened_json),
-            },
-        ];
-    }
-    let first = tx.alloc_ids("student_event", events.len() as i64).await?;
-    for (i, e) in events.iter_mut().enumerate() {
-        e.id = first + i as i64;
-    }
-    bulk::insert(tx, events).await?;
-    audit::write(tx, actor, std::mem::take(&mut entries)).await?;
-    crate::region::bump_data_versions(tx, &[from.county.get(), to.county.get()]).await?;
-    Ok(new_id)
+            before: Some(serde_json::json!({ "status": old.status }).to_string()),
+            after: Some(serde_json::json!({ "status": out_code }).to_string()),
+        },
+        Entry {
+            county_id: to.county.get(),
+            action: "transfer_in",
+            entity: "student",
+            entity_id: Some(nid),
+            summary: format!(
+                "跨县区转入（申请 {}），原记录 {}/{}",
+                a.row.request_no, old.county_id, old.id
+            ),
+            before: None,
+            after: Some(opened_json),
+        },
+    ];
+    Ok((nid, events, entries))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1610,20 +1672,17 @@ async fn enrol_incoming(
             )));
         }
     }
-    if let Some(class_id) = row.to_class_id {
-        crate::gate::enforce(
-            tx,
-            actor,
-            actor_scope,
-            rules,
-            to.county.get(),
-            class_id,
-            1,
-            override_reason,
-            &format!("外市转入 {}", row.request_no),
-        )
-        .await?;
-    }
+    gate_at_arrival(
+        tx,
+        actor,
+        actor_scope,
+        rules,
+        row,
+        to,
+        override_reason,
+        "外市转入",
+    )
+    .await?;
     let now = Utc::now().trunc_subsecs(0);
     let nid = tx.alloc_ids("student", 1).await?;
     rec.county_id = to.county.get();
