@@ -10,6 +10,7 @@
 //! this crate, with its source in the doc comment.
 #![forbid(unsafe_code)]
 
+pub mod approval;
 pub mod calendar;
 pub mod class;
 pub mod codes;

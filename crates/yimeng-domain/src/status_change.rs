@@ -13,11 +13,18 @@
 //!   school decides. 毕业: the school. 死亡: the school, with a record (备案) at the county bureau.
 //! - Length of a suspension: at most [`Rules::suspension_max_months`] (domain-rules §3.3: typically
 //!   one school year, *local*).
+//! - Each approval step has the time limit of a transfer step,
+//!   [`Rules::transfer_step_working_days`] (the same 学籍 guide), on the working-day calendar.
+//!
+//! A request is an instance of the one approval flow, [`crate::approval`]: this module gives its
+//! steps and its effect; the flow decides what an action does.
 
+use crate::approval::{self, Applicant, ApprovalError, Flow, Step};
 use crate::code_list;
 use crate::student::ChangeType;
-use crate::transfer::{Action, Approver, FlowStatus};
 use crate::{Grade, RegionCode, Rules, SchoolRef, Scope, StudentStatus};
+
+pub use crate::approval::{Action, Approver, FlowStatus};
 use chrono::{Months, NaiveDate};
 use serde::Serialize;
 
@@ -228,6 +235,29 @@ pub enum StatusChangeError {
     /// Withdrawal by someone other than the school that applied.
     #[error("只有提出申请的学校可以撤回")]
     NotApplicant,
+    /// Another refusal of the approval flow.
+    #[error(transparent)]
+    Flow(ApprovalError),
+}
+
+impl From<ApprovalError> for StatusChangeError {
+    /// The flow's refusal in a status change's words.
+    fn from(e: ApprovalError) -> Self {
+        match e {
+            ApprovalError::NotYourStep { step, approver } => {
+                StatusChangeError::NotYourStep { step, approver }
+            }
+            ApprovalError::AlreadyDecided { done, current } => {
+                StatusChangeError::AlreadyDecided { done, current }
+            }
+            ApprovalError::Closed { state } => StatusChangeError::Closed { state },
+            ApprovalError::EmptyReason { .. } => StatusChangeError::EmptyRefusalReason,
+            ApprovalError::NotApplicant { .. } => StatusChangeError::NotApplicant,
+            e @ (ApprovalError::ReturnNotOffered | ApprovalError::NotReturned) => {
+                StatusChangeError::Flow(e)
+            }
+        }
+    }
 }
 
 /// The one check of a status transition that every caller (forms, imports, these services) runs:
@@ -324,6 +354,25 @@ impl ApprovalLevel {
     }
 }
 
+impl approval::StepKind for ApprovalLevel {
+    fn code(self) -> &'static str {
+        match self {
+            ApprovalLevel::School => "school",
+            ApprovalLevel::County => "county",
+        }
+    }
+    fn label(self) -> &'static str {
+        ApprovalLevel::label(self)
+    }
+    /// The student's school, or the bureau by its county's name.
+    fn approver_label(self, approver: Approver) -> String {
+        match approver {
+            Approver::School(_) => "学生所在学校".to_string(),
+            a => a.label(),
+        }
+    }
+}
+
 /// One approval step of a status change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ApprovalStep {
@@ -387,7 +436,8 @@ pub struct StatusEffect {
 }
 
 /// A status-change request and where it stands. The school enters it (for 休学/复学 on the
-/// parents' written application); the school that applied may withdraw it while pending.
+/// parents' written application); the school that applied may withdraw it while pending. Its
+/// approval flow is read through (`state.steps`, `state.status`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StatusChangeState {
     /// The student's school.
@@ -396,99 +446,65 @@ pub struct StatusChangeState {
     pub change: StatusChange,
     /// Approvals.
     pub plan: ApprovalPlan,
-    /// Where it stands (shared with transfers).
-    pub status: FlowStatus,
+    /// The approval flow of the plan's steps.
+    pub flow: Flow<ApprovalLevel>,
+}
+
+impl std::ops::Deref for StatusChangeState {
+    type Target = Flow<ApprovalLevel>;
+    fn deref(&self) -> &Flow<ApprovalLevel> {
+        &self.flow
+    }
 }
 
 impl StatusChangeState {
-    /// A new request, after [`check_change`] passed: pending at its first step.
-    pub fn new(school: SchoolRef, grade: Grade, change: StatusChange) -> Self {
+    /// A new request, after [`check_change`] passed: pending at its first step; each step's time
+    /// limit is [`Rules::transfer_step_working_days`].
+    pub fn new(school: SchoolRef, grade: Grade, change: StatusChange, rules: &Rules) -> Self {
         let plan = approval_plan(change.kind(), grade, school);
+        let steps = plan
+            .steps
+            .iter()
+            .map(|s| Step {
+                kind: s.level,
+                approver: s.approver,
+                time_limit_working_days: rules.transfer_step_working_days,
+            })
+            .collect();
         StatusChangeState {
             school,
             change,
             plan,
-            status: FlowStatus::Pending { step: 0 },
+            flow: Flow::new(steps, Applicant::Unit(Approver::School(school)), false),
         }
     }
 
-    /// The step waiting for a decision.
-    pub fn current_step(&self) -> Option<&ApprovalStep> {
-        match self.status {
-            FlowStatus::Pending { step } => self.plan.steps.get(step),
-            _ => None,
-        }
+    /// A stored request at `status`.
+    pub fn stored(
+        school: SchoolRef,
+        grade: Grade,
+        change: StatusChange,
+        rules: &Rules,
+        status: FlowStatus,
+    ) -> Self {
+        let mut st = StatusChangeState::new(school, grade, change, rules);
+        st.flow.status = status;
+        st
     }
 
-    /// Applies an action by an actor (same rules as a transfer: only the current step's approver
-    /// decides, a refusal needs a reason, double decisions are refused, the applicant withdraws).
+    /// Applies an action by an actor (the approval flow's rules, [`Flow::apply`]: only the current
+    /// step's approver decides, a refusal needs a reason, double decisions are refused, the school
+    /// that applied withdraws).
     pub fn apply(
         &self,
         action: &Action,
         actor: &Scope,
     ) -> Result<StatusChangeState, StatusChangeError> {
-        let step = match &self.status {
-            FlowStatus::Pending { step } => *step,
-            FlowStatus::Completed => return Err(StatusChangeError::Closed { state: "已办结" }),
-            FlowStatus::Refused { .. } => {
-                return Err(StatusChangeError::Closed {
-                    state: "已被退回"
-                });
-            }
-            FlowStatus::Withdrawn { .. } => {
-                return Err(StatusChangeError::Closed { state: "已撤回" });
-            }
-        };
-        let mut next = self.clone();
-        if let Action::Withdraw = action {
-            if !Approver::School(self.school).is(actor) {
-                return Err(StatusChangeError::NotApplicant);
-            }
-            next.status = FlowStatus::Withdrawn { step };
-            return Ok(next);
-        }
-        let Some(current) = self.plan.steps.get(step) else {
-            return Err(StatusChangeError::Closed { state: "已办结" });
-        };
-        if !current.approver.is(actor) {
-            if let Some(done) = self.plan.steps[..step]
-                .iter()
-                .find(|s| s.approver.is(actor))
-            {
-                return Err(StatusChangeError::AlreadyDecided {
-                    done: done.level.label(),
-                    current: current.level.label(),
-                });
-            }
-            return Err(StatusChangeError::NotYourStep {
-                step: current.level.label(),
-                approver: match current.approver {
-                    Approver::School(_) => "学生所在学校".to_string(),
-                    Approver::County(c) => format!("{}教育局", c.name()),
-                },
-            });
-        }
-        match action {
-            Action::Approve => {
-                next.status = if step + 1 == self.plan.steps.len() {
-                    FlowStatus::Completed
-                } else {
-                    FlowStatus::Pending { step: step + 1 }
-                };
-            }
-            Action::Refuse { reason } => {
-                let reason = crate::text::normalize(reason);
-                if reason.is_empty() {
-                    return Err(StatusChangeError::EmptyRefusalReason);
-                }
-                next.status = FlowStatus::Refused {
-                    step,
-                    reason: reason.into_owned(),
-                };
-            }
-            Action::Withdraw => unreachable!("handled above"),
-        }
-        Ok(next)
+        let flow = self.flow.apply(action, actor)?;
+        Ok(StatusChangeState {
+            flow,
+            ..self.clone()
+        })
     }
 
     /// The registry change due once every step approved; `None` before.
@@ -665,7 +681,7 @@ mod tests {
     #[test]
     fn a_suspension_goes_school_then_county_and_then_takes_effect() {
         let s = school();
-        let st = StatusChangeState::new(s, Grade::P4, suspend(d(2026, 12, 31)));
+        let st = StatusChangeState::new(s, Grade::P4, suspend(d(2026, 12, 31)), &Rules::default());
         let e = st
             .apply(&Action::Approve, &Scope::County(LANSHAN))
             .unwrap_err();
@@ -696,6 +712,7 @@ mod tests {
             StatusChange::Graduate {
                 date: d(2026, 7, 1),
             },
+            &Rules::default(),
         );
         assert_eq!(
             st.apply(&Action::Refuse { reason: "".into() }, &Scope::School(s)),
@@ -713,6 +730,7 @@ mod tests {
             StatusChange::Death {
                 date: d(2026, 5, 5),
             },
+            &Rules::default(),
         );
         let done = death.apply(&Action::Approve, &Scope::School(s)).unwrap();
         assert_eq!(done.effect().unwrap().county_record, Some(LANSHAN));

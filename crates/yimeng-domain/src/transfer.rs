@@ -16,13 +16,16 @@
 //! (转入校审核), before the steps above. A receiving school that starts the request itself has
 //! applied by doing so, and its first step is not repeated.
 //!
-//! The history (who approved when, why a request was refused) is kept by the store as events; this
-//! module decides what is allowed.
+//! A request is an instance of the one approval flow, [`crate::approval`]: this module gives its
+//! steps, approvers and time limits, its preconditions and its effect; the flow decides what an
+//! action does. The history (who approved when, why a request was refused) is kept by the store as
+//! the flow's history entries.
 
-use crate::calendar::WorkCalendar;
+use crate::approval::{self, Applicant, ApprovalError, Flow};
 use crate::{RegionCode, Rules, SchoolRef, Scope, StudentStatus};
-use chrono::NaiveDate;
 use serde::Serialize;
+
+pub use crate::approval::{Action, Approver, FlowStatus};
 
 /// One side of a transfer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -148,52 +151,31 @@ impl StepKind {
     }
 }
 
-/// Who must act on a step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub enum Approver {
-    /// A school's administrator account.
-    School(SchoolRef),
-    /// A county bureau's account.
-    County(RegionCode),
-}
-
-impl Approver {
-    /// Whether an account with this scope is this approver. Only the very school or bureau
-    /// qualifies: the city, inspectors and other schools or counties do not.
-    pub fn is(&self, actor: &Scope) -> bool {
-        match (self, actor) {
-            (Approver::School(s), Scope::School(a)) => s == a,
-            (Approver::County(c), Scope::County(a)) => c == a,
-            _ => false,
+impl approval::StepKind for StepKind {
+    fn code(self) -> &'static str {
+        match self {
+            StepKind::ReceivingSchoolReview => "receiving_school_review",
+            StepKind::ReceivingCountyApproval => "receiving_county",
+            StepKind::SendingSchoolApproval => "sending_school",
+            StepKind::SendingCountyApproval => "sending_county",
+            StepKind::CountyApproval => "county",
         }
     }
-}
-
-/// One approval step.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Step {
-    /// What the step is.
-    pub kind: StepKind,
-    /// Who acts on it.
-    pub approver: Approver,
-    /// Time limit in working days, counted from the day the step opened (that day not counted).
-    pub time_limit_working_days: u32,
-}
-
-impl Step {
-    /// Who acts, for messages: 转出学校 / 转入学校, or the bureau by its county's name.
-    pub fn approver_label(&self) -> String {
-        match (self.kind, self.approver) {
-            (_, Approver::County(c)) => format!("{}教育局", c.name()),
+    fn label(self) -> &'static str {
+        StepKind::label(self)
+    }
+    /// 转出学校 / 转入学校, or the bureau by its county's name.
+    fn approver_label(self, approver: Approver) -> String {
+        match (self, approver) {
+            (_, Approver::County(_) | Approver::City) => approver.label(),
             (StepKind::ReceivingSchoolReview, _) => "转入学校".to_string(),
             _ => "转出学校".to_string(),
         }
     }
-    /// The last day to act, for a step opened on `opened`.
-    pub fn deadline(&self, opened: NaiveDate, calendar: &WorkCalendar) -> NaiveDate {
-        calendar.add_working_days(opened, self.time_limit_working_days)
-    }
 }
+
+/// One approval step of a transfer.
+pub type Step = approval::Step<StepKind>;
 
 /// Why a transfer request or action is refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -263,6 +245,9 @@ pub enum TransferError {
     /// Withdrawal by someone other than the applicant.
     #[error("只有申请人可以撤回转学申请")]
     NotApplicant,
+    /// Another refusal of the approval flow.
+    #[error(transparent)]
+    Flow(ApprovalError),
 }
 
 /// Checks the preconditions of a new request (domain-rules §3.2, §3.3):
@@ -392,44 +377,6 @@ pub fn steps_for(
     steps
 }
 
-/// What an actor does to a pending request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Action {
-    /// 同意 the current step.
-    Approve,
-    /// 不同意, with a reason (required).
-    Refuse {
-        /// Why, shown to the applicant.
-        reason: String,
-    },
-    /// 撤回 by the applicant.
-    Withdraw,
-}
-
-/// Where a request stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum FlowStatus {
-    /// Waiting for `steps[step]`.
-    Pending {
-        /// Index of the current step.
-        step: usize,
-    },
-    /// Every step approved: the effect is due.
-    Completed,
-    /// Refused at a step.
-    Refused {
-        /// The step that refused.
-        step: usize,
-        /// Why.
-        reason: String,
-    },
-    /// Withdrawn by the applicant while at a step.
-    Withdrawn {
-        /// The step it was at.
-        step: usize,
-    },
-}
-
 /// What a completed transfer does to the registry; the store applies it in one transaction.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum TransferEffect {
@@ -454,7 +401,8 @@ pub enum TransferEffect {
     },
 }
 
-/// A transfer request and where it stands.
+/// A transfer request and where it stands: the parties, who started it, and its approval flow
+/// (read through: `state.steps`, `state.status`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TransferState {
     /// Sending side.
@@ -463,10 +411,27 @@ pub struct TransferState {
     pub to: TransferParty,
     /// Who started it.
     pub started_by: Initiator,
-    /// The steps, fixed when the request was made.
-    pub steps: Vec<Step>,
-    /// Where it stands.
-    pub status: FlowStatus,
+    /// The approval flow: steps fixed when the request was made, and where it stands.
+    pub flow: Flow<StepKind>,
+}
+
+impl std::ops::Deref for TransferState {
+    type Target = Flow<StepKind>;
+    fn deref(&self) -> &Flow<StepKind> {
+        &self.flow
+    }
+}
+
+/// Who may withdraw: the school that applied; for a parent's online request, the public applicant
+/// (see [`Applicant::Public`]).
+fn applicant(from: &TransferParty, to: &TransferParty, started_by: Initiator) -> Applicant {
+    let school = match started_by {
+        Initiator::Parent => return Applicant::Public,
+        Initiator::ReceivingSchool => to.school(),
+        Initiator::SendingSchool => from.school(),
+    };
+    // A side outside Linyi has no account here (check_request refuses such an initiator anyway).
+    school.map_or(Applicant::Outside, |s| Applicant::Unit(Approver::School(s)))
 }
 
 impl TransferState {
@@ -478,13 +443,26 @@ impl TransferState {
         rules: &Rules,
     ) -> Self {
         let steps = steps_for(&from, &to, started_by, rules);
+        let applicant = applicant(&from, &to, started_by);
         TransferState {
             from,
             to,
             started_by,
-            steps,
-            status: FlowStatus::Pending { step: 0 },
+            flow: Flow::new(steps, applicant, false),
         }
+    }
+
+    /// A stored request: its steps rebuilt from its parties, at `status`.
+    pub fn stored(
+        from: TransferParty,
+        to: TransferParty,
+        started_by: Initiator,
+        rules: &Rules,
+        status: FlowStatus,
+    ) -> Self {
+        let mut st = TransferState::new(from, to, started_by, rules);
+        st.flow.status = status;
+        st
     }
 
     /// The route.
@@ -492,97 +470,25 @@ impl TransferState {
         TransferRoute::between(&self.from, &self.to)
     }
 
-    /// The step waiting for a decision.
-    pub fn current_step(&self) -> Option<&Step> {
-        match self.status {
-            FlowStatus::Pending { step } => self.steps.get(step),
-            _ => None,
-        }
-    }
-
-    /// Whether this scope may withdraw: the school that applied; for a parent's online request,
-    /// the applicant, whom the web layer identifies by the request itself (the public session that
-    /// owns the application) and passes as [`Scope::Nothing`].
-    fn is_applicant(&self, actor: &Scope) -> bool {
-        match self.started_by {
-            Initiator::Parent => *actor == Scope::Nothing,
-            Initiator::ReceivingSchool => self
-                .to
-                .school()
-                .is_some_and(|s| Approver::School(s).is(actor)),
-            Initiator::SendingSchool => self
-                .from
-                .school()
-                .is_some_and(|s| Approver::School(s).is(actor)),
-        }
-    }
-
-    /// Applies an action by an actor and returns the new state (this one is unchanged).
+    /// Applies an action by an actor and returns the new state (this one is unchanged); the rules
+    /// are the approval flow's ([`Flow::apply`]):
     ///
     /// - Only the current step's approver may approve or refuse; an approver of an earlier step
     ///   gets [`TransferError::AlreadyDecided`] (a double submission), anyone else
     ///   [`TransferError::NotYourStep`].
-    /// - A refusal needs a non-empty reason and closes the request.
+    /// - A refusal needs a non-empty reason and closes the request. Transfers offer no return for
+    ///   correction: the applicant withdraws and applies again.
     /// - Only the applicant may withdraw, while the request is pending.
     /// - The last approval completes the request: [`TransferState::effect`] is then due.
     pub fn apply(&self, action: &Action, actor: &Scope) -> Result<TransferState, TransferError> {
-        let step = match &self.status {
-            FlowStatus::Pending { step } => *step,
-            FlowStatus::Completed => return Err(TransferError::Closed { state: "已办结" }),
-            FlowStatus::Refused { .. } => {
-                return Err(TransferError::Closed {
-                    state: "已被退回"
-                });
-            }
-            FlowStatus::Withdrawn { .. } => {
-                return Err(TransferError::Closed { state: "已撤回" });
-            }
-        };
-        let mut next = self.clone();
-        if let Action::Withdraw = action {
-            if !self.is_applicant(actor) {
-                return Err(TransferError::NotApplicant);
-            }
-            next.status = FlowStatus::Withdrawn { step };
-            return Ok(next);
-        }
-        let Some(current) = self.steps.get(step) else {
-            // No steps (cannot happen after check_request): nothing to approve.
-            return Err(TransferError::Closed { state: "已办结" });
-        };
-        if !current.approver.is(actor) {
-            if let Some(done) = self.steps[..step].iter().find(|s| s.approver.is(actor)) {
-                return Err(TransferError::AlreadyDecided {
-                    done: done.kind.label(),
-                    current: current.kind.label(),
-                });
-            }
-            return Err(TransferError::NotYourStep {
-                step: current.kind.label(),
-                approver: current.approver_label(),
-            });
-        }
-        match action {
-            Action::Approve => {
-                next.status = if step + 1 == self.steps.len() {
-                    FlowStatus::Completed
-                } else {
-                    FlowStatus::Pending { step: step + 1 }
-                };
-            }
-            Action::Refuse { reason } => {
-                let reason = crate::text::normalize(reason);
-                if reason.is_empty() {
-                    return Err(TransferError::EmptyReason);
-                }
-                next.status = FlowStatus::Refused {
-                    step,
-                    reason: reason.into_owned(),
-                };
-            }
-            Action::Withdraw => unreachable!("handled above"),
-        }
-        Ok(next)
+        let flow = self
+            .flow
+            .apply(action, actor)
+            .map_err(TransferError::from)?;
+        Ok(TransferState {
+            flow,
+            ..self.clone()
+        })
     }
 
     /// The registry change due once the request is completed; `None` before.
@@ -590,6 +496,11 @@ impl TransferState {
         if self.status != FlowStatus::Completed {
             return None;
         }
+        self.completion_effect()
+    }
+
+    /// The registry change the request makes when it completes (it depends on the parties only).
+    pub fn completion_effect(&self) -> Option<TransferEffect> {
         match (self.from.school(), self.to.school()) {
             (Some(from), Some(to)) => Some(TransferEffect::Move { from, to }),
             (None, Some(to)) => Some(TransferEffect::Enrol { to }),
@@ -599,9 +510,31 @@ impl TransferState {
     }
 }
 
+impl From<ApprovalError> for TransferError {
+    /// The flow's refusal in a transfer's words.
+    fn from(e: ApprovalError) -> Self {
+        match e {
+            ApprovalError::NotYourStep { step, approver } => {
+                TransferError::NotYourStep { step, approver }
+            }
+            ApprovalError::AlreadyDecided { done, current } => {
+                TransferError::AlreadyDecided { done, current }
+            }
+            ApprovalError::Closed { state } => TransferError::Closed { state },
+            ApprovalError::EmptyReason { .. } => TransferError::EmptyReason,
+            ApprovalError::NotApplicant { .. } => TransferError::NotApplicant,
+            e @ (ApprovalError::ReturnNotOffered | ApprovalError::NotReturned) => {
+                TransferError::Flow(e)
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::calendar::WorkCalendar;
+    use chrono::NaiveDate;
 
     const LANSHAN: RegionCode = RegionCode::from_i32(371302);
     const LUOZHUANG: RegionCode = RegionCode::from_i32(371311);

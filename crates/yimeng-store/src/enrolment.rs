@@ -678,7 +678,7 @@ pub async fn file_content(
 
 /// The decisions recorded on an application.
 pub async fn actions(db: &Db, county: i32, id: i64) -> Result<Vec<crate::transfer::ActionRow>> {
-    crate::transfer::actions(db, county, "enrolment", id).await
+    crate::approval::history(db, county, "enrolment", id).await
 }
 
 /// A reviewer's decision.

@@ -39,6 +39,7 @@ pub mod status_request;
 pub mod transfer;
 // Senior-high unified admission (issue 6).
 pub mod admission;
+pub mod approval;
 
 pub use db::{Backend, Db, Sql, Tx, Value};
 pub use error::StoreError;

@@ -12,15 +12,18 @@ use crate::transfer::Decision;
 use crate::{Actor, Result, StoreError};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
+use yimeng_domain::approval::{HistoryEntry, StepKind};
 use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::status_change::{
-    DropoutReason, StatusChange, StatusChangeError, StatusChangeKind, StatusChangeState,
-    check_change,
+    Action, DropoutReason, FlowStatus, StatusChange, StatusChangeError, StatusChangeKind,
+    StatusChangeState, check_change,
 };
-use yimeng_domain::transfer::{Action, Approver, FlowStatus};
 use yimeng_domain::{Grade, RegionCode, Rules, SchoolRef, Scope, StudentStatus};
 
-pub use crate::transfer::state;
+pub use yimeng_domain::approval::state;
+
+/// The `approval_action.request_kind` of a status change's decisions.
+const REQUEST_KIND: &str = "status";
 
 /// A `status_request` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -63,24 +66,21 @@ impl StatusRequestRow {
     pub fn change(&self) -> Option<StatusChange> {
         change_from_json(&self.change_json)
     }
-    fn domain_state(&self) -> Option<StatusChangeState> {
+    fn domain_state(&self, rules: &Rules) -> Option<StatusChangeState> {
         let grade = Grade::from_code(&self.grade)?;
         let school = SchoolRef {
             county: RegionCode::from_i32(self.county_id),
             id: self.school_id,
         };
-        let mut st = StatusChangeState::new(school, grade, self.change()?);
         let step = usize::try_from(self.step).unwrap_or(0);
-        st.status = match self.state.as_str() {
-            state::COMPLETED => FlowStatus::Completed,
-            state::REFUSED => FlowStatus::Refused {
-                step,
-                reason: self.refusal_reason.clone(),
-            },
-            state::WITHDRAWN => FlowStatus::Withdrawn { step },
-            _ => FlowStatus::Pending { step },
-        };
-        Some(st)
+        let status = FlowStatus::from_stored(&self.state, step, &self.refusal_reason);
+        Some(StatusChangeState::stored(
+            school,
+            grade,
+            self.change()?,
+            rules,
+            status,
+        ))
     }
     /// A one-line description of the change (dates, reason).
     pub fn detail(&self) -> String {
@@ -163,14 +163,6 @@ fn domain_error(e: StatusChangeError) -> StoreError {
     }
 }
 
-fn approver_cols(st: &StatusChangeState) -> (Option<i32>, Option<i64>) {
-    match st.current_step().map(|s| s.approver) {
-        Some(Approver::County(c)) => (Some(c.get()), None),
-        Some(Approver::School(s)) => (Some(s.county.get()), Some(s.id)),
-        None => (None, None),
-    }
-}
-
 /// The grade of a student's class (the grade the rules of a change depend on).
 async fn student_grade(tx: &mut Tx, s: &StudentRow) -> Result<Grade> {
     let Some(class) = s.class_id else {
@@ -220,33 +212,24 @@ pub async fn create(
         county: RegionCode::from_i32(s.county_id),
         id: s.school_id,
     };
-    let mut st = StatusChangeState::new(school, grade, change.clone());
+    let mut st = StatusChangeState::new(school, grade, change.clone(), rules);
     let id = tx.alloc_ids("status_request", 1).await?;
     let now = Utc::now().trunc_subsecs(0);
     // The school that starts the request approves its own step by doing so. The county bureau,
     // which approves last, decides the whole change when it records it itself.
     let mut approved_steps = 0;
     if *actor_scope == Scope::County(school.county) {
-        approved_steps = st.plan.steps.len();
-        st.status = FlowStatus::Completed;
-    } else if st
-        .current_step()
-        .is_some_and(|s| s.approver.is(actor_scope))
-    {
+        approved_steps = st.steps.len();
+        st.flow.status = FlowStatus::Completed;
+    } else if st.is_turn_of(actor_scope) {
         st = st
             .apply(&Action::Approve, actor_scope)
             .map_err(domain_error)?;
         approved_steps = 1;
     }
-    let (ac, asch) = approver_cols(&st);
-    let (state_code, step) = match st.status {
-        FlowStatus::Pending { step } => (state::PENDING, step),
-        FlowStatus::Completed => (state::COMPLETED, st.plan.steps.len().saturating_sub(1)),
-        _ => (state::PENDING, 0),
-    };
-    let deadline = st
-        .current_step()
-        .map(|_| calendar.add_working_days(today, rules.transfer_step_working_days));
+    let (ac, asch) = crate::approval::approver_cols(&st.flow);
+    let (state_code, step) = (st.status.code(), st.step_index());
+    let deadline = st.deadline_of_current(today, calendar);
     let mut q = Sql::new(
         "INSERT INTO status_request (county_id, id, student_id, school_id, kind, grade, change_json, state, step, steps_json, \
          approver_county, approver_school, step_opened_on, step_deadline, refusal_reason, created_at, created_by, updated_at, completed_at) VALUES ",
@@ -275,19 +258,19 @@ pub async fn create(
         (state_code == state::COMPLETED).then_some(now).into(),
     ]);
     tx.exec(q).await?;
-    for seq in 0..approved_steps {
-        write_action(
-            &mut tx,
-            actor,
-            s.county_id,
-            id,
-            seq as i32,
-            "approve",
-            "",
-            None,
-            false,
-        )
-        .await?;
+    for (seq, step) in st.steps.iter().enumerate().take(approved_steps) {
+        let entry = HistoryEntry {
+            seq: seq as i32,
+            step_kind: step.kind.code(),
+            action: Action::Approve.code(),
+            actor: actor.name.clone(),
+            actor_role: actor.role.clone(),
+            reason: String::new(),
+            deadline: None,
+            overdue: false,
+            at: now,
+        };
+        crate::approval::write_history(&mut tx, s.county_id, REQUEST_KIND, id, &entry).await?;
     }
     audit::write(
         &mut tx,
@@ -320,44 +303,6 @@ pub async fn create(
     }
     tx.commit().await?;
     get_unscoped(db, s.county_id, id).await
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn write_action(
-    tx: &mut Tx,
-    actor: &Actor,
-    county: i32,
-    id: i64,
-    seq: i32,
-    action: &str,
-    reason: &str,
-    deadline: Option<NaiveDate>,
-    overdue: bool,
-) -> Result<()> {
-    let mut q = Sql::new(
-        "INSERT INTO approval_action (county_id, request_kind, request_id, seq, step_kind, action, actor, actor_role, reason, deadline, overdue, at) VALUES ",
-    );
-    q.bind_list([
-        crate::Value::from(county),
-        "status".into(),
-        id.into(),
-        seq.into(),
-        if seq == 0 { "school" } else { "county" }.into(),
-        action.into(),
-        actor.name.as_str().into(),
-        actor.role.as_str().into(),
-        reason.into(),
-        deadline.into(),
-        overdue.into(),
-        Utc::now().trunc_subsecs(0).into(),
-    ]);
-    match tx.exec(q).await {
-        Ok(_) => Ok(()),
-        Err(e) if e.is_unique_violation() => Err(StoreError::Conflict(
-            "该步骤已经办理过，不能重复提交".into(),
-        )),
-        Err(e) => Err(e),
-    }
 }
 
 /// Writes the status change. A student who comes back into a class's roll (复学 after 休学 or
@@ -482,16 +427,23 @@ async fn get_unscoped(db: &Db, county: i32, id: i64) -> Result<StatusRequestRow>
     db.one(q).await
 }
 
-/// One request in scope.
+/// One request in scope (else not found; a database failure stays one).
 pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<StatusRequestRow> {
-    let r = get_unscoped(db, county, id)
-        .await
-        .map_err(|_| StoreError::NotFound)?;
+    let r = get_unscoped(db, county, id).await?;
     if scope.covers_school(RegionCode::from_i32(r.county_id), r.school_id) {
         Ok(r)
     } else {
         Err(StoreError::NotFound)
     }
+}
+
+/// The decisions taken on a request, in order. The request is the proof that the reader may see
+/// it (a row from [`get`] or [`list`]).
+pub async fn actions(
+    db: &Db,
+    request: &StatusRequestRow,
+) -> Result<Vec<crate::approval::ActionRow>> {
+    crate::approval::history(db, request.county_id, REQUEST_KIND, request.id).await
 }
 
 /// Requests in scope, newest first; `waiting` keeps those pending (optionally overdue on a day).
@@ -520,7 +472,42 @@ pub async fn list(
     db.all(q).await
 }
 
-/// Takes a decision on a request (see [`crate::transfer::decide`] for the rules).
+/// The approved change's effect: the student's status, with its event and audit rows.
+struct Completion<'a> {
+    actor: &'a Actor,
+    actor_scope: &'a Scope,
+    rules: &'a Rules,
+    row: &'a StatusRequestRow,
+    state: &'a StatusChangeState,
+    today: NaiveDate,
+}
+
+impl crate::approval::Effect for Completion<'_> {
+    async fn completed(self, tx: &mut Tx) -> Result<()> {
+        let kind = self.state.change.kind();
+        let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
+        q.bind(self.row.county_id)
+            .push(" AND t.id = ")
+            .bind(self.row.student_id);
+        let s: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+        apply(
+            tx,
+            self.actor,
+            self.actor_scope,
+            self.rules,
+            None,
+            &s,
+            kind.target_status(),
+            kind.change_type().code(),
+            &self.state.change,
+            self.today,
+        )
+        .await
+    }
+}
+
+/// Takes a decision on a request through the one approval path ([`crate::approval::decide`];
+/// see [`crate::transfer::decide`] for the rules).
 #[allow(clippy::too_many_arguments)]
 pub async fn decide(
     db: &Db,
@@ -541,114 +528,40 @@ pub async fn decide(
         return Err(StoreError::NotFound);
     }
     let st = row
-        .domain_state()
+        .domain_state(rules)
         .ok_or_else(|| StoreError::Invalid("申请数据无效".into()))?;
-    let action = match &decision {
-        Decision::Approve => Action::Approve,
-        Decision::Refuse(r) => Action::Refuse { reason: r.clone() },
-        Decision::Withdraw => Action::Withdraw,
-    };
-    let next = st.apply(&action, actor_scope).map_err(domain_error)?;
-    let step = row.step;
-    let (code, seq, reason) = match &next.status {
-        FlowStatus::Refused { reason, .. } => ("refuse", step, reason.clone()),
-        FlowStatus::Withdrawn { .. } => ("withdraw", 1000 + step, String::new()),
-        _ => ("approve", step, String::new()),
-    };
-    write_action(
+    let kind_label = row.kind_label();
+    let summary = |a: &Action, _: usize| format!("学籍异动申请（{kind_label}）：{}", a.label());
+    crate::approval::decide(
         &mut tx,
         actor,
-        county,
-        id,
-        seq,
-        code,
-        &reason,
-        row.step_deadline,
-        row.is_overdue(today),
-    )
-    .await?;
-    let (new_state, new_step) = match &next.status {
-        FlowStatus::Pending { step } => (state::PENDING, *step as i32),
-        FlowStatus::Completed => (state::COMPLETED, step),
-        FlowStatus::Refused { .. } => (state::REFUSED, step),
-        FlowStatus::Withdrawn { .. } => (state::WITHDRAWN, step),
-    };
-    let (ac, asch) = approver_cols(&next);
-    let now = Utc::now().trunc_subsecs(0);
-    let mut q = Sql::new("UPDATE status_request SET state = ");
-    q.bind(new_state)
-        .push(", step = ")
-        .bind(new_step)
-        .push(", approver_county = ")
-        .bind(ac)
-        .push(", approver_school = ")
-        .bind(asch)
-        .push(", step_deadline = ")
-        .bind(
-            (new_step != step && new_state == state::PENDING)
-                .then(|| calendar.add_working_days(today, rules.transfer_step_working_days))
-                .or(row.step_deadline),
-        )
-        .push(", refusal_reason = ")
-        .bind(reason.as_str())
-        .push(", updated_at = ")
-        .bind(now);
-    if new_state == state::COMPLETED {
-        q.push(", completed_at = ").bind(now);
-    }
-    q.push(" WHERE county_id = ")
-        .bind(county)
-        .push(" AND id = ")
-        .bind(id)
-        .push(" AND state = 'pending' AND step = ")
-        .bind(step);
-    if tx.exec(q).await? != 1 {
-        return Err(StoreError::Conflict(
-            "该步骤已经办理过，不能重复提交".into(),
-        ));
-    }
-    audit::write(
-        &mut tx,
-        actor,
-        vec![Entry {
-            county_id: county,
-            action: code,
+        actor_scope,
+        calendar,
+        today,
+        &crate::approval::Case {
+            table: "status_request",
+            kind: REQUEST_KIND,
             entity: "status_request",
-            entity_id: Some(id),
-            summary: format!(
-                "学籍异动申请（{}）：{}",
-                row.kind_label(),
-                match code {
-                    "approve" => "同意",
-                    "refuse" => "不同意",
-                    _ => "撤回",
-                }
-            ),
-            before: None,
-            after: None,
-        }],
-    )
-    .await?;
-    if let (Some(effect), Some(change)) = (next.effect(), row.change()) {
-        let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
-        q.bind(row.county_id)
-            .push(" AND t.id = ")
-            .bind(row.student_id);
-        let s: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
-        apply(
-            &mut tx,
+            county,
+            id,
+            opened_on: row.step_opened_on,
+            deadline: row.step_deadline,
+            round: 0,
+            summary: &summary,
+        },
+        &st.flow,
+        &decision.action(),
+        |e| domain_error(e.into()),
+        Completion {
             actor,
             actor_scope,
             rules,
-            None,
-            &s,
-            effect.status,
-            effect.change_type.code(),
-            &change,
+            row: &row,
+            state: &st,
             today,
-        )
-        .await?;
-    }
+        },
+    )
+    .await?;
     tx.commit().await?;
     get_unscoped(db, county, id).await
 }

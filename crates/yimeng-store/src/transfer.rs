@@ -22,33 +22,15 @@ use serde::Serialize;
 use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::student::ChangeType;
 use yimeng_domain::transfer::{
-    Action, FlowStatus, Initiator, StepKind, TransferEffect, TransferError, TransferMaterial,
-    TransferParty, TransferState, check_request, steps_for,
+    Action, FlowStatus, Initiator, TransferEffect, TransferError, TransferMaterial, TransferParty,
+    TransferState, check_request,
 };
 use yimeng_domain::{RegionCode, Rules, SchoolRef, Scope, StudentStatus};
 
-/// Request states.
-pub mod state {
-    /// 审批中
-    pub const PENDING: &str = "pending";
-    /// 已办结 (the student moved)
-    pub const COMPLETED: &str = "completed";
-    /// 已退回 (refused at a step)
-    pub const REFUSED: &str = "refused";
-    /// 已撤回
-    pub const WITHDRAWN: &str = "withdrawn";
+/// Request states (the approval flow's).
+pub use yimeng_domain::approval::state;
 
-    /// Chinese label.
-    pub fn label(code: &str) -> &'static str {
-        match code {
-            PENDING => "审批中",
-            COMPLETED => "已办结",
-            REFUSED => "已退回",
-            WITHDRAWN => "已撤回",
-            _ => "未知",
-        }
-    }
-}
+pub use crate::approval::ActionRow;
 
 /// A `transfer_request` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -105,23 +87,6 @@ pub struct StepView {
     pub overdue: bool,
 }
 
-/// An `approval_action` row.
-#[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
-pub struct ActionRow {
-    pub county_id: i32,
-    pub request_kind: String,
-    pub request_id: i64,
-    pub seq: i32,
-    pub step_kind: String,
-    pub action: String,
-    pub actor: String,
-    pub actor_role: String,
-    pub reason: String,
-    pub deadline: Option<NaiveDate>,
-    pub overdue: bool,
-    pub at: DateTime<Utc>,
-}
-
 impl TransferRow {
     /// Chinese label of the state.
     pub fn state_label(&self) -> &'static str {
@@ -148,24 +113,9 @@ impl TransferRow {
         let from = Self::party(self.from_county, self.from_school_id, &self.from_name);
         let to = Self::party(self.to_county, self.to_school_id, &self.to_name);
         let started_by = initiator_from_code(&self.started_by);
-        let steps = steps_for(&from, &to, started_by, rules);
         let step = usize::try_from(self.step).unwrap_or(0);
-        let status = match self.state.as_str() {
-            state::COMPLETED => FlowStatus::Completed,
-            state::REFUSED => FlowStatus::Refused {
-                step,
-                reason: self.refusal_reason.clone(),
-            },
-            state::WITHDRAWN => FlowStatus::Withdrawn { step },
-            _ => FlowStatus::Pending { step },
-        };
-        TransferState {
-            from,
-            to,
-            started_by,
-            steps,
-            status,
-        }
+        let status = FlowStatus::from_stored(&self.state, step, &self.refusal_reason);
+        TransferState::stored(from, to, started_by, rules, status)
     }
     /// Whether a scope is a party (or the city): who may read the request.
     pub fn visible_to(&self, scope: &Scope) -> bool {
@@ -202,16 +152,6 @@ pub fn initiator_label(code: &str) -> &'static str {
         "parent" => "家长网上申请",
         "sending_school" => "转出学校",
         _ => "转入学校",
-    }
-}
-
-fn step_kind_code(k: StepKind) -> &'static str {
-    match k {
-        StepKind::ReceivingSchoolReview => "receiving_school_review",
-        StepKind::ReceivingCountyApproval => "receiving_county",
-        StepKind::SendingSchoolApproval => "sending_school",
-        StepKind::SendingCountyApproval => "sending_county",
-        StepKind::CountyApproval => "county",
     }
 }
 
@@ -431,15 +371,6 @@ pub async fn create(
     get_unscoped(db, input.to_county, id).await
 }
 
-fn approver_cols(step: Option<&yimeng_domain::transfer::Step>) -> (Option<i32>, Option<i64>) {
-    use yimeng_domain::transfer::Approver;
-    match step.map(|s| s.approver) {
-        Some(Approver::County(c)) => (Some(c.get()), None),
-        Some(Approver::School(s)) => (Some(s.county.get()), Some(s.id)),
-        None => (None, None),
-    }
-}
-
 async fn class_grade(tx: &mut Tx, county: i32, class: Option<i64>) -> Result<Option<String>> {
     let Some(class) = class else { return Ok(None) };
     let mut q = Sql::new("SELECT grade FROM class WHERE county_id = ");
@@ -453,11 +384,10 @@ pub(crate) async fn get_unscoped(db: &Db, county: i32, id: i64) -> Result<Transf
     db.one(q).await
 }
 
-/// One request, if the scope is a party to it (else not found).
+/// One request, if the scope is a party to it (else not found). Only a missing or hidden request
+/// is not found: a database failure stays one.
 pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<TransferRow> {
-    let r = get_unscoped(db, county, id)
-        .await
-        .map_err(|_| StoreError::NotFound)?;
+    let r = get_unscoped(db, county, id).await?;
     if r.visible_to(scope) {
         Ok(r)
     } else {
@@ -537,17 +467,14 @@ fn party_filter(q: &mut Sql, scope: &Scope, waiting_for_me: bool) {
     }
 }
 
-/// The decisions taken on a request, in order.
-pub async fn actions(db: &Db, county: i32, kind: &str, id: i64) -> Result<Vec<ActionRow>> {
-    let mut q = Sql::new("SELECT * FROM approval_action WHERE county_id = ");
-    q.bind(county)
-        .push(" AND request_kind = ")
-        .bind(kind)
-        .push(" AND request_id = ")
-        .bind(id)
-        .push(" ORDER BY seq");
-    db.all(q).await
+/// The decisions taken on a request, in order. The request is the proof that the reader may see
+/// it: a row from [`get`] (a party) or [`lookup`] (the applicant, by number and ID number).
+pub async fn actions(db: &Db, request: &TransferRow) -> Result<Vec<ActionRow>> {
+    crate::approval::history(db, request.county_id, REQUEST_KIND, request.id).await
 }
+
+/// The `approval_action.request_kind` of a transfer's decisions.
+const REQUEST_KIND: &str = "transfer";
 
 /// The steps of a request as shown (label, approver, state, deadline, decision).
 pub fn step_views(
@@ -595,8 +522,20 @@ pub enum Decision {
     Withdraw,
 }
 
+impl Decision {
+    /// The approval flow's action.
+    pub fn action(&self) -> Action {
+        match self {
+            Decision::Approve => Action::Approve,
+            Decision::Refuse(r) => Action::Refuse { reason: r.clone() },
+            Decision::Withdraw => Action::Withdraw,
+        }
+    }
+}
+
 /// Takes `decision` on request (`county`, `id`) by an actor with `actor_scope`. An actor who is
-/// not a party gets not-found; a party that is not the current step's approver gets the domain's
+/// not a party gets not-found (the public scope is never a party: a parent withdraws through
+/// [`withdraw_online`]); a party that is not the current step's approver gets the domain's
 /// refusal (forbidden); a second decision on the same step (double submission) a conflict. The
 /// final approval moves the student (see the module documentation); `override_reason` is a
 /// county bureau's written reason to place beyond the class-size limits at that moment.
@@ -617,151 +556,160 @@ pub async fn decide(
     let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
     q.bind(county).push(" AND id = ").bind(id);
     let row: TransferRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
-    // The parent (public) acts on a request found by its number and ID number: the caller checked.
-    if *actor_scope != Scope::Nothing && !row.visible_to(actor_scope) {
+    if !row.visible_to(actor_scope) {
         return Err(StoreError::NotFound);
     }
-    let st = row.domain_state(rules);
-    let action = match &decision {
-        Decision::Approve => Action::Approve,
-        Decision::Refuse(r) => Action::Refuse { reason: r.clone() },
-        Decision::Withdraw => Action::Withdraw,
-    };
-    let next = st.apply(&action, actor_scope).map_err(domain_error)?;
-    let step = usize::try_from(row.step).unwrap_or(0);
-    let step_kind = st
-        .steps
-        .get(step)
-        .map(|s| step_kind_code(s.kind))
-        .unwrap_or("");
-    let (new_state, new_step, refusal) = match &next.status {
-        FlowStatus::Pending { step } => (state::PENDING, *step, String::new()),
-        FlowStatus::Completed => (state::COMPLETED, step, String::new()),
-        FlowStatus::Refused { reason, .. } => (state::REFUSED, step, reason.clone()),
-        FlowStatus::Withdrawn { .. } => (state::WITHDRAWN, step, String::new()),
-    };
-    let now = Utc::now().trunc_subsecs(0);
-    let overdue = row.is_overdue(today);
-    // The decision of this step: its primary key refuses a second one.
-    let (act_code, seq) = match decision {
-        Decision::Approve => ("approve", step as i32),
-        Decision::Refuse(_) => ("refuse", step as i32),
-        Decision::Withdraw => ("withdraw", 1000 + step as i32),
-    };
-    let mut q = Sql::new(
-        "INSERT INTO approval_action (county_id, request_kind, request_id, seq, step_kind, action, actor, actor_role, reason, deadline, overdue, at) VALUES ",
-    );
-    q.bind_list([
-        crate::Value::from(county),
-        "transfer".into(),
-        id.into(),
-        seq.into(),
-        step_kind.into(),
-        act_code.into(),
-        actor.name.as_str().into(),
-        actor.role.as_str().into(),
-        refusal.as_str().into(),
-        row.step_deadline.into(),
-        overdue.into(),
-        now.into(),
-    ]);
-    if let Err(e) = tx.exec(q).await {
-        if e.is_unique_violation() {
-            return Err(StoreError::Conflict(
-                "该步骤已经办理过，不能重复提交".into(),
-            ));
-        }
-        return Err(e);
-    }
-    let next_step = next.current_step().copied();
-    let (ac, asch) = approver_cols(next_step.as_ref());
-    let mut q = Sql::new("UPDATE transfer_request SET state = ");
-    q.bind(new_state)
-        .push(", step = ")
-        .bind(new_step as i32)
-        .push(", approver_county = ")
-        .bind(ac)
-        .push(", approver_school = ")
-        .bind(asch)
-        .push(", step_opened_on = ")
-        .bind(if new_step != step {
-            today
-        } else {
-            row.step_opened_on
-        })
-        .push(", step_deadline = ")
-        .bind(match next_step {
-            Some(s) if new_step != step => Some(s.deadline(today, calendar)),
-            Some(_) => row.step_deadline,
-            None => None,
-        })
-        .push(", refusal_reason = ")
-        .bind(refusal.as_str())
-        .push(", updated_at = ")
-        .bind(now);
-    if new_state == state::COMPLETED {
-        q.push(", completed_at = ").bind(now);
-    }
-    // Guard against a concurrent decision on the same step.
-    q.push(" WHERE county_id = ")
-        .bind(county)
-        .push(" AND id = ")
-        .bind(id)
-        .push(" AND state = 'pending' AND step = ")
-        .bind(row.step);
-    if tx.exec(q).await? != 1 {
-        return Err(StoreError::Conflict(
-            "该步骤已经办理过，不能重复提交".into(),
-        ));
-    }
-    let summary = format!(
-        "转学申请 {}：{}（{}）",
-        row.request_no,
-        match act_code {
-            "approve" => "同意",
-            "refuse" => "不同意",
-            _ => "撤回",
-        },
-        st.steps.get(step).map_or("", |s| s.kind.label())
-    );
-    audit::write(
+    decide_visible(
         &mut tx,
         actor,
-        vec![Entry {
-            county_id: county,
-            action: act_code,
-            entity: "transfer_request",
-            entity_id: Some(id),
-            summary,
-            before: None,
-            after: None,
-        }],
+        actor_scope,
+        rules,
+        calendar,
+        today,
+        &row,
+        decision,
+        override_reason,
     )
     .await?;
-    if let Some(effect) = next.effect() {
+    tx.commit().await?;
+    get_unscoped(db, county, id).await
+}
+
+/// A parent withdraws the online request they made, proven by its number and the child's ID
+/// number (the same proof as the public status page, [`lookup`]). Anything else (a request a
+/// school made, or one already decided) is refused with the domain's reason.
+#[allow(clippy::too_many_arguments)]
+pub async fn withdraw_online(
+    db: &Db,
+    actor: &Actor,
+    rules: &Rules,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    request_no: &str,
+    id_card: &str,
+) -> Result<TransferRow> {
+    let found = lookup(db, request_no, id_card).await?;
+    let mut tx = db.begin().await?;
+    let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
+    q.bind(found.county_id).push(" AND id = ").bind(found.id);
+    let row: TransferRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+    decide_visible(
+        &mut tx,
+        actor,
+        &Scope::Nothing,
+        rules,
+        calendar,
+        today,
+        &row,
+        Decision::Withdraw,
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    get_unscoped(db, row.county_id, row.id).await
+}
+
+/// The final approval's effect: the move of the student, and the request's link to the record
+/// at the receiving school.
+struct Completion<'a> {
+    actor: &'a Actor,
+    actor_scope: &'a Scope,
+    rules: &'a Rules,
+    row: &'a TransferRow,
+    effect: Option<TransferEffect>,
+    override_reason: Option<&'a str>,
+    today: NaiveDate,
+}
+
+impl crate::approval::Effect for Completion<'_> {
+    async fn completed(self, tx: &mut Tx) -> Result<()> {
+        let Some(effect) = self.effect else {
+            return Ok(());
+        };
         let new_id = apply_effect(
-            &mut tx,
-            actor,
-            actor_scope,
-            rules,
-            &row,
+            tx,
+            self.actor,
+            self.actor_scope,
+            self.rules,
+            self.row,
             effect,
-            override_reason,
-            today,
+            self.override_reason,
+            self.today,
         )
         .await?;
         let mut q = Sql::new("UPDATE transfer_request SET new_student_id = ");
         q.bind(new_id)
             .push(", gate_override_reason = ")
-            .bind(override_reason.map(str::trim).filter(|r| !r.is_empty()))
+            .bind(
+                self.override_reason
+                    .map(str::trim)
+                    .filter(|r| !r.is_empty()),
+            )
             .push(" WHERE county_id = ")
-            .bind(county)
+            .bind(self.row.county_id)
             .push(" AND id = ")
-            .bind(id);
+            .bind(self.row.id);
         tx.exec(q).await?;
+        Ok(())
     }
-    tx.commit().await?;
-    get_unscoped(db, county, id).await
+}
+
+/// Decides a request the actor may see, through the one approval path
+/// ([`crate::approval::decide`]).
+#[allow(clippy::too_many_arguments)]
+async fn decide_visible(
+    tx: &mut Tx,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    calendar: &WorkCalendar,
+    today: NaiveDate,
+    row: &TransferRow,
+    decision: Decision,
+    override_reason: Option<&str>,
+) -> Result<()> {
+    let st = row.domain_state(rules);
+    let action = decision.action();
+    let summary = |a: &Action, step: usize| {
+        format!(
+            "转学申请 {}：{}（{}）",
+            row.request_no,
+            a.label(),
+            st.steps.get(step).map_or("", |s| s.kind.label())
+        )
+    };
+    crate::approval::decide(
+        tx,
+        actor,
+        actor_scope,
+        calendar,
+        today,
+        &crate::approval::Case {
+            table: "transfer_request",
+            kind: REQUEST_KIND,
+            entity: "transfer_request",
+            county: row.county_id,
+            id: row.id,
+            opened_on: row.step_opened_on,
+            deadline: row.step_deadline,
+            round: 0,
+            summary: &summary,
+        },
+        &st.flow,
+        &action,
+        |e| domain_error(e.into()),
+        Completion {
+            actor,
+            actor_scope,
+            rules,
+            row,
+            effect: st.completion_effect(),
+            override_reason,
+            today,
+        },
+    )
+    .await?;
+    Ok(())
 }
 
 /// The request's student record with its status, which must still be at the sending school and
@@ -786,8 +734,8 @@ async fn record_still_at(
     Ok((old, status))
 }
 
-/// Moves the student: same county in place; across counties closed in A and inserted in B.
-/// Returns the student's id at the receiving school.
+/// Applies a completed request to the registry. Returns the student's id at the receiving school
+/// (or, for a move out of Linyi, the closed record's).
 #[allow(clippy::too_many_arguments)]
 async fn apply_effect(
     tx: &mut Tx,
@@ -799,10 +747,41 @@ async fn apply_effect(
     override_reason: Option<&str>,
     today: NaiveDate,
 ) -> Result<i64> {
-    let (from, to) = match effect {
-        TransferEffect::Move { from, to } => (from, to),
+    match effect {
+        TransferEffect::Move { from, to } => {
+            let (old, status) = record_still_at(tx, row, from).await?;
+            gate_at_arrival(
+                tx,
+                actor,
+                actor_scope,
+                rules,
+                row,
+                to,
+                override_reason,
+                "转学",
+            )
+            .await?;
+            let arrival = Arrival {
+                actor,
+                row,
+                old: &old,
+                to,
+                status: arrival_status(&old, status),
+                now: Utc::now().trunc_subsecs(0),
+                today,
+            };
+            let (new_id, events, entries) = if from.county == to.county {
+                move_within_county(tx, &arrival).await?
+            } else {
+                move_across_counties(tx, &arrival).await?
+            };
+            write_events(tx, events).await?;
+            audit::write(tx, actor, entries).await?;
+            crate::region::bump_data_versions(tx, &[from.county.get(), to.county.get()]).await?;
+            Ok(new_id)
+        }
         TransferEffect::Enrol { to } => {
-            return enrol_incoming(
+            enrol_incoming(
                 tx,
                 actor,
                 actor_scope,
@@ -812,182 +791,213 @@ async fn apply_effect(
                 override_reason,
                 today,
             )
-            .await;
+            .await
         }
-        TransferEffect::Leave { from } => {
-            return leave_city(tx, actor, row, from, today).await;
-        }
-    };
-    let (old, status) = record_still_at(tx, row, from).await?;
-    if let Some(class_id) = row.to_class_id {
-        crate::gate::enforce(
-            tx,
-            actor,
-            actor_scope,
-            rules,
-            to.county.get(),
-            class_id,
-            1,
-            override_reason,
-            &format!("转学 {}", row.request_no),
-        )
-        .await?;
+        TransferEffect::Leave { from } => leave_city(tx, actor, row, from, today).await,
     }
-    let now = Utc::now().trunc_subsecs(0);
-    let out_reason = format!("转学转出至{}（申请 {}）", row.to_name, row.request_no);
-    let in_reason = format!("由{}转入（申请 {}）", row.from_name, row.request_no);
-    let new_status = if status == StudentStatus::Resumed {
-        StudentStatus::Enrolled.code()
-    } else {
-        old.status.as_str()
+}
+
+/// The class-size gate of the receiving class, if the request names one: checked again at the
+/// final approval, where a county bureau may place beyond it with a written reason.
+#[allow(clippy::too_many_arguments)]
+async fn gate_at_arrival(
+    tx: &mut Tx,
+    actor: &Actor,
+    actor_scope: &Scope,
+    rules: &Rules,
+    row: &TransferRow,
+    to: SchoolRef,
+    override_reason: Option<&str>,
+    what: &str,
+) -> Result<()> {
+    let Some(class_id) = row.to_class_id else {
+        return Ok(());
     };
-    let event =
-        |county_id, student_id, school_id, ct: ChangeType, from: &str, to: &str, reason: &str| {
-            StudentEventRow {
-                county_id,
-                id: 0,
-                student_id,
-                school_id,
-                change_type: ct.code().into(),
-                from_status: Some(from.to_string()),
-                to_status: to.to_string(),
-                reason: reason.to_string(),
-                occurred_on: today,
-                actor: actor.name.clone(),
-                source: "transfer".into(),
-                batch_id: None,
-                recorded_at: now,
-            }
-        };
-    let out_code = StudentStatus::TransferredOut.code();
-    let (new_id, mut events, mut entries);
-    if from.county == to.county {
-        let mut moved = old.clone();
-        moved.school_id = to.id;
-        moved.class_id = row.to_class_id;
-        moved.status = new_status.to_string();
-        moved.updated_at = now;
-        moved.content_hash = moved.compute_hash();
-        let diff = audit::diff(&old, &moved);
-        bulk::upsert(tx, vec![moved]).await?;
-        new_id = old.id;
-        events = vec![
-            event(
-                old.county_id,
-                old.id,
-                from.id,
+    crate::gate::enforce(
+        tx,
+        actor,
+        actor_scope,
+        rules,
+        to.county.get(),
+        class_id,
+        1,
+        override_reason,
+        &format!("{what} {}", row.request_no),
+    )
+    .await?;
+    Ok(())
+}
+
+/// The status the student has at the receiving school: unchanged, except that 复学 becomes 在读.
+fn arrival_status(old: &StudentRow, status: StudentStatus) -> String {
+    if status == StudentStatus::Resumed {
+        StudentStatus::Enrolled.code().to_string()
+    } else {
+        old.status.clone()
+    }
+}
+
+/// A move within Linyi being written.
+struct Arrival<'a> {
+    actor: &'a Actor,
+    row: &'a TransferRow,
+    /// The record at the sending school, as read.
+    old: &'a StudentRow,
+    to: SchoolRef,
+    /// The status at the receiving school.
+    status: String,
+    now: DateTime<Utc>,
+    today: NaiveDate,
+}
+
+impl Arrival<'_> {
+    fn out_reason(&self) -> String {
+        format!(
+            "转学转出至{}（申请 {}）",
+            self.row.to_name, self.row.request_no
+        )
+    }
+    fn in_reason(&self) -> String {
+        format!(
+            "由{}转入（申请 {}）",
+            self.row.from_name, self.row.request_no
+        )
+    }
+    /// The 转出 (21) and 转入 (22) events of the move.
+    fn events(
+        &self,
+        (out_county, out_id, out_school): (i32, i64, i64),
+        (in_county, in_id): (i32, i64),
+        (out_reason, in_reason): (String, String),
+    ) -> Vec<StudentEventRow> {
+        let out_code = StudentStatus::TransferredOut.code();
+        vec![
+            transfer_event(
+                self.actor,
+                (out_county, out_id, out_school),
                 ChangeType::TransferOut,
-                &old.status,
+                Some(&self.old.status),
                 out_code,
-                &out_reason,
+                out_reason,
+                self.today,
             ),
-            event(
-                old.county_id,
-                old.id,
-                to.id,
+            transfer_event(
+                self.actor,
+                (in_county, in_id, self.to.id),
                 ChangeType::TransferIn,
-                out_code,
-                new_status,
-                &in_reason,
+                Some(out_code),
+                &self.status,
+                in_reason,
+                self.today,
             ),
-        ];
-        entries = vec![Entry {
+        ]
+    }
+}
+
+/// Same county: the record moves school in place.
+async fn move_within_county(
+    tx: &mut Tx,
+    a: &Arrival<'_>,
+) -> Result<(i64, Vec<StudentEventRow>, Vec<Entry>)> {
+    let old = a.old;
+    let mut moved = old.clone();
+    moved.school_id = a.to.id;
+    moved.class_id = a.row.to_class_id;
+    moved.status = a.status.clone();
+    moved.updated_at = a.now;
+    moved.content_hash = moved.compute_hash();
+    let diff = audit::diff(old, &moved);
+    bulk::upsert(tx, vec![moved]).await?;
+    let events = a.events(
+        (old.county_id, old.id, old.school_id),
+        (old.county_id, old.id),
+        (a.out_reason(), a.in_reason()),
+    );
+    let entries = vec![Entry {
+        county_id: old.county_id,
+        action: "transfer",
+        entity: "student",
+        entity_id: Some(old.id),
+        summary: format!("转学（申请 {}）", a.row.request_no),
+        before: diff.as_ref().map(|d| d.0.clone()),
+        after: diff.map(|d| d.1),
+    }];
+    Ok((old.id, events, entries))
+}
+
+/// Across counties (scale-out rule 2): the record is closed in the sending county and inserted in
+/// the receiving one; the national keys move owner.
+async fn move_across_counties(
+    tx: &mut Tx,
+    a: &Arrival<'_>,
+) -> Result<(i64, Vec<StudentEventRow>, Vec<Entry>)> {
+    let (old, to) = (a.old, a.to);
+    let out_code = StudentStatus::TransferredOut.code();
+    let mut closed = old.clone();
+    closed.status = out_code.to_string();
+    closed.class_id = None;
+    closed.updated_at = a.now;
+    closed.content_hash = closed.compute_hash();
+    bulk::upsert(tx, vec![closed]).await?;
+    let nid = tx.alloc_ids("student", 1).await?;
+    let mut opened = old.clone();
+    opened.county_id = to.county.get();
+    opened.id = nid;
+    opened.school_id = to.id;
+    opened.class_id = a.row.to_class_id;
+    opened.status = a.status.clone();
+    opened.created_batch = None;
+    opened.created_at = a.now;
+    opened.updated_at = a.now;
+    opened.content_hash = opened.compute_hash();
+    let opened_json = audit::json_row(&opened);
+    bulk::insert(tx, vec![opened]).await?;
+    let mut q = Sql::new("UPDATE person_key SET county_id = ");
+    q.bind(to.county.get())
+        .push(", owner_id = ")
+        .bind(nid)
+        .push(" WHERE owner = 'student' AND county_id = ")
+        .bind(old.county_id)
+        .push(" AND owner_id = ")
+        .bind(old.id);
+    tx.exec(q).await?;
+    let events = a.events(
+        (old.county_id, old.id, old.school_id),
+        (to.county.get(), nid),
+        (
+            format!("{}；新记录 {}/{}", a.out_reason(), to.county.get(), nid),
+            format!("{}；原记录 {}/{}", a.in_reason(), old.county_id, old.id),
+        ),
+    );
+    let entries = vec![
+        Entry {
             county_id: old.county_id,
-            action: "transfer",
+            action: "transfer_out",
             entity: "student",
             entity_id: Some(old.id),
-            summary: format!("转学（申请 {}）", row.request_no),
-            before: diff.as_ref().map(|d| d.0.clone()),
-            after: diff.map(|d| d.1),
-        }];
-    } else {
-        // Scale-out rule 2: close in county A, insert in county B, keys move owner.
-        let mut closed = old.clone();
-        closed.status = out_code.to_string();
-        closed.class_id = None;
-        closed.updated_at = now;
-        closed.content_hash = closed.compute_hash();
-        bulk::upsert(tx, vec![closed]).await?;
-        let nid = tx.alloc_ids("student", 1).await?;
-        let mut opened = old.clone();
-        opened.county_id = to.county.get();
-        opened.id = nid;
-        opened.school_id = to.id;
-        opened.class_id = row.to_class_id;
-        opened.status = new_status.to_string();
-        opened.created_batch = None;
-        opened.created_at = now;
-        opened.updated_at = now;
-        opened.content_hash = opened.compute_hash();
-        let opened_json = audit::json_row(&opened);
-        bulk::insert(tx, vec![opened]).await?;
-        let mut q = Sql::new("UPDATE person_key SET county_id = ");
-        q.bind(to.county.get())
-            .push(", owner_id = ")
-            .bind(nid)
-            .push(" WHERE owner = 'student' AND county_id = ")
-            .bind(old.county_id)
-            .push(" AND owner_id = ")
-            .bind(old.id);
-        tx.exec(q).await?;
-        new_id = nid;
-        events = vec![
-            event(
-                old.county_id,
-                old.id,
-                from.id,
-                ChangeType::TransferOut,
-                &old.status,
-                out_code,
-                &format!("{out_reason}；新记录 {}/{}", to.county.get(), nid),
-            ),
-            event(
+            summary: format!(
+                "跨县区转出（申请 {}），新记录 {}/{}",
+                a.row.request_no,
                 to.county.get(),
-                nid,
-                to.id,
-                ChangeType::TransferIn,
-                out_code,
-                new_status,
-                &format!("{in_reason}；原记录 {}/{}", old.county_id, old.id),
+                nid
             ),
-        ];
-        entries = vec![
-            Entry {
-                county_id: old.county_id,
-                action: "transfer_out",
-                entity: "student",
-                entity_id: Some(old.id),
-                summary: format!(
-                    "跨县区转出（申请 {}），新记录 {}/{}",
-                    row.request_no,
-                    to.county.get(),
-                    nid
-                ),
-                before: Some(serde_json::json!({ "status": old.status }).to_string()),
-                after: Some(serde_json::json!({ "status": out_code }).to_string()),
-            },
-            Entry {
-                county_id: to.county.get(),
-                action: "transfer_in",
-                entity: "student",
-                entity_id: Some(nid),
-                summary: format!(
-                    "跨县区转入（申请 {}），原记录 {}/{}",
-                    row.request_no, old.county_id, old.id
-                ),
-                before: None,
-                after: Some(opened_json),
-            },
-        ];
-    }
-    let first = tx.alloc_ids("student_event", events.len() as i64).await?;
-    for (i, e) in events.iter_mut().enumerate() {
-        e.id = first + i as i64;
-    }
-    bulk::insert(tx, events).await?;
-    audit::write(tx, actor, std::mem::take(&mut entries)).await?;
-    crate::region::bump_data_versions(tx, &[from.county.get(), to.county.get()]).await?;
-    Ok(new_id)
+            before: Some(serde_json::json!({ "status": old.status }).to_string()),
+            after: Some(serde_json::json!({ "status": out_code }).to_string()),
+        },
+        Entry {
+            county_id: to.county.get(),
+            action: "transfer_in",
+            entity: "student",
+            entity_id: Some(nid),
+            summary: format!(
+                "跨县区转入（申请 {}），原记录 {}/{}",
+                a.row.request_no, old.county_id, old.id
+            ),
+            before: None,
+            after: Some(opened_json),
+        },
+    ];
+    Ok((nid, events, entries))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1236,7 +1246,7 @@ async fn insert_request(
     let now = Utc::now().trunc_subsecs(0);
     let no = request_no(r.county, id);
     let steps_json = serde_json::to_string(&st.steps).unwrap_or_default();
-    let (ac, asch) = approver_cols(first.as_ref());
+    let (ac, asch) = crate::approval::approver_cols(&st.flow);
     let materials = r
         .materials
         .iter()
@@ -1662,20 +1672,17 @@ async fn enrol_incoming(
             )));
         }
     }
-    if let Some(class_id) = row.to_class_id {
-        crate::gate::enforce(
-            tx,
-            actor,
-            actor_scope,
-            rules,
-            to.county.get(),
-            class_id,
-            1,
-            override_reason,
-            &format!("外市转入 {}", row.request_no),
-        )
-        .await?;
-    }
+    gate_at_arrival(
+        tx,
+        actor,
+        actor_scope,
+        rules,
+        row,
+        to,
+        override_reason,
+        "外市转入",
+    )
+    .await?;
     let now = Utc::now().trunc_subsecs(0);
     let nid = tx.alloc_ids("student", 1).await?;
     rec.county_id = to.county.get();

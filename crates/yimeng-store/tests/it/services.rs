@@ -358,9 +358,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
             "{}",
             events[1].2
         );
-        let acts = transfer::actions(db, r.county_id, "transfer", r.id)
-            .await
-            .unwrap();
+        let acts = transfer::actions(db, &r).await.unwrap();
         assert_eq!(
             acts.iter().map(|a| a.overdue).collect::<Vec<_>>(),
             [true, false, false]
@@ -982,5 +980,182 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
             .push(" ORDER BY county_id");
         let rows: Vec<(i32, String)> = db.all(q).await.unwrap();
         assert_eq!(rows, vec![(LANSHAN, "10".into()), (FEIXIAN, "01".into())]);
+    }
+}
+
+#[tokio::test]
+async fn a_parent_withdraws_online_by_number_and_id_card_and_the_public_scope_decides_nothing() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let (_, s4, _) = seed_two_counties(db).await;
+        let rules = Rules::default();
+        let cal = yimeng_store::calendar::load(db).await.unwrap();
+        let today = d(2026, 9, 1);
+        let by_parent = NewTransfer {
+            started_by: Initiator::Parent,
+            applicant_phone: Some("13800000000".into()),
+            ..request(5, s4, None)
+        };
+        let card = by_parent.id_card.clone();
+        let r = transfer::create(
+            db,
+            &actor(),
+            &Scope::Nothing,
+            &rules,
+            &cal,
+            today,
+            by_parent,
+        )
+        .await
+        .unwrap();
+        // The public scope is no party: deciding with it is not found, not a withdrawal.
+        let e = transfer::decide(
+            db,
+            &actor(),
+            &Scope::Nothing,
+            &rules,
+            &cal,
+            today,
+            r.county_id,
+            r.id,
+            Decision::Withdraw,
+            None,
+        )
+        .await
+        .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound), "{e:?}");
+        let e = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, "x")
+            .await
+            .unwrap_err();
+        assert!(matches!(e, StoreError::NotFound), "{e:?}");
+        let w = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, &card)
+            .await
+            .unwrap();
+        assert_eq!((w.state.as_str(), w.step_deadline), ("withdrawn", None));
+        let acts = transfer::actions(db, &w).await.unwrap();
+        assert_eq!(acts.len(), 1);
+        assert_eq!(
+            (
+                acts[0].seq,
+                acts[0].step_kind.as_str(),
+                acts[0].action.as_str()
+            ),
+            (1000, "receiving_school_review", "withdraw")
+        );
+        let e = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, &card)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(m) if m.contains("已撤回")),
+            "{e:?}"
+        );
+        // A request the school made is the school's to withdraw.
+        let by_school = request(7, s4, None);
+        let card = by_school.id_card.clone();
+        let r = transfer::create(
+            db,
+            &actor(),
+            &Scope::School(s4),
+            &rules,
+            &cal,
+            today,
+            by_school,
+        )
+        .await
+        .unwrap();
+        let e = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, &card)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Forbidden(m) if m.contains("只有申请人")),
+            "{e:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_status_change_keeps_its_history_and_a_database_failure_is_not_not_found() {
+    use yimeng_domain::status_change::StatusChange;
+    use yimeng_store::status_request;
+    for t in TestDb::each().await {
+        let db = &t.db;
+        seed(db).await;
+        let (county, school) = school_id(db, "2137000001").await;
+        let sch = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(county),
+            id: school,
+        });
+        let lan = Scope::County(RegionCode::from_i32(county));
+        let rules = Rules::default();
+        let cal = WorkCalendar::seeded();
+        let (_, sid, _, _, _) = student_row(db, 4).await;
+        let change = StatusChange::Suspend {
+            start: d(2026, 3, 2),
+            end: d(2026, 7, 1),
+            reason: "因病休学".into(),
+        };
+        let r =
+            status_request::create(db, &actor(), &sch, &rules, &cal, d(2026, 3, 2), sid, change)
+                .await
+                .unwrap();
+        // The county's step opens on the day it was created; 10 working days.
+        assert_eq!(r.step_deadline, Some(d(2026, 3, 16)));
+        // Past the deadline, the county decides; the decision is flagged overdue.
+        let r = status_request::decide(
+            db,
+            &actor(),
+            &lan,
+            &cal,
+            &rules,
+            d(2026, 3, 17),
+            county,
+            r.id,
+            Decision::Approve,
+        )
+        .await
+        .unwrap();
+        assert_eq!(r.state, "completed");
+        let seen = status_request::get(db, &sch, county, r.id).await.unwrap();
+        let acts = status_request::actions(db, &seen).await.unwrap();
+        let got: Vec<(i32, &str, &str, bool)> = acts
+            .iter()
+            .map(|a| (a.seq, a.step_kind.as_str(), a.action.as_str(), a.overdue))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (0, "school", "approve", false),
+                (1, "county", "approve", true)
+            ]
+        );
+        assert_eq!(acts[1].deadline, Some(d(2026, 3, 16)));
+        // The school cannot withdraw what is done.
+        let e = status_request::decide(
+            db,
+            &actor(),
+            &sch,
+            &cal,
+            &rules,
+            d(2026, 3, 17),
+            county,
+            r.id,
+            Decision::Withdraw,
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(&e, StoreError::Conflict(m) if m.contains("已办结")),
+            "{e:?}"
+        );
+        // A failing database is reported as such, never as a missing request.
+        db.close().await;
+        let e = status_request::get(db, &sch, county, r.id)
+            .await
+            .unwrap_err();
+        assert!(!matches!(e, StoreError::NotFound), "{e:?}");
+        let e = transfer::get(db, &Scope::City, county, 1)
+            .await
+            .unwrap_err();
+        assert!(!matches!(e, StoreError::NotFound), "{e:?}");
     }
 }

@@ -157,7 +157,7 @@ async fn get_transfer(
 ) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let r = transfer::get(&state.db, &u.scope, county, id).await?;
-    let acts = transfer::actions(&state.db, county, "transfer", id).await?;
+    let acts = transfer::actions(&state.db, &r).await?;
     let steps = transfer::step_views(&r, &acts, &state.rules, today());
     let files = transfer::files(&state.db, &u.scope, county, id).await?;
     let mut request = serde_json::to_value(&r).unwrap_or_default();

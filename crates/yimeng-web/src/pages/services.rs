@@ -517,7 +517,7 @@ pub async fn show_transfer(
 ) -> PageResult<Response> {
     u.require_staff()?;
     let r = transfer::get(&state.db, &u.scope, county, id).await?;
-    let acts = transfer::actions(&state.db, county, "transfer", id).await?;
+    let acts = transfer::actions(&state.db, &r).await?;
     let steps = transfer::step_views(&r, &acts, &state.rules, today());
     let st = r.domain_state(&state.rules);
     let my_turn = st.current_step().is_some_and(|s| s.approver.is(&u.scope));
@@ -771,7 +771,7 @@ pub async fn transfer_status(
     let (ctx, token) = public_ctx(&u, &headers, "/public/transfer/status");
     let page = match transfer::lookup(&state.db, &f.number, &f.id_card).await {
         Ok(r) => {
-            let acts = transfer::actions(&state.db, r.county_id, "transfer", r.id).await?;
+            let acts = transfer::actions(&state.db, &r).await?;
             let steps = transfer::step_views(&r, &acts, &state.rules, today());
             LookupPage {
                 ctx,
