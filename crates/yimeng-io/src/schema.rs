@@ -612,6 +612,19 @@ impl HeaderMap {
             .map(|c| c.header)
             .collect();
         let mut problems = Vec::new();
+        if idx.is_empty() {
+            // Nothing in the row is a column name: most often a title row (“2020 年秋季学生名册”)
+            // or a merged group row (“基本信息 | 监护人信息”) sits above the real header.
+            let first = header[..width]
+                .iter()
+                .map(|h| h.trim())
+                .find(|h| !h.is_empty())
+                .unwrap_or("");
+            problems.push(format!(
+                "第一行必须是表头（列名），但这一行没有一个可识别的列名（第一个非空单元格是“{}”）。如果表格上方有标题行或合并单元格的分组行，请删除这些行，让列名所在的行成为第一行",
+                yimeng_domain::text::preview(first, 30)
+            ));
+        }
         if !missing.is_empty() {
             problems.push(format!("缺少必填列：{}", missing.join("、")));
         }
@@ -645,6 +658,20 @@ impl HeaderMap {
     /// Number of header columns.
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// The headers of the columns from position `from` on, in file order (columns the file has
+    /// but the table ignores, such as 备注, are named by their position).
+    pub fn headers_from(&self, from: usize) -> Vec<String> {
+        (from..self.width)
+            .map(|i| {
+                self.idx
+                    .iter()
+                    .find(|(_, j)| **j == i)
+                    .map(|(k, _)| format!("“{}”", self.table.header_of(k)))
+                    .unwrap_or_else(|| format!("第 {} 列", i + 1))
+            })
+            .collect()
     }
 
     /// The cell of a field in a row ("" when the column is absent or the row is short).
@@ -682,6 +709,24 @@ mod tests {
         assert!(e.contains("缺少必填列：学年、班号"), "{e}");
         assert!(e.contains("无法识别的列：颜色"), "{e}");
         assert!(e.contains("重复的列：年级"), "{e}");
+    }
+
+    #[test]
+    fn a_title_row_above_the_header_gets_a_hint_to_remove_it() {
+        let e = HeaderMap::new(Table::Students, &h(&["2020 年秋季学生名册", "", ""]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("第一行必须是表头"), "{e}");
+        assert!(e.contains("2020 年秋季学生名册"), "{e}");
+        assert!(e.contains("标题行或合并单元格的分组行"), "{e}");
+        // A real header with one unknown column gets no such hint.
+        let e = HeaderMap::new(
+            Table::Classes,
+            &h(&["学校标识码", "学年", "年级", "班号", "颜色"]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("第一行必须是表头"), "{e}");
     }
 
     #[test]
