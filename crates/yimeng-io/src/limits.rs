@@ -32,8 +32,12 @@ pub const MAX_XLS_BYTES: u64 = 100 * MB;
 pub const MAX_CELLS: u64 = 100_000_000;
 /// Most columns in a row: 512 (the widest import template has 24).
 pub const MAX_COLUMNS: usize = 512;
-/// Longest cell: 32 KB of text (the longest field, an address, is 200 characters).
-pub const MAX_CELL_BYTES: usize = 32 * 1024;
+/// Longest cell: 16 MB of text. Every field's own bound is far shorter (an address is 200
+/// characters) and the row parser reports a long cell against its column, value cut short; this
+/// bound only keeps one cell from taking the memory of the whole import.
+pub const MAX_CELL_BYTES: usize = 16 * 1024 * 1024;
+/// Longest row: 32 MB of text, so that 512 cells just under [`MAX_CELL_BYTES`] cannot add up.
+pub const MAX_ROW_BYTES: usize = 32 * 1024 * 1024;
 
 /// The bounds one read applies. [`Limits::DEFAULT`] is what every import uses; tests lower them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,6 +58,8 @@ pub struct Limits {
     pub columns: usize,
     /// See [`MAX_CELL_BYTES`].
     pub cell_bytes: usize,
+    /// See [`MAX_ROW_BYTES`].
+    pub row_bytes: usize,
 }
 
 impl Limits {
@@ -67,6 +73,7 @@ impl Limits {
         cells: MAX_CELLS,
         columns: MAX_COLUMNS,
         cell_bytes: MAX_CELL_BYTES,
+        row_bytes: MAX_ROW_BYTES,
     };
 
     pub(crate) fn too_many_cells(&self) -> IoError {
@@ -86,11 +93,14 @@ impl Limits {
     pub(crate) fn cell_too_long(&self, row: u64, col: usize) -> IoError {
         IoError::Format(format!(
             "第 {row} 行第 {col} 列的单元格超过 {}，不像是导入用的数据；请检查该单元格（可能缺少引号的结束符）",
-            if self.cell_bytes >= 1024 {
-                format!("{} KB", self.cell_bytes / 1024)
-            } else {
-                format!("{} 字节", self.cell_bytes)
-            }
+            size_text(self.cell_bytes)
+        ))
+    }
+
+    pub(crate) fn row_too_long(&self, row: u64) -> IoError {
+        IoError::Format(format!(
+            "第 {row} 行的内容超过 {}，不像是导入用的数据；请检查该行（可能缺少引号的结束符）",
+            size_text(self.row_bytes)
         ))
     }
 }
@@ -98,6 +108,17 @@ impl Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits::DEFAULT
+    }
+}
+
+/// A size for messages: MB, KB or bytes.
+fn size_text(bytes: usize) -> String {
+    if bytes >= MB as usize {
+        format!("{} MB", bytes / MB as usize)
+    } else if bytes >= 1024 {
+        format!("{} KB", bytes / 1024)
+    } else {
+        format!("{bytes} 字节")
     }
 }
 

@@ -258,6 +258,7 @@ struct CsvGuard<R: Read> {
     after_cr: bool,
     total: u64,
     cell_len: usize,
+    row_len: usize,
     col: usize,
     row: u64,
     cells: u64,
@@ -273,6 +274,7 @@ impl<R: Read> CsvGuard<R> {
             after_cr: false,
             total: 0,
             cell_len: 0,
+            row_len: 0,
             col: 0,
             row: 1,
             cells: 0,
@@ -299,6 +301,7 @@ impl<R: Read> CsvGuard<R> {
             return Err(self.limits.too_many_cells());
         }
         self.col = 0;
+        self.row_len = 0;
         self.row += 1;
         self.state = CsvState::CellStart;
         self.cell_len = 0;
@@ -329,6 +332,10 @@ impl<R: Read> CsvGuard<R> {
         }
         if self.cell_len > self.limits.cell_bytes {
             return Err(self.limits.cell_too_long(self.row, self.col + 1));
+        }
+        self.row_len += 1;
+        if self.row_len > self.limits.row_bytes {
+            return Err(self.limits.row_too_long(self.row));
         }
         Ok(())
     }
@@ -664,6 +671,7 @@ fn read_xlsx(
     for name in names {
         let mut cells = wb.worksheet_cells_reader(&name).map_err(xlsx_error)?;
         let mut cur_row: Option<u32> = None;
+        let mut row_bytes = 0usize;
         let mut row: Vec<String> = Vec::new();
         let mut sheet_header_done = false;
         let mut emit = |row: &mut Vec<String>,
@@ -725,6 +733,7 @@ fn read_xlsx(
                     }
                 }
                 cur_row = Some(r);
+                row_bytes = 0;
             }
             let c = c as usize;
             cell_count += 1;
@@ -737,6 +746,11 @@ fn read_xlsx(
             let text = cell_text(cell.get_value());
             if text.len() > limits.cell_bytes {
                 return Err(limits.cell_too_long(u64::from(r) + 1, c + 1));
+            }
+            // Cells can repeat one long shared string: bound the row, not only the cell.
+            row_bytes += text.len();
+            if row_bytes > limits.row_bytes {
+                return Err(limits.row_too_long(u64::from(r) + 1));
             }
             if row.len() <= c {
                 row.resize(c + 1, String::new());

@@ -126,11 +126,57 @@ fn an_xlsx_cell_longer_than_the_bound_is_refused() {
         },
         &mut [],
     );
-    let e = read(&path, &Limits::DEFAULT).unwrap_err().to_string();
+    let limits = Limits {
+        cell_bytes: 32 * 1024,
+        ..Limits::DEFAULT
+    };
+    let e = read(&path, &limits).unwrap_err().to_string();
     assert_eq!(
         e,
         "第 2 行第 2 列的单元格超过 32 KB，不像是导入用的数据；请检查该单元格（可能缺少引号的结束符）"
     );
+}
+
+#[test]
+fn an_xlsx_row_repeating_one_long_shared_string_is_refused_at_the_row_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("repeat.xlsx");
+    // One 1 MB shared string, referenced by 40 cells of one row: 40 MB of text from 1 MB.
+    xlsx(
+        &path,
+        &mut |w: &mut dyn Write| {
+            header(w);
+            w.write_all(br#"<row r="2">"#).unwrap();
+            for c in 0..40u8 {
+                let col = format!("{}{}", (b'A' + c / 26) as char, (b'A' + c % 26) as char);
+                write!(w, r#"<c r="{col}2" t="s"><v>0</v></c>"#).unwrap();
+            }
+            w.write_all(b"</row>").unwrap();
+        },
+        &mut [("xl/sharedStrings.xml", &mut |w: &mut dyn Write| {
+            write!(w, r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="1" uniqueCount="1"><si><t>{}</t></si></sst>"#, "a".repeat(1 << 20)).unwrap();
+        })],
+    );
+    let e = read(&path, &Limits::DEFAULT).unwrap_err().to_string();
+    assert!(e.starts_with("第 2 行的内容超过 32 MB"), "{e}");
+}
+
+#[test]
+fn a_csv_row_longer_than_the_row_bound_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("row.csv");
+    let cell = "a".repeat(12 << 20);
+    std::fs::write(
+        &path,
+        format!(
+            "学校标识码,姓名,地址
+{cell},{cell},{cell}
+"
+        ),
+    )
+    .unwrap();
+    let e = read(&path, &Limits::DEFAULT).unwrap_err().to_string();
+    assert!(e.starts_with("第 2 行的内容超过 32 MB"), "{e}");
 }
 
 #[test]
@@ -147,7 +193,7 @@ fn a_csv_with_a_giant_cell_is_refused_at_the_cell_bound() {
     f.write_all(b"\n").unwrap();
     drop(f);
     let e = read(&path, &Limits::DEFAULT).unwrap_err().to_string();
-    assert!(e.starts_with("第 2 行第 2 列的单元格超过 32 KB"), "{e}");
+    assert!(e.starts_with("第 2 行第 2 列的单元格超过 16 MB"), "{e}");
 }
 
 #[test]
@@ -160,7 +206,11 @@ fn a_quoted_csv_cell_spanning_many_short_lines_is_still_one_cell() {
     }
     text.push_str("\"\n");
     std::fs::write(&path, text).unwrap();
-    let e = read(&path, &Limits::DEFAULT).unwrap_err().to_string();
+    let limits = Limits {
+        cell_bytes: 32 * 1024,
+        ..Limits::DEFAULT
+    };
+    let e = read(&path, &limits).unwrap_err().to_string();
     assert!(e.starts_with("第 2 行第 2 列的单元格超过 32 KB"), "{e}");
 }
 
