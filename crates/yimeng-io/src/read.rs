@@ -351,8 +351,35 @@ impl<R: Read> Read for CsvGuard<R> {
                 mb(self.limits.inflated_bytes)
             ))));
         }
-        for &b in &buf[..n] {
-            self.step(b).map_err(limit_exceeded)?;
+        let mut i = 0;
+        while i < n {
+            // Inside a cell, runs of plain bytes only add to the lengths: skip them in one step.
+            let rest = &buf[i..n];
+            let run = match self.state {
+                CsvState::Unquoted => rest
+                    .iter()
+                    .position(|&b| b == self.delimiter || b == b'\n' || b == b'\r')
+                    .unwrap_or(rest.len()),
+                CsvState::Quoted => rest.iter().position(|&b| b == b'"').unwrap_or(rest.len()),
+                CsvState::CellStart | CsvState::QuoteInQuoted => 0,
+            };
+            if run > 0 {
+                self.after_cr = false;
+                self.cell_len += run;
+                self.row_len += run;
+                if self.cell_len > self.limits.cell_bytes {
+                    return Err(limit_exceeded(
+                        self.limits.cell_too_long(self.row, self.col + 1),
+                    ));
+                }
+                if self.row_len > self.limits.row_bytes {
+                    return Err(limit_exceeded(self.limits.row_too_long(self.row)));
+                }
+                i += run;
+                continue;
+            }
+            self.step(buf[i]).map_err(limit_exceeded)?;
+            i += 1;
         }
         Ok(n)
     }
