@@ -129,6 +129,18 @@ impl StudentNo {
     pub fn masked(&self) -> String {
         crate::idcard::mask(&self.0)
     }
+    /// The one rule tying a 学籍号 to the student's 身份证件号 (ID number): a student without an ID
+    /// number carries a J or L number, because a G number is issued from an ID number
+    /// (domain-rules §3.1, S5/S6). With an ID number any form is allowed (G ≠ G+ID is legal).
+    pub fn check_id_presence(&self, id: Option<&crate::IdCardNo>) -> Result<(), String> {
+        match (self.kind(), id) {
+            (StudentNoKind::G, None) => Err(
+                "没有身份证件号的学生，学籍号应为 J 或 L 开头；G 开头的学籍号由身份证件号生成，请填写身份证件号或改填 J/L 学籍号"
+                    .into(),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl TryFrom<String> for StudentNo {
@@ -151,6 +163,18 @@ impl std::fmt::Display for StudentNo {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_student_without_an_id_number_must_carry_a_j_or_l_number() {
+        let g = StudentNo::parse("G371302201509010012").unwrap();
+        let err = g.check_id_presence(None).unwrap_err();
+        assert!(err.contains("J 或 L"), "{err}");
+        let id = crate::IdCardNo::parse("371302201509010012").unwrap();
+        assert!(g.check_id_presence(Some(&id)).is_ok());
+        let l = StudentNo::parse("L371302201509011234").unwrap();
+        assert!(l.check_id_presence(None).is_ok());
+        assert!(l.check_id_presence(Some(&id)).is_ok());
+    }
 
     #[test]
     fn g_numbers_carry_the_id_check_digit() {

@@ -11,12 +11,14 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
+pub mod limits;
 pub mod read;
 pub mod records;
 pub mod schema;
 pub mod write;
 
 pub use error::IoError;
-pub use read::{RawRow, read_table};
+pub use limits::Limits;
+pub use read::{RawRow, read_table, read_table_with};
 pub use schema::{Column, HeaderMap, Table};
 pub use write::{Cell, FileFormat, TableWriter};

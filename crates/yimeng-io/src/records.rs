@@ -46,6 +46,9 @@ pub struct RowReader<'g, 'a> {
     get: &'g Getter<'a>,
     /// Errors so far.
     pub errs: Errors,
+    /// Fields whose cell was already refused as unreadable: a field is read several times (is it
+    /// present? what does it parse to?) and its problem is reported once.
+    unreadable: Vec<&'static str>,
 }
 
 impl<'g, 'a> RowReader<'g, 'a> {
@@ -54,24 +57,41 @@ impl<'g, 'a> RowReader<'g, 'a> {
         RowReader {
             get,
             errs: Errors::default(),
+            unreadable: Vec::new(),
         }
     }
 
     fn raw(&mut self, key: &'static str) -> &'a str {
         let v = (self.get)(key);
-        if let Some(rest) = v.strip_prefix(NUMBER_LOST_PRECISION) {
-            self.errs.push(key, rest, "Excel 把这一格存成了数字，超过 15 位的数字已丢失精度；请将此列设为“文本”格式后重新填写");
-            return "";
-        }
-        if v.contains('\u{FFFD}') {
-            self.errs.push(
-                key,
+        let problem = if let Some(rest) = v.strip_prefix(NUMBER_LOST_PRECISION) {
+            Some((
+                rest,
+                "Excel 把这一格存成了数字，超过 15 位的数字已丢失精度；请将此列设为“文本”格式后重新填写",
+            ))
+        } else if v.contains('\u{FFFD}') {
+            Some((
                 v,
                 "含有无法识别的字符（文件可能混用了不同编码，请另存为 UTF-8 或 xlsx）",
-            );
-            return "";
+            ))
+        } else {
+            None
+        };
+        match problem {
+            None => v,
+            Some((shown, reason)) => {
+                if !self.unreadable.contains(&key) {
+                    self.unreadable.push(key);
+                    self.errs.push(key, shown, reason);
+                }
+                ""
+            }
         }
-        v
+    }
+    /// True when the field's cell holds something, readable or not (an unreadable ID number is
+    /// still an ID number that was given).
+    fn given(&mut self, key: &'static str) -> bool {
+        let v = (self.get)(key);
+        !yimeng_domain::text::normalize(v).is_empty()
     }
     /// A present-or-absent cell: `None` when empty.
     fn present(&mut self, key: &'static str) -> Option<&'a str> {
@@ -178,8 +198,23 @@ pub fn row_getter<'a>(
     move |k| map.get(cells, k)
 }
 
-/// Extra cells beyond the header hold data nobody will read: say so.
+/// A row must have as many cells as the header: extra cells hold data nobody will read, and a row
+/// cut short (a CSV line missing its trailing separators) would silently take defaults for the
+/// missing columns — a 休学 student read as 在读. An empty cell that exists is fine.
 pub fn check_width(map: &HeaderMap, cells: &csv::StringRecord) -> Option<FieldError> {
+    if cells.len() < map.width() {
+        let missing = map.headers_from(cells.len());
+        return Some(FieldError::new(
+            "row",
+            "",
+            format!(
+                "该行只有 {} 个单元格，表头有 {} 列：缺少{}（行尾的分隔符缺失，数据可能错位；空值也须保留分隔符）",
+                cells.len(),
+                map.width(),
+                missing.join("、")
+            ),
+        ));
+    }
     let extra = cells
         .iter()
         .skip(map.width())
@@ -336,7 +371,7 @@ fn sex_and_birth(
     id: Option<&IdCardNo>,
     ctx: &ParseCtx,
 ) -> (Option<Sex>, Option<NaiveDate>) {
-    let id_given = r.present("id_card").is_some();
+    let id_given = r.given("id_card");
     let sex = r.optional("sex", Sex::parse);
     let birth = r.optional("birth_date", parse_date);
     if let Some(b) = birth
@@ -434,9 +469,21 @@ pub fn parse_student(get: &Getter<'_>, ctx: &ParseCtx) -> Result<StudentRecord, 
     };
     let name = r.text("name", NAME_MAX, true);
     let id_card = r.optional("id_card", IdCardNo::parse);
-    let id_raw_present = r.present("id_card").is_some();
+    let id_raw_present = r.given("id_card");
     let student_no = match r.present("student_no") {
-        Some(v) => r.errs.take("student_no", v, StudentNo::parse(v)),
+        Some(v) => {
+            let no = r.errs.take("student_no", v, StudentNo::parse(v));
+            // An ID number that was given but is wrong has its own error; otherwise the 学籍号
+            // must fit the presence of an ID number (no ID ⇒ J or L), one rule for file, form
+            // and API alike.
+            if let Some(no) = &no
+                && (id_card.is_some() || !id_raw_present)
+                && let Err(e) = no.check_id_presence(id_card.as_ref())
+            {
+                r.errs.push("student_no", v, e);
+            }
+            no
+        }
         None => {
             match &id_card {
                 Some(id) => Some(StudentNo::from_id_card(id)),
@@ -726,6 +773,76 @@ mod tests {
         let errs = parse_student(&g, &ctx()).unwrap_err();
         assert_eq!(errs[0].field, "sex");
         assert!(errs[0].reason.contains("不一致"));
+    }
+
+    #[test]
+    fn a_student_without_an_id_number_cannot_carry_a_g_number() {
+        let mut m = student();
+        m.remove("id_card");
+        m.insert("sex", "男");
+        m.insert("birth_date", "2014-09-01");
+        m.insert("student_no", "G371302201409010015");
+        {
+            let g = getter(&m);
+            let errs = parse_student(&g, &ctx()).unwrap_err();
+            assert_eq!(errs.len(), 1, "{errs:?}");
+            assert_eq!(errs[0].field, "student_no");
+            assert!(errs[0].reason.contains("J 或 L"), "{errs:?}");
+        }
+        // The J form is what a student without an ID number carries.
+        m.insert("student_no", "J371302201409010015");
+        let g = getter(&m);
+        let s = parse_student(&g, &ctx()).unwrap();
+        assert_eq!(s.id_card, None);
+        // With an ID number a G number that differs from G+ID is still allowed.
+        let mut m = student();
+        m.insert("student_no", "G371302201509010012");
+        let g = getter(&m);
+        assert!(parse_student(&g, &ctx()).is_ok());
+    }
+
+    #[test]
+    fn an_id_number_typed_as_a_number_is_reported_once() {
+        let mut m = student();
+        let lost = format!("{NUMBER_LOST_PRECISION}3.713022014090100e17");
+        let leaked: &'static str = Box::leak(lost.into_boxed_str());
+        m.insert("id_card", leaked);
+        let g = getter(&m);
+        let errs = parse_student(&g, &ctx()).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "id_card");
+    }
+
+    fn file_row(header: &[&str], cells: &[&str]) -> Result<AnyRecord, Vec<FieldError>> {
+        let h: Vec<String> = header.iter().map(|s| s.to_string()).collect();
+        let map = HeaderMap::new(Table::Students, &h).unwrap();
+        parse_row(&map, &csv::StringRecord::from(cells.to_vec()), &ctx())
+    }
+
+    #[test]
+    fn a_row_shorter_than_the_header_is_refused_naming_the_missing_columns() {
+        let header = [
+            "学校标识码",
+            "姓名",
+            "身份证件号",
+            "民族",
+            "学籍状态",
+            "入学日期",
+        ];
+        let short = ["2137020001", "张三", "371302201409010015", "汉族"];
+        let errs = file_row(&header, &short).unwrap_err();
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].field, "row");
+        assert!(
+            errs[0].reason.contains("“学籍状态”、“入学日期”"),
+            "{errs:?}"
+        );
+        // Empty trailing cells that exist are fine: status defaults to 在读.
+        let full = ["2137020001", "张三", "371302201409010015", "汉族", "", ""];
+        match file_row(&header, &full).unwrap() {
+            AnyRecord::Student(s) => assert_eq!(s.status, StudentStatus::Enrolled),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

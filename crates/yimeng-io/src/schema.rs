@@ -551,30 +551,9 @@ pub struct HeaderMap {
     width: usize,
 }
 
-/// FNV-1a over a field key: every cell of every row is looked up by key, and SipHash made that
-/// lookup a fifth of the time spent reading a large file.
-type KeyHasher = std::hash::BuildHasherDefault<Fnv1a>;
-
-/// FNV-1a (keys are short and fixed: no hash-flooding to defend against).
-#[derive(Debug, Clone, Copy)]
-struct Fnv1a(u64);
-
-impl Default for Fnv1a {
-    fn default() -> Self {
-        Fnv1a(0xcbf2_9ce4_8422_2325)
-    }
-}
-
-impl std::hash::Hasher for Fnv1a {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-}
+/// foldhash, the workspace's hasher: every cell of every row is looked up by key, and SipHash made
+/// that lookup a fifth of the time spent reading a large file. Seeded per process.
+type KeyHasher = foldhash::fast::RandomState;
 
 impl HeaderMap {
     /// Maps a header row. Refuses unknown, duplicated and missing required columns, naming them all.
@@ -612,6 +591,19 @@ impl HeaderMap {
             .map(|c| c.header)
             .collect();
         let mut problems = Vec::new();
+        if idx.is_empty() {
+            // Nothing in the row is a column name: most often a title row (“2020 年秋季学生名册”)
+            // or a merged group row (“基本信息 | 监护人信息”) sits above the real header.
+            let first = header[..width]
+                .iter()
+                .map(|h| h.trim())
+                .find(|h| !h.is_empty())
+                .unwrap_or("");
+            problems.push(format!(
+                "第一行必须是表头（列名），但这一行没有一个可识别的列名（第一个非空单元格是“{}”）。如果表格上方有标题行或合并单元格的分组行，请删除这些行，让列名所在的行成为第一行",
+                yimeng_domain::text::preview(first, 30)
+            ));
+        }
         if !missing.is_empty() {
             problems.push(format!("缺少必填列：{}", missing.join("、")));
         }
@@ -645,6 +637,20 @@ impl HeaderMap {
     /// Number of header columns.
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// The headers of the columns from position `from` on, in file order (columns the file has
+    /// but the table ignores, such as 备注, are named by their position).
+    pub fn headers_from(&self, from: usize) -> Vec<String> {
+        (from..self.width)
+            .map(|i| {
+                self.idx
+                    .iter()
+                    .find(|(_, j)| **j == i)
+                    .map(|(k, _)| format!("“{}”", self.table.header_of(k)))
+                    .unwrap_or_else(|| format!("第 {} 列", i + 1))
+            })
+            .collect()
     }
 
     /// The cell of a field in a row ("" when the column is absent or the row is short).
@@ -682,6 +688,24 @@ mod tests {
         assert!(e.contains("缺少必填列：学年、班号"), "{e}");
         assert!(e.contains("无法识别的列：颜色"), "{e}");
         assert!(e.contains("重复的列：年级"), "{e}");
+    }
+
+    #[test]
+    fn a_title_row_above_the_header_gets_a_hint_to_remove_it() {
+        let e = HeaderMap::new(Table::Students, &h(&["2020 年秋季学生名册", "", ""]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("第一行必须是表头"), "{e}");
+        assert!(e.contains("2020 年秋季学生名册"), "{e}");
+        assert!(e.contains("标题行或合并单元格的分组行"), "{e}");
+        // A real header with one unknown column gets no such hint.
+        let e = HeaderMap::new(
+            Table::Classes,
+            &h(&["学校标识码", "学年", "年级", "班号", "颜色"]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("第一行必须是表头"), "{e}");
     }
 
     #[test]
