@@ -7,6 +7,10 @@ headers, UTF-8 with BOM), loads them into DuckDB tables (timed apart), then comp
 counts per county with SQL and divides in Python (timed: this is the figure compared). Prints the
 timings and, with --check FILE (the JSON of `yimeng indicators --json`), compares the city values.
 
+Definitions as in yimeng-domain's plan indicators: the class-size counts take the classes of
+普通中小学 only (特殊教育学校 left out); 新招聘教师数 counts every recruit of the plan year whatever
+the status now; the 公费师范生 placed count those still in post.
+
 Usage: indicators_duckdb.py DIR [--check yimeng.json] [--threads N] [--repeat N]
 """
 import argparse
@@ -50,7 +54,8 @@ sizes AS (
 ),
 cls AS (
   SELECT sc.county, sc.code, c."学年" AS y, c."年级" AS g, coalesce(z.size, 0) AS size,
-         coalesce(z.roll, 0) AS roll, sc.own, sc.inclusive
+         coalesce(z.roll, 0) AS roll, sc.own, sc.inclusive,
+         sc.type <> '特殊教育学校' AS ordinary
   FROM classes c JOIN sc ON sc.code = c."学校标识码"
   LEFT JOIN sizes z ON z.code = c."学校标识码" AND z.y = c."学年" AND z.g = c."年级" AND z.n = c."班号"
 ),
@@ -58,13 +63,13 @@ latest AS (SELECT county, max(left(y, 4)) AS y FROM cls GROUP BY county),
 cur AS (SELECT cls.* FROM cls JOIN latest USING (county) WHERE left(cls.y, 4) = latest.y),
 k AS (
   SELECT county,
-    count(*) FILTER (WHERE g IN {sql_list(PRIMARY + JUNIOR + SENIOR)}) AS classes,
-    count(*) FILTER (WHERE g IN {sql_list(PRIMARY + JUNIOR + SENIOR)} AND size >= 56) AS big,
-    count(*) FILTER (WHERE g IN {sql_list(PRIMARY + JUNIOR + SENIOR)} AND size >= 66) AS huge,
-    count(*) FILTER (WHERE g IN ('一年级', '七年级', '高一')) AS starting,
-    count(*) FILTER (WHERE g IN ('一年级', '七年级', '高一') AND size > 55) AS starting_over,
-    count(*) FILTER (WHERE g IN {sql_list(PRIMARY + JUNIOR)}) AS standard,
-    count(*) FILTER (WHERE (g IN {sql_list(PRIMARY)} AND size > 45) OR (g IN {sql_list(JUNIOR)} AND size > 50)) AS over_standard,
+    count(*) FILTER (WHERE ordinary AND g IN {sql_list(PRIMARY + JUNIOR + SENIOR)}) AS classes,
+    count(*) FILTER (WHERE ordinary AND g IN {sql_list(PRIMARY + JUNIOR + SENIOR)} AND size >= 56) AS big,
+    count(*) FILTER (WHERE ordinary AND g IN {sql_list(PRIMARY + JUNIOR + SENIOR)} AND size >= 66) AS huge,
+    count(*) FILTER (WHERE ordinary AND g IN ('一年级', '七年级', '高一')) AS starting,
+    count(*) FILTER (WHERE ordinary AND g IN ('一年级', '七年级', '高一') AND size > 55) AS starting_over,
+    count(*) FILTER (WHERE ordinary AND g IN {sql_list(PRIMARY + JUNIOR)}) AS standard,
+    count(*) FILTER (WHERE ordinary AND ((g IN {sql_list(PRIMARY)} AND size > 45) OR (g IN {sql_list(JUNIOR)} AND size > 50))) AS over_standard,
     sum(roll) FILTER (WHERE g IN {sql_list(KG)}) AS kg,
     sum(roll) FILTER (WHERE g IN {sql_list(KG)} AND own = '公办') AS kg_public,
     sum(roll) FILTER (WHERE g IN {sql_list(KG)} AND (own = '公办' OR inclusive)) AS kg_inclusive,
@@ -75,9 +80,10 @@ k AS (
 st AS (
   SELECT sc.county,
     count(*) FILTER (WHERE t."岗位类别" = '专任教师' AND t."补充来源" IN ('公开招聘', '公费师范生', '特岗教师', '人才引进')) AS recruited,
-    count(*) FILTER (WHERE t."补充来源" = '公费师范生' AND sc.loc IN ('镇区', '乡村')) AS rural_funded
+    count(*) FILTER (WHERE t."补充来源" = '公费师范生' AND sc.loc IN ('镇区', '乡村')
+                       AND t."任职状态" IN ('在岗', '长期病假', '借调')) AS rural_funded
   FROM staff t JOIN sc ON sc.code = t."学校标识码"
-  WHERE t."入职日期" LIKE '2020-%' AND t."任职状态" IN ('在岗', '长期病假', '借调')
+  WHERE t."入职日期" LIKE '2020-%'
   GROUP BY sc.county
 ),
 s AS (

@@ -6,9 +6,9 @@
 
 use crate::grade::Grade;
 use crate::plan::{
-    in_class_size_scope, in_standard_size_scope, is_56_plus, is_66_plus,
-    is_central_primary_or_above, is_gigabit, is_inclusive_kindergarten, is_over_standard,
-    is_plan_starting_grade, is_rural_placement, is_start_grade_over_cap,
+    in_class_size_school_scope, in_class_size_scope, in_standard_size_scope, is_56_plus,
+    is_66_plus, is_central_primary_or_above, is_gigabit, is_inclusive_kindergarten,
+    is_over_standard, is_plan_starting_grade, is_rural_placement, is_start_grade_over_cap,
 };
 use crate::school::{LocationClass, Ownership, SchoolType};
 use serde::Serialize;
@@ -109,6 +109,14 @@ pub struct SchoolFacts {
 }
 
 impl SchoolFacts {
+    /// Adds one of the school's classes of `grade` with `size` students to its class-size counts,
+    /// when the school is a 普通中小学 ([`in_class_size_school_scope`]): the classes of a
+    /// 特殊教育学校 are in none of the plan's class-size numerators or denominators.
+    pub fn add_class(&mut self, grade: Grade, size: i64) {
+        if in_class_size_school_scope(self.school_type) {
+            self.classes.add_class(grade, size);
+        }
+    }
     /// 公办: its roll counts in both kindergarten-coverage numerators (domain-rules §9).
     pub fn is_public(&self) -> bool {
         self.ownership == Ownership::Public
@@ -138,6 +146,45 @@ impl SchoolFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn school(school_type: SchoolType) -> SchoolFacts {
+        SchoolFacts {
+            county: 371302,
+            school_id: 1,
+            code: "3137000001".into(),
+            name: "学校".into(),
+            school_type,
+            ownership: Ownership::Public,
+            inclusive: false,
+            location: LocationClass::Urban,
+            central: false,
+            bandwidth_mbps: None,
+            security_guard: false,
+            closed_campus: false,
+            alarm_and_video: false,
+            guard_post: false,
+            classes: ClassCounts::default(),
+            kg_roll: 0,
+            senior_first_year: 0,
+            vocational_first_year: 0,
+            teachers_recruited: 0,
+            funded_normal_hired: 0,
+        }
+    }
+
+    #[test]
+    fn classes_of_special_schools_are_outside_the_class_size_counts() {
+        let mut special = school(SchoolType::Special);
+        special.add_class(Grade::P1, 60);
+        special.add_class(Grade::J2, 52);
+        assert_eq!(special.classes, ClassCounts::default());
+        let mut primary = school(SchoolType::Primary);
+        primary.add_class(Grade::P1, 60);
+        assert_eq!(primary.classes.classes, 1);
+        assert_eq!(primary.classes.big, 1);
+        assert_eq!(primary.classes.starting, 1);
+        assert_eq!(primary.classes.standard, 1);
+    }
 
     #[test]
     fn class_counts_classify_sizes_by_the_rules_of_domain_rules_5() {

@@ -415,8 +415,10 @@ pub async fn suspend(tx: &mut Tx, table: &str) -> Result<Suspended> {
             tx.exec(Sql::new("SET LOCAL maintenance_work_mem = '256MB'"))
                 .await?;
             tx.exec(Sql::new("SET LOCAL work_mem = '128MB'")).await?;
+            // Only the keys declared on the table (`conparentid = 0`): on a partitioned table
+            // PostgreSQL adds a clone per partition of the referenced table, dropped with its key.
             let mut q = Sql::new(
-                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conrelid = ",
+                "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' AND conparentid = 0 AND conrelid = ",
             );
             q.bind(table).push("::regclass");
             let fks: Vec<(String, String)> = tx.all(q).await?;

@@ -48,13 +48,10 @@ pub async fn school_facts(
     push_scope(&mut q, scope, "s", "id");
     q.push(" ORDER BY s.county_id, s.code");
 
-    let current: Vec<&'static str> = StaffStatus::ALL
-        .iter()
-        .filter(|s| s.is_current())
-        .map(|s| s.code())
-        .collect();
+    // Every hire of the year, whatever the status now: 新招聘教师数 counts everyone who joined in
+    // the year; the 公费师范生 placed count those still in post (the status is in the grouping).
     let mut staff_q = Sql::new(
-        "/* multi-county: facts_staff */ SELECT t.county_id, t.school_id, t.post, t.hire_source, COUNT(*) FROM staff t WHERE ",
+        "/* multi-county: facts_staff */ SELECT t.county_id, t.school_id, t.post, t.hire_source, t.status, COUNT(*) FROM staff t WHERE ",
     );
     push_scope(&mut staff_q, scope, "t", "school_id");
     let from = NaiveDate::from_ymd_opt(year, 1, 1).unwrap_or_default();
@@ -64,15 +61,13 @@ pub async fn school_facts(
         .bind(from)
         .push(" AND t.hire_date < ")
         .bind(to)
-        .push(" AND t.status IN ")
-        .bind_list(current)
-        .push(" GROUP BY t.county_id, t.school_id, t.post, t.hire_source");
+        .push(" GROUP BY t.county_id, t.school_id, t.post, t.hire_source, t.status");
 
     // The three reads are independent: the roster chunks keep the readers busy while the school
     // and staff tables are read beside them.
     let (rows, staff, classes) = futures_util::future::try_join3(
         db.all::<SchoolTuple>(q),
-        db.all::<(i32, i64, String, Option<String>, i64)>(staff_q),
+        db.all::<(i32, i64, String, Option<String>, String, i64)>(staff_q),
         current_classes(db, scope, rules),
     )
     .await?;
@@ -109,7 +104,7 @@ pub async fn school_facts(
             continue;
         };
         let f = &mut facts[i];
-        f.classes.add_class(grade, size);
+        f.add_class(grade, size);
         match grade.stage() {
             yimeng_domain::school::Stage::Preschool => f.kg_roll += on_register,
             _ if grade == Grade::S1 => f.senior_first_year += on_register,
@@ -117,7 +112,7 @@ pub async fn school_facts(
             _ => {}
         }
     }
-    for (county, school, post, source, n) in staff {
+    for (county, school, post, source, status, n) in staff {
         let Some(&i) = index.get(&(county, school)) else {
             continue;
         };
@@ -129,7 +124,8 @@ pub async fn school_facts(
         {
             facts[i].teachers_recruited += n;
         }
-        if source == Some(HireSource::FundedNormal) {
+        let in_post = StaffStatus::from_code(&status).is_some_and(|s| s.is_current());
+        if source == Some(HireSource::FundedNormal) && in_post {
             facts[i].funded_normal_hired += n;
         }
     }

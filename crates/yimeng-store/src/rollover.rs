@@ -66,10 +66,11 @@ fn through_school(a: &str) -> String {
 }
 
 /// The `CASE` that maps the grade of class alias `a` to the next grade (`NULL` for final grades
-/// and 混龄班; 六年级 → 七年级 in a school that teaches 初中).
+/// and 混龄班; 六年级 → 七年级 in a school that teaches 初中). Searched `CASE WHEN a.grade = …`
+/// only: Citus rewrites the simple form `CASE a.grade WHEN …` wrongly in some statement shapes.
 fn next_grade_case(a: &str) -> String {
     let mut s = format!(
-        "CASE WHEN {a}.grade = '{}' AND {} THEN '{}' ELSE CASE {a}.grade",
+        "CASE WHEN {a}.grade = '{}' AND {} THEN '{}'",
         Grade::P6.code(),
         through_school(a),
         Grade::J1.code()
@@ -77,10 +78,14 @@ fn next_grade_case(a: &str) -> String {
     for stage in Stage::ALL {
         let grades = Grade::of_stage(*stage);
         for w in grades.windows(2) {
-            s.push_str(&format!(" WHEN '{}' THEN '{}'", w[0].code(), w[1].code()));
+            s.push_str(&format!(
+                " WHEN {a}.grade = '{}' THEN '{}'",
+                w[0].code(),
+                w[1].code()
+            ));
         }
     }
-    s.push_str(" END END");
+    s.push_str(" END");
     s
 }
 
@@ -123,11 +128,16 @@ fn push_new_starting(q: &mut Sql, county: i32, year: i32) {
         ));
 }
 
-/// The class name of grade expression `grade` and number `o.class_no`: 三年级（2）班.
+/// The class name of grade expression `grade` and number `o.class_no`: 三年级（2）班 (searched
+/// `CASE`, as [`next_grade_case`]).
 fn class_name_expr(grade: &str) -> String {
-    let mut s = format!("CASE {grade}");
+    let mut s = "CASE".to_string();
     for g in Grade::ALL {
-        s.push_str(&format!(" WHEN '{}' THEN '{}'", g.code(), g.label()));
+        s.push_str(&format!(
+            " WHEN ({grade}) = '{}' THEN '{}'",
+            g.code(),
+            g.label()
+        ));
     }
     s.push_str(" END || '（' || CAST(o.class_no AS TEXT) || '）班'");
     s
@@ -249,7 +259,7 @@ async fn count(db: &Db, county: i32, year: i32) -> Result<CountyCounts> {
         .push(" AND o.school_year = ")
         .bind(year - 1)
         .push(&format!(" AND {} IS NOT NULL", next_grade_case("o")));
-    push_no_target(&mut q, county, year);
+    push_no_target(&mut q, year);
     let mut classes_created = db.scalar(q).await?;
     let mut q = Sql::new("SELECT COUNT(*)");
     push_new_starting(&mut q, county, year);
@@ -262,10 +272,11 @@ async fn count(db: &Db, county: i32, year: i32) -> Result<CountyCounts> {
     })
 }
 
-/// `AND NOT EXISTS` the class of year `year` the old class `o` moves to.
-fn push_no_target(q: &mut Sql, county: i32, year: i32) {
-    q.push(" AND NOT EXISTS (SELECT 1 FROM class n WHERE n.county_id = ")
-        .bind(county)
+/// `AND NOT EXISTS` the class of year `year` the old class `o` moves to. The subquery is joined
+/// on `county_id` (not given the county as a parameter of its own): Citus pushes a correlated
+/// subquery down to the county's shard only when it is joined on the distribution column.
+fn push_no_target(q: &mut Sql, year: i32) {
+    q.push(" AND NOT EXISTS (SELECT 1 FROM class n WHERE n.county_id = o.county_id")
         .push(" AND n.school_id = o.school_id AND n.school_year = ")
         .bind(year)
         .push(&format!(
@@ -283,7 +294,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
         .push(" AND o.school_year = ")
         .bind(year - 1)
         .push(&format!(" AND {} IS NOT NULL", next_grade_case("o")));
-    push_no_target(&mut q, county, year);
+    push_no_target(&mut q, year);
     let n_classes = tx.scalar(q).await?;
     if n_classes > 0 {
         let first = tx.alloc_ids("class", n_classes).await?;
@@ -303,7 +314,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
             .push(" AND o.school_year = ")
             .bind(year - 1)
             .push(&format!(" AND {next} IS NOT NULL"));
-        push_no_target(&mut q, county, year);
+        push_no_target(&mut q, year);
         tx.exec(q).await?;
     }
     // 1b. The starting grades' classes of the new year, by last year's numbers, empty.
@@ -326,7 +337,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
     // 2. Graduates: a 学籍异动 row each, then the status.
     let mut q = Sql::new("SELECT COUNT(*) FROM student s WHERE s.county_id = ");
     q.bind(county);
-    push_in_old_classes(&mut q, county, year, true);
+    push_in_old_classes(&mut q, year, true);
     let graduated = tx.scalar(q).await?;
     if graduated > 0 {
         let first = tx.alloc_ids("student_event", graduated).await?;
@@ -348,7 +359,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
             .bind(now)
             .push(" FROM student s WHERE s.county_id = ")
             .bind(county);
-        push_in_old_classes(&mut q, county, year, true);
+        push_in_old_classes(&mut q, year, true);
         tx.exec(q).await?;
         let mut q = Sql::new("UPDATE student SET status = ");
         q.bind(to.code())
@@ -356,14 +367,14 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
             .bind(now)
             .push(" WHERE county_id = ")
             .bind(county);
-        push_in_old_classes_bare(&mut q, county, year, true);
+        push_in_old_classes_bare(&mut q, year, true);
         tx.exec(q).await?;
     }
     // 3. Promotion: every 在籍 student of a non-final class moves to its next-year class.
     let next = next_grade_case("o");
     let mut q = Sql::new("UPDATE student SET class_id = m.new_id, updated_at = ");
     q.bind(now).push(&format!(
-        " FROM (SELECT o.id AS old_id, n.id AS new_id FROM class o JOIN class n ON n.county_id = o.county_id \
+        " FROM (SELECT o.county_id, o.id AS old_id, n.id AS new_id FROM class o JOIN class n ON n.county_id = o.county_id \
          AND n.school_id = o.school_id AND n.class_no = o.class_no AND n.grade = {next} AND n.school_year = "
     ));
     q.bind(year)
@@ -371,7 +382,7 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
         .bind(county)
         .push(" AND o.school_year = ")
         .bind(year - 1)
-        .push(") m WHERE student.county_id = ")
+        .push(") m WHERE student.county_id = m.county_id AND m.county_id = ")
         .bind(county)
         .push(" AND student.class_id = m.old_id AND student.status IN ")
         .bind_list(on_register());
@@ -384,13 +395,13 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
     })
 }
 
-/// `AND` the student `s` is 在籍 in a class of year `year - 1` of a final grade (or not).
-fn push_in_old_classes(q: &mut Sql, county: i32, year: i32, final_grade: bool) {
+/// `AND` the student `s` is 在籍 in a class of year `year - 1` of a final grade (or not). The
+/// class is matched with its county (`(county_id, class_id) IN …`), so that Citus can push the
+/// subquery down to the county's shard.
+fn push_in_old_classes(q: &mut Sql, year: i32, final_grade: bool) {
     q.push(" AND s.status IN ")
         .bind_list(on_register())
-        .push(" AND s.class_id IN (SELECT c.id FROM class c WHERE c.county_id = ")
-        .bind(county)
-        .push(" AND c.school_year = ")
+        .push(" AND (s.county_id, s.class_id) IN (SELECT c.county_id, c.id FROM class c WHERE c.school_year = ")
         .bind(year - 1);
     if final_grade {
         push_final(q, "c");
@@ -399,12 +410,10 @@ fn push_in_old_classes(q: &mut Sql, county: i32, year: i32, final_grade: bool) {
 }
 
 /// As [`push_in_old_classes`] for an `UPDATE student` without an alias.
-fn push_in_old_classes_bare(q: &mut Sql, county: i32, year: i32, final_grade: bool) {
+fn push_in_old_classes_bare(q: &mut Sql, year: i32, final_grade: bool) {
     q.push(" AND status IN ")
         .bind_list(on_register())
-        .push(" AND class_id IN (SELECT c.id FROM class c WHERE c.county_id = ")
-        .bind(county)
-        .push(" AND c.school_year = ")
+        .push(" AND (county_id, class_id) IN (SELECT c.county_id, c.id FROM class c WHERE c.school_year = ")
         .bind(year - 1);
     if final_grade {
         push_final(q, "c");

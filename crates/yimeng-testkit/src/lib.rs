@@ -5,6 +5,8 @@
 //! from the demo generator. Never used by the product.
 #![forbid(unsafe_code)]
 
+pub mod citus_shape;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 use yimeng_store::db::DbOptions;
 use yimeng_store::{Backend, Db, Sql};
@@ -18,6 +20,8 @@ pub struct TestDb {
     pub db: Db,
     _dir: Option<tempfile::TempDir>,
     pg: Option<(String, String)>,
+    /// Under the citus-shaped profile: where the test's plans are logged, checked on drop.
+    plan_log: Option<citus_shape::PlanLog>,
 }
 
 impl TestDb {
@@ -32,6 +36,7 @@ impl TestDb {
             db,
             _dir: Some(dir),
             pg: None,
+            plan_log: None,
         }
     }
 
@@ -67,10 +72,21 @@ impl TestDb {
         )
         .await
         .expect("open PostgreSQL test database");
+        let (db, plan_log) = if citus_shape::enabled() {
+            let opts = DbOptions {
+                max_connections: 5,
+                ..DbOptions::default()
+            };
+            let (db, log) = citus_shape::apply(db, &url, &name, &opts).await;
+            (db, Some(log))
+        } else {
+            (db, None)
+        };
         Some(TestDb {
             db,
             _dir: None,
             pg: Some((admin, name)),
+            plan_log,
         })
     }
 
@@ -90,16 +106,19 @@ impl TestDb {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if let Some((admin, name)) = self.pg.take() {
+            // A test that already failed is not checked (its panic is the message).
+            let plan_log = self.plan_log.take().filter(|_| !std::thread::panicking());
             // The pool belongs to the test's runtime, which is blocked here: leave it, and let
             // DROP … WITH (FORCE), from a thread with its own runtime, end its connections.
-            let _ = std::thread::spawn(move || {
+            let violations = std::thread::spawn(move || {
                 let Ok(rt) = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                 else {
-                    return;
+                    return Vec::new();
                 };
                 rt.block_on(async move {
+                    let mut violations = Vec::new();
                     if let Ok(a) = Db::connect(
                         &admin,
                         &DbOptions {
@@ -109,6 +128,9 @@ impl Drop for TestDb {
                     )
                     .await
                     {
+                        if let Some(log) = &plan_log {
+                            violations = citus_shape::check(&a, log).await;
+                        }
                         let _ = a
                             .exec(Sql::new(&format!(
                                 "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
@@ -116,9 +138,17 @@ impl Drop for TestDb {
                             .await;
                         a.close().await;
                     }
-                });
+                    violations
+                })
             })
-            .join();
+            .join()
+            .unwrap_or_default();
+            if !violations.is_empty() {
+                panic!(
+                    "statements that would fail or fan out on Citus (citus-shaped profile):\n  {}",
+                    violations.join("\n  ")
+                );
+            }
         }
     }
 }

@@ -164,7 +164,8 @@ code_list! {
     ///
     /// Class sizes are the number of students counted in the class (`StudentStatus::counts_in_class`,
     /// with the local 休学 rule of [`crate::Rules`]) at the statistics date. “普通中小学班级” are the
-    /// classes of grades for which [`in_class_size_scope`] holds.
+    /// classes of grades for which [`in_class_size_scope`] holds, at schools for which
+    /// [`in_class_size_school_scope`] holds (特殊教育学校 are not 普通中小学).
     pub enum Computation: "计算方法" {
         /// 56人及以上大班额班级数: 普通中小学 classes with size ≥ [`BIG_CLASS_MIN`] (56), 超大班额
         /// included as in the MOE statistics (domain-rules §5; plan item 18 “56人及以上大班额清零”).
@@ -200,7 +201,9 @@ code_list! {
         /// children on kindergarten rolls × 100% (domain-rules §9).
         PublicKgCoverage = "public_kg_coverage", "公办幼儿园覆盖率", "Public kindergarten coverage";
         /// 新招聘教师数: staff whose post is 专任教师, hired within the plan year, by a recruitment
-        /// source (see [`is_recruitment`]) — plan item 12 “新招聘教师不少于3000人”. Denominator 1.
+        /// source (see [`is_recruitment`]) — plan item 12 “新招聘教师不少于3000人”. Everyone who
+        /// joined in the year counts, whatever their current status (a recruit who has since left,
+        /// moved or retired was still recruited that year). Denominator 1.
         TeachersRecruited = "teachers_recruited", "新招聘教师数", "Teachers recruited";
         /// 补充农村中小学公费师范生数: staff with source 公费师范生, hired within the plan year, at a
         /// school whose location is rural in the plan's sense ([`is_rural_placement`]) — plan
@@ -272,6 +275,14 @@ pub fn in_class_size_scope(grade: Grade) -> bool {
         grade.stage(),
         Stage::Primary | Stage::Junior | Stage::Senior
     )
+}
+
+/// 普通中小学 (ordinary primary and secondary schools), the schools whose classes the class-size
+/// computations count: every school type except 特殊教育学校, whose classes follow the special
+/// education class-size standards (教基〔2007〕 特殊教育学校建设标准), not the 45/50/55/56/66 of the
+/// plan. Kindergartens and 中职 schools are left out by grade ([`in_class_size_scope`]).
+pub fn in_class_size_school_scope(school_type: SchoolType) -> bool {
+    school_type != SchoolType::Special
 }
 
 /// 起始年级 in the sense of plan item 8 (“普通中小学起始年级”): 一年级, 七年级 (初一) and 高一.
@@ -376,7 +387,8 @@ pub fn is_recruitment(source: Option<HireSource>) -> bool {
     )
 }
 
-/// Counted by [`Computation::TeachersRecruited`]: a 专任教师 recruited within the plan year.
+/// Counted by [`Computation::TeachersRecruited`]: a 专任教师 recruited within the plan year, whatever
+/// the status now (the plan counts everyone who joined in the year, not only those still in post).
 pub fn is_teacher_recruited_in(
     post: Post,
     source: Option<HireSource>,
@@ -543,5 +555,16 @@ mod tests {
         assert!(is_inclusive_kindergarten(Ownership::Public, false));
         assert!(is_inclusive_kindergarten(Ownership::Private, true));
         assert!(!is_inclusive_kindergarten(Ownership::Private, false));
+    }
+
+    #[test]
+    fn class_size_indicators_count_ordinary_schools_and_leave_special_schools_out() {
+        assert!(!in_class_size_school_scope(SchoolType::Special));
+        for t in SchoolType::ALL
+            .iter()
+            .filter(|t| **t != SchoolType::Special)
+        {
+            assert!(in_class_size_school_scope(*t), "{t:?}");
+        }
     }
 }

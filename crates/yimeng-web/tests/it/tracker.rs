@@ -172,9 +172,16 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
     const PRIMARY: [&str; 6] = ["一年级", "二年级", "三年级", "四年级", "五年级", "六年级"];
     const JUNIOR: [&str; 3] = ["七年级", "八年级", "九年级"];
     const SENIOR: [&str; 3] = ["高一", "高二", "高三"];
+    // 普通中小学: the classes of 特殊教育学校 are in no class-size count (they must exist here, or
+    // the rule is not exercised).
+    let mut special_classes = 0;
     for c in &classes {
         let county = school_county[&c["学校标识码"]];
         if year_of(&c["学年"]) != latest[&county] {
+            continue;
+        }
+        if by_code[&c["学校标识码"]]["学校类别"] == "特殊教育学校" {
+            special_classes += 1;
             continue;
         }
         let g = c["年级"].as_str();
@@ -207,12 +214,14 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
             x.over_standard += i64::from((primary && n > 45) || (junior && n > 50));
         }
     }
+    // 新招聘教师数 counts every recruit of the year, whatever the status now; the 公费师范生 placed
+    // count those still in post.
+    let mut recruits_gone = 0;
     for s in &staff {
-        if !s["入职日期"].starts_with("2020-")
-            || !matches!(s["任职状态"].as_str(), "在岗" | "长期病假" | "借调")
-        {
+        if !s["入职日期"].starts_with("2020-") {
             continue;
         }
+        let in_post = matches!(s["任职状态"].as_str(), "在岗" | "长期病假" | "借调");
         let county = school_county[&s["学校标识码"]];
         let x = e.entry(county).or_default();
         let source = s["补充来源"].as_str();
@@ -220,9 +229,10 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
             && matches!(source, "公开招聘" | "公费师范生" | "特岗教师" | "人才引进")
         {
             x.recruited += 1;
+            recruits_gone += i64::from(!in_post);
         }
         let location = by_code[&s["学校标识码"]]["城乡分类"].as_str();
-        if source == "公费师范生" && matches!(location, "镇区" | "乡村") {
+        if source == "公费师范生" && in_post && matches!(location, "镇区" | "乡村") {
             x.rural_funded += 1;
         }
     }
@@ -254,6 +264,11 @@ async fn computed_indicators_equal_an_independent_count_over_the_exported_files(
     assert!(
         city.classes > 50 && city.kg > 0 && city.schools > 20,
         "a usable demo city: {city:?}"
+    );
+    assert!(
+        special_classes > 0 && recruits_gone > 0,
+        "the demo city has special-school classes ({special_classes}) and recruits of 2020 no \
+         longer in post ({recruits_gone})"
     );
 
     let board = app.state.board(None).await.unwrap();
