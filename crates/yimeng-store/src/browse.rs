@@ -191,6 +191,22 @@ pub const SCHOOL_SORTS: &[(&str, &str)] = &[
     ("type", "s.school_type, s.code"),
 ];
 
+/// The public school directory (`/directory`): every school of the city, filtered and paged.
+/// Names, types, addresses and sizes of schools are public, so this read needs no scope.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
+pub async fn public_directory(
+    db: &Db,
+    rules: &Rules,
+    f: &SchoolFilter,
+    sort: &str,
+    desc: bool,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<SchoolListRow>> {
+    schools(db, &Scope::City, rules, f, sort, desc, page, per_page).await
+}
+
 /// Schools in scope, filtered, sorted and paged, with student, class and staff counts.
 #[allow(clippy::too_many_arguments)]
 pub async fn schools(

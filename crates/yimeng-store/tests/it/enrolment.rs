@@ -11,7 +11,8 @@ use yimeng_domain::student::Ethnicity;
 use yimeng_domain::*;
 use yimeng_store::enrolment::{self, NewApplication, Review, Upload, ZoneInput};
 use yimeng_store::import::{GateOptions, Mode};
-use yimeng_store::{Db, Sql, StoreError};
+use yimeng_store::testing::{RawQuery, Sql};
+use yimeng_store::{Db, StoreError};
 use yimeng_testkit::TestDb;
 
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -144,7 +145,7 @@ async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_regis
         let students = count(db, "student").await;
         let class: (i64,) = db
             .one({
-                let mut q = yimeng_store::Sql::new(
+                let mut q = yimeng_store::testing::Sql::new(
                     "SELECT id FROM class WHERE grade = 'P1' AND school_id = ",
                 );
                 q.bind(school);
