@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yimeng_domain::{RegionCode, Role, SchoolCode, SchoolRef, Scope};
+use yimeng_domain::{RegionCode, Role, SchoolCode, SchoolRef};
 use yimeng_store::user::NewUser;
 
 /// `GET /admin/users`
@@ -168,7 +168,7 @@ pub async fn user(
     let refs = yimeng_store::user::assigned_schools(&state.db, id).await?;
     let mut schools = Vec::new();
     for r in refs {
-        if let Ok(s) = yimeng_store::school::get(&state.db, &Scope::County(r.county), r.id).await {
+        if let Ok(s) = yimeng_store::school::get(&state.db, &u.scope, r.id).await {
             schools.push((s.id, s.code, s.name));
         }
     }

@@ -549,11 +549,11 @@ async fn detail_page(
         }
         None => vec![],
     };
-    let schools = yimeng_store::school::briefs(
-        &state.db,
-        &Scope::County(yimeng_domain::RegionCode::from_i32(county)),
-    )
-    .await?;
+    let schools: Vec<_> = yimeng_store::school::public_briefs(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| s.county_id == county)
+        .collect();
     let school_name = schools
         .iter()
         .find(|s| Some(s.id) == a.school_id)
