@@ -68,6 +68,20 @@ impl Scope {
             _ => false,
         }
     }
+    /// The part of this scope that is one whole county, when the scope covers all of it (a city
+    /// user drilling down to a county); `None` otherwise. Narrowing never widens a scope.
+    pub fn narrow_to_county(&self, county: RegionCode) -> Option<Scope> {
+        self.covers_whole_county(county)
+            .then_some(Scope::County(county))
+    }
+    /// The part of this scope that is one school, when the scope covers it; `None` otherwise.
+    pub fn narrow_to_school(&self, county: RegionCode, school_id: i64) -> Option<Scope> {
+        self.covers_school(county, school_id)
+            .then_some(Scope::School(SchoolRef {
+                county,
+                id: school_id,
+            }))
+    }
     /// Whether one school is visible.
     pub fn covers_school(&self, county: RegionCode, school_id: i64) -> bool {
         match self {
@@ -124,6 +138,28 @@ impl Role {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn narrowing_keeps_to_what_the_scope_covers() {
+        let lanshan = RegionCode::from_i32(371302);
+        let feixian = RegionCode::from_i32(371325);
+        assert_eq!(
+            Scope::City.narrow_to_county(lanshan),
+            Some(Scope::County(lanshan))
+        );
+        assert_eq!(Scope::County(lanshan).narrow_to_county(feixian), None);
+        let school = SchoolRef {
+            county: lanshan,
+            id: 7,
+        };
+        assert_eq!(Scope::School(school).narrow_to_county(lanshan), None);
+        assert_eq!(
+            Scope::County(lanshan).narrow_to_school(lanshan, 7),
+            Some(Scope::School(school))
+        );
+        assert_eq!(Scope::School(school).narrow_to_school(lanshan, 8), None);
+        assert_eq!(Scope::Nothing.narrow_to_school(lanshan, 7), None);
+    }
+
     use super::*;
 
     #[test]

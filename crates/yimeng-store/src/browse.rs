@@ -191,6 +191,22 @@ pub const SCHOOL_SORTS: &[(&str, &str)] = &[
     ("type", "s.school_type, s.code"),
 ];
 
+/// The public school directory (`/directory`): every school of the city, filtered and paged.
+/// Names, types, addresses and sizes of schools are public, so this read needs no scope.
+#[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
+pub async fn public_directory(
+    db: &Db,
+    rules: &Rules,
+    f: &SchoolFilter,
+    sort: &str,
+    desc: bool,
+    page: i64,
+    per_page: i64,
+) -> Result<Page<SchoolListRow>> {
+    schools(db, &Scope::City, rules, f, sort, desc, page, per_page).await
+}
+
 /// Schools in scope, filtered, sorted and paged, with student, class and staff counts.
 #[allow(clippy::too_many_arguments)]
 pub async fn schools(
@@ -1009,7 +1025,7 @@ pub async fn student_detail(db: &Db, scope: &Scope, id: i64) -> Result<StudentDe
         None => None,
     };
     let events = crate::student::events(db, scope, id).await?;
-    let created_by = batch(db, student.created_batch).await?;
+    let created_by = batch(db, &student).await?;
     Ok(StudentDetail {
         student,
         school_name: school.name,
@@ -1020,9 +1036,12 @@ pub async fn student_detail(db: &Db, scope: &Scope, id: i64) -> Result<StudentDe
     })
 }
 
-/// An import batch by id.
-pub async fn batch(db: &Db, id: Option<i64>) -> Result<Option<ImportBatch>> {
-    let Some(id) = id else { return Ok(None) };
+/// The import batch that created `student` (a row read through a scope), if any.
+#[tracing::instrument(skip_all)]
+pub async fn batch(db: &Db, student: &crate::student::StudentRow) -> Result<Option<ImportBatch>> {
+    let Some(id) = student.created_batch else {
+        return Ok(None);
+    };
     let mut q = Sql::new(
         "SELECT id, entity, file_name, actor, rows_total, rows_inserted, rows_updated, finished_at FROM import_batch WHERE id = ",
     );

@@ -98,6 +98,49 @@ pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<ClassRow> {
     db.one(q).await
 }
 
+/// The id of class `class_no` of `grade` in `school_year` at `school` (a row read through a scope,
+/// which is applied again here), if it exists.
+#[tracing::instrument(skip_all)]
+pub async fn find_in_school(
+    db: &Db,
+    scope: &Scope,
+    school: &crate::school::SchoolRow,
+    school_year: i32,
+    grade: yimeng_domain::Grade,
+    class_no: i32,
+) -> Result<Option<i64>> {
+    let mut q = Sql::new("SELECT c.id FROM class c WHERE ");
+    push_scope(&mut q, scope, "c", "school_id");
+    q.push(" AND c.county_id = ")
+        .bind(school.county_id)
+        .push(" AND c.school_id = ")
+        .bind(school.id)
+        .push(" AND c.school_year = ")
+        .bind(school_year)
+        .push(" AND c.grade = ")
+        .bind(grade.code())
+        .push(" AND c.class_no = ")
+        .bind(class_no);
+    Ok(db.opt::<(i64,)>(q).await?.map(|(id,)| id))
+}
+
+/// One class of `school` (a row the caller could read) by id, or [`crate::StoreError::NotFound`]
+/// when the class belongs to another school.
+#[tracing::instrument(skip_all)]
+pub async fn get_in_school(
+    db: &Db,
+    school: &crate::school::SchoolRow,
+    id: i64,
+) -> Result<ClassRow> {
+    let mut q = Sql::new("SELECT c.* FROM class c WHERE c.county_id = ");
+    q.bind(school.county_id)
+        .push(" AND c.school_id = ")
+        .bind(school.id)
+        .push(" AND c.id = ")
+        .bind(id);
+    db.one(q).await
+}
+
 /// Keyset page of class rows in scope, for exports.
 #[tracing::instrument(skip_all)]
 pub async fn page_after(

@@ -223,7 +223,7 @@ impl Db {
     }
 
     /// Starts a write transaction.
-    pub async fn begin(&self) -> Result<Tx> {
+    pub(crate) async fn begin(&self) -> Result<Tx> {
         Ok(match self {
             Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?, self.clone()),
             Db::Postgres(p) => Tx::Postgres(p.begin().await?, self.clone()),
@@ -234,7 +234,7 @@ impl Db {
     /// SQLite, foreign-key checks are off for this transaction (they come back on when the writer
     /// returns to the pool); on PostgreSQL it is a plain transaction (the bulk path there drops
     /// and re-adds the constraints, which re-validates them).
-    pub async fn begin_bulk(&self) -> Result<Tx> {
+    pub(crate) async fn begin_bulk(&self) -> Result<Tx> {
         match self {
             Db::Sqlite { writer, .. } => {
                 let mut conn = writer.acquire().await?;
@@ -253,29 +253,29 @@ impl Db {
     }
 
     /// All rows.
-    pub async fn all<T: Rowable>(&self, q: Sql) -> Result<Vec<T>> {
+    pub(crate) async fn all<T: Rowable>(&self, q: Sql) -> Result<Vec<T>> {
         match self {
             Db::Sqlite { reader, .. } => Ok(q.sqlite_as::<T>()?.fetch_all(reader).await?),
             Db::Postgres(p) => Ok(q.pg_as::<T>()?.fetch_all(p).await?),
         }
     }
     /// At most one row.
-    pub async fn opt<T: Rowable>(&self, q: Sql) -> Result<Option<T>> {
+    pub(crate) async fn opt<T: Rowable>(&self, q: Sql) -> Result<Option<T>> {
         match self {
             Db::Sqlite { reader, .. } => Ok(q.sqlite_as::<T>()?.fetch_optional(reader).await?),
             Db::Postgres(p) => Ok(q.pg_as::<T>()?.fetch_optional(p).await?),
         }
     }
     /// Exactly one row, or [`StoreError::NotFound`].
-    pub async fn one<T: Rowable>(&self, q: Sql) -> Result<T> {
+    pub(crate) async fn one<T: Rowable>(&self, q: Sql) -> Result<T> {
         self.opt(q).await?.ok_or(StoreError::NotFound)
     }
     /// One `i64` (a count).
-    pub async fn scalar(&self, q: Sql) -> Result<i64> {
+    pub(crate) async fn scalar(&self, q: Sql) -> Result<i64> {
         Ok(self.one::<(i64,)>(q).await?.0)
     }
     /// Runs a statement on the writer (outside any transaction); returns rows affected.
-    pub async fn exec(&self, q: Sql) -> Result<u64> {
+    pub(crate) async fn exec(&self, q: Sql) -> Result<u64> {
         match self {
             Db::Sqlite { writer, .. } => Ok(q.sqlite()?.execute(writer).await?.rows_affected()),
             Db::Postgres(p) => Ok(q.pg()?.execute(p).await?.rows_affected()),
@@ -283,7 +283,7 @@ impl Db {
     }
     /// Hands out `n` consecutive ids of a sequence, returning the first. Runs on its own so that a
     /// long import on PostgreSQL does not hold the allocator's row lock (gaps are harmless).
-    pub async fn alloc_ids(&self, name: &str, n: i64) -> Result<i64> {
+    pub(crate) async fn alloc_ids(&self, name: &str, n: i64) -> Result<i64> {
         let q = alloc_sql(name, n);
         match self {
             Db::Sqlite { writer, .. } => Ok(q.sqlite_as::<(i64,)>()?.fetch_one(writer).await?.0),

@@ -647,14 +647,16 @@ pub async fn list(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<ApplicationR
     db.all(q).await
 }
 
-/// The files of an application (without content).
-pub async fn files(db: &Db, county: i32, application: i64) -> Result<Vec<FileRow>> {
+/// The files of an application (without content); the application is a row its reader could see
+/// (read through a scope, or by the parent's number and ID card).
+#[tracing::instrument(skip_all)]
+pub async fn files(db: &Db, application: &ApplicationRow) -> Result<Vec<FileRow>> {
     let mut q = Sql::new(
         "SELECT county_id, id, application_id, material, file_name, content_type, size, sha256, uploaded_at FROM enrolment_file WHERE county_id = ",
     );
-    q.bind(county)
+    q.bind(application.county_id)
         .push(" AND application_id = ")
-        .bind(application)
+        .bind(application.id)
         .push(" ORDER BY id");
     db.all(q).await
 }
@@ -676,9 +678,13 @@ pub async fn file_content(
     Ok((name, ty, bytes))
 }
 
-/// The decisions recorded on an application.
-pub async fn actions(db: &Db, county: i32, id: i64) -> Result<Vec<crate::transfer::ActionRow>> {
-    crate::approval::history(db, county, "enrolment", id).await
+/// The decisions recorded on an application (a row its reader could see).
+#[tracing::instrument(skip_all)]
+pub async fn actions(
+    db: &Db,
+    application: &ApplicationRow,
+) -> Result<Vec<crate::transfer::ActionRow>> {
+    crate::approval::history(db, application.county_id, "enrolment", application.id).await
 }
 
 /// A reviewer's decision.

@@ -14,7 +14,6 @@ pub mod backup;
 pub mod browse;
 pub mod bulk;
 pub mod class;
-pub mod db;
 pub mod dispatch;
 pub mod edit;
 mod error;
@@ -28,6 +27,7 @@ pub mod snapshot;
 pub mod staff;
 pub mod stats;
 pub mod student;
+pub mod system;
 pub mod user;
 // Student-status services (issue 5).
 pub mod calendar;
@@ -41,8 +41,23 @@ pub mod transfer;
 pub mod admission;
 pub mod approval;
 
-pub use db::{Backend, Db, Sql, Tx, Value};
+// The raw query API (SQL text, bound values, transactions) lives in `raw` and is visible only
+// inside the store: the other crates reach data through functions that take a `Scope`, a scoped
+// parent row or a `SystemContext`. `db` re-exports what they may name.
+#[path = "db.rs"]
+mod raw;
+/// Opening, migrating and closing the store.
+pub mod db {
+    pub use crate::raw::{Backend, DEFAULT_SQLITE_PATH, Db, DbOptions, SqliteSync};
+    pub(crate) use crate::raw::{Rowable, Sql, Tx, Value, copy_field, push_scope};
+}
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use db::{Backend, Db};
+pub(crate) use db::{Tx, Value};
 pub use error::StoreError;
+pub use system::SystemContext;
 
 /// Result of the store.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

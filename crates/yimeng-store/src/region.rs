@@ -48,3 +48,10 @@ pub async fn data_versions(db: &Db) -> Result<Vec<(i32, i64)>> {
     ))
     .await
 }
+
+/// Whether the store answers a query (for `/healthz`); reads the public region list's size only.
+#[tracing::instrument(skip_all)]
+pub async fn health_check(db: &Db) -> Result<()> {
+    db.scalar(Sql::new("SELECT COUNT(*) FROM region")).await?;
+    Ok(())
+}

@@ -198,6 +198,30 @@ pub async fn briefs(db: &Db, scope: &Scope) -> Result<Vec<SchoolBrief>> {
     db.all(q).await
 }
 
+/// How many schools are in scope (the binary's `serve` asks whether the registry is empty).
+#[tracing::instrument(skip_all)]
+pub async fn count(db: &Db, scope: &Scope) -> Result<i64> {
+    let mut q = Sql::new("SELECT COUNT(*) FROM school s WHERE ");
+    push_scope(&mut q, scope, "s", "id");
+    db.scalar(q).await
+}
+
+/// Every school of the city, briefly, as the public directory lists them: what a parent or a
+/// school picks a transfer's other school from.
+#[tracing::instrument(skip_all)]
+pub async fn public_briefs(db: &Db) -> Result<Vec<SchoolBrief>> {
+    briefs(db, &Scope::City).await
+}
+
+/// One school of the public directory by county and id (a transfer's receiving school, chosen
+/// from [`public_briefs`]).
+#[tracing::instrument(skip_all)]
+pub async fn public_get(db: &Db, county: i32, id: i64) -> Result<SchoolRow> {
+    let mut q = Sql::new("SELECT s.* FROM school s WHERE s.county_id = ");
+    q.bind(county).push(" AND s.id = ").bind(id);
+    db.one(q).await
+}
+
 /// One school by id, if in scope.
 #[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, scope: &Scope, id: i64) -> Result<SchoolRow> {

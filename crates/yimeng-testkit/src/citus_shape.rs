@@ -24,7 +24,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use yimeng_store::db::DbOptions;
-use yimeng_store::{Db, Sql};
+use yimeng_store::Db;
+use yimeng_store::testing::{RawQuery, Sql};
 
 /// The environment variable choosing the PostgreSQL test profile.
 pub const PROFILE_ENV: &str = "YIMENG_TEST_PG_PROFILE";

@@ -9,7 +9,7 @@ pub mod citus_shape;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use yimeng_store::db::DbOptions;
-use yimeng_store::{Backend, Db, Sql};
+use yimeng_store::{Backend, Db};
 
 /// The environment variable naming the PostgreSQL server for tests.
 pub const PG_ENV: &str = "YIMENG_TEST_PG_URL";
@@ -57,8 +57,7 @@ impl TestDb {
         )
         .await
         .expect("connect to PostgreSQL");
-        admin_db
-            .exec(Sql::new(&format!("CREATE DATABASE {name}")))
+        yimeng_store::testing::create_database_for_tests(&admin_db, &name)
             .await
             .expect("create test database");
         admin_db.close().await;
@@ -131,11 +130,7 @@ impl Drop for TestDb {
                         if let Some(log) = &plan_log {
                             violations = citus_shape::check(&a, log).await;
                         }
-                        let _ = a
-                            .exec(Sql::new(&format!(
-                                "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-                            )))
-                            .await;
+                        let _ = yimeng_store::testing::drop_database_for_tests(&a, &name).await;
                         a.close().await;
                     }
                     violations

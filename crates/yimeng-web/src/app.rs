@@ -94,11 +94,19 @@ pub struct AppState {
     /// Raised by every change the tracker's figures depend on besides the registry (approved
     /// reports, population figures, a new plan).
     pub tracker_generation: Arc<std::sync::atomic::AtomicU64>,
+    /// The context the plan tracker's city board and the monthly snapshots run in, handed over
+    /// by the binary's entry point; private, so that no handler can borrow it for a city scope.
+    system: yimeng_store::SystemContext,
 }
 
 impl AppState {
     /// State over a store.
-    pub fn new(db: Db, config: WebConfig, rules: Rules) -> AppState {
+    pub fn new(
+        db: Db,
+        config: WebConfig,
+        rules: Rules,
+        system: yimeng_store::SystemContext,
+    ) -> AppState {
         let _ = std::fs::create_dir_all(&config.upload_dir);
         AppState {
             db,
@@ -112,6 +120,7 @@ impl AppState {
             schools: Arc::new(Mutex::new(HashMap::new())),
             board: Arc::new(Mutex::new(None)),
             tracker_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+            system,
         }
     }
 }
@@ -205,7 +214,7 @@ impl AppState {
         {
             return Ok(Arc::clone(b));
         }
-        let b = Arc::new(tracker::compute_live(&self.db, &self.rules, plan).await?);
+        let b = Arc::new(tracker::compute_live(&self.db, &self.system, &self.rules, plan).await?);
         *self.board.lock().expect("board lock") = Some((key, Arc::clone(&b)));
         Ok(b)
     }
@@ -507,13 +516,9 @@ async fn monthly_snapshot(state: &AppState) -> Result<(), crate::error::Failure>
         return Ok(());
     }
     let board = state.board(None).await?;
-    let id = crate::service::tracker::take_snapshot(
-        &state.db,
-        &yimeng_store::Actor::system(),
-        &board,
-        "monthly",
-    )
-    .await?;
+    let id =
+        crate::service::tracker::take_snapshot(&state.db, &state.system.actor(), &board, "monthly")
+            .await?;
     tracing::info!(snapshot = id, "monthly indicator snapshot taken");
     Ok(())
 }

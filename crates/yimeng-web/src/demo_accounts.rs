@@ -3,9 +3,9 @@
 
 use crate::auth::hash_password;
 use crate::error::Failure;
-use yimeng_domain::{RegionCode, Role, SchoolRef, Scope};
+use yimeng_domain::{RegionCode, Role, SchoolRef};
 use yimeng_store::user::NewUser;
-use yimeng_store::{Actor, Db};
+use yimeng_store::{Actor, Db, SystemContext};
 
 /// The password of every demo account (shown by `yimeng serve`; change it for real use).
 pub const DEMO_PASSWORD: &str = "Linyi2020";
@@ -42,7 +42,7 @@ fn login_of(code: i32) -> &'static str {
 }
 
 /// Creates the demo accounts when the store has none. Returns what was created.
-pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
+pub async fn ensure(db: &Db, sys: &SystemContext) -> Result<Vec<DemoAccount>, Failure> {
     if yimeng_store::user::count(db).await? > 0 {
         return Ok(vec![]);
     }
@@ -104,7 +104,7 @@ pub async fn ensure(db: &Db) -> Result<Vec<DemoAccount>, Failure> {
         None,
         "学校名录".into(),
     );
-    let briefs = yimeng_store::school::briefs(db, &Scope::City).await?;
+    let briefs = yimeng_store::school::briefs(db, &sys.scope()).await?;
     let mut inspectors = Vec::new();
     for unit in yimeng_domain::region::LINYI_UNITS {
         let c = unit.code;

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
-use yimeng_domain::{RegionCode, SchoolRef, Scope};
+use yimeng_domain::{RegionCode, Scope};
 use yimeng_io::{FileFormat, Table};
 use yimeng_store::db::{DEFAULT_SQLITE_PATH, DbOptions};
 use yimeng_store::import::Mode;
-use yimeng_store::{Actor, Db};
+use yimeng_store::{Actor, Db, SystemContext};
 use yimeng_web::service::{self, import::ImportJob};
 
 /// 沂蒙教育治理平台 — Yimeng education governance platform.
@@ -410,22 +410,26 @@ fn table(s: &str) -> Result<Table> {
     Table::parse(s).ok_or_else(|| anyhow!("未知的表“{s}”，可用：schools、classes、students、staff"))
 }
 
-async fn scope_of(db: &Db, county: &Option<String>, school: &Option<String>) -> Result<Scope> {
+/// The scope of an operator's command: the whole city, or the county or school named by
+/// `--county` / `--school`, within the command's system context.
+async fn scope_of(
+    sys: &SystemContext,
+    db: &Db,
+    county: &Option<String>,
+    school: &Option<String>,
+) -> Result<Scope> {
     if let Some(code) = school {
         let code = yimeng_domain::SchoolCode::parse(code).map_err(|e| anyhow!("--school：{e}"))?;
-        let s = yimeng_store::school::get_by_code(db, &Scope::City, &code)
+        let s = yimeng_store::school::get_by_code(db, &sys.scope(), &code)
             .await
             .map_err(|_| anyhow!("学校标识码 {code} 不存在"))?;
-        return Ok(Scope::School(SchoolRef {
-            county: RegionCode::from_i32(s.county_id),
-            id: s.id,
-        }));
+        return Ok(sys.school_scope(&s));
     }
     if let Some(c) = county {
         let c = RegionCode::parse_linyi_county(c).map_err(|e| anyhow!("--county：{e}"))?;
-        return Ok(Scope::County(c));
+        return Ok(sys.county_scope(c));
     }
-    Ok(Scope::City)
+    Ok(sys.scope())
 }
 
 fn bar(len: u64, what: &str) -> ProgressBar {
@@ -472,7 +476,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let format = FileFormat::from_path(&a.output)
                 .ok_or_else(|| anyhow!("输出文件应以 .xlsx 或 .csv 结尾"))?;
             let db = open(&cli.database).await?;
-            let scope = scope_of(&db, &a.county, &a.school).await?;
+            let scope = scope_of(&SystemContext::new("export"), &db, &a.county, &a.school).await?;
             let started = Instant::now();
             let pb = bar(0, &format!("导出{}", t.label()));
             let p = pb.clone();
@@ -526,7 +530,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         } => indicators(cli.database, cli.config, county, json, snapshot, repeat).await,
         Command::Stats { county, json } => {
             let db = open(&cli.database).await?;
-            let scope = scope_of(&db, &county, &None).await?;
+            let scope = scope_of(&SystemContext::new("stats"), &db, &county, &None).await?;
             let stats = yimeng_store::stats::compute(&db, &scope).await?;
             if json {
                 let rows: Vec<_> = stats
@@ -715,6 +719,7 @@ async fn indicators(
     use yimeng_web::service::tracker;
     let cfg = load_config(&config)?;
     let db = open(&database).await?;
+    let sys = SystemContext::new("indicators");
     tracker::ensure_plan(&db)
         .await
         .map_err(|e| anyhow!("{e}"))?;
@@ -724,7 +729,7 @@ async fn indicators(
     let plan = Arc::new(row.plan()?);
     let region = match &county {
         None => yimeng_store::audit::CITY_COUNTY_ID,
-        Some(_) => match scope_of(&db, &county, &None).await? {
+        Some(_) => match scope_of(&sys, &db, &county, &None).await? {
             Scope::County(c) => c.get(),
             _ => bail!("--county：请给出一个县区的名称或代码"),
         },
@@ -735,7 +740,7 @@ async fn indicators(
     for _ in 0..repeat.max(1) {
         let started = Instant::now();
         board = Some(
-            tracker::compute_live(&db, &cfg.rules, Arc::clone(&plan))
+            tracker::compute_live(&db, &sys, &cfg.rules, Arc::clone(&plan))
                 .await
                 .map_err(|e| anyhow!("{e}"))?,
         );
@@ -832,7 +837,7 @@ async fn user(database: Option<String>, c: UserCommand) -> Result<ExitCode> {
             password,
         } => {
             let role = Role::parse(&role).map_err(|e| anyhow!("--role：{e}"))?;
-            let county_scope = scope_of(&db, &county, &school).await?;
+            let county_scope = scope_of(&SystemContext::new("user"), &db, &county, &school).await?;
             let (county, school_id) = match county_scope {
                 Scope::School(s) => (Some(s.county), Some(s.id)),
                 Scope::County(c) => (Some(c), None),
@@ -937,10 +942,8 @@ async fn serve(
         .parse()
         .map_err(|_| anyhow!("监听地址“{}”无效（应如 127.0.0.1:8080）", a.addr))?;
     let db = open(&database).await?;
-    let empty = db
-        .scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM school"))
-        .await?
-        == 0;
+    let sys = SystemContext::new("serve");
+    let empty = yimeng_store::school::count(&db, &sys.scope()).await? == 0;
     if empty && !a.no_demo {
         println!("数据库为空：正在生成示范城市（规模 {}）……", a.demo_scale);
         demo(
@@ -955,7 +958,7 @@ async fn serve(
         )
         .await?;
     }
-    let accounts = yimeng_web::demo_accounts::ensure(&db)
+    let accounts = yimeng_web::demo_accounts::ensure(&db, &sys)
         .await
         .map_err(|e| anyhow!("{e:?}"))?;
     yimeng_web::service::tracker::ensure_plan(&db)
@@ -974,7 +977,7 @@ async fn serve(
     if let Some(mb) = cfg.web.max_upload_mb {
         web.max_upload_bytes = mb * 1024 * 1024;
     }
-    let state = yimeng_web::AppState::new(db.clone(), web, cfg.rules);
+    let state = yimeng_web::AppState::new(db.clone(), web, cfg.rules, sys);
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("无法监听 {addr}"))?;
@@ -1039,7 +1042,7 @@ async fn import(
     // The class-size gate uses the configured limits ([rules] in yimeng.toml), as on the web.
     let cfg = load_config(&config)?;
     let db = open(&database).await?;
-    let scope = scope_of(&db, &a.county, &a.school).await?;
+    let scope = scope_of(&SystemContext::new("import"), &db, &a.county, &a.school).await?;
     let started = Instant::now();
     let pb = bar(0, &format!("导入{}", t.label()));
     let p = pb.clone();
@@ -1148,11 +1151,16 @@ async fn demo(database: Option<String>, a: DemoArgs) -> Result<ExitCode> {
         let db = open(&database).await?;
         let pb = bar(city.student_count(), "写入数据库");
         let p = pb.clone();
-        let reports = service::demo::load(&db, Arc::clone(&city), &move |t, n, total| {
-            p.set_message(format!("写入{}", t.label()));
-            p.set_length(total);
-            p.set_position(n);
-        })
+        let reports = service::demo::load(
+            &db,
+            &SystemContext::new("demo"),
+            Arc::clone(&city),
+            &move |t, n, total| {
+                p.set_message(format!("写入{}", t.label()));
+                p.set_length(total);
+                p.set_position(n);
+            },
+        )
         .await?;
         pb.finish_and_clear();
         for r in &reports {

@@ -3,7 +3,8 @@
 
 use yimeng_domain::IdCardNo;
 use yimeng_store::admission::{self, CutoffRow, ResultFilter, ResultRow};
-use yimeng_store::{Actor, Sql, StoreError};
+use yimeng_store::testing::{RawQuery, Sql};
+use yimeng_store::{Actor, StoreError};
 use yimeng_testkit::TestDb;
 
 fn result(id: &str, seq: i32, school: Option<&str>) -> ResultRow {

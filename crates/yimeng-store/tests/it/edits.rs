@@ -1,8 +1,8 @@
 use crate::fixtures::*;
 use crate::imports::*;
 use yimeng_domain::*;
-use yimeng_store::Sql;
 use yimeng_store::edit::{Saved, save_class, save_staff, save_student};
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 async fn student_id(db: &yimeng_store::Db, name: &str) -> i64 {

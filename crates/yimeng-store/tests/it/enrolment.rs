@@ -11,7 +11,8 @@ use yimeng_domain::student::Ethnicity;
 use yimeng_domain::*;
 use yimeng_store::enrolment::{self, NewApplication, Review, Upload, ZoneInput};
 use yimeng_store::import::{GateOptions, Mode};
-use yimeng_store::{Db, Sql, StoreError};
+use yimeng_store::testing::{RawQuery, Sql};
+use yimeng_store::{Db, StoreError};
 use yimeng_testkit::TestDb;
 
 pub const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
@@ -93,7 +94,7 @@ async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_regis
         assert!(a.app_no.starts_with("RX2020-371302-"), "{}", a.app_no);
         assert_eq!(a.state, "submitted");
         assert!(a.school_id.is_some(), "routed to the zone school");
-        assert_eq!(enrolment::files(db, LANSHAN, a.id).await.unwrap().len(), 4);
+        assert_eq!(enrolment::files(db, &a).await.unwrap().len(), 4);
         // The parent finds it with the number and the ID number only.
         let card = a.id_card.clone();
         assert!(enrolment::lookup(db, &a.app_no, &card).await.is_ok());
@@ -144,7 +145,7 @@ async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_regis
         let students = count(db, "student").await;
         let class: (i64,) = db
             .one({
-                let mut q = yimeng_store::Sql::new(
+                let mut q = yimeng_store::testing::Sql::new(
                     "SELECT id FROM class WHERE grade = 'P1' AND school_id = ",
                 );
                 q.bind(school);
@@ -169,7 +170,7 @@ async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_regis
             .await
             .unwrap();
         assert_eq!((r.state.as_str(), r.student_id), ("enrolled", Some(sid)));
-        assert_eq!(enrolment::actions(db, county, a.id).await.unwrap().len(), 4);
+        assert_eq!(enrolment::actions(db, &r).await.unwrap().len(), 4);
         // Now on the register: a new application for the child is refused.
         let e = submit(db, application(1)).await.unwrap_err();
         assert!(e.to_string().contains("已在本市学校登记学籍"), "{e}");
@@ -312,7 +313,7 @@ async fn the_county_places_an_application_at_another_school_with_a_reason() {
         });
         assert!(enrolment::get(db, &new_school, LANSHAN, a.id).await.is_ok());
         assert!(enrolment::get(db, &school, LANSHAN, a.id).await.is_err());
-        let acts = enrolment::actions(db, LANSHAN, a.id).await.unwrap();
+        let acts = enrolment::actions(db, &a).await.unwrap();
         assert!(
             acts.iter()
                 .any(|x| x.action == "place" && x.reason.contains("学位已满")),

@@ -5,8 +5,9 @@
 use crate::fixtures::*;
 use crate::imports::{import_students, seed};
 use yimeng_domain::*;
+use yimeng_store::Db;
 use yimeng_store::import::Mode;
-use yimeng_store::{Db, Sql};
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 async fn class_size(db: &Db, school: &str, grade: Grade) -> i64 {

@@ -1,7 +1,8 @@
 use crate::fixtures::*;
 use yimeng_domain::*;
+use yimeng_store::Db;
 use yimeng_store::import::{ClassImport, Mode, Report, SchoolImport, StaffImport, StudentImport};
-use yimeng_store::{Db, Sql};
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 pub async fn import_schools(

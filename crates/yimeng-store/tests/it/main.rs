@@ -2,6 +2,7 @@
 
 mod admission;
 mod backup;
+mod boundaries;
 mod edits;
 mod enrolment;
 mod fixtures;

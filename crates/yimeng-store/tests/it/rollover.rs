@@ -4,8 +4,8 @@
 use crate::fixtures::*;
 use crate::imports::{count, import_classes, import_students, seed};
 use yimeng_domain::*;
-use yimeng_store::Sql;
 use yimeng_store::import::Mode;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 use std::collections::{BTreeMap, BTreeSet};
-use yimeng_store::{Db, Sql};
+use yimeng_store::Db;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 fn migration_files(dir: &str) -> Vec<String> {

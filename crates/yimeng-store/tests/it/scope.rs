@@ -122,3 +122,62 @@ async fn imports_stay_inside_the_importers_scope() {
         assert_eq!(count(&t.db, "student").await, 30);
     }
 }
+
+#[tokio::test]
+async fn a_class_is_reached_through_its_school_and_a_scope_that_covers_it() {
+    for t in TestDb::each().await {
+        seed(&t.db).await;
+        let school = |code: &'static str| {
+            let db = t.db.clone();
+            async move {
+                yimeng_store::school::get_by_code(
+                    &db,
+                    &Scope::City,
+                    &SchoolCode::parse(code).unwrap(),
+                )
+                .await
+                .unwrap()
+            }
+        };
+        let (a, b) = (school("2137000001").await, school("2137000002").await);
+        let classes = yimeng_store::class::page_after(&t.db, &Scope::City, (0, 0), 10_000)
+            .await
+            .unwrap();
+        let c = classes
+            .iter()
+            .find(|c| c.school_id == a.id)
+            .expect("a class at school a");
+        let grade = c.grade();
+        let own = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(a.county_id),
+            id: a.id,
+        });
+        let other = Scope::School(SchoolRef {
+            county: RegionCode::from_i32(b.county_id),
+            id: b.id,
+        });
+        let found = |scope: Scope, s: yimeng_store::school::SchoolRow| {
+            let db = t.db.clone();
+            let (year, no) = (c.school_year, c.class_no);
+            async move {
+                yimeng_store::class::find_in_school(&db, &scope, &s, year, grade, no)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(found(own.clone(), a.clone()).await, Some(c.id));
+        // Another school's account holding school a's row still finds nothing.
+        assert_eq!(found(other, a.clone()).await, None);
+        assert_eq!(
+            yimeng_store::class::get_in_school(&t.db, &a, c.id)
+                .await
+                .unwrap()
+                .id,
+            c.id
+        );
+        assert!(matches!(
+            yimeng_store::class::get_in_school(&t.db, &b, c.id).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+}

@@ -8,8 +8,9 @@ use yimeng_domain::calendar::{HOLIDAY_SEED, WorkCalendar};
 use yimeng_domain::transfer::Initiator;
 use yimeng_domain::*;
 use yimeng_store::import::Mode;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_store::transfer::{self, Decision, NewTransfer};
-use yimeng_store::{Db, Sql, StoreError};
+use yimeng_store::{Db, StoreError};
 use yimeng_testkit::TestDb;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -110,8 +110,8 @@ async fn get_application(
 ) -> ApiResult<Json<Value>> {
     require_reviewer(&u)?;
     let a = enrolment::get(&state.db, &u.scope, county, id).await?;
-    let files = enrolment::files(&state.db, county, id).await?;
-    let actions = enrolment::actions(&state.db, county, id).await?;
+    let files = enrolment::files(&state.db, &a).await?;
+    let actions = enrolment::actions(&state.db, &a).await?;
     let files: Vec<Value> = files
         .iter()
         .map(|f| {

@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yimeng_domain::{RegionCode, Role, SchoolCode, SchoolRef, Scope};
+use yimeng_domain::{RegionCode, Role, SchoolCode, SchoolRef};
 use yimeng_store::user::NewUser;
 
 /// `GET /admin/users`
@@ -108,7 +108,7 @@ pub async fn create_user(
                 Ok(c) => c,
                 Err(e) => return fail(&state, &u, f, format!("学校标识码：{e}")).await,
             };
-            match yimeng_store::school::get_by_code(&state.db, &Scope::City, &parsed).await {
+            match yimeng_store::school::get_by_code(&state.db, &u.scope, &parsed).await {
                 Ok(s) if county.is_none_or(|c| c.get() == s.county_id) => Some((s.id, s.county_id)),
                 Ok(_) => return fail(&state, &u, f, "学校不属于所选县区".into()).await,
                 Err(_) => return fail(&state, &u, f, format!("学校标识码 {code} 不存在")).await,
@@ -168,7 +168,7 @@ pub async fn user(
     let refs = yimeng_store::user::assigned_schools(&state.db, id).await?;
     let mut schools = Vec::new();
     for r in refs {
-        if let Ok(s) = yimeng_store::school::get(&state.db, &Scope::County(r.county), r.id).await {
+        if let Ok(s) = yimeng_store::school::get(&state.db, &u.scope, r.id).await {
             schools.push((s.id, s.code, s.name));
         }
     }
@@ -273,15 +273,13 @@ pub async fn assign(
         .filter(|l| !l.is_empty())
     {
         match SchoolCode::parse(line) {
-            Ok(code) => {
-                match yimeng_store::school::get_by_code(&state.db, &Scope::City, &code).await {
-                    Ok(s) => refs.push(SchoolRef {
-                        county: RegionCode::from_i32(s.county_id),
-                        id: s.id,
-                    }),
-                    Err(_) => bad.push(format!("{line}（不存在）")),
-                }
-            }
+            Ok(code) => match yimeng_store::school::get_by_code(&state.db, &u.scope, &code).await {
+                Ok(s) => refs.push(SchoolRef {
+                    county: RegionCode::from_i32(s.county_id),
+                    id: s.id,
+                }),
+                Err(_) => bad.push(format!("{line}（不存在）")),
+            },
             Err(e) => bad.push(format!("{}（{e}）", yimeng_domain::text::preview(line, 20))),
         }
     }

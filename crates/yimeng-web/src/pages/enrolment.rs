@@ -384,7 +384,7 @@ pub async fn status(
     page.id_card = f.id_card.trim().to_uppercase();
     let status = match enrolment::lookup(&state.db, &f.number, &f.id_card).await {
         Ok(a) => {
-            let files = enrolment::files(&state.db, a.county_id, a.id).await?;
+            let files = enrolment::files(&state.db, &a).await?;
             page.found = Some((a, files));
             StatusCode::OK
         }
@@ -415,7 +415,7 @@ pub async fn withdraw(
     page.id_card = f.id_card.trim().to_uppercase();
     let status = match enrolment::withdraw(&state.db, &f.number, &f.id_card).await {
         Ok(a) => {
-            let files = enrolment::files(&state.db, a.county_id, a.id).await?;
+            let files = enrolment::files(&state.db, &a).await?;
             page.found = Some((a, files));
             StatusCode::OK
         }
@@ -453,7 +453,7 @@ pub async fn resubmit(
     page.id_card = card.trim().to_uppercase();
     let status = match enrolment::resubmit(&state.db, &number, &card, files).await {
         Ok(a) => {
-            let files = enrolment::files(&state.db, a.county_id, a.id).await?;
+            let files = enrolment::files(&state.db, &a).await?;
             page.found = Some((a, files));
             StatusCode::OK
         }
@@ -464,7 +464,7 @@ pub async fn resubmit(
         Err(e) => {
             page.error = Some(public_message(e));
             if let Ok(a) = enrolment::lookup(&state.db, &number, &card).await {
-                let files = enrolment::files(&state.db, a.county_id, a.id).await?;
+                let files = enrolment::files(&state.db, &a).await?;
                 page.found = Some((a, files));
             }
             StatusCode::UNPROCESSABLE_ENTITY
@@ -540,8 +540,8 @@ async fn detail_page(
     flash: Option<String>,
 ) -> Result<DetailPage, Failure> {
     let a = enrolment::get(&state.db, &u.scope, county, id).await?;
-    let files = enrolment::files(&state.db, county, id).await?;
-    let actions = enrolment::actions(&state.db, county, id).await?;
+    let files = enrolment::files(&state.db, &a).await?;
+    let actions = enrolment::actions(&state.db, &a).await?;
     let classes = match a.school_id {
         Some(s) => {
             enrolment::class_choices(&state.db, &state.rules, county, s, a.school_year, &a.grade)
@@ -549,11 +549,11 @@ async fn detail_page(
         }
         None => vec![],
     };
-    let schools = yimeng_store::school::briefs(
-        &state.db,
-        &Scope::County(yimeng_domain::RegionCode::from_i32(county)),
-    )
-    .await?;
+    let schools: Vec<_> = yimeng_store::school::public_briefs(&state.db)
+        .await?
+        .into_iter()
+        .filter(|s| s.county_id == county)
+        .collect();
     let school_name = schools
         .iter()
         .find(|s| Some(s.id) == a.school_id)

@@ -235,10 +235,14 @@ pub async fn region(
 ) -> PageResult<Response> {
     u.require_staff()?;
     let c = RegionCode::from_i32(code);
-    if c.linyi_unit().is_none() || !u.scope.covers_whole_county(c) {
+    let Some(county) = u
+        .scope
+        .narrow_to_county(c)
+        .filter(|_| c.linyi_unit().is_some())
+    else {
         return Err(Failure::NotFound.into());
-    }
-    let d = dashboard(&state, &Scope::County(c)).await?;
+    };
+    let d = dashboard(&state, &county).await?;
     let ctx = Ctx::for_user(&u, "/");
     Ok(super::render(&HomePage {
         ctx,

@@ -296,18 +296,15 @@ pub async fn export_registry(
     };
     let mut scope = u.scope.clone();
     if let Some(c) = some(&q.county).and_then(|c| c.parse::<i32>().ok()) {
-        let c = yimeng_domain::RegionCode::from_i32(c);
-        if !scope.covers_whole_county(c) {
-            return Err(Failure::NotFound.into());
-        }
-        scope = yimeng_domain::Scope::County(c);
+        scope = scope
+            .narrow_to_county(yimeng_domain::RegionCode::from_i32(c))
+            .ok_or(Failure::NotFound)?;
     }
     if let Some(s) = some(&q.school).and_then(|s| s.parse::<i64>().ok()) {
         let school = yimeng_store::school::get(&state.db, &scope, s).await?;
-        scope = yimeng_domain::Scope::School(yimeng_domain::SchoolRef {
-            county: yimeng_domain::RegionCode::from_i32(school.county_id),
-            id: s,
-        });
+        scope = scope
+            .narrow_to_school(yimeng_domain::RegionCode::from_i32(school.county_id), s)
+            .ok_or(Failure::NotFound)?;
     }
     let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
     let path = dir.path().join(format!("export.{}", format.ext()));

@@ -11,7 +11,6 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yimeng_domain::Scope;
 use yimeng_store::browse::{self, SchoolFilter};
 
 /// Query of the directory.
@@ -38,9 +37,8 @@ pub async fn directory(
         ..Default::default()
     };
     // The directory lists every school of the city: names, types and addresses are public.
-    let result = browse::schools(
+    let result = browse::public_directory(
         &state.db,
-        &Scope::City,
         &state.rules,
         &f,
         "county",

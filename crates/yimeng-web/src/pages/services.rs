@@ -387,7 +387,7 @@ pub(crate) async fn own_classes(state: &AppState, u: &User) -> Result<Vec<(i64, 
 }
 
 pub(crate) async fn city_schools(state: &AppState) -> Result<Vec<(String, String)>, Failure> {
-    let b = yimeng_store::school::briefs(&state.db, &Scope::City).await?;
+    let b = yimeng_store::school::public_briefs(&state.db).await?;
     Ok(b.into_iter()
         .map(|s| {
             (

@@ -291,11 +291,7 @@ pub async fn set_lang(
 
 /// `GET /healthz`: the process is up and the store answers.
 pub async fn healthz(State(state): State<AppState>) -> Response {
-    match state
-        .db
-        .scalar(yimeng_store::Sql::new("SELECT COUNT(*) FROM region"))
-        .await
-    {
+    match yimeng_store::region::health_check(&state.db).await {
         Ok(_) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/json")],

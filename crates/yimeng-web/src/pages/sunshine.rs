@@ -399,19 +399,10 @@ pub async fn run(
             name: yimeng_domain::class::default_class_name(grade, no),
             head_teacher: None,
         };
-        let mut q = yimeng_store::Sql::new("SELECT id FROM class WHERE county_id = ");
-        q.bind(county)
-            .push(" AND school_id = ")
-            .bind(id)
-            .push(" AND school_year = ")
-            .bind(year)
-            .push(" AND grade = ")
-            .bind(grade.code())
-            .push(" AND class_no = ")
-            .bind(no);
-        let existing: Option<(i64,)> = state.db.opt(q).await?;
+        let existing =
+            yimeng_store::class::find_in_school(&state.db, &u.scope, &s, year, grade, no).await?;
         let cid = match existing {
-            Some((cid,)) => cid,
+            Some(cid) => cid,
             None => {
                 match yimeng_store::edit::save_class(&state.db, &u.scope, &u.actor(), rec, None)
                     .await?

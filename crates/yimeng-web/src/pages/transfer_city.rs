@@ -207,10 +207,9 @@ pub(crate) async fn incoming_input(
     let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
     let grade = Grade::parse(get("grade")).map_err(|e| format!("转入年级：{e}"))?;
     let from_county = optional_region(get("from_county"), "转出学校所在地代码")?;
-    let s = yimeng_store::school::get(&state.db, &Scope::City, school.1)
+    let s = yimeng_store::school::public_get(&state.db, school.0, school.1)
         .await
         .ok()
-        .filter(|s| s.county_id == school.0)
         .ok_or_else(|| "转入学校不存在".to_string())?;
     let mut values: HashMap<String, String> = [
         "name",
@@ -233,10 +232,9 @@ pub(crate) async fn incoming_input(
         let id: i64 = get("class")
             .parse()
             .map_err(|_| "所选班级不存在".to_string())?;
-        let c = yimeng_store::class::get(&state.db, &Scope::City, id)
+        let c = yimeng_store::class::get_in_school(&state.db, &s, id)
             .await
             .ok()
-            .filter(|c| c.county_id == school.0 && c.school_id == school.1)
             .ok_or_else(|| "所选班级不属于转入学校".to_string())?;
         values.insert("school_year".into(), c.school_year.to_string());
         values.insert("grade".into(), c.grade.clone());

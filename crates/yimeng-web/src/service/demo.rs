@@ -5,13 +5,12 @@ use super::ServiceError;
 use std::path::Path;
 use std::sync::Arc;
 use yimeng_demo::DemoCity;
-use yimeng_domain::Scope;
 use yimeng_io::records::{class_cells, school_cells, staff_cells, student_cells};
 use yimeng_io::{FileFormat, Table, TableWriter};
 use yimeng_store::import::{
     ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport,
 };
-use yimeng_store::{Actor, Db};
+use yimeng_store::{Actor, Db, SystemContext};
 
 /// Progress of a long step: (table, rows done, rows in all).
 pub type Progress<'a> = &'a (dyn Fn(Table, u64, u64) + Send + Sync);
@@ -45,6 +44,7 @@ fn check(r: Report) -> Result<Report, ServiceError> {
 /// Loads the city: schools, staff, classes, then students. Returns the four reports.
 pub async fn load(
     db: &Db,
+    sys: &SystemContext,
     city: Arc<DemoCity>,
     progress: Progress<'_>,
 ) -> Result<Vec<Report>, ServiceError> {
@@ -54,7 +54,7 @@ pub async fn load(
         ip: None,
         request_id: None,
     };
-    let scope = Scope::City;
+    let scope = sys.scope();
     let mut reports = Vec::new();
 
     let mut imp = SchoolImport::start(db, &scope, &actor, opts(Table::Schools, city.seed)).await?;
@@ -123,7 +123,7 @@ pub async fn load(
     let _ = generator.join();
     progress(Table::Students, n, n);
     reports.push(check(imp.finish().await?)?);
-    population(db, &actor, city.seed).await?;
+    population(db, sys, &actor, city.seed).await?;
     Ok(reports)
 }
 
@@ -184,10 +184,15 @@ pub const DEMO_YEAR: i32 = 2020;
 /// The demo counties' resident population aged 3–5, which the registry does not hold: each county's
 /// kindergarten roll divided by a gross enrolment rate drawn from 86–97% (deterministic for the
 /// seed), so the preschool indicators have a denominator, as a county would report it.
-async fn population(db: &Db, actor: &Actor, seed: u64) -> Result<(), ServiceError> {
+async fn population(
+    db: &Db,
+    sys: &SystemContext,
+    actor: &Actor,
+    seed: u64,
+) -> Result<(), ServiceError> {
     let facts = yimeng_store::facts::school_facts(
         db,
-        &Scope::City,
+        &sys.scope(),
         &yimeng_domain::Rules::default(),
         DEMO_YEAR,
     )

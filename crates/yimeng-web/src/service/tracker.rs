@@ -8,16 +8,16 @@ use super::ServiceError;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
+use yimeng_domain::Rules;
 use yimeng_domain::facts::SchoolFacts;
 use yimeng_domain::plan::{
     Computation, IndicatorDef, IndicatorKind, ItemStatus, Plan, PlanItem, Reporters, Source,
     counts_for_special_school_coverage, item_status,
 };
 use yimeng_domain::region::LINYI_UNITS;
-use yimeng_domain::{Rules, Scope};
 use yimeng_engine::indicator::{Denominators, Totals, measure, region_totals};
 use yimeng_store::audit::CITY_COUNTY_ID;
-use yimeng_store::{Actor, Db};
+use yimeng_store::{Actor, Db, SystemContext};
 
 /// The plan loaded on first start when none is (the 2020 Linyi plan).
 pub const SEED_PLAN: &str = include_str!("../../../../plans/linyi-2020.toml");
@@ -113,9 +113,14 @@ pub fn period_of(d: NaiveDate) -> String {
 }
 
 /// Computes a board from the registry and the approved reports now.
-pub async fn compute_live(db: &Db, rules: &Rules, plan: Arc<Plan>) -> Result<Board, ServiceError> {
+pub async fn compute_live(
+    db: &Db,
+    sys: &SystemContext,
+    rules: &Rules,
+    plan: Arc<Plan>,
+) -> Result<Board, ServiceError> {
     let as_of = default_date(&plan);
-    let facts = yimeng_store::facts::school_facts(db, &Scope::City, rules, plan.year).await?;
+    let facts = yimeng_store::facts::school_facts(db, &sys.scope(), rules, plan.year).await?;
     let population = yimeng_store::plan::population_map(db, plan.year).await?;
     let totals = region_totals(&facts);
     let mut figures: HashMap<(i32, String), Figure> = HashMap::new();

@@ -4,6 +4,7 @@
 //! one; cut-off lines are public, on the page and in the API.
 
 use crate::support::{Client, Resp, TestApp};
+use yimeng_store::testing::RawQuery;
 use yimeng_testkit::TestDb;
 
 async fn upload(c: &Client, csrf: &str, round: &str, kind: &str, name: &str, data: &[u8]) -> Resp {
@@ -97,7 +98,7 @@ async fn an_admission_round_validates_runs_publishes_and_answers_the_public() {
     );
     let rows: i64 = app
         .db()
-        .scalar(yimeng_store::Sql::new(
+        .scalar(yimeng_store::testing::Sql::new(
             "SELECT COUNT(*) FROM admission_result",
         ))
         .await
@@ -364,7 +365,7 @@ async fn an_admission_round_validates_runs_publishes_and_answers_the_public() {
     // Every step was audited.
     let n: i64 = app
         .db()
-        .scalar(yimeng_store::Sql::new(
+        .scalar(yimeng_store::testing::Sql::new(
             "SELECT COUNT(*) FROM audit_log WHERE entity = 'admission_round' AND action = 'publish'",
         ))
         .await

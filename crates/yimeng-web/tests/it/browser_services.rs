@@ -8,7 +8,7 @@ use chrono::{Datelike, NaiveDate};
 use fantoccini::{Client, Locator};
 use std::process::{Command, Stdio};
 use yimeng_domain::{IdCardNo, RegionCode, Scope, Stage};
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 fn browser_present() -> bool {

@@ -10,7 +10,7 @@ use axum::http::Method;
 use chrono::NaiveDate;
 use serde_json::json;
 use yimeng_domain::IdCardNo;
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRtest";

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use yimeng_domain::Scope;
 use yimeng_io::Table;
 use yimeng_store::import::Mode;
+use yimeng_store::testing::RawQuery;
 use yimeng_store::{Actor, Db};
 use yimeng_web::service::ServiceError;
 use yimeng_web::service::import::{ImportJob, ImportOutcome, import_file};
@@ -76,7 +77,7 @@ pub async fn seed(db: &Db, dir: &Path) {
 }
 
 pub async fn count(db: &Db, table: &str) -> i64 {
-    db.scalar(yimeng_store::Sql::new(&format!(
+    db.scalar(yimeng_store::testing::Sql::new(&format!(
         "SELECT COUNT(*) FROM {table}"
     )))
     .await

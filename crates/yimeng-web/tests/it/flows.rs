@@ -8,7 +8,7 @@ use crate::files::{STUDENT_HEADER, id, student_line};
 use crate::support::{PW, TestApp};
 use axum::http::Method;
 use serde_json::json;
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 async fn text(app: &TestApp, sql: &str) -> String {

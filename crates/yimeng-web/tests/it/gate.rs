@@ -6,7 +6,7 @@
 use crate::support::TestApp;
 use axum::http::Method;
 use serde_json::json;
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 const COUNTY: i32 = 371302;

@@ -8,6 +8,7 @@ use yimeng_domain::Scope;
 use yimeng_io::{FileFormat, Table};
 use yimeng_store::Actor;
 use yimeng_store::import::Mode;
+use yimeng_store::testing::RawQuery;
 use yimeng_testkit::TestDb;
 use yimeng_web::service::ServiceError;
 use yimeng_web::service::import::{ImportJob, import_file, write_errors};
@@ -222,7 +223,7 @@ async fn a_gbk_csv_from_excel_on_chinese_windows_is_read() {
         assert!(o.report.committed, "{:?}", o.errors);
         assert_eq!(o.encoding, Some("gb18030"));
         let name: (String,) =
-            t.db.one(yimeng_store::Sql::new(
+            t.db.one(yimeng_store::testing::Sql::new(
                 "SELECT name FROM school WHERE code = '2137000003'",
             ))
             .await
@@ -341,7 +342,7 @@ async fn formula_and_script_strings_are_stored_as_text_and_exported_neutralised(
             .unwrap();
         assert!(o.report.committed, "{:?}", o.errors);
         let names: Vec<(String,)> =
-            t.db.all(yimeng_store::Sql::new(
+            t.db.all(yimeng_store::testing::Sql::new(
                 "SELECT name FROM student ORDER BY id",
             ))
             .await
@@ -409,7 +410,7 @@ async fn an_xls_workbook_from_excel_97_is_read() {
         .unwrap();
     assert_eq!((o.format, o.report.inserted), ("xls", 2), "{:?}", o.errors);
     let cap: (Option<i64>,) =
-        t.db.one(yimeng_store::Sql::new(
+        t.db.one(yimeng_store::testing::Sql::new(
             "SELECT capacity FROM school WHERE code = '2137100002'",
         ))
         .await
@@ -492,7 +493,7 @@ async fn a_changed_file_updates_records_and_the_same_file_twice_changes_nothing(
             .unwrap();
         assert_eq!((o.report.updated, o.report.unchanged), (1, 2));
         let hist: i64 =
-            t.db.scalar(yimeng_store::Sql::new(
+            t.db.scalar(yimeng_store::testing::Sql::new(
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'update' AND entity = 'school'",
             ))
             .await

@@ -7,6 +7,7 @@ use crate::support::{Client, Resp, TestApp};
 use axum::http::Method;
 use serde_json::json;
 use std::collections::BTreeSet;
+use yimeng_store::testing::RawQuery;
 use yimeng_testkit::TestDb;
 
 /// The roles, in the order of each row's expectations.
@@ -1047,7 +1048,7 @@ async fn every_route_answers_every_role_as_its_scope_allows() {
         let i = app.ids.clone();
         let db = app.db();
         let lanshan: BTreeSet<i64> = db
-            .all::<(i64,)>(yimeng_store::Sql::new(
+            .all::<(i64,)>(yimeng_store::testing::Sql::new(
                 "SELECT id FROM school WHERE county_id = 371302",
             ))
             .await
@@ -1056,7 +1057,7 @@ async fn every_route_answers_every_role_as_its_scope_allows() {
             .map(|r| r.0)
             .collect();
         let inspected: BTreeSet<i64> = db
-            .all::<(i64,)>(yimeng_store::Sql::new(
+            .all::<(i64,)>(yimeng_store::testing::Sql::new(
                 "SELECT a.school_id FROM inspector_school a JOIN app_user u ON u.id = a.user_id WHERE u.username = 'lanshan_dd'",
             ))
             .await
@@ -2111,7 +2112,7 @@ async fn every_successful_write_route_leaves_an_audit_row_with_before_or_after_v
     let i = app.ids.clone();
     let db = app.db();
     let lanshan: BTreeSet<i64> = db
-        .all::<(i64,)>(yimeng_store::Sql::new(
+        .all::<(i64,)>(yimeng_store::testing::Sql::new(
             "SELECT id FROM school WHERE county_id = 371302",
         ))
         .await
@@ -2120,7 +2121,7 @@ async fn every_successful_write_route_leaves_an_audit_row_with_before_or_after_v
         .map(|r| r.0)
         .collect();
     let inspected: BTreeSet<i64> = db
-        .all::<(i64,)>(yimeng_store::Sql::new(
+        .all::<(i64,)>(yimeng_store::testing::Sql::new(
             "SELECT a.school_id FROM inspector_school a JOIN app_user u ON u.id = a.user_id WHERE u.username = 'lanshan_dd'",
         ))
         .await

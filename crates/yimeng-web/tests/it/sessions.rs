@@ -5,7 +5,7 @@
 use crate::support::{PW, TestApp};
 use axum::http::Method;
 use serde_json::json;
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 async fn audit_count(app: &TestApp, action: &str, actor: &str) -> i64 {

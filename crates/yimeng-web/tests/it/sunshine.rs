@@ -8,8 +8,8 @@ use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::enrolment::{ApplicationKind, Material};
 use yimeng_domain::student::Ethnicity;
 use yimeng_domain::{Grade, IdCardNo, RegionCode, Rules, Scope, Stage};
-use yimeng_store::Sql;
 use yimeng_store::enrolment::{self, NewApplication, Review, Upload, ZoneInput};
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRtest";

@@ -11,7 +11,8 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use yimeng_domain::Rules;
-use yimeng_store::{Db, Sql};
+use yimeng_store::Db;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 use yimeng_web::{AppState, WebConfig};
 
@@ -63,10 +64,11 @@ impl TestApp {
     /// serves it on a free port.
     pub async fn spawn(t: TestDb) -> TestApp {
         let city = Arc::new(yimeng_demo::DemoCity::plan(0.004, 2020));
-        yimeng_web::service::demo::load(&t.db, city, &|_, _, _| {})
+        let sys = yimeng_store::SystemContext::new("test");
+        yimeng_web::service::demo::load(&t.db, &sys, city, &|_, _, _| {})
             .await
             .expect("demo city");
-        yimeng_web::demo_accounts::ensure(&t.db)
+        yimeng_web::demo_accounts::ensure(&t.db, &sys)
             .await
             .expect("demo accounts");
         let ids = ids(&t.db).await;
@@ -76,7 +78,7 @@ impl TestApp {
             max_upload_bytes: 8 * 1024 * 1024,
             ..WebConfig::default()
         };
-        let state = AppState::new(t.db.clone(), config, Rules::default());
+        let state = AppState::new(t.db.clone(), config, Rules::default(), sys);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
