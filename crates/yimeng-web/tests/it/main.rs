@@ -11,6 +11,7 @@ mod import;
 mod routes;
 mod services_api;
 mod sessions;
+mod status_rule;
 mod sunshine;
 mod support;
 mod tracker;
