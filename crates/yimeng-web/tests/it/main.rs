@@ -3,6 +3,7 @@
 mod admission;
 mod browser;
 mod browser_services;
+mod busy_writer;
 mod enrolment;
 mod files;
 mod flows;
