@@ -181,36 +181,9 @@ struct NewKey {
     staff: bool,
 }
 
-/// A hasher for integer keys (the maps here hold millions of them; SipHash would dominate).
-#[derive(Default, Clone, Copy)]
-pub struct IntHasher(u64);
-
-impl std::hash::Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 32);
-    }
-    fn write_i64(&mut self, x: i64) {
-        self.write_u64(x as u64);
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.write_u64(u64::from(x));
-    }
-    fn write_i32(&mut self, x: i32) {
-        self.write_u64(x as u64);
-    }
-}
-
-/// A map with integer keys.
-pub type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
+/// A map with integer keys: the maps here hold millions of them and SipHash would dominate, so
+/// they use the workspace's hasher, foldhash (its fast variant, seeded per process).
+pub type IntMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Rows buffered before a flush.
 const FLUSH_ROWS: usize = 4000;
