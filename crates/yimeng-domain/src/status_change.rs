@@ -235,6 +235,13 @@ pub enum StatusChangeError {
     /// Withdrawal by someone other than the school that applied.
     #[error("只有提出申请的学校可以撤回")]
     NotApplicant,
+    /// A status written directly (form, API, import, rollover) that only an approved request may
+    /// give.
+    #[error("义务教育阶段学生{kind}须经县区教育局审批，请提交学籍异动申请")]
+    NeedsApproval {
+        /// The change the write amounts to.
+        kind: StatusChangeKind,
+    },
     /// Another refusal of the approval flow.
     #[error(transparent)]
     Flow(ApprovalError),
@@ -274,6 +281,64 @@ pub fn check_transition(
         return Err(StatusChangeError::InvalidTransition { from, to });
     }
     Ok(())
+}
+
+/// Whether a change of `kind` needs the county bureau's approval: 休学, 复学 and 辍学 of a
+/// compulsory-stage student (see the module documentation). [`approval_plan`] and
+/// [`check_direct_write`] both follow this one rule.
+pub fn needs_county_approval(kind: StatusChangeKind, compulsory: bool) -> bool {
+    compulsory
+        && matches!(
+            kind,
+            StatusChangeKind::Suspend | StatusChangeKind::Resume | StatusChangeKind::DropOut
+        )
+}
+
+/// The status change that writing status `to` over `from` amounts to (`from` is `None` for a new
+/// record): entering 休学, 复学, 辍学 or 死亡 is that change; leaving 休学 or 辍学 for anything
+/// else (在读, 毕业, …) is a 复学 first (however the status is named); entering 毕业 otherwise is a
+/// graduation. `None`: no change of this module
+/// (the status is unchanged, or a change such as 转出 that has its own procedure).
+pub fn change_kind_of(from: Option<StudentStatus>, to: StudentStatus) -> Option<StatusChangeKind> {
+    if from == Some(to) {
+        return None;
+    }
+    match to {
+        StudentStatus::Suspended => Some(StatusChangeKind::Suspend),
+        StudentStatus::DroppedOut => Some(StatusChangeKind::DropOut),
+        StudentStatus::Resumed => Some(StatusChangeKind::Resume),
+        StudentStatus::Deceased => Some(StatusChangeKind::Death),
+        _ if matches!(
+            from,
+            Some(StudentStatus::Suspended | StudentStatus::DroppedOut)
+        ) =>
+        {
+            Some(StatusChangeKind::Resume)
+        }
+        StudentStatus::Graduated => Some(StatusChangeKind::Graduate),
+        _ => None,
+    }
+}
+
+/// The rule for every write of a student's status that is not the effect of an approved request
+/// (a form or API save, a create that matches an existing record, a file import in any mode, the
+/// year rollover), for every role alike: a change that needs the county bureau's approval
+/// ([`needs_county_approval`]) is refused — it is made only through a 学籍异动 request, which
+/// takes effect at its last approval. `from` is the stored status (`None` for a new record: a new
+/// compulsory-stage record may not start as 休学, 复学 or 辍学 either); `compulsory` whether the
+/// student is in the compulsory stage. The only exception is the first load of an existing
+/// registry as it stands (`yimeng import --as-is`), which does not call this.
+pub fn check_direct_write(
+    from: Option<StudentStatus>,
+    to: StudentStatus,
+    compulsory: bool,
+) -> Result<(), StatusChangeError> {
+    match change_kind_of(from, to) {
+        Some(kind) if needs_county_approval(kind, compulsory) => {
+            Err(StatusChangeError::NeedsApproval { kind })
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Checks a requested change for a student with status `current` in `grade`.
@@ -403,16 +468,11 @@ pub fn approval_plan(kind: StatusChangeKind, grade: Grade, school: SchoolRef) ->
         level: ApprovalLevel::County,
         approver: Approver::County(school.county),
     };
-    let compulsory = grade.stage().is_compulsory();
     match kind {
-        StatusChangeKind::Suspend | StatusChangeKind::Resume | StatusChangeKind::DropOut
-            if compulsory =>
-        {
-            ApprovalPlan {
-                steps: vec![at_school, at_county],
-                county_record: None,
-            }
-        }
+        _ if needs_county_approval(kind, grade.stage().is_compulsory()) => ApprovalPlan {
+            steps: vec![at_school, at_county],
+            county_record: None,
+        },
         StatusChangeKind::Death => ApprovalPlan {
             steps: vec![at_school],
             county_record: Some(school.county),
@@ -734,5 +794,31 @@ mod tests {
         );
         let done = death.apply(&Action::Approve, &Scope::School(s)).unwrap();
         assert_eq!(done.effect().unwrap().county_record, Some(LANSHAN));
+    }
+
+    #[test]
+    fn a_direct_write_may_not_make_a_change_the_county_approves() {
+        use StudentStatus::*;
+        let e = check_direct_write(Some(Enrolled), Suspended, true).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "义务教育阶段学生休学须经县区教育局审批，请提交学籍异动申请"
+        );
+        assert!(check_direct_write(Some(Enrolled), DroppedOut, true).is_err());
+        assert!(check_direct_write(None, Suspended, true).is_err());
+        // Leaving 休学 by renaming the status is a 复学.
+        assert_eq!(
+            check_direct_write(Some(Suspended), Enrolled, true),
+            Err(StatusChangeError::NeedsApproval {
+                kind: StatusChangeKind::Resume
+            })
+        );
+        // Unchanged, other changes, other stages.
+        assert!(check_direct_write(Some(Suspended), Suspended, true).is_ok());
+        assert!(check_direct_write(Some(Suspended), Deceased, true).is_ok());
+        assert!(check_direct_write(Some(Suspended), Graduated, true).is_err());
+        assert!(check_direct_write(Some(Enrolled), Graduated, true).is_ok());
+        assert!(check_direct_write(None, Enrolled, true).is_ok());
+        assert!(check_direct_write(Some(Enrolled), Suspended, false).is_ok());
     }
 }

@@ -181,36 +181,9 @@ struct NewKey {
     staff: bool,
 }
 
-/// A hasher for integer keys (the maps here hold millions of them; SipHash would dominate).
-#[derive(Default, Clone, Copy)]
-pub struct IntHasher(u64);
-
-impl std::hash::Hasher for IntHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-    }
-    fn write_u64(&mut self, x: u64) {
-        let h = (self.0 ^ x).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        self.0 = h ^ (h >> 32);
-    }
-    fn write_i64(&mut self, x: i64) {
-        self.write_u64(x as u64);
-    }
-    fn write_u32(&mut self, x: u32) {
-        self.write_u64(u64::from(x));
-    }
-    fn write_i32(&mut self, x: i32) {
-        self.write_u64(x as u64);
-    }
-}
-
-/// A map with integer keys.
-pub type IntMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<IntHasher>>;
+/// A map with integer keys: the maps here hold millions of them and SipHash would dominate, so
+/// they use the workspace's hasher, foldhash (its fast variant, seeded per process).
+pub type IntMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// Rows buffered before a flush.
 const FLUSH_ROWS: usize = 4000;
@@ -712,6 +685,34 @@ async fn load_hashes(
         q.push(" AND t.id IN ").bind_list(ids);
     }
     Ok(core.all::<(i64, i64)>(q).await?.into_iter().collect())
+}
+
+/// The stored statuses of the students in scope (for a form save, of those named) that only an
+/// approved request gives or ends: 休学, 复学, 辍学.
+async fn load_guarded(
+    core: &mut Core,
+    scope: &Scope,
+    owners: &[i64],
+) -> Result<IntMap<i64, StudentStatus>> {
+    let guarded = [
+        StudentStatus::Suspended,
+        StudentStatus::Resumed,
+        StudentStatus::DroppedOut,
+    ];
+    let mut q = Sql::new("SELECT t.id, t.status FROM student t WHERE ");
+    push_scope(&mut q, scope, "t", "school_id");
+    q.push(" AND t.status IN ")
+        .bind_list(guarded.iter().map(|s| s.code()).collect::<Vec<_>>());
+    if let Some(t) = core.target() {
+        let ids: Vec<i64> = t.ids.iter().chain(owners).copied().collect();
+        q.push(" AND t.id IN ").bind_list(ids);
+    }
+    Ok(core
+        .all::<(i64, String)>(q)
+        .await?
+        .into_iter()
+        .filter_map(|(id, s)| StudentStatus::from_code(&s).map(|s| (id, s)))
+        .collect())
 }
 
 /// The schools in scope by code (for a form save, only those named).
@@ -1495,6 +1496,11 @@ pub struct GateOptions {
     /// A county bureau's written reason to place beyond the limits (form saves of a county
     /// account only; a file import never overrides).
     pub override_reason: Option<String>,
+    /// Loading an existing registry as it stands (`yimeng import --as-is`, the demo city): the
+    /// statuses are taken as they are, 休学 and 辍学 included, instead of being refused where
+    /// only an approved 学籍异动 request may give them
+    /// ([`yimeng_domain::status_change::check_direct_write`]).
+    pub as_is: bool,
 }
 
 impl Default for GateOptions {
@@ -1503,6 +1509,7 @@ impl Default for GateOptions {
             enabled: true,
             rules: yimeng_domain::Rules::default(),
             override_reason: None,
+            as_is: false,
         }
     }
 }
@@ -1515,10 +1522,19 @@ impl GateOptions {
             ..GateOptions::default()
         }
     }
-    /// No gate (loading an existing registry as it is).
+    /// No gate.
     pub fn off() -> GateOptions {
         GateOptions {
             enabled: false,
+            ..GateOptions::default()
+        }
+    }
+    /// Loading an existing registry as it stands (first load, `--as-is`): no gate, and the
+    /// statuses as they are.
+    pub fn as_is() -> GateOptions {
+        GateOptions {
+            enabled: false,
+            as_is: true,
             ..GateOptions::default()
         }
     }
@@ -1552,6 +1568,9 @@ pub struct StudentImport {
     classes: HashMap<ClassKey, i64>,
     keys: IntMap<u64, KeyOwner>,
     hashes: IntMap<i64, i64>,
+    /// Stored statuses of the students in scope that are 休学, 复学 or 辍学 (the statuses only an
+    /// approved request gives or ends; a few per thousand); `None` when loading as it stands.
+    guarded: Option<IntMap<i64, StudentStatus>>,
     seen: IntMap<u64, u32>,
     new_rows: Vec<StudentRow>,
     changed: Vec<StudentRow>,
@@ -1582,6 +1601,7 @@ impl StudentImport {
         opts: Options,
         gate: GateOptions,
     ) -> Result<StudentImport> {
+        let as_is = gate.as_is;
         let mut core = Core::start(
             db,
             scope,
@@ -1647,6 +1667,11 @@ impl StudentImport {
             Vec::new()
         };
         let hashes = load_hashes(&mut core, scope, "student", "school_id", &own).await?;
+        let guarded = if as_is {
+            None
+        } else {
+            Some(load_guarded(&mut core, scope, &own).await?)
+        };
         tracing::debug!(
             schools = schools.len(),
             classes = classes.len(),
@@ -1661,6 +1686,7 @@ impl StudentImport {
             classes,
             keys,
             hashes,
+            guarded,
             seen: IntMap::default(),
             new_rows: Vec::with_capacity(FLUSH_ROWS),
             changed: vec![],
@@ -1818,6 +1844,13 @@ impl StudentImport {
                 rec.student_no.as_str(),
                 "该学籍号已在您管辖范围以外的学校登记（转学请办理转学手续）",
             )),
+            // A new student from a form or the API never overwrites the record that already has
+            // the number (its class and the fields the form does not carry would be lost).
+            Some(_) if self.core.opts.edit.is_some() => errs.push(FieldError::new(
+                "student_no",
+                rec.student_no.as_str(),
+                "该学籍号已有学籍，不能重复新增；修改该学生的信息请在其学籍页面编辑",
+            )),
             Some(o) => existing = Some(o.id),
         }
         if let (Some(k), Some(card)) = (id_key, &rec.id_card) {
@@ -1836,6 +1869,22 @@ impl StudentImport {
                     ))
                 }
                 Some(_) => {}
+            }
+        }
+        if let Some(guarded) = &self.guarded {
+            // The rule for a status written directly: what needs the county's approval comes only
+            // through an approved request. Without a class the school's stages decide: a school
+            // with a compulsory stage is held to the rule.
+            let compulsory = match &rec.class {
+                Some(c) => c.grade.stage().is_compulsory(),
+                None => school.stage_set().iter().any(|s| s.is_compulsory()),
+            };
+            // A stored status outside 休学/复学/辍学 is not told apart by the rule: 其他 stands for it.
+            let from = existing.map(|id| guarded.get(&id).copied().unwrap_or(StudentStatus::Other));
+            if let Err(e) =
+                yimeng_domain::status_change::check_direct_write(from, rec.status, compulsory)
+            {
+                errs.push(FieldError::new("status", rec.status.label(), e.to_string()));
             }
         }
         if !errs.is_empty() {

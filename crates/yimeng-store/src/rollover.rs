@@ -1,8 +1,9 @@
 //! 学年升级 (year rollover, issue 5): at the start of school year `Y`, every 在籍 student (在读,
 //! 休学, 复学) in a class of year `Y-1` moves to the class with the same number in the next grade
 //! of year `Y` (created here from the old class: same school, number and head teacher), and every
-//! 在籍 student in the final grade of a stage (大班, 六年级, 九年级, 高三, 中职三年级 — the last
-//! of [`Grade::of_stage`]) graduates (毕业, with a 学籍异动 row). In a school that also teaches
+//! 在读 or 复学 student in the final grade of a stage (大班, 六年级, 九年级, 高三, 中职三年级 —
+//! the last of [`Grade::of_stage`]) graduates (毕业, with a 学籍异动 row); a 休学 student there
+//! stays 休学 in its class (leaving 休学 is a 复学, made only by an approved request). In a school that also teaches
 //! 初中 (九年一贯制, or any school whose stages hold both), 六年级 go on to 七年级 of the same
 //! school and class number (直升) instead of graduating. The starting grades (小班, 一年级,
 //! 七年级, 高一, 中职一年级) of year `Y` get as many classes, by number, as the school had in
@@ -160,6 +161,27 @@ fn on_register() -> Vec<&'static str> {
         .collect()
 }
 
+/// The statuses that graduate: 在籍 statuses from which 毕业 is a change the rollover may make
+/// itself ([`yimeng_domain::status_change::check_direct_write`], held to the compulsory stage's
+/// rule for every stage): 在读 and 复学. A 休学 student of a final grade keeps the status and the
+/// class; leaving 休学 is a 复学, which only an approved request makes.
+fn graduating() -> Vec<&'static str> {
+    StudentStatus::ALL
+        .iter()
+        .filter(|s| {
+            s.is_on_register()
+                && s.can_change_to(StudentStatus::Graduated)
+                && yimeng_domain::status_change::check_direct_write(
+                    Some(**s),
+                    StudentStatus::Graduated,
+                    true,
+                )
+                .is_ok()
+        })
+        .map(|s| s.code())
+        .collect()
+}
+
 /// Runs (or, with `dry_run`, counts) the rollover into school year `year`.
 #[tracing::instrument(skip_all, fields(year, dry_run))]
 pub async fn run(db: &Db, actor: &Actor, year: i32, dry_run: bool) -> Result<Rollover> {
@@ -244,7 +266,11 @@ async fn count(db: &Db, county: i32, year: i32) -> Result<CountyCounts> {
             .push(" AND c.school_year = ")
             .bind(year - 1)
             .push(" AND s.status IN ")
-            .bind_list(on_register());
+            .bind_list(if final_grades {
+                graduating()
+            } else {
+                on_register()
+            });
         if final_grades {
             push_final(&mut q, "c");
         } else {
@@ -400,7 +426,11 @@ async fn apply(tx: &mut Tx, actor: &Actor, county: i32, year: i32) -> Result<Cou
 /// subquery down to the county's shard.
 fn push_in_old_classes(q: &mut Sql, year: i32, final_grade: bool) {
     q.push(" AND s.status IN ")
-        .bind_list(on_register())
+        .bind_list(if final_grade {
+            graduating()
+        } else {
+            on_register()
+        })
         .push(" AND (s.county_id, s.class_id) IN (SELECT c.county_id, c.id FROM class c WHERE c.school_year = ")
         .bind(year - 1);
     if final_grade {
@@ -412,7 +442,11 @@ fn push_in_old_classes(q: &mut Sql, year: i32, final_grade: bool) {
 /// As [`push_in_old_classes`] for an `UPDATE student` without an alias.
 fn push_in_old_classes_bare(q: &mut Sql, year: i32, final_grade: bool) {
     q.push(" AND status IN ")
-        .bind_list(on_register())
+        .bind_list(if final_grade {
+            graduating()
+        } else {
+            on_register()
+        })
         .push(" AND (county_id, class_id) IN (SELECT c.county_id, c.id FROM class c WHERE c.school_year = ")
         .bind(year - 1);
     if final_grade {

@@ -556,7 +556,8 @@ pub async fn start_session(
     tx.commit().await
 }
 
-/// The live session and its account, touching its last-seen time at most once a minute.
+/// The live session and its account, touching its last-seen time at most once a minute, in the
+/// background ([`touch_in_background`]): reading a page never waits for the single writer.
 pub async fn session(db: &Db, token_hash: &str) -> Result<Option<(SessionRow, UserRow)>> {
     let mut q = Sql::new("SELECT * FROM user_session WHERE token_hash = ");
     q.bind(token_hash);
@@ -573,11 +574,39 @@ pub async fn session(db: &Db, token_hash: &str) -> Result<Option<(SessionRow, Us
         return Ok(None);
     }
     if now - s.last_seen_at > Duration::minutes(1) {
-        let mut q = Sql::new("UPDATE user_session SET last_seen_at = ");
-        q.bind(now).push(" WHERE token_hash = ").bind(token_hash);
-        db.exec(q).await?;
+        touch_in_background(db, token_hash, now);
     }
     Ok(Some((s, u)))
+}
+
+/// Records a session's last-seen time without holding up the request: the write needs the single
+/// writer, which a long import may hold for minutes. At most one touch per session is in flight;
+/// one that fails (the writer busy beyond its timeout) is logged, and the next request after it
+/// tries again (the idle limit is hours, a minute's lag is nothing).
+fn touch_in_background(db: &Db, token_hash: &str, now: DateTime<Utc>) {
+    static IN_FLIGHT: std::sync::LazyLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::LazyLock::new(Default::default);
+    let token = token_hash.to_string();
+    {
+        let mut f = IN_FLIGHT.lock().unwrap_or_else(|e| e.into_inner());
+        if !f.insert(token.clone()) {
+            return;
+        }
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let mut q = Sql::new("UPDATE user_session SET last_seen_at = ");
+        q.bind(now)
+            .push(" WHERE token_hash = ")
+            .bind(token.as_str());
+        if let Err(e) = db.exec(q).await {
+            tracing::warn!(error = %e, "session last-seen time not recorded");
+        }
+        IN_FLIGHT
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&token);
+    });
 }
 
 /// Ends a session (logout).

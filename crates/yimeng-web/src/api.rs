@@ -620,20 +620,66 @@ pub struct StatusChange {
     pub reason: String,
 }
 
-/// Records a status change with its reason, following the allowed transitions.
-#[utoipa::path(post, path = "/api/v1/students/{id}/status", tag = "registry", params(("id" = i64, Path)), request_body = StatusChange, responses((status = 200, description = "已登记"), (status = 404, body = Problem), (status = 422, body = Problem)))]
+/// Records a status change with its reason, following the allowed transitions. 休学, 复学, 辍学,
+/// 毕业 and 死亡 are 学籍异动 requests with the approvals the rules require, as on the student's
+/// page: the status changes at once (200, the student) when the caller's own approval completes
+/// the request, otherwise it waits for the next approver (202, the request).
+#[utoipa::path(post, path = "/api/v1/students/{id}/status", tag = "registry", params(("id" = i64, Path)), request_body = StatusChange, responses((status = 200, description = "已登记"), (status = 202, description = "异动申请已提交，待审批"), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
 async fn change_status(
     State(state): State<AppState>,
     user: ApiUser,
     Path(id): Path<i64>,
     Json(body): Json<StatusChange>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<(StatusCode, Json<Value>)> {
     let u = &user.0;
     u.require_writer()?;
     let s = yimeng_store::student::get(&state.db, &u.scope, id).await?;
     let current = StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::Other);
     let to = StudentStatus::parse(&body.status)
         .map_err(|e| Failure::Fields(vec![FieldError::new("status", &body.status, e)]))?;
+    let reason = yimeng_domain::text::parse_text(&body.reason, 200, true)
+        .map_err(|e| Failure::Fields(vec![FieldError::new("reason", &body.reason, e)]))?;
+    if let Some(change) = crate::pages::students::status_change_of(&state, to, &reason, None)? {
+        let cal = yimeng_store::calendar::load(&state.db).await?;
+        let r = yimeng_store::status_request::create(
+            &state.db,
+            &u.actor(),
+            &u.scope,
+            &state.rules,
+            &cal,
+            crate::service::today(),
+            id,
+            change,
+        )
+        .await
+        .map_err(|e| match e {
+            yimeng_store::StoreError::Invalid(m) => {
+                Failure::Fields(vec![FieldError::new("status", to.label(), m)])
+            }
+            e => e.into(),
+        })?;
+        let request = json!({
+            "id": r.id,
+            "county_id": r.county_id,
+            "kind": r.kind,
+            "state": r.state,
+        });
+        if r.state != yimeng_store::transfer::state::COMPLETED {
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(json!({
+                    "message": format!("{}申请已提交，待审批", r.kind_label()),
+                    "status_request": request,
+                })),
+            ));
+        }
+        let row = yimeng_store::student::get(&state.db, &u.scope, id).await?;
+        let mut v = protect(u)(serde_json::to_value(row).unwrap_or_default());
+        if let Some(o) = v.as_object_mut() {
+            o.insert("status_request".into(), request);
+        }
+        return Ok((StatusCode::OK, Json(v)));
+    }
     if !current.can_change_to(to) {
         return Err(Failure::Fields(vec![FieldError::new(
             "status",
@@ -646,15 +692,14 @@ async fn change_status(
         )])
         .into());
     }
-    let reason = yimeng_domain::text::parse_text(&body.reason, 200, true)
-        .map_err(|e| Failure::Fields(vec![FieldError::new("reason", &body.reason, e)]))?;
     let mut values: HashMap<String, Value> = student_values(&state, u, id)
         .await?
         .into_iter()
         .map(|(k, v)| (k, Value::String(v)))
         .collect();
     values.insert("status".into(), Value::String(to.label().into()));
-    save_student_inner(State(state), user, Some(id), values, Some(reason)).await
+    let Json(v) = save_student_inner(State(state), user, Some(id), values, Some(reason)).await?;
+    Ok((StatusCode::OK, Json(v)))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1067,7 +1067,7 @@ async fn import(
         &Actor::system(),
         job,
         if a.as_is {
-            yimeng_store::import::GateOptions::off()
+            yimeng_store::import::GateOptions::as_is()
         } else {
             yimeng_store::import::GateOptions::with_rules(&cfg.rules)
         },

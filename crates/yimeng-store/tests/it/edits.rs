@@ -18,7 +18,7 @@ async fn a_form_save_updates_a_student_records_the_reason_and_audits_the_change(
         let lan = Scope::County(RegionCode::from_i32(LANSHAN));
         let id = student_id(&t.db, "学生4").await;
         let mut s = student("2137000001", Grade::P3, 1, 4);
-        s.status = student::StudentStatus::Suspended;
+        s.status = student::StudentStatus::Stopped;
         s.name = "学生四".into();
         let saved = save_student(
             &t.db,
@@ -26,7 +26,7 @@ async fn a_form_save_updates_a_student_records_the_reason_and_audits_the_change(
             &actor(),
             s,
             Some(id),
-            Some("因病休学（附医院证明）".into()),
+            Some("违纪停学（附处分决定）".into()),
         )
         .await
         .unwrap();
@@ -37,7 +37,7 @@ async fn a_form_save_updates_a_student_records_the_reason_and_audits_the_change(
                 .unwrap();
         assert_eq!(
             (reason.as_str(), source.as_str()),
-            ("因病休学（附医院证明）", "form")
+            ("违纪停学（附处分决定）", "form")
         );
         let (summary, after): (String, String) = t
             .db
@@ -46,7 +46,7 @@ async fn a_form_save_updates_a_student_records_the_reason_and_audits_the_change(
             .unwrap();
         assert_eq!(summary, "修改学生信息");
         assert!(
-            after.contains("学生四") && after.contains("\"status\":\"02\""),
+            after.contains("学生四") && after.contains("\"status\":\"04\""),
             "{after}"
         );
         // No import batch for a form save.

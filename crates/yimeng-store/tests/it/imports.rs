@@ -170,7 +170,7 @@ async fn a_changed_row_updates_the_record_and_leaves_history() {
         seed(&t.db).await;
         let mut s = student("2137000001", Grade::P3, 1, 0);
         s.name = "改名学生".into();
-        s.status = student::StudentStatus::Suspended;
+        s.status = student::StudentStatus::Stopped;
         let r = import_students(&t.db, &Scope::City, vec![s], Mode::AllOrNothing).await;
         assert_eq!((r.inserted, r.updated), (0, 1));
         let (name, status): (String, String) =
@@ -179,7 +179,7 @@ async fn a_changed_row_updates_the_record_and_leaves_history() {
             ))
             .await
             .unwrap();
-        assert_eq!((name.as_str(), status.as_str()), ("改名学生", "02"));
+        assert_eq!((name.as_str(), status.as_str()), ("改名学生", "04"));
         let (before, after): (String, String) = t
             .db
             .one(Sql::new("SELECT before_json, after_json FROM audit_log WHERE action = 'update' AND entity = 'student'"))
@@ -201,7 +201,7 @@ async fn a_changed_row_updates_the_record_and_leaves_history() {
             .unwrap();
         assert_eq!(
             (from.as_deref(), to.as_str(), change.as_str()),
-            (Some("01"), "02", "11")
+            (Some("01"), "04", "13")
         );
     }
 }

@@ -12,3 +12,4 @@ mod rollover;
 mod schema;
 mod scope;
 mod services;
+mod status_rule;

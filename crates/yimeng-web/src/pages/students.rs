@@ -545,8 +545,9 @@ pub async fn change_status(
     save(&state, &u, values, Some(id), Some(reason)).await
 }
 
-/// The status change a target status stands for, when it is one handled as a request.
-fn status_change_of(
+/// The status change a target status stands for, when it is one handled as a request (the page
+/// and the API alike).
+pub(crate) fn status_change_of(
     state: &AppState,
     to: StudentStatus,
     reason: &str,

@@ -89,7 +89,7 @@ pub async fn load(
         &scope,
         &actor,
         opts(Table::Students, city.seed),
-        yimeng_store::import::GateOptions::off(),
+        yimeng_store::import::GateOptions::as_is(),
     )
     .await?;
     let n = city.student_count();

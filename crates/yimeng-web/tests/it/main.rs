@@ -3,6 +3,7 @@
 mod admission;
 mod browser;
 mod browser_services;
+mod busy_writer;
 mod enrolment;
 mod files;
 mod flows;
@@ -11,6 +12,7 @@ mod import;
 mod routes;
 mod services_api;
 mod sessions;
+mod status_rule;
 mod sunshine;
 mod support;
 mod tracker;
