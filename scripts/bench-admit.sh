@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Admission benchmark (平行志愿): a synthetic city of N candidates × 12 choices, 600 senior schools,
+# Admission benchmark (平行志愿): a synthetic Linyi of N candidates × up to 12 choices (考生号 =
+# 2-digit year + GB/T 2260 county code 371302… + category + serial), 600 senior schools,
 # 2,000 junior schools, quota pools on 30% of the schools; side by side on the same instance:
 #   yimeng admit (parse, validate, match, write)  vs  scripts/admit_sd.py (plain Python serial
 #   dictatorship with the same quota rules; outputs must be byte-identical)
@@ -11,12 +12,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 N="${1:-1000000}"
 OUT=bench-out/admit
-BIN=target/release/yimeng
+BIN="${CARGO_TARGET_DIR:-target}/release/yimeng"
 mkdir -p "$OUT"
 cargo build --release --locked -q -p yimeng
 TIME=(/usr/bin/time -f "%e s wall, %M KB max RSS")
 
-DIR="$OUT/n$N"
+# Input in the Linyi layout (16-digit 考生号 sharing a 10-digit prefix per county and category).
+DIR="$OUT/linyi-n$N"
 if [ ! -f "$DIR/candidates.csv" ]; then
   echo "== generating $N candidates (yimeng admit-gen)"
   "${TIME[@]}" $BIN admit-gen --candidates "$N" --schools 600 --juniors 2000 --choices 12 \
@@ -42,7 +44,7 @@ if python3 -c "import matching" 2>/dev/null; then
   echo "== peer: PyPI matching (HospitalResident), general seats only, 60 schools, 60 s limit"
   best=""
   for n in 2000 4000 6000 8000 10000 12000 14000 16000; do
-    d="$OUT/hr$n"
+    d="$OUT/linyi-hr$n"
     [ -f "$d/candidates.csv" ] || $BIN admit-gen --candidates $n --schools 60 --juniors 200 --seed 7 --out "$d" >/dev/null
     start=$(date +%s.%N)
     if (cd scripts && timeout 60 python3 admit_matching.py "../$d/candidates.csv" "../$d/schools.csv" "../$d/m.csv"); then
@@ -55,7 +57,7 @@ if python3 -c "import matching" 2>/dev/null; then
     fi
   done
   if [ -n "$best" ]; then
-    d="$OUT/hr$best"
+    d="$OUT/linyi-hr$best"
     echo "== yimeng admit on the largest instance matching finished (n=$best, general seats only)"
     "${TIME[@]}" $BIN admit --candidates "$d/candidates.csv" --schools "$d/schools.csv" --out "$d/out"
     if cmp -s "$d/out/admissions.csv" "$d/m.csv"; then

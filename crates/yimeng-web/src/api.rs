@@ -24,6 +24,7 @@ use yimeng_io::Table;
 use yimeng_store::browse;
 use yimeng_store::edit::Saved;
 
+pub mod admission;
 mod enrolment;
 mod services;
 
@@ -57,8 +58,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(services::ServicesDoc::openapi());
     doc.merge(enrolment::EnrolmentDoc::openapi());
-    // Senior-high unified admission (issue 6): its paths live beside its pages.
-    doc.merge(<crate::pages::admission::AdmissionApi as OpenApi>::openapi());
+    // Senior-high unified admission (issue 6): every step of its pages (`api::admission`).
+    doc.merge(<admission::AdmissionApi as OpenApi>::openapi());
     doc
 }
 

@@ -232,6 +232,7 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; 
 
 /// The whole application.
 pub fn router(state: AppState) -> Router {
+    use crate::api::admission as api_admission;
     use crate::pages::*;
     let upload_limit = state.config.max_upload_bytes;
     let pages = Router::new()
@@ -412,6 +413,7 @@ pub fn router(state: AppState) -> Router {
         )
         // Senior-high unified admission (issue 6): the city's rounds, uploads, validation, dry run,
         // publication; the public result lookup and cut-off lines; the admission API.
+        // (`api_admission` = `crate::api::admission`.)
         .route(
             "/admission",
             get(admission::rounds).post(admission::create_round),
@@ -440,15 +442,51 @@ pub fn router(state: AppState) -> Router {
             get(admission::public_form).post(admission::public_lookup),
         )
         .route("/public/admission/cutoffs", get(admission::public_cutoffs))
-        .route("/api/v1/admission/rounds", get(admission::api_rounds))
-        .route("/api/v1/admission/rounds/{id}", get(admission::api_round))
+        .route(
+            "/api/v1/admission/rounds",
+            get(api_admission::api_rounds).post(api_admission::api_create_round),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}",
+            get(api_admission::api_round),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/files/{kind}",
+            post(api_admission::api_upload)
+                .delete(api_admission::api_delete_file)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/validate",
+            post(api_admission::api_validate),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/run",
+            post(api_admission::api_dry_run),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/publish",
+            post(api_admission::api_publish),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/explain",
+            get(api_admission::api_explain),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/results",
+            get(api_admission::api_result_list),
+        )
         .route(
             "/api/v1/admission/rounds/{id}/admissions.csv",
-            get(admission::api_results),
+            get(api_admission::api_results),
+        )
+        .route(
+            "/api/v1/admission/rounds/{id}/cutoffs.csv",
+            get(api_admission::api_cutoffs),
         )
         .route(
             "/api/v1/public/admission/cutoffs",
-            get(admission::api_public_cutoffs),
+            get(api_admission::api_public_cutoffs),
         )
         .route("/static/{*path}", get(crate::assets::serve));
     Router::new()

@@ -16,9 +16,7 @@
 use super::{Candidate, Instance, Outcome, Policy, PoolKind, QuotaPool, School, Score, quota};
 use crate::EngineError;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::{self, Write};
 
 /// One problem in the input.
@@ -87,28 +85,55 @@ pub struct Sources<'a> {
     pub policy: Option<Source<'a>>,
 }
 
-/// A fast, deterministic hasher for short codes (FxHash's multiply-rotate).
-#[derive(Default, Clone, Copy)]
-pub(crate) struct Fx(u64);
+/// Maps keyed by values from the files (candidate numbers, school codes): foldhash, which mixes
+/// every input byte into the bits the table indexes by. Real 考生号 share a long prefix (year,
+/// county code, category) and differ only in the last digits; a multiply-only hasher leaves those
+/// digits out of the low bits and every lookup degrades to a scan. Seeded per process; nothing
+/// iterates these maps, so the output does not depend on the seed.
+pub(crate) type CodeMap<K, V> = foldhash::HashMap<K, V>;
 
-impl Hasher for Fx {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut w = [0u8; 8];
-            w[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w))
-                .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u8(&mut self, i: u8) {
-        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// A table keyed by a code from a file: codes of 1–19 ASCII digits (考生号, school codes) are
+/// kept as numbers with their length (no allocation, no string compare; "007" and "7" stay
+/// apart), any other code as text. The two never meet: a code is in exactly one of them.
+struct CodeTable<V> {
+    digits: CodeMap<(u8, u64), V>,
+    text: CodeMap<String, V>,
 }
 
-type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<Fx>>;
+impl<V> CodeTable<V> {
+    fn with_capacity(n: usize) -> Self {
+        CodeTable {
+            digits: CodeMap::with_capacity_and_hasher(n, Default::default()),
+            text: CodeMap::default(),
+        }
+    }
+    fn numeric(code: &str) -> Option<(u8, u64)> {
+        let b = code.as_bytes();
+        if b.is_empty() || b.len() > 19 || !b.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let v = b.iter().fold(0u64, |v, &d| v * 10 + u64::from(d - b'0'));
+        Some((b.len() as u8, v))
+    }
+    fn get(&self, code: &str) -> Option<&V> {
+        match Self::numeric(code) {
+            Some(k) => self.digits.get(&k),
+            None => self.text.get(code),
+        }
+    }
+    fn contains_key(&self, code: &str) -> bool {
+        self.get(code).is_some()
+    }
+    fn insert(&mut self, code: &str, v: V) {
+        match Self::numeric(code) {
+            Some(k) => self.digits.insert(k, v),
+            None => self.text.insert(code.to_string(), v),
+        };
+    }
+    fn is_empty(&self) -> bool {
+        self.digits.is_empty() && self.text.is_empty()
+    }
+}
 
 /// Text of a file: UTF-8 (a BOM is dropped) or, when not valid UTF-8, GB18030 (a superset of GBK).
 pub fn decode(bytes: &[u8]) -> Cow<'_, str> {
@@ -250,7 +275,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
         },
     };
     let mut inst = Instance::default();
-    let mut school_idx: FxMap<String, u32> = FxMap::default();
+    let mut school_idx: CodeTable<u32> = CodeTable::with_capacity(0);
 
     // schools.csv
     {
@@ -270,7 +295,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                 &mut is,
             )
         {
-            let mut rows: FxMap<String, u64> = FxMap::default();
+            let mut rows: CodeMap<String, u64> = CodeMap::default();
             let mut rec = csv::ByteRecord::new();
             loop {
                 match rdr.read_byte_record(&mut rec) {
@@ -303,7 +328,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                     // Known even when its seats are wrong, so choices naming it are not
                     // reported as unknown schools too.
                     rows.insert(code.to_string(), row);
-                    school_idx.insert(code.to_string(), inst.schools.len() as u32);
+                    school_idx.insert(code, inst.schools.len() as u32);
                     inst.schools.push(School {
                         code: code.to_string(),
                         general_seats: n,
@@ -317,7 +342,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
     }
 
     // candidates.csv
-    let mut junior_idx: FxMap<String, u32> = FxMap::default();
+    let mut junior_idx: CodeMap<String, u32> = CodeMap::default();
     {
         let mut is = Issues {
             file: src.candidates.name,
@@ -333,8 +358,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
             let width = h.len();
             // About 100 bytes a row: size the tables once instead of growing them.
             let rows_guess = src.candidates.bytes.len() / 100;
-            let mut ids: FxMap<String, u64> =
-                FxMap::with_capacity_and_hasher(rows_guess, Default::default());
+            let mut ids: CodeTable<u64> = CodeTable::with_capacity(rows_guess);
             inst.candidates.reserve(rows_guess);
             let mut rec = csv::ByteRecord::new();
             let mut choices: Vec<u32> = Vec::new();
@@ -365,7 +389,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                     is.at(row, &h[0], id, format!("考生号重复（与第 {first} 行相同）"));
                     ok = false;
                 } else {
-                    ids.insert(id.to_string(), row);
+                    ids.insert(id, row);
                 }
                 let junior = field(&rec, 1);
                 if junior.is_empty() {
@@ -466,7 +490,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
                 &mut is,
             )
         {
-            let mut seen: FxMap<(u32, u32), u64> = FxMap::default();
+            let mut seen: CodeMap<(u32, u32), u64> = CodeMap::default();
             let mut rec = csv::ByteRecord::new();
             loop {
                 match rdr.read_byte_record(&mut rec) {
@@ -541,7 +565,7 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
             file: p.name,
             list: &mut issues,
         };
-        let mut batch_of: FxMap<&str, &str> = FxMap::default();
+        let mut batch_of: CodeMap<&str, &str> = CodeMap::default();
         for b in &policy.batches {
             for code in &b.schools {
                 if !school_idx.contains_key(code) {
@@ -590,7 +614,11 @@ pub fn load(src: &Sources) -> Result<(Instance, Policy), EngineError> {
         return Err(EngineError::AdmissionInput(issues));
     }
     if let Some(share) = &policy.quota_share {
-        let schools: Vec<u32> = share.schools.iter().map(|c| school_idx[c]).collect();
+        let schools: Vec<u32> = share
+            .schools
+            .iter()
+            .filter_map(|c| school_idx.get(c).copied())
+            .collect();
         let graduates: Vec<(u32, u64)> = share
             .graduates
             .iter()
@@ -787,4 +815,49 @@ pub fn write_quotas<W: Write>(inst: &Instance, w: W) -> io::Result<()> {
         ])?;
     }
     w.flush()
+}
+
+#[cfg(test)]
+mod hash_tests {
+    use super::CodeMap;
+    use std::collections::HashSet;
+    use std::hash::BuildHasher;
+
+    /// A hash table of 2^16 slots indexes by the low 16 bits of the hash: 考生号 that differ only
+    /// in their last six digits must spread over those bits, not pile into a few slots.
+    #[test]
+    fn candidate_numbers_with_a_shared_prefix_spread_over_the_table() {
+        let map: CodeMap<String, u64> = CodeMap::default();
+        let hasher = map.hasher();
+        let slots: HashSet<u64> = (0..65_536u32)
+            .map(|i| hasher.hash_one(format!("2637130201{i:06}")) & 0xFFFF)
+            .collect();
+        // Uniform hashing fills about 1 − 1/e ≈ 63% of the slots (41,400; with some per-process
+        // seeds foldhash fills about 33,000 on consecutive numbers); the multiply-only hasher this
+        // replaces filled 32.
+        assert!(slots.len() > 20_000, "{} slots used", slots.len());
+        // The same numbers as kept in the table: (length, value).
+        let map: CodeMap<(u8, u64), u64> = CodeMap::default();
+        let hasher = map.hasher();
+        let slots: HashSet<u64> = (0..65_536u64)
+            .map(|i| hasher.hash_one((16u8, 2_637_130_201_000_000 + i)) & 0xFFFF)
+            .collect();
+        assert!(slots.len() > 20_000, "{} slots used", slots.len());
+    }
+
+    #[test]
+    fn a_code_table_keeps_digit_codes_apart_by_length_and_text_codes_as_text() {
+        let mut t = super::CodeTable::with_capacity(4);
+        t.insert("007", 1);
+        t.insert("7", 2);
+        t.insert("H0001", 3);
+        t.insert("12345678901234567890", 4);
+        assert_eq!(t.get("007"), Some(&1));
+        assert_eq!(t.get("7"), Some(&2));
+        assert_eq!(t.get("07"), None);
+        assert_eq!(t.get("H0001"), Some(&3));
+        assert_eq!(t.get("12345678901234567890"), Some(&4));
+        assert_eq!(t.get("2345678901234567890"), None);
+        assert!(!t.is_empty() && t.contains_key("7") && !t.contains_key("h0001"));
+    }
 }

@@ -12,7 +12,8 @@ use yimeng_domain::student::{StudentRecord, StudentStatus};
 use yimeng_domain::*;
 use yimeng_store::edit::{Saved, save_student};
 use yimeng_store::import::{GateOptions, Mode, Report, RowError, StudentImport};
-use yimeng_store::{Db, Sql};
+use yimeng_store::Db;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 const NEEDS: &str = "须经县区教育局审批，请提交学籍异动申请";

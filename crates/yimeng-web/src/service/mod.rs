@@ -1,5 +1,6 @@
 //! Services used by both the command line and the web: import, export and the demo city.
 
+pub mod admission;
 pub mod demo;
 pub mod export;
 pub mod import;

@@ -3,7 +3,7 @@
 
 use crate::support::*;
 use std::time::{Duration, Instant};
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@
 use crate::support::*;
 use axum::http::Method;
 use serde_json::json;
-use yimeng_store::Sql;
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 async fn status_and_class(app: &TestApp, id: i64) -> (String, Option<i64>) {
