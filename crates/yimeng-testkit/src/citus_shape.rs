@@ -23,8 +23,8 @@
 //! collector's current file, `YIMENG_TEST_PG_LOG`, or Debian's `/var/log/postgresql/postgresql-<cluster>.log`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use yimeng_store::db::DbOptions;
 use yimeng_store::Db;
+use yimeng_store::db::DbOptions;
 use yimeng_store::testing::{RawQuery, Sql};
 
 /// The environment variable choosing the PostgreSQL test profile.

@@ -10,9 +10,9 @@ use proptest::test_runner::{Config, TestRunner};
 use std::cell::Cell;
 use yimeng_domain::student::{StudentRecord, StudentStatus};
 use yimeng_domain::*;
+use yimeng_store::Db;
 use yimeng_store::edit::{Saved, save_student};
 use yimeng_store::import::{GateOptions, Mode, Report, RowError, StudentImport};
-use yimeng_store::Db;
 use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 

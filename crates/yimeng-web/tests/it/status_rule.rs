@@ -78,21 +78,25 @@ async fn a_new_student_with_an_existing_number_is_refused_by_the_api_and_the_for
         let id = enrolled_student(&app).await;
         let before = status_and_class(&app, id).await;
         assert!(before.1.is_some());
-        let (no, code): (String, String) = {
+        // The record's own numbers: a student without an ID number carries a J or L number, so
+        // the hostile write repeats the ID number as well as the 学籍号.
+        let (no, card, code): (String, String, String) = {
             let mut q = Sql::new(
-                "SELECT s.student_no, k.code FROM student s JOIN school k ON k.county_id = s.county_id AND k.id = s.school_id WHERE s.id = ",
+                "SELECT s.student_no, s.id_card, k.code FROM student s JOIN school k ON k.county_id = s.county_id AND k.id = s.school_id WHERE s.id = ",
             );
             q.bind(id);
             app.db().one(q).await.unwrap()
         };
+        let id_no = yimeng_domain::IdCardNo::parse(&card).unwrap();
+        let (sex, born) = (id_no.sex().label(), id_no.birth_date().to_string());
         let school = app.login(&app.ids.school_login).await;
         let token = school.csrf().await;
         let fields = [
             ("school_code", code.as_str()),
             ("name", "覆盖者"),
-            ("sex", "男"),
-            ("birth_date", "2014-03-01"),
-            ("id_card", ""),
+            ("sex", sex),
+            ("birth_date", born.as_str()),
+            ("id_card", card.as_str()),
             ("student_no", no.as_str()),
             ("ethnicity", "汉族"),
             ("status", "辍学"),
