@@ -319,6 +319,36 @@ pub enum ApprovalError {
     NotReturned,
 }
 
+/// What a refusal means for the caller, whatever the case: the actor may not take this action
+/// (forbidden), the case has moved on since it was read (conflict), or the input is wrong
+/// (invalid). The store maps these to its error kinds in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalKind {
+    /// Not the actor's step, or not the applicant.
+    Forbidden,
+    /// Decided already, or closed.
+    Conflict,
+    /// A missing reason or an action the flow does not offer.
+    Invalid,
+}
+
+impl ApprovalError {
+    /// What this refusal means for the caller.
+    pub fn kind(&self) -> RefusalKind {
+        match self {
+            ApprovalError::NotYourStep { .. } | ApprovalError::NotApplicant { .. } => {
+                RefusalKind::Forbidden
+            }
+            ApprovalError::AlreadyDecided { .. } | ApprovalError::Closed { .. } => {
+                RefusalKind::Conflict
+            }
+            ApprovalError::EmptyReason { .. }
+            | ApprovalError::ReturnNotOffered
+            | ApprovalError::NotReturned => RefusalKind::Invalid,
+        }
+    }
+}
+
 /// A case's flow: its steps, its applicant, and where it stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Flow<K> {

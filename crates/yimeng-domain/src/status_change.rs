@@ -207,22 +207,6 @@ pub enum StatusChangeError {
     /// 其他 without a note.
     #[error("辍学原因为“其他”时须说明具体情况")]
     OtherReasonNeedsNote,
-    /// The actor is not the current step's approver.
-    #[error("当前步骤为“{step}”，应由{approver}办理，您的账号无权审批")]
-    NotYourStep {
-        /// Current step.
-        step: &'static str,
-        /// Who should act.
-        approver: String,
-    },
-    /// The actor decided an earlier step already.
-    #[error("您已办理过“{done}”，不能重复审批；该申请当前在“{current}”")]
-    AlreadyDecided {
-        /// Done step.
-        done: &'static str,
-        /// Current step.
-        current: &'static str,
-    },
     /// The request is closed.
     #[error("该申请{state}，不能再办理")]
     Closed {
@@ -247,22 +231,29 @@ pub enum StatusChangeError {
     Flow(ApprovalError),
 }
 
+impl StatusChangeError {
+    /// What this refusal of a status change means for the caller ([`approval::RefusalKind`]).
+    pub fn kind(&self) -> approval::RefusalKind {
+        match self {
+            StatusChangeError::Flow(e) => e.kind(),
+            StatusChangeError::NotApplicant => approval::RefusalKind::Forbidden,
+            StatusChangeError::Closed { .. } => approval::RefusalKind::Conflict,
+            _ => approval::RefusalKind::Invalid,
+        }
+    }
+}
+
 impl From<ApprovalError> for StatusChangeError {
     /// The flow's refusal in a status change's words.
     fn from(e: ApprovalError) -> Self {
         match e {
-            ApprovalError::NotYourStep { step, approver } => {
-                StatusChangeError::NotYourStep { step, approver }
-            }
-            ApprovalError::AlreadyDecided { done, current } => {
-                StatusChangeError::AlreadyDecided { done, current }
-            }
             ApprovalError::Closed { state } => StatusChangeError::Closed { state },
             ApprovalError::EmptyReason { .. } => StatusChangeError::EmptyRefusalReason,
             ApprovalError::NotApplicant { .. } => StatusChangeError::NotApplicant,
-            e @ (ApprovalError::ReturnNotOffered | ApprovalError::NotReturned) => {
-                StatusChangeError::Flow(e)
-            }
+            e @ (ApprovalError::NotYourStep { .. }
+            | ApprovalError::AlreadyDecided { .. }
+            | ApprovalError::ReturnNotOffered
+            | ApprovalError::NotReturned) => StatusChangeError::Flow(e),
         }
     }
 }
@@ -748,7 +739,10 @@ mod tests {
         assert!(e.to_string().contains("学校审核"), "{e}");
         let st = st.apply(&Action::Approve, &Scope::School(s)).unwrap();
         let e = st.apply(&Action::Approve, &Scope::School(s)).unwrap_err();
-        assert!(matches!(e, StatusChangeError::AlreadyDecided { .. }));
+        assert!(matches!(
+            e,
+            StatusChangeError::Flow(ApprovalError::AlreadyDecided { .. })
+        ));
         assert_eq!(st.effect(), None);
         let other = RegionCode::from_i32(371311);
         assert!(st.apply(&Action::Approve, &Scope::County(other)).is_err());

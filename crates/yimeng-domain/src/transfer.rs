@@ -217,22 +217,6 @@ pub enum TransferError {
         /// The document.
         material: &'static str,
     },
-    /// The actor is not the current step's approver.
-    #[error("当前步骤为“{step}”，应由{approver}办理，您的账号无权审批")]
-    NotYourStep {
-        /// Current step.
-        step: &'static str,
-        /// Who should act.
-        approver: String,
-    },
-    /// The actor already decided an earlier step.
-    #[error("您已办理过“{done}”，不能重复审批；该申请当前在“{current}”")]
-    AlreadyDecided {
-        /// The step the actor already decided.
-        done: &'static str,
-        /// Current step.
-        current: &'static str,
-    },
     /// The request is closed.
     #[error("该转学申请{state}，不能再办理")]
     Closed {
@@ -474,8 +458,8 @@ impl TransferState {
     /// are the approval flow's ([`Flow::apply`]):
     ///
     /// - Only the current step's approver may approve or refuse; an approver of an earlier step
-    ///   gets [`TransferError::AlreadyDecided`] (a double submission), anyone else
-    ///   [`TransferError::NotYourStep`].
+    ///   gets [`ApprovalError::AlreadyDecided`] (a double submission), anyone else
+    ///   [`ApprovalError::NotYourStep`].
     /// - A refusal needs a non-empty reason and closes the request. Transfers offer no return for
     ///   correction: the applicant withdraws and applies again.
     /// - Only the applicant may withdraw, while the request is pending.
@@ -510,22 +494,29 @@ impl TransferState {
     }
 }
 
+impl TransferError {
+    /// What this refusal of a transfer means for the caller ([`approval::RefusalKind`]).
+    pub fn kind(&self) -> approval::RefusalKind {
+        match self {
+            TransferError::Flow(e) => e.kind(),
+            TransferError::NotApplicant => approval::RefusalKind::Forbidden,
+            TransferError::Closed { .. } => approval::RefusalKind::Conflict,
+            _ => approval::RefusalKind::Invalid,
+        }
+    }
+}
+
 impl From<ApprovalError> for TransferError {
     /// The flow's refusal in a transfer's words.
     fn from(e: ApprovalError) -> Self {
         match e {
-            ApprovalError::NotYourStep { step, approver } => {
-                TransferError::NotYourStep { step, approver }
-            }
-            ApprovalError::AlreadyDecided { done, current } => {
-                TransferError::AlreadyDecided { done, current }
-            }
             ApprovalError::Closed { state } => TransferError::Closed { state },
             ApprovalError::EmptyReason { .. } => TransferError::EmptyReason,
             ApprovalError::NotApplicant { .. } => TransferError::NotApplicant,
-            e @ (ApprovalError::ReturnNotOffered | ApprovalError::NotReturned) => {
-                TransferError::Flow(e)
-            }
+            e @ (ApprovalError::NotYourStep { .. }
+            | ApprovalError::AlreadyDecided { .. }
+            | ApprovalError::ReturnNotOffered
+            | ApprovalError::NotReturned) => TransferError::Flow(e),
         }
     }
 }
@@ -790,7 +781,10 @@ mod tests {
         let e = s
             .apply(&Action::Approve, &Scope::County(LUOZHUANG))
             .unwrap_err();
-        assert!(matches!(e, TransferError::AlreadyDecided { .. }), "{e}");
+        assert!(
+            matches!(e, TransferError::Flow(ApprovalError::AlreadyDecided { .. })),
+            "{e}"
+        );
         assert!(e.to_string().contains("不能重复审批"));
         let s = s.apply(&Action::Approve, &Scope::School(a)).unwrap();
         assert_eq!(s.effect(), None);

@@ -22,7 +22,7 @@ use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 use yimeng_domain::Scope;
 use yimeng_domain::approval::{
-    Action, ApprovalError, Approver, Flow, FlowStatus, HistoryEntry, StepKind,
+    Action, ApprovalError, Approver, Flow, FlowStatus, HistoryEntry, RefusalKind, StepKind,
 };
 use yimeng_domain::calendar::WorkCalendar;
 
@@ -41,6 +41,16 @@ pub struct ActionRow {
     pub deadline: Option<NaiveDate>,
     pub overdue: bool,
     pub at: DateTime<Utc>,
+}
+
+/// The store's error for a refusal of a case's flow: forbidden, conflict or invalid, with the
+/// case's own wording.
+pub(crate) fn refused(kind: RefusalKind, message: String) -> StoreError {
+    match kind {
+        RefusalKind::Forbidden => StoreError::Forbidden(message),
+        RefusalKind::Conflict => StoreError::Conflict(message),
+        RefusalKind::Invalid => StoreError::Invalid(message),
+    }
 }
 
 /// Which case, in which table, and where it stood when it was read.

@@ -152,15 +152,7 @@ fn change_from_json(s: &str) -> Option<StatusChange> {
 }
 
 fn domain_error(e: StatusChangeError) -> StoreError {
-    match e {
-        StatusChangeError::NotYourStep { .. } | StatusChangeError::NotApplicant => {
-            StoreError::Forbidden(e.to_string())
-        }
-        StatusChangeError::AlreadyDecided { .. } | StatusChangeError::Closed { .. } => {
-            StoreError::Conflict(e.to_string())
-        }
-        _ => StoreError::Invalid(e.to_string()),
-    }
+    crate::approval::refused(e.kind(), e.to_string())
 }
 
 /// The grade of a student's class (the grade the rules of a change depend on).

@@ -158,15 +158,7 @@ pub fn initiator_label(code: &str) -> &'static str {
 /// Maps a domain refusal to the store's error kinds: not the actor's step → forbidden; a request
 /// already decided or closed → conflict; bad input → invalid.
 pub fn domain_error(e: TransferError) -> StoreError {
-    match e {
-        TransferError::NotYourStep { .. } | TransferError::NotApplicant => {
-            StoreError::Forbidden(e.to_string())
-        }
-        TransferError::AlreadyDecided { .. } | TransferError::Closed { .. } => {
-            StoreError::Conflict(e.to_string())
-        }
-        _ => StoreError::Invalid(e.to_string()),
-    }
+    crate::approval::refused(e.kind(), e.to_string())
 }
 
 /// Where the student goes.
