@@ -417,12 +417,7 @@ pub async fn record_failure(
     tx.exec(q).await?;
     audit::write(
         &mut tx,
-        &Actor {
-            name: u.username.clone(),
-            role: u.role.clone(),
-            ip,
-            request_id: None,
-        },
+        &login_actor(u, ip),
         vec![Entry {
             county_id: u.home_county(),
             action: "login_failed",
@@ -439,6 +434,16 @@ pub async fn record_failure(
     .await?;
     tx.commit().await?;
     Ok(lock)
+}
+
+/// The account itself as the actor of a login attempt (no session or request yet).
+fn login_actor(u: &UserRow, ip: Option<String>) -> Actor {
+    Actor {
+        name: u.username.clone(),
+        role: u.role.clone(),
+        ip,
+        request_id: None,
+    }
 }
 
 /// Records a login refused because the account is disabled or locked (`password_ok` says whether
@@ -458,12 +463,7 @@ pub async fn record_refusal(
     let mut tx = db.begin().await?;
     audit::write(
         &mut tx,
-        &Actor {
-            name: u.username.clone(),
-            role: u.role.clone(),
-            ip,
-            request_id: None,
-        },
+        &login_actor(u, ip),
         vec![Entry {
             county_id: u.home_county(),
             action: "login_refused",
