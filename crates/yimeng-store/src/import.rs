@@ -219,6 +219,9 @@ struct Core {
     suspended: Vec<bulk::Suspended>,
     /// Audit entries of records created by a form or API save.
     created: Vec<Entry>,
+    /// When the write transaction began: on SQLite the single writer is held from then until
+    /// commit or rollback, and every other write waits (logged at the end).
+    tx_since: Option<std::time::Instant>,
 }
 
 impl Core {
@@ -247,6 +250,7 @@ impl Core {
             (false, true) => Some(db.begin_bulk().await?),
             (false, false) => Some(db.begin().await?),
         };
+        let tx_since = tx.as_ref().map(|_| std::time::Instant::now());
         let mut suspended = Vec::new();
         let batch_id = match tx.as_mut() {
             Some(tx) => {
@@ -284,6 +288,7 @@ impl Core {
             keys: Vec::new(),
             suspended,
             created: Vec::new(),
+            tx_since,
         })
     }
 
@@ -475,6 +480,13 @@ impl Core {
         Ok(())
     }
 
+    /// Milliseconds since the write transaction began (0 without one).
+    fn tx_ms(&self) -> u64 {
+        self.tx_since.map_or(0, |t| {
+            u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
+        })
+    }
+
     async fn finish(mut self) -> Result<Report> {
         if self.tx.is_none() {
             return Ok(self.report);
@@ -483,6 +495,12 @@ impl Core {
             if let Some(tx) = self.take_tx().await? {
                 tx.rollback().await?;
             }
+            tracing::info!(
+                entity = self.report.entity,
+                rejected = self.report.rejected,
+                write_tx_ms = self.tx_ms(),
+                "import rolled back"
+            );
             self.report.inserted = 0;
             self.report.updated = 0;
             return Ok(self.report);
@@ -575,6 +593,7 @@ impl Core {
             unchanged = self.report.unchanged,
             rejected = self.report.rejected,
             commit_ms = t.elapsed().as_millis() as u64,
+            write_tx_ms = self.tx_ms(),
             "import committed"
         );
         self.report.committed = true;

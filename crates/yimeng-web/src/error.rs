@@ -6,6 +6,12 @@ use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use yimeng_store::StoreError;
 
+/// What a user is told when a write waited too long for the database's writer.
+pub const BUSY_DETAIL: &str = "系统正在写入大批数据，请稍后重试。";
+
+/// Seconds a client is asked to wait before retrying a write refused as busy.
+const BUSY_RETRY_AFTER: &str = "30";
+
 /// What went wrong, for people.
 #[derive(Debug)]
 pub enum Failure {
@@ -25,6 +31,9 @@ pub enum Failure {
     TooMany(String),
     /// 500: logged, not shown.
     Internal(String),
+    /// 503: the write waited for the database's single writer (held by a long import) longer
+    /// than the busy timeout; nothing is wrong with the request, it can be retried.
+    Busy,
     /// The account must change its initial password first.
     ChangePassword,
     /// 422 with the problems of each field.
@@ -42,6 +51,7 @@ impl Failure {
             Failure::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Failure::ChangePassword => StatusCode::FORBIDDEN,
             Failure::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
@@ -56,6 +66,7 @@ impl Failure {
             Failure::TooLarge(_) => "文件太大",
             Failure::TooMany(_) => "尝试次数过多",
             Failure::Internal(_) => "系统内部错误",
+            Failure::Busy => "系统繁忙",
             Failure::ChangePassword => "请先修改初始密码",
             Failure::Fields(_) => "输入有误",
         }
@@ -65,6 +76,7 @@ impl Failure {
             Failure::Unauthorized => "登录已过期或尚未登录。".into(),
             Failure::NotFound => "您要找的页面或记录不存在，或不在您的管辖范围内。".into(),
             Failure::Internal(_) => "操作未能完成，已记录日志。请稍后重试或联系管理员。".into(),
+            Failure::Busy => BUSY_DETAIL.into(),
             Failure::ChangePassword => "本账户正在使用管理员设置或重置的密码，须先在“我的账户”页面（/account）修改密码，才能使用其他页面和接口（含 API 令牌）。".into(),
             Failure::Fields(errs) => errs
                 .iter()
@@ -79,8 +91,10 @@ impl Failure {
         }
     }
     fn log(&self) {
-        if let Failure::Internal(m) = self {
-            tracing::error!(error = %m, "internal error");
+        match self {
+            Failure::Internal(m) => tracing::error!(error = %m, "internal error"),
+            Failure::Busy => tracing::warn!("write refused: the database writer stayed busy"),
+            _ => {}
         }
     }
 }
@@ -93,6 +107,7 @@ impl From<StoreError> for Failure {
             StoreError::Forbidden(m) => Failure::Forbidden(m),
             StoreError::Invalid(m) => Failure::BadRequest(m),
             e if e.is_unique_violation() => Failure::Conflict("记录已存在".into()),
+            e if e.is_busy() => Failure::Busy,
             e => Failure::Internal(e.to_string()),
         }
     }
@@ -141,7 +156,14 @@ impl IntoResponse for AppError {
                 .into_response();
         }
         let page = crate::view::error_page(f.status().as_u16(), f.title(), &f.detail());
-        (f.status(), Html(page)).into_response()
+        let mut r = (f.status(), Html(page)).into_response();
+        if matches!(f, Failure::Busy) {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(BUSY_RETRY_AFTER),
+            );
+        }
+        r
     }
 }
 
@@ -171,12 +193,19 @@ impl IntoResponse for ApiError {
                 .map(|e| serde_json::json!({"field": e.field, "value": e.value, "reason": e.reason}))
                 .collect::<Vec<_>>());
         }
-        (
+        let mut r = (
             f.status(),
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if matches!(f, Failure::Busy) {
+            r.headers_mut().insert(
+                header::RETRY_AFTER,
+                header::HeaderValue::from_static(BUSY_RETRY_AFTER),
+            );
+        }
+        r
     }
 }
 
@@ -234,5 +263,52 @@ pub async fn humanize_rejections(
             Html(crate::view::error_page(status.as_u16(), title, &detail)),
         )
             .into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn locked() -> StoreError {
+        StoreError::Rows(yimeng_sqlite_rows::Error {
+            code: 5,
+            message: "database is locked".into(),
+        })
+    }
+
+    async fn body(r: Response) -> String {
+        let b = axum::body::to_bytes(r.into_body(), 1 << 20).await.unwrap();
+        String::from_utf8(b.to_vec()).unwrap()
+    }
+
+    /// A write that waited past the busy timeout is a 503 in Chinese with a retry hint, as a
+    /// page and as problem+json, never a 500 "database is locked".
+    #[tokio::test]
+    async fn a_busy_writer_is_a_503_in_chinese() {
+        let r = ApiError::from(locked()).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], BUSY_RETRY_AFTER);
+        let v: serde_json::Value = serde_json::from_str(&body(r).await).unwrap();
+        assert_eq!(v["status"], 503);
+        assert_eq!(v["detail"], BUSY_DETAIL);
+        assert!(!v.to_string().contains("locked"), "{v}");
+
+        let r = AppError::from(locked()).into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(r.headers()[header::RETRY_AFTER], BUSY_RETRY_AFTER);
+        let page = body(r).await;
+        assert!(page.contains("系统正在写入大批数据，请稍后重试"), "{page}");
+        assert!(!page.contains("locked"), "{page}");
+
+        // Other database failures stay internal errors.
+        let other = StoreError::Rows(yimeng_sqlite_rows::Error {
+            code: 11,
+            message: "database disk image is malformed".into(),
+        });
+        assert_eq!(
+            ApiError::from(other).into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }
