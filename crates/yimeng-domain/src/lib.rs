@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod approval;
+pub mod attachment;
 pub mod calendar;
 pub mod class;
 pub mod codes;

@@ -169,13 +169,6 @@ pub fn id_hash(salt: &str, id: &IdCardNo) -> String {
     d.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 fn published_refusal(r: &RoundRow) -> StoreError {
     StoreError::Conflict(format!(
         "{}年“{}”已发布，录取结果不能再修改（上传、校验、模拟录取均不可用）",
@@ -332,7 +325,7 @@ pub async fn put_file(
         kind,
         file_name,
         bytes.len() as i64,
-        &sha256_hex(bytes),
+        &crate::attachment::sha256_hex(bytes),
         bytes,
     )
     .await?;
@@ -350,7 +343,7 @@ pub async fn put_file(
                 bytes.len()
             ),
             Some(
-                serde_json::json!({"kind": kind, "file": file_name, "sha256": sha256_hex(bytes)})
+                serde_json::json!({"kind": kind, "file": file_name, "sha256": crate::attachment::sha256_hex(bytes)})
                     .to_string(),
             ),
         )],

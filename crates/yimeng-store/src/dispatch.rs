@@ -7,12 +7,13 @@
 //! Who may file for which unit and who may review is decided by the caller from the plan (the
 //! store does not parse plans); the store enforces the life cycle.
 
+pub use crate::attachment::Accepted;
+use crate::attachment::{self, Owner};
 use crate::audit::{self, Entry};
 use crate::db::{Db, Sql};
 use crate::{Actor, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use yimeng_domain::{RegionCode, Scope};
 
 /// Report statuses.
@@ -499,37 +500,27 @@ pub async fn approved_values(
 }
 
 /// Largest evidence file accepted.
-pub const MAX_FILE_BYTES: usize = 20 * 1024 * 1024;
+pub const MAX_FILE_BYTES: usize = yimeng_domain::attachment::EVIDENCE_MAX_BYTES;
 
-/// Attaches an evidence file to a report that is not locked.
+/// Checks an evidence file (PDF, image or Word/Excel document whose bytes agree with its
+/// extension, at most [`MAX_FILE_BYTES`]); the refusal names the file and the reason.
+pub fn accept_file(file_name: &str, content: Vec<u8>) -> Result<Accepted> {
+    attachment::accept(
+        &yimeng_domain::attachment::DISPATCH_EVIDENCE,
+        "附件",
+        file_name,
+        content,
+    )
+}
+
+/// Attaches an accepted evidence file to a report that is not locked.
 pub async fn add_file(
     db: &Db,
     actor: &Actor,
     county_id: i32,
     report_id: i64,
-    file_name: &str,
-    content_type: &str,
-    content: Vec<u8>,
+    file: &Accepted,
 ) -> Result<i64> {
-    if content.is_empty() {
-        return Err(StoreError::Invalid("附件为空".into()));
-    }
-    if content.len() > MAX_FILE_BYTES {
-        return Err(StoreError::Invalid(format!(
-            "附件“{file_name}”超过 {} MB",
-            MAX_FILE_BYTES / 1024 / 1024
-        )));
-    }
-    let name: String = file_name
-        .chars()
-        .filter(|c| !c.is_control() && !matches!(c, '/' | '\\'))
-        .take(200)
-        .collect();
-    let name = if name.trim().is_empty() {
-        "附件".to_string()
-    } else {
-        name
-    };
     let mut tx = db.begin().await?;
     let row = get_row(&mut tx, county_id, report_id).await?;
     if row.is_locked() {
@@ -537,37 +528,20 @@ pub async fn add_file(
             "月报已审核通过并锁定，不能再添加附件".into(),
         ));
     }
-    let id = tx.alloc_ids("dispatch_file", 1).await?;
-    let sha: String = Sha256::digest(&content)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let size = content.len() as i64;
-    let mut q = Sql::new(
-        "INSERT INTO dispatch_file (county_id, id, report_id, file_name, content_type, size, sha256, content, \
-         uploaded_at, uploaded_by) VALUES ",
-    );
-    q.bind_list([
-        crate::Value::from(county_id),
-        id.into(),
-        report_id.into(),
-        name.as_str().into(),
-        content_type.into(),
-        size.into(),
-        sha.as_str().into(),
-        content.into(),
-        Utc::now().into(),
-        actor.name.as_str().into(),
-    ]);
-    tx.exec(q).await?;
+    let owner = Owner::Dispatch {
+        county_id,
+        report_id,
+        uploaded_by: &actor.name,
+    };
+    let id = attachment::write(&mut tx, owner, file, Utc::now()).await?;
     let entry = Entry {
         county_id,
         action: "attach",
         entity: "dispatch_report",
         entity_id: Some(report_id),
-        summary: format!("月调度附件（{size} 字节）"),
+        summary: format!("月调度附件（{} 字节）", file.size()),
         before: None,
-        after: Some(serde_json::json!({"file_id": id, "sha256": sha}).to_string()),
+        after: Some(serde_json::json!({"file_id": id, "sha256": file.sha256}).to_string()),
     };
     audit::write(&mut tx, actor, vec![entry]).await?;
     tx.commit().await?;
@@ -588,12 +562,6 @@ pub async fn file(db: &Db, parent: &VisibleReport, id: i64) -> Result<(FileMeta,
         .push(" AND id = ")
         .bind(id);
     let meta: FileMeta = db.opt(q).await?.ok_or(StoreError::NotFound)?;
-    let mut q = Sql::new("SELECT content FROM dispatch_file WHERE county_id = ");
-    q.bind(county_id)
-        .push(" AND report_id = ")
-        .bind(report_id)
-        .push(" AND id = ")
-        .bind(id);
-    let (bytes,): (Vec<u8>,) = db.one(q).await?;
-    Ok((meta, bytes))
+    let d = attachment::download(db, parent, id).await?;
+    Ok((meta, d.content))
 }

@@ -10,6 +10,7 @@
 //! application writes nothing. One application per child and school year in the whole city
 //! (`enrolment_key`, keyed by the ID number like `person_key`).
 
+use crate::attachment::{self, Accepted, Owner};
 use crate::audit::{self, Entry};
 use crate::db::{Db, Sql, Tx, Value};
 use crate::edit::Saved;
@@ -17,7 +18,6 @@ use crate::import::GateOptions;
 use crate::{Actor, Result, StoreError};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::enrolment::{
     ApplicationKind, ApplicationNo, EnrolmentEvent, EnrolmentStatus, Material, ZoneEntry,
@@ -30,20 +30,7 @@ use yimeng_domain::{
 };
 
 /// The largest material file accepted (5 MB: a phone photo or a scanned page).
-pub const MAX_FILE_BYTES: usize = 5 * 1024 * 1024;
-
-/// The content type of a material file from its first bytes: JPEG, PNG or PDF only.
-pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("image/jpeg")
-    } else if bytes.starts_with(&[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A]) {
-        Some("image/png")
-    } else if bytes.starts_with(b"%PDF-") {
-        Some("application/pdf")
-    } else {
-        None
-    }
-}
+pub const MAX_FILE_BYTES: usize = yimeng_domain::attachment::MATERIAL_MAX_BYTES;
 
 /// An `enrolment_application` row.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -393,25 +380,7 @@ pub async fn submit(
         check_entry_age(input.id_card.birth_date(), input.school_year, rules)
             .map_err(|e| invalid("儿童身份证件号", e.to_string()))?;
     }
-    for f in &input.files {
-        if f.bytes.len() > MAX_FILE_BYTES {
-            return Err(invalid(
-                f.material.label(),
-                format!(
-                    "文件“{}”有 {:.1} MB，超过 {} MB 的上限",
-                    f.file_name,
-                    f.bytes.len() as f64 / 1048576.0,
-                    MAX_FILE_BYTES / 1048576
-                ),
-            ));
-        }
-        if sniff(&f.bytes).is_none() {
-            return Err(invalid(
-                f.material.label(),
-                format!("文件“{}”不是图片（JPG、PNG）或 PDF 文件", f.file_name),
-            ));
-        }
-    }
+    let accepted = accept_files(&input.files)?;
     let provided: Vec<Material> = input.files.iter().map(|f| f.material).collect();
     check_materials(input.kind, input.grade, &provided)
         .map_err(|e| invalid("申请材料", e.to_string()))?;
@@ -517,7 +486,7 @@ pub async fn submit(
         id.into(),
     ]);
     tx.exec(q).await?;
-    write_files(&mut tx, county, id, &input.files, now).await?;
+    write_files(&mut tx, county, id, &accepted, now).await?;
     audit::write(
         &mut tx,
         &public_actor(),
@@ -546,34 +515,37 @@ fn public_actor() -> Actor {
     }
 }
 
+/// Each material file checked (an image or PDF of at most [`MAX_FILE_BYTES`]), named by its
+/// material on refusal.
+fn accept_files(files: &[Upload]) -> Result<Vec<(Material, Accepted)>> {
+    files
+        .iter()
+        .map(|f| {
+            attachment::accept(
+                &yimeng_domain::attachment::ENROLMENT_MATERIAL,
+                f.material.label(),
+                &f.file_name,
+                f.bytes.clone(),
+            )
+            .map(|a| (f.material, a))
+        })
+        .collect()
+}
+
 async fn write_files(
     tx: &mut Tx,
     county: i32,
     application: i64,
-    files: &[Upload],
+    files: &[(Material, Accepted)],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    for f in files {
-        let fid = tx.alloc_ids("enrolment_file", 1).await?;
-        let sha = format!("{:x}", Sha256::digest(&f.bytes));
-        let mut q = Sql::new(
-            "INSERT INTO enrolment_file (county_id, id, application_id, material, file_name, content_type, size, sha256, content, uploaded_at) VALUES ",
-        );
-        q.bind_list([
-            Value::from(county),
-            fid.into(),
-            application.into(),
-            f.material.code().into(),
-            yimeng_domain::text::preview(&f.file_name, 100)
-                .as_str()
-                .into(),
-            sniff(&f.bytes).unwrap_or("application/octet-stream").into(),
-            (f.bytes.len() as i32).into(),
-            sha.into(),
-            f.bytes.clone().into(),
-            now.into(),
-        ]);
-        tx.exec(q).await?;
+    for (material, file) in files {
+        let owner = Owner::Enrolment {
+            county_id: county,
+            application_id: application,
+            material: material.code(),
+        };
+        attachment::write(tx, owner, file, now).await?;
     }
     Ok(())
 }
@@ -661,21 +633,19 @@ pub async fn files(db: &Db, application: &ApplicationRow) -> Result<Vec<FileRow>
     db.all(q).await
 }
 
-/// A file's content type and bytes, for a reviewer of its application.
+/// A file's name, content type and bytes, for a reviewer of its application.
 pub async fn file_content(
     db: &Db,
     scope: &Scope,
     county: i32,
     id: i64,
 ) -> Result<(String, String, Vec<u8>)> {
-    let mut q = Sql::new(
-        "SELECT application_id, file_name, content_type, content FROM enrolment_file WHERE county_id = ",
-    );
+    let mut q = Sql::new("SELECT application_id FROM enrolment_file WHERE county_id = ");
     q.bind(county).push(" AND id = ").bind(id);
-    let (app, name, ty, bytes): (i64, String, String, Vec<u8>) =
-        db.opt(q).await?.ok_or(StoreError::NotFound)?;
-    get(db, scope, county, app).await?;
-    Ok((name, ty, bytes))
+    let (app,): (i64,) = db.opt(q).await?.ok_or(StoreError::NotFound)?;
+    let parent = get(db, scope, county, app).await?;
+    let d = attachment::download(db, &parent, id).await?;
+    Ok((d.file_name, d.content_type, d.content))
 }
 
 /// The decisions recorded on an application (a row its reader could see).
@@ -837,18 +807,7 @@ pub async fn resubmit(
     if files.is_empty() {
         return Err(invalid("申请材料", "请上传要求补充的材料"));
     }
-    for f in &files {
-        if f.bytes.len() > MAX_FILE_BYTES || sniff(&f.bytes).is_none() {
-            return Err(invalid(
-                f.material.label(),
-                format!(
-                    "文件“{}”应为不超过 {} MB 的图片（JPG、PNG）或 PDF 文件",
-                    f.file_name,
-                    MAX_FILE_BYTES / 1048576
-                ),
-            ));
-        }
-    }
+    let files = accept_files(&files)?;
     let to = next_status(a.status(), &EnrolmentEvent::Resubmit)
         .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let mut tx = db.begin().await?;

@@ -9,6 +9,7 @@
 //! `/* multi-county: name */`. It must not know about HTTP, files or presentation.
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod audit;
 pub mod backup;
 pub mod browse;

@@ -8,7 +8,6 @@ use crate::db::{Db, Sql};
 use crate::{Actor, Result, StoreError};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use yimeng_domain::plan::Plan;
 
@@ -55,7 +54,7 @@ pub enum Loaded {
 
 /// Loads (or replaces) a validated plan with its source text.
 pub async fn load(db: &Db, actor: &Actor, plan: &Plan, source: &str) -> Result<Loaded> {
-    let sha = hex(&Sha256::digest(source.as_bytes()));
+    let sha = crate::attachment::sha256_hex(source.as_bytes());
     let mut tx = db.begin().await?;
     let mut q = Sql::new("SELECT source_sha256 FROM plan WHERE code = ");
     q.bind(plan.code.as_str());
@@ -119,14 +118,6 @@ pub async fn load(db: &Db, actor: &Actor, plan: &Plan, source: &str) -> Result<L
     audit::write(&mut tx, actor, vec![entry]).await?;
     tx.commit().await?;
     Ok(loaded)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 /// Every loaded plan, newest year first.

@@ -12,6 +12,7 @@
 //! A request is owned (`county_id`) by the receiving school's county, or by the sending school's
 //! for a move out of Linyi. Both sides read it, so the reads by party are marked multi-county.
 
+use crate::attachment::{self, Accepted, Owner};
 use crate::audit::{self, Entry};
 use crate::bulk::{self, TableRow};
 use crate::db::{Db, Sql, Tx};
@@ -1096,79 +1097,54 @@ fn check_outside(name: &str, county: Option<RegionCode>, side: &str) -> Result<S
 }
 
 /// Checks the files against the route's required materials: each a JPEG, PNG or PDF of at most
-/// 5 MB, and every required material present.
+/// 5 MB, and every required material present. Returns the materials given and the accepted files.
+#[allow(clippy::type_complexity)]
 fn check_files(
     route: yimeng_domain::transfer::TransferRoute,
     files: &[TransferUpload],
-) -> Result<Vec<TransferMaterial>> {
-    use crate::enrolment::{MAX_FILE_BYTES, sniff};
-    for f in files {
-        let name = yimeng_domain::text::preview(&f.file_name, 60);
-        if f.bytes.is_empty() {
-            return Err(StoreError::Invalid(format!(
-                "{}“{name}”是空文件",
-                f.material.label()
-            )));
-        }
-        if f.bytes.len() > MAX_FILE_BYTES {
-            return Err(StoreError::Invalid(format!(
-                "{}“{name}”超过 {} MB",
+) -> Result<(Vec<TransferMaterial>, Vec<(TransferMaterial, Accepted)>)> {
+    let accepted = files
+        .iter()
+        .map(|f| {
+            attachment::accept(
+                &yimeng_domain::attachment::TRANSFER_MATERIAL,
                 f.material.label(),
-                MAX_FILE_BYTES / 1048576
-            )));
-        }
-        if sniff(&f.bytes).is_none() {
-            return Err(StoreError::Invalid(format!(
-                "{}“{name}”不是 JPG、PNG 图片或 PDF 文件",
-                f.material.label()
-            )));
-        }
-    }
+                &f.file_name,
+                f.bytes.clone(),
+            )
+            .map(|a| (f.material, a))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut have: Vec<TransferMaterial> = files.iter().map(|f| f.material).collect();
     have.sort_by_key(|m| m.code());
     have.dedup();
     for m in route.required_materials() {
         if !have.contains(m) {
             return Err(StoreError::Invalid(format!(
-                "{}须上传“{}”（JPG、PNG 或 PDF，5 MB 以内）",
+                "{}须上传“{}”（JPG、PNG 或 PDF，{} MB 以内）",
                 route.label(),
-                m.label()
+                m.label(),
+                yimeng_domain::attachment::MATERIAL_MAX_BYTES / 1048576
             )));
         }
     }
-    Ok(have)
+    Ok((have, accepted))
 }
 
 async fn write_transfer_files(
     tx: &mut Tx,
     county: i32,
     request: i64,
-    files: &[TransferUpload],
+    files: &[(TransferMaterial, Accepted)],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    use sha2::{Digest, Sha256};
-    for f in files {
-        let fid = tx.alloc_ids("transfer_file", 1).await?;
-        let mut q = Sql::new(
-            "INSERT INTO transfer_file (county_id, id, request_id, material, file_name, content_type, size, sha256, content, uploaded_at) VALUES ",
-        );
-        q.bind_list([
-            crate::Value::from(county),
-            fid.into(),
-            request.into(),
-            f.material.code().into(),
-            yimeng_domain::text::preview(&f.file_name, 100)
-                .as_str()
-                .into(),
-            crate::enrolment::sniff(&f.bytes)
-                .unwrap_or("application/octet-stream")
-                .into(),
-            (f.bytes.len() as i32).into(),
-            format!("{:x}", Sha256::digest(&f.bytes)).into(),
-            f.bytes.clone().into(),
-            now.into(),
-        ]);
-        tx.exec(q).await?;
+    for (material, file) in files {
+        let owner = Owner::Transfer {
+            county_id: county,
+            request_id: request,
+            material: material.code(),
+        };
+        attachment::write(tx, owner, file, now).await?;
     }
     Ok(())
 }
@@ -1194,15 +1170,9 @@ pub async fn file_content(
     request: i64,
     file: i64,
 ) -> Result<(String, String, Vec<u8>)> {
-    get(db, scope, county, request).await?;
-    let mut q =
-        Sql::new("SELECT file_name, content_type, content FROM transfer_file WHERE county_id = ");
-    q.bind(county)
-        .push(" AND request_id = ")
-        .bind(request)
-        .push(" AND id = ")
-        .bind(file);
-    db.opt(q).await?.ok_or(StoreError::NotFound)
+    let parent = get(db, scope, county, request).await?;
+    let d = attachment::download(db, &parent, file).await?;
+    Ok((d.file_name, d.content_type, d.content))
 }
 
 /// The fields of a new `transfer_request` row that differ by route.
@@ -1231,7 +1201,7 @@ async fn insert_request(
     today: NaiveDate,
     st: &TransferState,
     r: RequestInsert<'_>,
-    files: &[TransferUpload],
+    files: &[(TransferMaterial, Accepted)],
 ) -> Result<i64> {
     let first = st.current_step().copied();
     let id = tx.alloc_ids("transfer_request", 1).await?;
@@ -1349,7 +1319,7 @@ pub async fn create_incoming(
     ) {
         return Err(StoreError::Invalid("外市转入由转入学校或家长申请".into()));
     }
-    let materials = check_files(
+    let (materials, accepted) = check_files(
         yimeng_domain::transfer::TransferRoute::IntoCity,
         &input.files,
     )?;
@@ -1497,7 +1467,7 @@ pub async fn create_incoming(
             applicant_phone: input.applicant_phone,
             incoming_json: Some(incoming_json),
         },
-        &input.files,
+        &accepted,
     )
     .await?;
     tx.commit().await?;
@@ -1519,7 +1489,7 @@ pub async fn create_outgoing(
 ) -> Result<TransferRow> {
     let reason = check_reason(&input.reason)?;
     let to_name = check_outside(&input.to_name, input.to_county, "转入")?;
-    let materials = check_files(
+    let (materials, accepted) = check_files(
         yimeng_domain::transfer::TransferRoute::OutOfCity,
         &input.files,
     )?;
@@ -1583,7 +1553,7 @@ pub async fn create_outgoing(
             applicant_phone: input.applicant_phone,
             incoming_json: None,
         },
-        &input.files,
+        &accepted,
     )
     .await?;
     tx.commit().await?;

@@ -321,3 +321,66 @@ async fn the_county_places_an_application_at_another_school_with_a_reason() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_material_whose_bytes_disagree_with_its_name_is_refused_and_another_countys_reader_finds_no_file()
+ {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        zoned(db).await;
+        // A ZIP archive named .pdf: refused, naming the material, the file and what it really is.
+        let mut a = application(1);
+        a.files[1].file_name = "房产证.pdf".into();
+        a.files[1].bytes = b"PK\x03\x04\x14\0\0\0".to_vec();
+        let e = submit(db, a).await.unwrap_err().to_string();
+        assert!(
+            e.contains("房产证.pdf") && e.contains("类型不符（文件内容是 ZIP 压缩包"),
+            "{e}"
+        );
+        assert_eq!(count(db, "enrolment_application").await, 0);
+        assert_eq!(count(db, "enrolment_file").await, 0);
+        // The size limit is 5 MB exactly: a file of 5 MB is taken, one byte more is not.
+        let mut a = application(2);
+        let mut five = PNG.to_vec();
+        five.resize(enrolment::MAX_FILE_BYTES, 0);
+        a.files[0].bytes = five.clone();
+        let ok = submit(db, a).await.unwrap();
+        let files = enrolment::files(db, &ok).await.unwrap();
+        assert_eq!(files.len(), 4);
+        assert_eq!(files[0].size as usize, enrolment::MAX_FILE_BYTES);
+        assert_eq!(files[0].content_type, "image/png");
+        assert_eq!(files[0].sha256, yimeng_store::attachment::sha256_hex(&five));
+        let mut a = application(3);
+        five.push(0);
+        a.files[0].bytes = five;
+        let e = submit(db, a).await.unwrap_err().to_string();
+        assert!(e.contains("超过 5 MB"), "{e}");
+        // The county's reader downloads it; another county's bureau finds no such file, whether it
+        // names the file's county or its own.
+        let lanshan = Scope::County(RegionCode::from_i32(LANSHAN));
+        let feixian = Scope::County(RegionCode::from_i32(FEIXIAN));
+        let (_, ty, bytes) = enrolment::file_content(db, &lanshan, LANSHAN, files[1].id)
+            .await
+            .unwrap();
+        assert_eq!((ty.as_str(), bytes.as_slice()), ("application/pdf", PDF));
+        for county in [LANSHAN, FEIXIAN] {
+            assert!(matches!(
+                enrolment::file_content(db, &feixian, county, files[1].id).await,
+                Err(StoreError::NotFound)
+            ));
+        }
+        // A file is found only under the record it belongs to.
+        let other = submit(db, application(4)).await.unwrap();
+        assert!(matches!(
+            yimeng_store::attachment::download(db, &other, files[1].id).await,
+            Err(StoreError::NotFound)
+        ));
+        let d = yimeng_store::attachment::download(db, &ok, files[1].id)
+            .await
+            .unwrap();
+        assert_eq!(
+            (d.file_name.as_str(), d.content.as_slice()),
+            ("property.png", PDF)
+        );
+    }
+}

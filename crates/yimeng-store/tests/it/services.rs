@@ -1160,3 +1160,109 @@ async fn a_status_change_keeps_its_history_and_a_database_failure_is_not_not_fou
         assert!(!matches!(e, StoreError::NotFound), "{e:?}");
     }
 }
+
+#[tokio::test]
+async fn a_transfer_material_whose_bytes_disagree_with_its_name_is_refused_and_stays_in_its_county()
+{
+    use yimeng_domain::transfer::TransferMaterial::ReceivingSideAcceptance;
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let (s1, s4, _) = seed_two_counties(db).await;
+        let (rules, cal, day) = (Rules::default(), WorkCalendar::seeded(), d(2026, 11, 2));
+        let sending = Scope::School(s1);
+        // A Windows program named .jpg: refused, naming the material, the file and what it is.
+        let mut exe = pdf(ReceivingSideAcceptance);
+        exe.file_name = "接收证明.jpg".into();
+        exe.bytes = b"MZ\x90\0\x03\0\0\0".to_vec();
+        let e = transfer::create_outgoing(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![exe]),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("转入学校接收证明“接收证明.jpg”：类型不符（文件内容是可执行程序"),
+            "{e}"
+        );
+        assert_eq!(count(db, "transfer_request").await, 0);
+        assert_eq!(count(db, "transfer_file").await, 0);
+        // One byte over 5 MB is refused too.
+        let mut big = pdf(ReceivingSideAcceptance);
+        big.bytes
+            .resize(yimeng_domain::attachment::MATERIAL_MAX_BYTES + 1, b' ');
+        let e = transfer::create_outgoing(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![big]),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("超过 5 MB"), "{e}");
+        // A good one is stored with its digest; another county's bureau finds no such file.
+        let good = pdf(ReceivingSideAcceptance);
+        let r = transfer::create_outgoing(
+            db,
+            &actor(),
+            &sending,
+            &rules,
+            &cal,
+            day,
+            outgoing(4, vec![good.clone()]),
+        )
+        .await
+        .unwrap();
+        let files = transfer::files(db, &sending, r.county_id, r.id)
+            .await
+            .unwrap();
+        assert_eq!(
+            files[0].sha256,
+            yimeng_store::attachment::sha256_hex(&good.bytes)
+        );
+        let feixian = Scope::County(s4.county);
+        assert!(matches!(
+            transfer::file_content(db, &feixian, r.county_id, r.id, files[0].id).await,
+            Err(StoreError::NotFound)
+        ));
+        let (name, ty, bytes) =
+            transfer::file_content(db, &sending, r.county_id, r.id, files[0].id)
+                .await
+                .unwrap();
+        assert_eq!(
+            (name.as_str(), ty.as_str(), bytes),
+            ("证明.pdf", "application/pdf", good.bytes)
+        );
+    }
+}
+
+#[test]
+fn dispatch_evidence_whose_bytes_disagree_with_its_extension_is_refused() {
+    let e = yimeng_store::dispatch::accept_file("佐证.docx", b"%PDF-1.4\n".to_vec())
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        e,
+        "附件“佐证.docx”：类型不符（文件内容是 PDF 文件，与扩展名 .docx 不符，可能已损坏或改了扩展名）"
+    );
+    let ok = yimeng_store::dispatch::accept_file("佐证.docx", b"PK\x03\x04".to_vec()).unwrap();
+    assert_eq!(
+        ok.content_type,
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    );
+    let mut big = b"%PDF-".to_vec();
+    big.resize(yimeng_store::dispatch::MAX_FILE_BYTES + 1, 0);
+    let e = yimeng_store::dispatch::accept_file("a.pdf", big)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("超过 20 MB"), "{e}");
+}

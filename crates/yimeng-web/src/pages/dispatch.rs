@@ -455,36 +455,6 @@ pub async fn form(
     page(&t, false)
 }
 
-/// Accepted evidence types (by extension): images, PDF and office documents.
-const EVIDENCE_TYPES: &[(&str, &str)] = &[
-    ("pdf", "application/pdf"),
-    ("jpg", "image/jpeg"),
-    ("jpeg", "image/jpeg"),
-    ("png", "image/png"),
-    (
-        "docx",
-        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    ),
-    (
-        "xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    ),
-    ("doc", "application/msword"),
-    ("xls", "application/vnd.ms-excel"),
-];
-
-/// Whether the bytes look like the type the extension claims (a renamed executable is refused).
-fn sniff_ok(ext: &str, bytes: &[u8]) -> bool {
-    match ext {
-        "pdf" => bytes.starts_with(b"%PDF-"),
-        "jpg" | "jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        "png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "docx" | "xlsx" => bytes.starts_with(b"PK\x03\x04"),
-        "doc" | "xls" => bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]),
-        _ => false,
-    }
-}
-
 /// `POST /dispatch/tasks/{code}` (multipart: the fields and evidence files).
 pub async fn save(
     State(state): State<AppState>,
@@ -502,7 +472,7 @@ pub async fn save(
     let mut narrative = String::new();
     let mut submit = false;
     let mut raw_values: Vec<(String, String)> = Vec::new();
-    let mut files: Vec<(String, String, Vec<u8>)> = Vec::new();
+    let mut files: Vec<dispatch::Accepted> = Vec::new();
     let mut errors: Vec<String> = Vec::new();
     while let Some(field) = mp
         .next_field()
@@ -526,24 +496,9 @@ pub async fn save(
                 if file_name.is_empty() && bytes.is_empty() {
                     continue;
                 }
-                let ext = std::path::Path::new(&file_name)
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .unwrap_or("")
-                    .to_ascii_lowercase();
-                let shown = yimeng_domain::text::preview(&file_name, 60);
-                match EVIDENCE_TYPES.iter().find(|(e, _)| *e == ext) {
-                    None => errors.push(format!(
-                        "附件“{shown}”：不支持的类型，请上传 PDF、图片（JPG/PNG）或 Word/Excel 文件"
-                    )),
-                    Some(_) if bytes.len() > dispatch::MAX_FILE_BYTES => errors.push(format!(
-                        "附件“{shown}”：超过 {} MB",
-                        dispatch::MAX_FILE_BYTES / 1024 / 1024
-                    )),
-                    Some(_) if !sniff_ok(&ext, &bytes) => errors.push(format!(
-                        "附件“{shown}”：文件内容与扩展名 .{ext} 不符（可能已损坏或改了扩展名）"
-                    )),
-                    Some((_, ct)) => files.push((file_name, (*ct).to_string(), bytes.to_vec())),
+                match dispatch::accept_file(&file_name, bytes.to_vec()) {
+                    Ok(file) => files.push(file),
+                    Err(e) => errors.push(e.to_string()),
                 }
             }
             n if n.starts_with("value_") => raw_values.push((
@@ -649,8 +604,8 @@ pub async fn save(
         submit,
     };
     let id = dispatch::save(&state.db, &u.actor(), input).await?;
-    for (name, ct, bytes) in files {
-        dispatch::add_file(&state.db, &u.actor(), owner, id, &name, &ct, bytes).await?;
+    for file in &files {
+        dispatch::add_file(&state.db, &u.actor(), owner, id, file).await?;
     }
     Ok(see_other(
         &format!("/dispatch?period={period}"),

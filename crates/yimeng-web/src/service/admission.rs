@@ -372,7 +372,7 @@ pub async fn upload(
         if !problems.is_empty() {
             return Ok(Err(problems));
         }
-        let sha = sha256_hex(bytes);
+        let sha = yimeng_store::attachment::sha256_hex(bytes);
         store::put_identities(db, actor, round.id, name, &sha, bytes.len() as i64, &pairs).await?;
         return Ok(Ok(Uploaded {
             kind,
@@ -414,11 +414,6 @@ pub async fn delete_file(
     let round = store::get(db, id).await?;
     refuse_published(&round)?;
     Ok(store::remove_file(db, actor, id, kind).await?)
-}
-
-fn sha256_hex(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
 }
 
 /// Parses `candidate_ids.csv` (`candidate_id,id_card`; 考生号 and 身份证件号 accepted as headers)

@@ -484,3 +484,77 @@ async fn the_county_reviews_an_application_through_the_api_and_a_double_decision
     );
     app.stop().await;
 }
+
+/// A material file is downloaded by the application's county and by nobody of another county,
+/// whichever county the address names.
+#[tokio::test]
+async fn another_countys_bureau_gets_404_for_a_material_file() {
+    use yimeng_domain::enrolment::{ApplicationKind, Material};
+    use yimeng_domain::{Grade, RegionCode, Rules, Scope, Stage, student::Ethnicity};
+    use yimeng_store::enrolment::{self, NewApplication, Upload, ZoneInput};
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let primary = text(
+        &app,
+        "SELECT code FROM school WHERE county_id = 371302 AND school_type = 'primary' ORDER BY id LIMIT 1",
+    )
+    .await;
+    enrolment::add_zones(
+        app.db(),
+        &yimeng_store::Actor::system(),
+        &Scope::City,
+        371302,
+        &[ZoneInput {
+            row: 0,
+            stage: Stage::Primary,
+            street: "兰山街道".into(),
+            community: String::new(),
+            school_code: primary,
+        }],
+    )
+    .await
+    .unwrap();
+    let upload = |material, file_name: &str, bytes: &[u8]| Upload {
+        material,
+        file_name: file_name.into(),
+        bytes: bytes.to_vec(),
+    };
+    let a = enrolment::submit(
+        app.db(),
+        &Rules::default(),
+        &yimeng_domain::calendar::WorkCalendar::seeded(),
+        NaiveDate::from_ymd_opt(2020, 6, 1).unwrap(),
+        NewApplication {
+            kind: ApplicationKind::PrimaryEntry,
+            grade: Grade::P1,
+            school_year: 2020,
+            county: RegionCode::from_i32(371302),
+            child_name: "王小花".into(),
+            id_card: IdCardNo::compose(371302, NaiveDate::from_ymd_opt(2014, 3, 1).unwrap(), 61),
+            ethnicity: Ethnicity::Han,
+            street: "兰山街道".into(),
+            community: String::new(),
+            guardian_name: "王大明".into(),
+            guardian_phone: "13800000001".into(),
+            files: vec![
+                upload(Material::HouseholdRegister, "户口簿.png", PNG),
+                upload(Material::PropertyProof, "房产证.pdf", PDF),
+                upload(Material::BirthCertificate, "出生证明.png", PNG),
+                upload(Material::VaccinationCertificate, "接种证.png", PNG),
+            ],
+        },
+    )
+    .await
+    .unwrap();
+    let file = enrolment::files(app.db(), &a).await.unwrap()[1].id;
+    let own = app.login("lanshan").await;
+    let r = own.get(&format!("/enrolment/371302/files/{file}")).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body, PDF);
+    let other = app.login("luozhuang").await;
+    for county in [371302, 371311] {
+        let r = other
+            .get(&format!("/enrolment/{county}/files/{file}"))
+            .await;
+        assert_eq!(r.status, 404, "/enrolment/{county}/files/{file}");
+    }
+}

@@ -2086,17 +2086,11 @@ async fn filed_report(app: &TestApp, plan_code: &str, county: i32, unit: &str) -
     )
     .await
     .unwrap();
-    let file = yimeng_store::dispatch::add_file(
-        app.db(),
-        &actor,
-        county,
-        id,
-        "佐证.txt",
-        "text/plain",
-        b"evidence".to_vec(),
-    )
-    .await
-    .unwrap();
+    let evidence =
+        yimeng_store::dispatch::accept_file("佐证.pdf", b"%PDF-1.4 evidence".to_vec()).unwrap();
+    let file = yimeng_store::dispatch::add_file(app.db(), &actor, county, id, &evidence)
+        .await
+        .unwrap();
     (id, file)
 }
 
