@@ -89,6 +89,7 @@ impl Entry {
 }
 
 /// Writes entries inside a transaction.
+#[tracing::instrument(skip_all)]
 pub async fn write(tx: &mut Tx, actor: &Actor, entries: Vec<Entry>) -> Result<()> {
     if entries.is_empty() {
         return Ok(());
@@ -104,6 +105,7 @@ pub async fn write(tx: &mut Tx, actor: &Actor, entries: Vec<Entry>) -> Result<()
 }
 
 /// Writes one entry on its own (logins, exports: actions that change no registry row).
+#[tracing::instrument(skip_all)]
 pub async fn write_now(db: &Db, actor: &Actor, entry: Entry) -> Result<()> {
     let mut tx = db.begin().await?;
     write(&mut tx, actor, vec![entry]).await?;
@@ -111,6 +113,7 @@ pub async fn write_now(db: &Db, actor: &Actor, entry: Entry) -> Result<()> {
 }
 
 /// The history of one record (newest first).
+#[tracing::instrument(skip_all)]
 pub async fn for_record(
     db: &Db,
     county_id: i32,

@@ -15,6 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// The file of an SQLite store (none for PostgreSQL).
+#[tracing::instrument(skip_all)]
 pub async fn sqlite_file(db: &Db) -> Result<Option<PathBuf>> {
     let Db::Sqlite { reader, .. } = db else {
         return Ok(None);
@@ -72,6 +73,7 @@ pub async fn backup(db: &Db, dest: &Path) -> Result<u64> {
 /// Checks that `file` is a Yimeng SQLite database this build can open: it has the migrations
 /// table, every migration in it succeeded and is known to this build, and SQLite's quick check
 /// passes. Returns the number of migrations applied in it.
+#[tracing::instrument(skip_all)]
 pub async fn check_backup(file: &Path) -> Result<usize> {
     let known: Vec<i64> = sqlx::migrate!("./migrations/sqlite")
         .iter()

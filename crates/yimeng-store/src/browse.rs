@@ -209,6 +209,7 @@ pub async fn public_directory(
 
 /// Schools in scope, filtered, sorted and paged, with student, class and staff counts.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn schools(
     db: &Db,
     scope: &Scope,
@@ -423,6 +424,7 @@ impl SchoolDetail {
 }
 
 /// A school page.
+#[tracing::instrument(skip_all)]
 pub async fn school_detail(db: &Db, scope: &Scope, rules: &Rules, id: i64) -> Result<SchoolDetail> {
     let school = crate::school::get(db, scope, id).await?;
     let c = school.county_id;
@@ -473,6 +475,7 @@ pub async fn school_detail(db: &Db, scope: &Scope, rules: &Rules, id: i64) -> Re
 }
 
 /// Classes of some schools of one county with their sizes.
+#[tracing::instrument(skip_all)]
 pub async fn class_sizes(
     db: &Db,
     rules: &Rules,
@@ -516,6 +519,7 @@ async fn classes_of(db: &Db, county: i32, schools: &[i64]) -> Result<Vec<ClassSi
 }
 
 /// One class with its head teacher and its size (the class page).
+#[tracing::instrument(skip_all)]
 pub async fn class_size(
     db: &Db,
     rules: &Rules,
@@ -557,6 +561,7 @@ pub struct ClassFilter {
 
 /// Every class in scope (narrowed by county or school) with its size and school name. Counted
 /// county by county (one grouped read of the roster index per county).
+#[tracing::instrument(skip_all)]
 pub async fn all_class_sizes(
     db: &Db,
     scope: &Scope,
@@ -594,6 +599,7 @@ pub async fn all_class_sizes(
 
 /// Classes in scope with their sizes, largest first (reports such as the 大班额 list);
 /// `min_size` filters after counting.
+#[tracing::instrument(skip_all)]
 pub async fn classes(
     db: &Db,
     scope: &Scope,
@@ -687,6 +693,7 @@ async fn by_number(db: &Db, value: &str, owner: &str) -> Result<Vec<(i32, i64)>>
 
 /// Students in scope, filtered and paged. Narrow lists (a class, a school) are sorted by class and
 /// name; others by name.
+#[tracing::instrument(skip_all)]
 pub async fn students(
     db: &Db,
     scope: &Scope,
@@ -810,6 +817,7 @@ pub struct StaffListRow {
 }
 
 /// Staff in scope, filtered and paged.
+#[tracing::instrument(skip_all)]
 pub async fn staff(
     db: &Db,
     scope: &Scope,
@@ -898,6 +906,7 @@ pub struct Hit {
 
 /// Searches schools, students and staff in scope for a name, initials, ID number, 学籍号 or
 /// school code; at most `limit` hits of each kind.
+#[tracing::instrument(skip_all)]
 pub async fn search(db: &Db, scope: &Scope, input: &str, limit: i64) -> Result<Vec<Hit>> {
     let Some(term) = Term::parse(input) else {
         return Ok(vec![]);
@@ -1005,6 +1014,7 @@ pub struct ImportBatch {
 }
 
 /// A student's page data.
+#[tracing::instrument(skip_all)]
 pub async fn student_detail(db: &Db, scope: &Scope, id: i64) -> Result<StudentDetail> {
     let student = crate::student::get(db, scope, id).await?;
     let school = crate::school::get(
@@ -1050,6 +1060,7 @@ pub async fn batch(db: &Db, student: &crate::student::StudentRow) -> Result<Opti
 }
 
 /// The roster of a class (students counted in its size first, then the others).
+#[tracing::instrument(skip_all)]
 pub async fn roster(
     db: &Db,
     scope: &Scope,
@@ -1093,6 +1104,7 @@ pub struct AuditFilter {
 }
 
 /// The audit log, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn audit(
     db: &Db,
     f: &AuditFilter,

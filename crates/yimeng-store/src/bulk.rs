@@ -170,6 +170,7 @@ fn rows_per_statement(columns: usize) -> usize {
 
 /// Inserts rows (no conflict handling): COPY on PostgreSQL; on SQLite one prepared statement
 /// stepped per row through SQLite's C API (see `yimeng-sqlite-rows`).
+#[tracing::instrument(skip_all)]
 pub async fn insert<R: TableRow>(tx: &mut Tx, rows: Vec<R>) -> Result<()> {
     if rows.is_empty() {
         return Ok(());
@@ -201,6 +202,7 @@ pub async fn insert<R: TableRow>(tx: &mut Tx, rows: Vec<R>) -> Result<()> {
 
 /// Inserts or updates rows by their key: content columns and `updated_at` are replaced, `created_*`
 /// kept.
+#[tracing::instrument(skip_all)]
 pub async fn upsert<R: TableRow>(tx: &mut Tx, rows: Vec<R>) -> Result<()> {
     let key_cols: Vec<&str> = R::KEY.split(',').map(str::trim).collect();
     let set: Vec<String> = R::COLUMNS
@@ -383,6 +385,7 @@ pub struct Suspended {
 
 /// Drops the primary key of a key table on PostgreSQL for a bulk load (it is rebuilt, and its
 /// uniqueness re-checked, by [`restore`]); nothing on SQLite, where the key is the table itself.
+#[tracing::instrument(skip_all)]
 pub async fn suspend_primary_key(tx: &mut Tx, table: &str) -> Result<Suspended> {
     let mut restore = Vec::new();
     if tx.backend() == Backend::Postgres {
@@ -403,6 +406,7 @@ pub async fn suspend_primary_key(tx: &mut Tx, table: &str) -> Result<Suspended> 
 
 /// On PostgreSQL, drops the secondary indexes and foreign keys of `table` inside `tx` (readers
 /// wait for the transaction); on SQLite nothing.
+#[tracing::instrument(skip_all)]
 pub async fn suspend(tx: &mut Tx, table: &str) -> Result<Suspended> {
     let mut restore = Vec::new();
     match tx.backend() {
@@ -446,6 +450,7 @@ pub async fn suspend(tx: &mut Tx, table: &str) -> Result<Suspended> {
 }
 
 /// Rebuilds what [`suspend`] took off (indexes first, then foreign keys, which re-validates them).
+#[tracing::instrument(skip_all)]
 pub async fn restore(tx: &mut Tx, s: Suspended) -> Result<()> {
     for stmt in s.restore {
         let t = std::time::Instant::now();

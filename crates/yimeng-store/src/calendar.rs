@@ -26,6 +26,7 @@ impl DayRow {
 }
 
 /// Every listed day, in date order (optionally one year).
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, year: Option<i32>) -> Result<Vec<DayRow>> {
     let mut q = Sql::new("SELECT day, kind, name FROM work_calendar_day");
     if let Some(y) = year {
@@ -41,6 +42,7 @@ pub async fn list(db: &Db, year: Option<i32>) -> Result<Vec<DayRow>> {
 }
 
 /// The calendar every time limit is counted on.
+#[tracing::instrument(skip_all)]
 pub async fn load(db: &Db) -> Result<WorkCalendar> {
     let rows = list(db, None).await?;
     let days = rows
@@ -50,6 +52,7 @@ pub async fn load(db: &Db) -> Result<WorkCalendar> {
 }
 
 /// Lists a day (or changes its kind and name); audited.
+#[tracing::instrument(skip_all)]
 pub async fn set_day(
     db: &Db,
     actor: &Actor,
@@ -91,6 +94,7 @@ pub async fn set_day(
 }
 
 /// Removes a listed day (it follows the weekday rule again); audited.
+#[tracing::instrument(skip_all)]
 pub async fn remove_day(db: &Db, actor: &Actor, day: NaiveDate) -> Result<()> {
     let mut tx = db.begin().await?;
     let mut q = Sql::new("DELETE FROM work_calendar_day WHERE day = ");

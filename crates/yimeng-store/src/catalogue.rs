@@ -64,6 +64,7 @@ impl ServiceInput {
 }
 
 /// Every item, in catalogue order (public).
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<ServiceItem>> {
     db.all(Sql::new(
         "SELECT * FROM service_item ORDER BY sort_order, code",
@@ -72,6 +73,7 @@ pub async fn list(db: &Db) -> Result<Vec<ServiceItem>> {
 }
 
 /// One item by code (public).
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, code: &str) -> Result<ServiceItem> {
     let mut q = Sql::new("SELECT * FROM service_item WHERE code = ");
     q.bind(code);
@@ -79,6 +81,7 @@ pub async fn get(db: &Db, code: &str) -> Result<ServiceItem> {
 }
 
 /// Updates an item (the caller checked that the actor is the city administrator); audited.
+#[tracing::instrument(skip_all)]
 pub async fn update(db: &Db, actor: &Actor, code: &str, input: &ServiceInput) -> Result<()> {
     input.check().map_err(StoreError::Invalid)?;
     let mut tx = db.begin().await?;

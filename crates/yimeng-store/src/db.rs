@@ -78,6 +78,7 @@ pub const DEFAULT_SQLITE_PATH: &str = "data/yimeng.db";
 impl Db {
     /// Opens the store named by `url` (`postgres://…`, `sqlite:path` or a plain file path) and applies
     /// pending migrations.
+    #[tracing::instrument(skip_all)]
     pub async fn open(url: &str, opts: &DbOptions) -> Result<Db> {
         let db = Db::connect(url, opts).await?;
         db.migrate().await?;
@@ -85,6 +86,7 @@ impl Db {
     }
 
     /// Connects without migrating.
+    #[tracing::instrument(skip_all)]
     pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             // Statements are logged at debug level only; slow-statement warnings would print SQL
@@ -164,6 +166,7 @@ impl Db {
     }
 
     /// Applies pending migrations (`migrations/sqlite` or `migrations/postgres`).
+    #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<()> {
         match self {
             Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await?,
@@ -187,6 +190,7 @@ impl Db {
     /// `student_by_school` beats a scan of a county's primary-key range (a class roster at full
     /// scale goes from about a second to a millisecond). Run after bulk loads and at start-up;
     /// on SQLite it samples (`analysis_limit`), so it takes well under a second at city scale.
+    #[tracing::instrument(skip_all)]
     pub async fn analyze(&self) -> Result<()> {
         match self {
             Db::Sqlite { writer, .. } => {
@@ -212,6 +216,7 @@ impl Db {
     }
 
     /// Closes the pools (SQLite checkpoints its WAL).
+    #[tracing::instrument(skip_all)]
     pub async fn close(&self) {
         match self {
             Db::Sqlite { writer, reader } => {
@@ -312,6 +317,7 @@ pub enum Tx {
 
 impl Tx {
     /// Commits.
+    #[tracing::instrument(skip_all)]
     pub async fn commit(self) -> Result<()> {
         match self {
             Tx::Sqlite(t, _) => t.commit().await?,
@@ -320,6 +326,7 @@ impl Tx {
         Ok(())
     }
     /// Rolls back.
+    #[tracing::instrument(skip_all)]
     pub async fn rollback(self) -> Result<()> {
         match self {
             Tx::Sqlite(t, _) => t.rollback().await?,
@@ -331,6 +338,7 @@ impl Tx {
     /// `write`, which steps it once per row (`yimeng-sqlite-rows`). The connection is locked for
     /// the call; the work runs off the async worker when the runtime allows it. Not for
     /// PostgreSQL, which loads rows by COPY.
+    #[tracing::instrument(skip_all)]
     pub async fn with_sqlite_rows<F>(&mut self, sql: &str, write: F) -> Result<()>
     where
         F: FnOnce(
@@ -364,6 +372,7 @@ impl Tx {
         }
     }
     /// All rows.
+    #[tracing::instrument(skip_all)]
     pub async fn all<T: Rowable>(&mut self, q: Sql) -> Result<Vec<T>> {
         match self {
             Tx::Sqlite(t, _) => Ok(q.sqlite_as::<T>()?.fetch_all(&mut **t).await?),
@@ -371,6 +380,7 @@ impl Tx {
         }
     }
     /// At most one row.
+    #[tracing::instrument(skip_all)]
     pub async fn opt<T: Rowable>(&mut self, q: Sql) -> Result<Option<T>> {
         match self {
             Tx::Sqlite(t, _) => Ok(q.sqlite_as::<T>()?.fetch_optional(&mut **t).await?),
@@ -378,14 +388,17 @@ impl Tx {
         }
     }
     /// Exactly one row, or [`StoreError::NotFound`].
+    #[tracing::instrument(skip_all)]
     pub async fn one<T: Rowable>(&mut self, q: Sql) -> Result<T> {
         self.opt(q).await?.ok_or(StoreError::NotFound)
     }
     /// One `i64`.
+    #[tracing::instrument(skip_all)]
     pub async fn scalar(&mut self, q: Sql) -> Result<i64> {
         Ok(self.one::<(i64,)>(q).await?.0)
     }
     /// Runs a statement; returns rows affected.
+    #[tracing::instrument(skip_all)]
     pub async fn exec(&mut self, q: Sql) -> Result<u64> {
         match self {
             Tx::Sqlite(t, _) => Ok(q.sqlite()?.execute(&mut **t).await?.rows_affected()),
@@ -394,6 +407,7 @@ impl Tx {
     }
     /// Hands out `n` ids (see [`Db::alloc_ids`]). On SQLite the single writer is this transaction's
     /// connection, so the allocation runs inside it.
+    #[tracing::instrument(skip_all)]
     pub async fn alloc_ids(&mut self, name: &str, n: i64) -> Result<i64> {
         match self {
             Tx::Sqlite(t, _) => Ok(alloc_sql(name, n)
@@ -406,6 +420,7 @@ impl Tx {
     }
     /// Streams `data` (PostgreSQL COPY text format) into `statement` (`COPY t (cols) FROM STDIN`).
     /// Only on PostgreSQL.
+    #[tracing::instrument(skip_all)]
     pub async fn copy_in(&mut self, statement: &str, data: &[u8]) -> Result<u64> {
         match self {
             Tx::Postgres(t, _) => {

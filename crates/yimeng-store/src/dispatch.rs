@@ -129,6 +129,7 @@ pub fn check_period(p: &str) -> std::result::Result<(), String> {
 /// Saves a report (creating it or updating the unit's report for that task and month) and
 /// optionally submits it. An approved report is locked; a report waiting for review may still be
 /// corrected by its unit.
+#[tracing::instrument(skip_all)]
 pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
     check_period(&input.period).map_err(StoreError::Invalid)?;
     if !(0..=100).contains(&input.progress) {
@@ -281,6 +282,7 @@ pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
 
 /// Approves (locking its values) or returns a submitted report. Only a report waiting for review
 /// can be reviewed, so a second click on the same decision is refused.
+#[tracing::instrument(skip_all)]
 pub async fn review(
     db: &Db,
     actor: &Actor,
@@ -444,6 +446,7 @@ pub struct ReportFilter {
 }
 
 /// Reports matching a filter, newest month first.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, f: &ReportFilter) -> Result<Vec<ReportRow>> {
     let mut q = Sql::new(
         "/* multi-county: dispatch_list */ SELECT * FROM dispatch_report WHERE county_id IN ",
@@ -469,6 +472,7 @@ pub async fn list(db: &Db, f: &ReportFilter) -> Result<Vec<ReportRow>> {
 
 /// Approved values of reported indicators up to a month (inclusive): for each unit and indicator,
 /// the value of the latest approved report. Rows: (unit, indicator, value, period).
+#[tracing::instrument(skip_all)]
 pub async fn approved_values(
     db: &Db,
     counties: &[i32],

@@ -38,6 +38,7 @@ fn outcome(r: Report) -> Saved {
 }
 
 /// Creates or updates a school (matched by its 学校标识码).
+#[tracing::instrument(skip_all)]
 pub async fn save_school(
     db: &Db,
     scope: &Scope,
@@ -54,6 +55,7 @@ pub async fn save_school(
 }
 
 /// Creates a class, or updates class `id`.
+#[tracing::instrument(skip_all)]
 pub async fn save_class(
     db: &Db,
     scope: &Scope,
@@ -72,6 +74,7 @@ pub async fn save_class(
 }
 
 /// Creates a staff member, or updates staff member `id`.
+#[tracing::instrument(skip_all)]
 pub async fn save_staff(
     db: &Db,
     scope: &Scope,
@@ -91,6 +94,7 @@ pub async fn save_staff(
 
 /// Creates a student, or updates student `id`. `reason` is recorded with a status change. The
 /// class-size gate applies with its default limits.
+#[tracing::instrument(skip_all)]
 pub async fn save_student(
     db: &Db,
     scope: &Scope,
@@ -109,6 +113,7 @@ pub async fn save_student(
 /// As [`save_student`] with the class-size gate `gate` (the configured limits and, for a county
 /// bureau, a written reason to place beyond them); also returns the gate's warnings (above the
 /// standard size of 45/50).
+#[tracing::instrument(skip_all)]
 pub async fn save_student_gated(
     db: &Db,
     scope: &Scope,

@@ -148,6 +148,7 @@ fn stage_of(grade: Grade) -> Stage {
 }
 
 /// The county's zone table, as the domain routes with it.
+#[tracing::instrument(skip_all)]
 pub async fn zone_table(db: &Db, county: i32) -> Result<ZoneTable> {
     let rows = zones(db, county).await?;
     ZoneTable::new(rows.into_iter().filter_map(|z| {
@@ -183,6 +184,7 @@ impl ZoneRow {
 }
 
 /// The zone table of a county, in order.
+#[tracing::instrument(skip_all)]
 pub async fn zones(db: &Db, county: i32) -> Result<Vec<ZoneRow>> {
     let mut q = Sql::new(
         "SELECT z.county_id, z.id, z.stage, z.street, z.community, z.school_id, s.code AS school_code, s.name AS school_name \
@@ -206,6 +208,7 @@ pub struct ZoneInput {
 
 /// The classes an accepted child may join: the school's classes of the grade and year, with
 /// their counted size ("一年级（2）班（现 43 人）").
+#[tracing::instrument(skip_all)]
 pub async fn class_choices(
     db: &Db,
     rules: &Rules,
@@ -237,6 +240,7 @@ pub async fn class_choices(
 /// Adds zone rows to a county's table (a county bureau of that county, or the city); all or
 /// nothing: a row naming a school outside the county refuses the lot, naming its row (1-based).
 /// Rows already present are left as they are. Returns how many were added.
+#[tracing::instrument(skip_all)]
 pub async fn add_zones(
     db: &Db,
     actor: &Actor,
@@ -322,6 +326,7 @@ pub async fn add_zones(
 }
 
 /// Removes a zone row (the county's bureau).
+#[tracing::instrument(skip_all)]
 pub async fn remove_zone(
     db: &Db,
     actor: &Actor,
@@ -360,6 +365,7 @@ pub async fn remove_zone(
 /// [`MAX_FILE_BYTES`]), that the child is not on any school's register and has no other
 /// application for the year, and routes it by the zone table; then writes the application and its
 /// files in one transaction. Returns the application.
+#[tracing::instrument(skip_all)]
 pub async fn submit(
     db: &Db,
     rules: &Rules,
@@ -567,6 +573,7 @@ fn reviews(scope: &Scope, a: &ApplicationRow) -> bool {
 }
 
 /// An application the scope reviews (else not found).
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<ApplicationRow> {
     let mut q = Sql::new("SELECT * FROM enrolment_application WHERE county_id = ");
     q.bind(county).push(" AND id = ").bind(id);
@@ -580,6 +587,7 @@ pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<Applica
 
 /// The applicant's own application, by its number and the child's ID number (nothing else is
 /// found with either alone).
+#[tracing::instrument(skip_all)]
 pub async fn lookup(db: &Db, app_no: &str, id_card: &str) -> Result<ApplicationRow> {
     let no = ApplicationNo::parse(app_no).map_err(|_| StoreError::NotFound)?;
     let mut q = Sql::new("SELECT * FROM enrolment_application WHERE county_id = ");
@@ -595,6 +603,7 @@ pub async fn lookup(db: &Db, app_no: &str, id_card: &str) -> Result<ApplicationR
 }
 
 /// Applications the scope reviews, newest first (at most `limit`).
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, scope: &Scope, limit: i64) -> Result<Vec<ApplicationRow>> {
     let mut q = Sql::new("SELECT * FROM enrolment_application a WHERE ");
     match scope {
@@ -671,6 +680,7 @@ pub enum Review {
 /// Takes a reviewer's decision (county bureau, city, or the zone school), following
 /// [`next_status`]; recorded as an approval action and audited. A refusal frees the child's key
 /// (a new application is possible).
+#[tracing::instrument(skip_all)]
 pub async fn review(
     db: &Db,
     actor: &Actor,
@@ -797,6 +807,7 @@ async fn transition(
 }
 
 /// The applicant adds the requested documents (待补充材料 → 已提交), found by number and ID.
+#[tracing::instrument(skip_all)]
 pub async fn resubmit(
     db: &Db,
     app_no: &str,
@@ -822,6 +833,7 @@ pub async fn resubmit(
 /// 统筹安排: the county bureau (or the city) places an open application at another school of the
 /// county — the one of several zone schools (多校划片) it allots, or a school outside the zone when
 /// the zone school is full — with a written reason. The new school then reviews and enrols it.
+#[tracing::instrument(skip_all)]
 pub async fn place(
     db: &Db,
     actor: &Actor,
@@ -887,6 +899,7 @@ pub async fn place(
 
 /// The applicant withdraws the application (撤回), found by number and ID number: allowed until
 /// the child is enrolled; frees the child's key so that a new application is possible.
+#[tracing::instrument(skip_all)]
 pub async fn withdraw(db: &Db, app_no: &str, id_card: &str) -> Result<ApplicationRow> {
     let a = lookup(db, app_no, id_card).await?;
     let to = next_status(a.status(), &EnrolmentEvent::Withdraw)
@@ -899,11 +912,19 @@ pub async fn withdraw(db: &Db, app_no: &str, id_card: &str) -> Result<Applicatio
     Ok(row)
 }
 
+/// What [`enrol`] gives back: the new student's id (or the record's field problems) and the
+/// class-size gate's warnings.
+pub type Enrolled = (
+    std::result::Result<i64, Vec<yimeng_domain::FieldError>>,
+    Vec<String>,
+);
+
 /// Enrols an accepted child into class `class_id` of the zone school (or the school the county
 /// places the child in, 统筹安排): the student is written through the registry's normal save
 /// (ID, 学籍号, one person one record, scope, class-size gate with `gate`), and only then is the
 /// application marked 已入学 with the student and class. Returns the new student's id and the
 /// gate's warnings.
+#[tracing::instrument(skip_all)]
 pub async fn enrol(
     db: &Db,
     actor: &Actor,
@@ -912,10 +933,7 @@ pub async fn enrol(
     id: i64,
     class_id: i64,
     gate: GateOptions,
-) -> Result<(
-    std::result::Result<i64, Vec<yimeng_domain::FieldError>>,
-    Vec<String>,
-)> {
+) -> Result<Enrolled> {
     let a = get(db, scope, county, id).await?;
     if a.status() != EnrolmentStatus::Accepted {
         return Err(StoreError::Conflict(format!(
@@ -1002,6 +1020,7 @@ pub async fn enrol(
 }
 
 /// The accepted applications of a school's intake (year, grade), for 阳光分班.
+#[tracing::instrument(skip_all)]
 pub async fn accepted_for(
     db: &Db,
     scope: &Scope,
@@ -1028,6 +1047,7 @@ pub async fn accepted_for(
 }
 
 /// The school's students on the register without a class (new intake entered without a class).
+#[tracing::instrument(skip_all)]
 pub async fn unplaced(
     db: &Db,
     scope: &Scope,

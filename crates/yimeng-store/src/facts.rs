@@ -34,6 +34,7 @@ type SchoolTuple = (
 
 /// The facts of every school in scope for plan year `year` (staff hired in that calendar year;
 /// classes of the latest school year each county has).
+#[tracing::instrument(skip_all)]
 pub async fn school_facts(
     db: &Db,
     scope: &Scope,

@@ -21,6 +21,7 @@ pub fn counted_statuses(rules: &Rules) -> Vec<&'static str> {
 }
 
 /// Students counted in a class now, inside the transaction.
+#[tracing::instrument(skip_all)]
 pub async fn class_size(tx: &mut Tx, rules: &Rules, county: i32, class_id: i64) -> Result<i64> {
     let mut q = Sql::new("SELECT COUNT(*) FROM student s WHERE s.county_id = ");
     q.bind(county)
@@ -45,6 +46,7 @@ pub struct Passed {
 /// Chinese message; a county account (only the class's own county) may override it with a written
 /// reason, which is recorded here with `context` (what placed them) and audited.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn enforce(
     tx: &mut Tx,
     actor: &Actor,
@@ -174,6 +176,7 @@ pub async fn gate_overrides(db: &Db, scope: &Scope) -> Result<i64> {
 }
 
 /// Students counted in a class (outside a transaction; for forms that show the size).
+#[tracing::instrument(skip_all)]
 pub async fn class_size_now(db: &Db, rules: &Rules, county: i32, class_id: i64) -> Result<i64> {
     let mut q = Sql::new("SELECT COUNT(*) FROM student s WHERE s.county_id = ");
     q.bind(county)

@@ -53,6 +53,7 @@ pub enum Loaded {
 }
 
 /// Loads (or replaces) a validated plan with its source text.
+#[tracing::instrument(skip_all)]
 pub async fn load(db: &Db, actor: &Actor, plan: &Plan, source: &str) -> Result<Loaded> {
     let sha = crate::attachment::sha256_hex(source.as_bytes());
     let mut tx = db.begin().await?;
@@ -121,12 +122,14 @@ pub async fn load(db: &Db, actor: &Actor, plan: &Plan, source: &str) -> Result<L
 }
 
 /// Every loaded plan, newest year first.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<PlanRow>> {
     db.all(Sql::new("SELECT * FROM plan ORDER BY year DESC, code"))
         .await
 }
 
 /// One plan by code.
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, code: &str) -> Result<Option<PlanRow>> {
     let mut q = Sql::new("SELECT * FROM plan WHERE code = ");
     q.bind(code);
@@ -134,6 +137,7 @@ pub async fn get(db: &Db, code: &str) -> Result<Option<PlanRow>> {
 }
 
 /// The current plan: the one of the latest year.
+#[tracing::instrument(skip_all)]
 pub async fn current(db: &Db) -> Result<Option<PlanRow>> {
     Ok(list(db).await?.into_iter().next())
 }
@@ -155,6 +159,7 @@ pub struct PopulationRow {
 pub const POPULATION_BASES: [(&str, &str); 2] = [("resident", "常住人口"), ("hukou", "户籍人口")];
 
 /// Sets (inserts or replaces) a county's population for a year.
+#[tracing::instrument(skip_all)]
 pub async fn set_population(
     db: &Db,
     actor: &Actor,
@@ -207,6 +212,7 @@ pub async fn set_population(
 }
 
 /// Every county's population rows for a year.
+#[tracing::instrument(skip_all)]
 pub async fn population(db: &Db, year: i32) -> Result<Vec<PopulationRow>> {
     let counties: Vec<i32> = yimeng_domain::region::linyi_county_codes()
         .iter()
@@ -220,6 +226,7 @@ pub async fn population(db: &Db, year: i32) -> Result<Vec<PopulationRow>> {
 }
 
 /// Population aged 3–5 per county for a year.
+#[tracing::instrument(skip_all)]
 pub async fn population_map(db: &Db, year: i32) -> Result<HashMap<i32, i64>> {
     Ok(population(db, year)
         .await?

@@ -47,6 +47,7 @@ pub struct ValueRow {
 pub type NewValue = (i32, String, Option<f64>, Option<f64>, Option<f64>);
 
 /// Stores a snapshot.
+#[tracing::instrument(skip_all)]
 pub async fn take(
     db: &Db,
     actor: &Actor,
@@ -116,6 +117,7 @@ pub async fn take(
 }
 
 /// Every snapshot of a plan, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db, plan_code: &str) -> Result<Vec<SnapshotRow>> {
     let mut q = Sql::new("SELECT * FROM indicator_snapshot WHERE plan_code = ");
     q.bind(plan_code).push(" ORDER BY as_of DESC, id DESC");
@@ -123,6 +125,7 @@ pub async fn list(db: &Db, plan_code: &str) -> Result<Vec<SnapshotRow>> {
 }
 
 /// The latest snapshot taken on or before a date.
+#[tracing::instrument(skip_all)]
 pub async fn as_of(db: &Db, plan_code: &str, date: NaiveDate) -> Result<Option<SnapshotRow>> {
     let mut q = Sql::new("SELECT * FROM indicator_snapshot WHERE plan_code = ");
     q.bind(plan_code)
@@ -133,6 +136,7 @@ pub async fn as_of(db: &Db, plan_code: &str, date: NaiveDate) -> Result<Option<S
 }
 
 /// Whether a monthly snapshot exists for the month of `date`.
+#[tracing::instrument(skip_all)]
 pub async fn has_monthly(db: &Db, plan_code: &str, date: NaiveDate) -> Result<bool> {
     use chrono::Datelike;
     let first = date.with_day(1).unwrap_or(date);
@@ -149,6 +153,7 @@ pub async fn has_monthly(db: &Db, plan_code: &str, date: NaiveDate) -> Result<bo
 }
 
 /// Values of a snapshot for some regions.
+#[tracing::instrument(skip_all)]
 pub async fn values(db: &Db, snapshot_id: i64, regions: &[i32]) -> Result<Vec<ValueRow>> {
     let mut q = Sql::new(
         "/* multi-county: snapshot_values */ SELECT * FROM indicator_value WHERE county_id IN ",
@@ -161,6 +166,7 @@ pub async fn values(db: &Db, snapshot_id: i64, regions: &[i32]) -> Result<Vec<Va
 
 /// The history of one indicator in one region: (as_of, value), one point per month (the latest
 /// snapshot of each month), oldest first.
+#[tracing::instrument(skip_all)]
 pub async fn series(
     db: &Db,
     plan_code: &str,

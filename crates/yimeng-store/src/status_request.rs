@@ -172,6 +172,7 @@ async fn student_grade(tx: &mut Tx, s: &StudentRow) -> Result<Grade> {
 /// Starts a status change for a student in scope (the school's own account: it is the first
 /// approver). Returns the request; its state is `completed` when no other approval was needed.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -420,6 +421,7 @@ async fn get_unscoped(db: &Db, county: i32, id: i64) -> Result<StatusRequestRow>
 }
 
 /// One request in scope (else not found; a database failure stays one).
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<StatusRequestRow> {
     let r = get_unscoped(db, county, id).await?;
     if scope.covers_school(RegionCode::from_i32(r.county_id), r.school_id) {
@@ -431,6 +433,7 @@ pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<StatusR
 
 /// The decisions taken on a request, in order. The request is the proof that the reader may see
 /// it (a row from [`get`] or [`list`]).
+#[tracing::instrument(skip_all)]
 pub async fn actions(
     db: &Db,
     request: &StatusRequestRow,
@@ -439,6 +442,7 @@ pub async fn actions(
 }
 
 /// Requests in scope, newest first; `waiting` keeps those pending (optionally overdue on a day).
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &Db,
     scope: &Scope,
@@ -501,6 +505,7 @@ impl crate::approval::Effect for Completion<'_> {
 /// Takes a decision on a request through the one approval path ([`crate::approval::decide`];
 /// see [`crate::transfer::decide`] for the rules).
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn decide(
     db: &Db,
     actor: &Actor,

@@ -225,6 +225,7 @@ async fn no_open_request(tx: &mut Tx, student: &StudentRow) -> Result<()> {
 /// Starts a request. `actor_scope` is the receiving school's for [`Initiator::ReceivingSchool`],
 /// [`Scope::Nothing`] for a parent's online request. Nothing of the registry changes.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
     actor: &Actor,
@@ -379,6 +380,7 @@ pub(crate) async fn get_unscoped(db: &Db, county: i32, id: i64) -> Result<Transf
 
 /// One request, if the scope is a party to it (else not found). Only a missing or hidden request
 /// is not found: a database failure stays one.
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<TransferRow> {
     let r = get_unscoped(db, county, id).await?;
     if r.visible_to(scope) {
@@ -389,6 +391,7 @@ pub async fn get(db: &Db, scope: &Scope, county: i32, id: i64) -> Result<Transfe
 }
 
 /// A request by its number (for the public status page: the caller also gives the ID number).
+#[tracing::instrument(skip_all)]
 pub async fn lookup(db: &Db, request_no: &str, id_card: &str) -> Result<TransferRow> {
     let mut q = Sql::new(
         "/* multi-county: transfer_lookup */ SELECT * FROM transfer_request WHERE request_no = ",
@@ -402,6 +405,7 @@ pub async fn lookup(db: &Db, request_no: &str, id_card: &str) -> Result<Transfer
 
 /// Requests the scope is a party to, newest first (optionally only those waiting for the scope's
 /// own decision, or only overdue ones on `today`).
+#[tracing::instrument(skip_all)]
 pub async fn list(
     db: &Db,
     scope: &Scope,
@@ -462,6 +466,7 @@ fn party_filter(q: &mut Sql, scope: &Scope, waiting_for_me: bool) {
 
 /// The decisions taken on a request, in order. The request is the proof that the reader may see
 /// it: a row from [`get`] (a party) or [`lookup`] (the applicant, by number and ID number).
+#[tracing::instrument(skip_all)]
 pub async fn actions(db: &Db, request: &TransferRow) -> Result<Vec<ActionRow>> {
     crate::approval::history(db, request.county_id, REQUEST_KIND, request.id).await
 }
@@ -533,6 +538,7 @@ impl Decision {
 /// final approval moves the student (see the module documentation); `override_reason` is a
 /// county bureau's written reason to place beyond the class-size limits at that moment.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn decide(
     db: &Db,
     actor: &Actor,
@@ -572,6 +578,7 @@ pub async fn decide(
 /// number (the same proof as the public status page, [`lookup`]). Anything else (a request a
 /// school made, or one already decided) is refused with the domain's reason.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn withdraw_online(
     db: &Db,
     actor: &Actor,
@@ -1302,6 +1309,7 @@ async fn key_owners(
 /// chosen class must be of that grade (the class-size gate is checked now and again at the end).
 /// Nothing of the registry changes until the final approval.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn create_incoming(
     db: &Db,
     actor: &Actor,
@@ -1478,6 +1486,7 @@ pub async fn create_incoming(
 /// [`Initiator::SendingSchool`], [`Scope::Nothing`] for a parent's online request (who proves the
 /// student by 学籍号 and ID number). Nothing of the registry changes until the final approval.
 #[allow(clippy::too_many_arguments)]
+#[tracing::instrument(skip_all)]
 pub async fn create_outgoing(
     db: &Db,
     actor: &Actor,

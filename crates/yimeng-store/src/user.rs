@@ -87,6 +87,7 @@ pub fn check_username(s: &str) -> std::result::Result<(), String> {
 }
 
 /// Creates an account. County and school are checked against the role.
+#[tracing::instrument(skip_all)]
 pub async fn create(db: &Db, actor: &Actor, mut u: NewUser) -> Result<UserRow> {
     check_username(&u.username).map_err(StoreError::Invalid)?;
     // City-wide roles belong to no county; only school accounts name a school.
@@ -173,6 +174,7 @@ fn sql_by_username(name: &str) -> Sql {
 }
 
 /// One account by id.
+#[tracing::instrument(skip_all)]
 pub async fn get(db: &Db, id: i64) -> Result<UserRow> {
     let mut q = Sql::new("SELECT * FROM app_user WHERE id = ");
     q.bind(id);
@@ -180,6 +182,7 @@ pub async fn get(db: &Db, id: i64) -> Result<UserRow> {
 }
 
 /// One account by login name.
+#[tracing::instrument(skip_all)]
 pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
     let mut q = Sql::new("SELECT * FROM app_user WHERE username = ");
     q.bind(username);
@@ -187,6 +190,7 @@ pub async fn by_username(db: &Db, username: &str) -> Result<Option<UserRow>> {
 }
 
 /// Every account, by role then name.
+#[tracing::instrument(skip_all)]
 pub async fn list(db: &Db) -> Result<Vec<UserRow>> {
     db.all(Sql::new(
         "SELECT * FROM app_user ORDER BY role, county_id, username",
@@ -195,12 +199,14 @@ pub async fn list(db: &Db) -> Result<Vec<UserRow>> {
 }
 
 /// Number of accounts.
+#[tracing::instrument(skip_all)]
 pub async fn count(db: &Db) -> Result<i64> {
     db.scalar(Sql::new("SELECT COUNT(*) FROM app_user")).await
 }
 
 /// The data scope of an account: city roles see the city, a county its county, a school its
 /// school, an inspector the assigned schools, the public nothing.
+#[tracing::instrument(skip_all)]
 pub async fn scope_of(db: &Db, u: &UserRow) -> Result<Scope> {
     Ok(match u.role() {
         Role::CityAdmin | Role::CityDept => Scope::City,
@@ -224,6 +230,7 @@ pub async fn scope_of(db: &Db, u: &UserRow) -> Result<Scope> {
 }
 
 /// An inspector's assigned schools.
+#[tracing::instrument(skip_all)]
 pub async fn assigned_schools(db: &Db, user_id: i64) -> Result<Vec<SchoolRef>> {
     let mut q = Sql::new(
         "/* multi-county: inspector_schools */ SELECT county_id, school_id FROM inspector_school WHERE user_id = ",
@@ -241,6 +248,7 @@ pub async fn assigned_schools(db: &Db, user_id: i64) -> Result<Vec<SchoolRef>> {
 }
 
 /// Replaces an inspector's assignments.
+#[tracing::instrument(skip_all)]
 pub async fn assign_schools(
     db: &Db,
     actor: &Actor,
@@ -291,6 +299,7 @@ pub async fn assign_schools(
 }
 
 /// Enables or disables an account (a disabled account's sessions and tokens stop working).
+#[tracing::instrument(skip_all)]
 pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) -> Result<()> {
     let u = get(db, user_id).await?;
     let mut tx = db.begin().await?;
@@ -330,6 +339,7 @@ pub async fn set_disabled(db: &Db, actor: &Actor, user_id: i64, disabled: bool) 
 /// Sets a new password hash; ends the account's other sessions and revokes its API tokens (a
 /// token minted under the old password must not outlive it). `must_change` asks for a change at
 /// the next login (after an administrator's reset).
+#[tracing::instrument(skip_all)]
 pub async fn set_password(
     db: &Db,
     actor: &Actor,
@@ -400,6 +410,7 @@ pub const LOCK_AFTER_FAILURES: i32 = 5;
 pub const LOCK_MINUTES: i64 = 15;
 
 /// Records a failed login; locks the account after [`LOCK_AFTER_FAILURES`]. Returns the lock end.
+#[tracing::instrument(skip_all)]
 pub async fn record_failure(
     db: &Db,
     u: &UserRow,
@@ -449,6 +460,7 @@ fn login_actor(u: &UserRow, ip: Option<String>) -> Actor {
 /// Records a login refused because the account is disabled or locked (`password_ok` says whether
 /// the password itself was right). The caller answers as for a wrong password; the reason is kept
 /// here only. The lock is not extended, so it still ends when it said it would.
+#[tracing::instrument(skip_all)]
 pub async fn record_refusal(
     db: &Db,
     u: &UserRow,
@@ -502,6 +514,7 @@ pub const SESSION_MAX_HOURS: i64 = 24;
 
 /// Starts a session after a successful login: resets failures, records the login, and (the id is
 /// always new) ends any session the browser presented before logging in.
+#[tracing::instrument(skip_all)]
 pub async fn start_session(
     db: &Db,
     u: &UserRow,
@@ -558,6 +571,7 @@ pub async fn start_session(
 
 /// The live session and its account, touching its last-seen time at most once a minute, in the
 /// background ([`touch_in_background`]): reading a page never waits for the single writer.
+#[tracing::instrument(skip_all)]
 pub async fn session(db: &Db, token_hash: &str) -> Result<Option<(SessionRow, UserRow)>> {
     let mut q = Sql::new("SELECT * FROM user_session WHERE token_hash = ");
     q.bind(token_hash);
@@ -610,6 +624,7 @@ fn touch_in_background(db: &Db, token_hash: &str, now: DateTime<Utc>) {
 }
 
 /// Ends a session (logout).
+#[tracing::instrument(skip_all)]
 pub async fn end_session(db: &Db, token_hash: &str) -> Result<()> {
     let mut q = Sql::new("DELETE FROM user_session WHERE token_hash = ");
     q.bind(token_hash);
@@ -632,6 +647,7 @@ pub struct TokenRow {
 }
 
 /// Creates an API token for an account.
+#[tracing::instrument(skip_all)]
 pub async fn create_token(
     db: &Db,
     u: &UserRow,
@@ -675,6 +691,7 @@ pub async fn create_token(
 }
 
 /// An account's tokens, newest first.
+#[tracing::instrument(skip_all)]
 pub async fn tokens(db: &Db, user_id: i64) -> Result<Vec<TokenRow>> {
     let mut q = Sql::new("SELECT * FROM api_token WHERE user_id = ");
     q.bind(user_id).push(" ORDER BY created_at DESC, id DESC");
@@ -682,6 +699,7 @@ pub async fn tokens(db: &Db, user_id: i64) -> Result<Vec<TokenRow>> {
 }
 
 /// Revokes one of an account's tokens.
+#[tracing::instrument(skip_all)]
 pub async fn revoke_token(db: &Db, u: &UserRow, token_id: i64, actor: &Actor) -> Result<()> {
     let mut tx = db.begin().await?;
     let mut q = Sql::new("UPDATE api_token SET revoked_at = ");
@@ -711,6 +729,7 @@ pub async fn revoke_token(db: &Db, u: &UserRow, token_id: i64, actor: &Actor) ->
 }
 
 /// The account of a live token, recording its use at most once a minute.
+#[tracing::instrument(skip_all)]
 pub async fn token_user(db: &Db, token_hash: &str) -> Result<Option<UserRow>> {
     let mut q = Sql::new("SELECT * FROM api_token WHERE revoked_at IS NULL AND token_hash = ");
     q.bind(token_hash);

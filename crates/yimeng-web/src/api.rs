@@ -203,9 +203,9 @@ async fn me(ApiUser(u): ApiUser) -> Json<Value> {
 /// The region tree (临沂市 and its counties and zones).
 #[utoipa::path(get, path = "/api/v1/regions", tag = "registry", responses((status = 200, description = "行政区划")))]
 async fn regions(State(state): State<AppState>, ApiUser(_u): ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(
-        serde_json::to_value(yimeng_store::region::all(&state.db).await?).unwrap_or_default(),
-    ))
+    Ok(Json(serde_json::to_value(
+        yimeng_store::region::all(&state.db).await?,
+    )?))
 }
 
 /// Counts per county and school type: schools, classes, students by status, staff.
@@ -277,7 +277,7 @@ async fn get_school(
 ) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let d = browse::school_detail(&state.db, &u.scope, &state.rules, id).await?;
-    Ok(Json(serde_json::to_value(&d).unwrap_or_default()))
+    Ok(Json(serde_json::to_value(&d)?))
 }
 
 /// `PUT` changes the fields it names; the others keep their stored values.
@@ -361,7 +361,7 @@ async fn save_school_inner(
         .map_err(parse_failed)?;
     let sid = saved(yimeng_store::edit::save_school(&state.db, &u.scope, &u.actor(), rec).await?)?;
     let row = yimeng_store::school::get(&state.db, &u.scope, sid).await?;
-    Ok(Json(serde_json::to_value(row).unwrap_or_default()))
+    Ok(Json(serde_json::to_value(row)?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -415,8 +415,12 @@ async fn get_class(
         .map(|c| c.size)
         .unwrap_or(0);
     let p = protect(&u);
+    let roster = roster
+        .into_iter()
+        .map(|r| serde_json::to_value(r).map(&p))
+        .collect::<Result<Vec<_>, _>>()?;
     Ok(Json(
-        json!({"class": class, "size": size, "roster": roster.into_iter().map(|r| p(serde_json::to_value(r).unwrap_or_default())).collect::<Vec<_>>()}),
+        json!({"class": class, "size": size, "roster": roster}),
     ))
 }
 
@@ -520,7 +524,7 @@ async fn get_student(
 ) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let d = browse::student_detail(&state.db, &u.scope, id).await?;
-    let mut v = serde_json::to_value(&d).unwrap_or_default();
+    let mut v = serde_json::to_value(&d)?;
     if let Some(s) = v.get_mut("student") {
         *s = protect(&u)(s.take());
     }
@@ -603,7 +607,7 @@ async fn save_student_inner(
     .await?;
     let sid = saved(outcome)?;
     let row = yimeng_store::student::get(&state.db, &u.scope, sid).await?;
-    let mut v = protect(&u)(serde_json::to_value(row).unwrap_or_default());
+    let mut v = protect(&u)(serde_json::to_value(row)?);
     if !warnings.is_empty()
         && let Some(o) = v.as_object_mut()
     {
@@ -675,7 +679,7 @@ async fn change_status(
             ));
         }
         let row = yimeng_store::student::get(&state.db, &u.scope, id).await?;
-        let mut v = protect(u)(serde_json::to_value(row).unwrap_or_default());
+        let mut v = protect(u)(serde_json::to_value(row)?);
         if let Some(o) = v.as_object_mut() {
             o.insert("status_request".into(), request);
         }
@@ -749,9 +753,7 @@ async fn get_staff(
 ) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
     let s = yimeng_store::staff::get(&state.db, &u.scope, id).await?;
-    Ok(Json(protect(&u)(
-        serde_json::to_value(s).unwrap_or_default(),
-    )))
+    Ok(Json(protect(&u)(serde_json::to_value(s)?)))
 }
 
 /// Creates a staff member (the staff import columns' keys).

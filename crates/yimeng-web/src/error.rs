@@ -99,6 +99,14 @@ impl Failure {
     }
 }
 
+/// A value that would not turn into JSON: a fault of ours, logged (with the request id, from the
+/// request's span) and answered as an internal error rather than an empty body.
+impl From<serde_json::Error> for Failure {
+    fn from(e: serde_json::Error) -> Self {
+        Failure::Internal(format!("JSON: {e}"))
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         match e {
@@ -310,5 +318,19 @@ mod tests {
             ApiError::from(other).into_response().status(),
             StatusCode::INTERNAL_SERVER_ERROR
         );
+    }
+
+    #[test]
+    fn a_value_that_will_not_become_json_is_an_internal_error_not_an_empty_body() {
+        // A map with non-string keys cannot be a JSON object.
+        let map = std::collections::BTreeMap::from([((1, 2), 3)]);
+        let e = serde_json::to_value(&map).expect_err("tuple keys are refused");
+        let f: Failure = e.into();
+        assert!(
+            matches!(&f, Failure::Internal(m) if m.starts_with("JSON:")),
+            "{f:?}"
+        );
+        let r = ApiError(f).into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

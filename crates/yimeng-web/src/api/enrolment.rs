@@ -52,8 +52,8 @@ fn today() -> chrono::NaiveDate {
 
 /// An application as JSON: the row (ID number and phone masked for callers without the
 /// personal-data right) with its labels.
-fn application_json(u: &User, a: &ApplicationRow) -> Value {
-    let mut v = protect(u)(serde_json::to_value(a).unwrap_or_default());
+fn application_json(u: &User, a: &ApplicationRow) -> Result<Value, serde_json::Error> {
+    let mut v = protect(u)(serde_json::to_value(a)?);
     if let Some(o) = v.as_object_mut() {
         if !u.role().has_personal_data_right()
             && let Some(Value::String(s)) = o.get("guardian_phone")
@@ -66,7 +66,7 @@ fn application_json(u: &User, a: &ApplicationRow) -> Value {
         o.insert("grade_label".into(), a.grade_label().into());
         o.insert("overdue".into(), a.is_overdue(today()).into());
     }
-    v
+    Ok(v)
 }
 
 /// The applications the caller reviews (county bureau, city, the zone school), newest first.
@@ -85,7 +85,7 @@ async fn list_applications(
         .iter()
         .skip(skip as usize)
         .map(|a| application_json(&u, a))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let has_next = items.len() as i64 > per;
     items.truncate(per as usize);
     Ok(Json(Paged::of(
@@ -115,15 +115,15 @@ async fn get_application(
     let files: Vec<Value> = files
         .iter()
         .map(|f| {
-            let mut v = serde_json::to_value(f).unwrap_or_default();
+            let mut v = serde_json::to_value(f)?;
             if let Some(o) = v.as_object_mut() {
                 o.insert("material_label".into(), f.material_label().into());
             }
-            v
+            Ok(v)
         })
-        .collect();
+        .collect::<Result<_, serde_json::Error>>()?;
     Ok(Json(json!({
-        "application": application_json(&u, &a),
+        "application": application_json(&u, &a)?,
         "state_label": a.state_label(),
         "files": files,
         "history": actions,
@@ -184,7 +184,7 @@ async fn review_application(
     let decision = review_of(&b)?;
     let a = enrolment::review(&state.db, &u.actor(), &u.scope, county, id, decision).await?;
     Ok(Json(json!({
-        "application": application_json(&u, &a),
+        "application": application_json(&u, &a)?,
         "state_label": a.state_label(),
     })))
 }
@@ -219,7 +219,7 @@ async fn place_application(
     )
     .await?;
     Ok(Json(json!({
-        "application": application_json(&u, &a),
+        "application": application_json(&u, &a)?,
         "state_label": a.state_label(),
     })))
 }
@@ -242,12 +242,12 @@ async fn zones(
     let items: Vec<Value> = rows
         .iter()
         .map(|z| {
-            let mut v = serde_json::to_value(z).unwrap_or_default();
+            let mut v = serde_json::to_value(z)?;
             if let Some(o) = v.as_object_mut() {
                 o.insert("stage_label".into(), z.stage_label().into());
             }
-            v
+            Ok(v)
         })
-        .collect();
+        .collect::<Result<_, serde_json::Error>>()?;
     Ok(Json(json!({ "county": county, "items": items })))
 }

@@ -85,10 +85,10 @@ async fn list_transfers(
         500,
     )
     .await?;
-    let items: Vec<Value> = rows
+    let items = rows
         .iter()
-        .map(|r| protect(&u)(serde_json::to_value(r).unwrap_or_default()))
-        .collect();
+        .map(|r| serde_json::to_value(r).map(protect(&u)))
+        .collect::<Result<Vec<Value>, _>>()?;
     Ok(Json(json!({ "items": items })))
 }
 
@@ -143,9 +143,7 @@ async fn create_transfer(
         input,
     )
     .await?;
-    Ok(Json(protect(&u)(
-        serde_json::to_value(r).unwrap_or_default(),
-    )))
+    Ok(Json(protect(&u)(serde_json::to_value(r)?)))
 }
 
 /// A transfer request with its steps (deadlines on the working-day calendar, decisions).
@@ -160,7 +158,7 @@ async fn get_transfer(
     let acts = transfer::actions(&state.db, &r).await?;
     let steps = transfer::step_views(&r, &acts, &state.rules, today());
     let files = transfer::files(&state.db, &u.scope, county, id).await?;
-    let mut request = serde_json::to_value(&r).unwrap_or_default();
+    let mut request = serde_json::to_value(&r)?;
     if let Some(o) = request.as_object_mut() {
         // The incoming record is shown through the request's own fields; its raw form stays inside.
         o.remove("incoming_json");
@@ -222,7 +220,7 @@ async fn create_cross(
         )
         .await?
     };
-    let mut v = serde_json::to_value(r).unwrap_or_default();
+    let mut v = serde_json::to_value(r)?;
     if let Some(o) = v.as_object_mut() {
         o.remove("incoming_json");
     }
@@ -304,9 +302,7 @@ async fn decide_transfer(
         None,
     )
     .await?;
-    Ok(Json(protect(&u)(
-        serde_json::to_value(r).unwrap_or_default(),
-    )))
+    Ok(Json(protect(&u)(serde_json::to_value(r)?)))
 }
 
 /// Decides the current step of a status-change request (休学, 复学, 辍学, 毕业, 死亡).

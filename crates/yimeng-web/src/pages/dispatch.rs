@@ -7,7 +7,7 @@ use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
 use crate::pages::plan::unit_name;
-use crate::service::tracker::{default_date, period_of, regions};
+use crate::service::tracker::{Board, default_date, period_of, regions};
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
@@ -864,33 +864,13 @@ pub async fn half_year(
 ) -> PageResult<Response> {
     require_dispatch_reader(&u)?;
     let (_, plan) = state.plan().await?;
-    let own = unit_of(&u).map(|(x, _)| x);
-    let unit = match (u.role(), q.unit.clone().filter(|s| !s.is_empty())) {
-        (Role::CityAdmin | Role::CityDept, Some(x)) => x,
-        (_, Some(x)) if Some(&x) == own.as_ref() => x,
-        (_, Some(_)) => return Err(Failure::NotFound.into()),
-        (_, None) => own
-            .clone()
-            .or_else(|| plan.items.first().map(|i| i.lead.clone()))
-            .unwrap_or_default(),
-    };
+    let unit = half_year_unit(&u, &plan, q.unit.clone())?;
     let units = all_units(&plan);
     if !units.contains(&unit) {
         return Err(Failure::NotFound.into());
     }
     let half = q.half.unwrap_or(1).clamp(1, 2);
-    let end = if half == 1 {
-        NaiveDate::from_ymd_opt(plan.year, 6, 30)
-    } else {
-        NaiveDate::from_ymd_opt(plan.year, 12, 31)
-    }
-    .unwrap_or(plan.end);
-    let start_period = if half == 1 {
-        format!("{}-01", plan.year)
-    } else {
-        format!("{}-07", plan.year)
-    };
-    let end_period = period_of(end);
+    let span = HalfSpan::of(&plan, half);
     let owner = unit.parse::<i32>().unwrap_or(CITY_COUNTY_ID);
     let reports = dispatch::list(
         &state.db,
@@ -902,129 +882,35 @@ pub async fn half_year(
         },
     )
     .await?;
-    let mut lines = Vec::new();
-    for item in &plan.items {
-        for task in &item.tasks {
-            if !reports_on(item, task, &unit) {
-                continue;
-            }
-            let in_half: Vec<&ReportRow> = reports
-                .iter()
-                .filter(|r| {
-                    r.task_code == task.code && r.period >= start_period && r.period <= end_period
-                })
-                .collect();
-            let expected = periods(&plan, task, end)
-                .into_iter()
-                .filter(|p| *p >= start_period)
-                .count();
-            lines.push(HalfLine {
-                item: item.number,
-                task: task.clone(),
-                latest: in_half
-                    .iter()
-                    .filter(|r| r.status != status::DRAFT)
-                    .max_by(|a, b| a.period.cmp(&b.period))
-                    .map(|r| (*r).clone()),
-                reported_months: in_half.iter().filter(|r| r.status != status::DRAFT).count(),
-                expected_months: expected,
-            });
-        }
-    }
+    let lines = half_lines(&plan, &reports, &unit, &span);
     // The unit's figures at the half year's end: the snapshot of then, or live if it is now.
     let today = crate::service::today();
-    let board = state.board((end < today).then_some(end)).await;
+    let board = state.board((span.end < today).then_some(span.end)).await;
     let (figures, as_of_note) = match &board {
-        Ok(b) => {
-            let region = owner;
-            let defs: Vec<&IndicatorDef> = if region == CITY_COUNTY_ID {
-                plan.items
-                    .iter()
-                    .filter(|i| i.lead == unit)
-                    .flat_map(|i| i.targets.iter())
-                    .filter_map(|t| plan.indicator(&t.indicator))
-                    .collect()
-            } else {
-                plan.indicators
-                    .iter()
-                    .filter(|d| d.has_level(Level::County))
-                    .collect()
-            };
-            let figs = defs
-                .into_iter()
-                .map(|d| {
-                    let f = b.figure(region, &d.code);
-                    let target = crate::pages::plan::target_of(&plan, &d.code);
-                    (
-                        d.clone(),
-                        crate::pages::plan::show(d, &f),
-                        target.map_or("—".into(), |(_, t)| {
-                            format!("{}{}", t.comparator.label(), d.show(t.target))
-                        }),
-                        target.and_then(|(_, t)| f.value.map(|v| t.is_met(v))),
-                    )
-                })
-                .collect();
-            let note = if b.live {
-                format!("指标为 {} 的实时数据", b.as_of)
-            } else {
-                format!(
-                    "指标取自 {} 的快照",
-                    b.snapshot.as_ref().map_or(b.as_of, |s| s.as_of)
-                )
-            };
-            (figs, note)
-        }
+        Ok(b) => (half_figures(&plan, b, owner, &unit), as_of_note(b)),
         Err(_) => (
             Vec::new(),
-            format!("{end} 及以前没有指标快照，本报告不含指标数值"),
+            format!("{} 及以前没有指标快照，本报告不含指标数值", span.end),
         ),
     };
     if let Some(format) = q.format.as_deref().filter(|f| !f.is_empty()) {
-        let headers = [
-            "工作要点",
-            "任务",
-            "完成时限",
-            "已报月数",
-            "应报月数",
-            "最近月报",
-            "进度",
-            "状态",
-            "进展情况",
-        ];
-        let rows = lines.iter().map(|l| {
-            vec![
-                Cell::Int(i64::from(l.item)),
-                Cell::Text(format!("{} {}", l.task.code, l.task.title)),
-                Cell::Date(l.task.deadline),
-                Cell::Int(l.reported_months as i64),
-                Cell::Int(l.expected_months as i64),
-                Cell::Text(
-                    l.latest
-                        .as_ref()
-                        .map_or(String::new(), |r| r.period.clone()),
-                ),
-                Cell::Text(
-                    l.latest
-                        .as_ref()
-                        .map_or(String::new(), |r| format!("{}%", r.progress)),
-                ),
-                Cell::text(l.latest.as_ref().map_or("未报送", |r| r.status_label())),
-                Cell::Text(
-                    l.latest
-                        .as_ref()
-                        .map_or(String::new(), |r| r.narrative.clone()),
-                ),
-            ]
-        });
         let title = format!(
             "{}年{}述职_{}",
             plan.year,
             if half == 1 { "上半年" } else { "下半年" },
             unit_name(&plan, &unit)
         );
-        return super::import::download(&state, &u, &title, &headers, rows, format, "half_year")
-            .await;
+        let rows = lines.iter().map(half_line_cells);
+        return super::import::download(
+            &state,
+            &u,
+            &title,
+            &HALF_YEAR_HEADERS,
+            rows,
+            format,
+            "half_year",
+        )
+        .await;
     }
     let t = HalfYearPage {
         ctx: Ctx::for_user(&u, "/plan"),
@@ -1040,12 +926,182 @@ pub async fn half_year(
         plan,
         unit,
         half,
-        end,
+        end: span.end,
         lines,
         figures,
         as_of_note,
     };
     page(&t, false)
+}
+
+/// The unit a half-year report is for: the one asked for when the user may see it (city staff
+/// any, others their own), else the user's own unit, else the first item's lead.
+fn half_year_unit(u: &User, plan: &Plan, asked: Option<String>) -> Result<String, Failure> {
+    let own = unit_of(u).map(|(x, _)| x);
+    Ok(match (u.role(), asked.filter(|s| !s.is_empty())) {
+        (Role::CityAdmin | Role::CityDept, Some(x)) => x,
+        (_, Some(x)) if Some(&x) == own.as_ref() => x,
+        (_, Some(_)) => return Err(Failure::NotFound),
+        (_, None) => own
+            .or_else(|| plan.items.first().map(|i| i.lead.clone()))
+            .unwrap_or_default(),
+    })
+}
+
+/// A half of the plan year: its last day and its first and last report periods (`YYYY-MM`).
+struct HalfSpan {
+    end: NaiveDate,
+    start_period: String,
+    end_period: String,
+}
+
+impl HalfSpan {
+    /// Half 1 runs January to June, half 2 July to December (ending at the plan's end if the
+    /// year's date cannot be formed).
+    fn of(plan: &Plan, half: u32) -> HalfSpan {
+        let end = if half == 1 {
+            NaiveDate::from_ymd_opt(plan.year, 6, 30)
+        } else {
+            NaiveDate::from_ymd_opt(plan.year, 12, 31)
+        }
+        .unwrap_or(plan.end);
+        let start_period = if half == 1 {
+            format!("{}-01", plan.year)
+        } else {
+            format!("{}-07", plan.year)
+        };
+        HalfSpan {
+            end,
+            start_period,
+            end_period: period_of(end),
+        }
+    }
+
+    fn contains(&self, period: &str) -> bool {
+        period >= self.start_period.as_str() && period <= self.end_period.as_str()
+    }
+}
+
+/// Each task the unit reports on, with its latest submitted report of the half and how many
+/// months were reported of how many due.
+fn half_lines(plan: &Plan, reports: &[ReportRow], unit: &str, span: &HalfSpan) -> Vec<HalfLine> {
+    let mut lines = Vec::new();
+    for item in &plan.items {
+        for task in &item.tasks {
+            if !reports_on(item, task, unit) {
+                continue;
+            }
+            let submitted: Vec<&ReportRow> = reports
+                .iter()
+                .filter(|r| r.task_code == task.code && span.contains(&r.period))
+                .filter(|r| r.status != status::DRAFT)
+                .collect();
+            let expected = periods(plan, task, span.end)
+                .into_iter()
+                .filter(|p| *p >= span.start_period)
+                .count();
+            lines.push(HalfLine {
+                item: item.number,
+                task: task.clone(),
+                latest: submitted
+                    .iter()
+                    .max_by(|a, b| a.period.cmp(&b.period))
+                    .map(|r| (*r).clone()),
+                reported_months: submitted.len(),
+                expected_months: expected,
+            });
+        }
+    }
+    lines
+}
+
+/// The unit's indicators on `board`: for the city's departments those their items target, for
+/// a county every county-level indicator; each shown, with its target and whether it is met.
+fn half_figures(
+    plan: &Plan,
+    board: &Board,
+    owner: i32,
+    unit: &str,
+) -> Vec<(IndicatorDef, String, String, Option<bool>)> {
+    let defs: Vec<&IndicatorDef> = if owner == CITY_COUNTY_ID {
+        plan.items
+            .iter()
+            .filter(|i| i.lead == unit)
+            .flat_map(|i| i.targets.iter())
+            .filter_map(|t| plan.indicator(&t.indicator))
+            .collect()
+    } else {
+        plan.indicators
+            .iter()
+            .filter(|d| d.has_level(Level::County))
+            .collect()
+    };
+    defs.into_iter()
+        .map(|d| {
+            let f = board.figure(owner, &d.code);
+            let target = crate::pages::plan::target_of(plan, &d.code);
+            (
+                d.clone(),
+                crate::pages::plan::show(d, &f),
+                target.map_or("—".into(), |(_, t)| {
+                    format!("{}{}", t.comparator.label(), d.show(t.target))
+                }),
+                target.and_then(|(_, t)| f.value.map(|v| t.is_met(v))),
+            )
+        })
+        .collect()
+}
+
+/// Where the figures come from: live data, or the snapshot of a date.
+fn as_of_note(board: &Board) -> String {
+    if board.live {
+        format!("指标为 {} 的实时数据", board.as_of)
+    } else {
+        format!(
+            "指标取自 {} 的快照",
+            board.snapshot.as_ref().map_or(board.as_of, |s| s.as_of)
+        )
+    }
+}
+
+/// The columns of a downloaded half-year report.
+const HALF_YEAR_HEADERS: [&str; 9] = [
+    "工作要点",
+    "任务",
+    "完成时限",
+    "已报月数",
+    "应报月数",
+    "最近月报",
+    "进度",
+    "状态",
+    "进展情况",
+];
+
+/// One task's line of a downloaded half-year report, in the order of [`HALF_YEAR_HEADERS`].
+fn half_line_cells(l: &HalfLine) -> Vec<Cell> {
+    vec![
+        Cell::Int(i64::from(l.item)),
+        Cell::Text(format!("{} {}", l.task.code, l.task.title)),
+        Cell::Date(l.task.deadline),
+        Cell::Int(l.reported_months as i64),
+        Cell::Int(l.expected_months as i64),
+        Cell::Text(
+            l.latest
+                .as_ref()
+                .map_or(String::new(), |r| r.period.clone()),
+        ),
+        Cell::Text(
+            l.latest
+                .as_ref()
+                .map_or(String::new(), |r| format!("{}%", r.progress)),
+        ),
+        Cell::text(l.latest.as_ref().map_or("未报送", |r| r.status_label())),
+        Cell::Text(
+            l.latest
+                .as_ref()
+                .map_or(String::new(), |r| r.narrative.clone()),
+        ),
+    ]
 }
 
 impl HalfYearPage {
@@ -1073,5 +1129,54 @@ impl FormPage {
     /// Month day of the due date.
     pub fn due(&self) -> String {
         due_date(&self.period, self.due_day).map_or(String::new(), |d| d.to_string())
+    }
+}
+
+#[cfg(test)]
+mod half_year_tests {
+    use super::*;
+
+    #[test]
+    fn the_first_half_runs_january_to_june_and_the_second_july_to_december() {
+        let plan = yimeng_domain::plan::Plan::parse(crate::service::tracker::SEED_PLAN)
+            .expect("the seed plan parses");
+        let first = HalfSpan::of(&plan, 1);
+        assert_eq!(
+            first.end,
+            NaiveDate::from_ymd_opt(plan.year, 6, 30).unwrap()
+        );
+        assert!(first.contains(&format!("{}-01", plan.year)));
+        assert!(first.contains(&format!("{}-06", plan.year)));
+        assert!(!first.contains(&format!("{}-07", plan.year)));
+        let second = HalfSpan::of(&plan, 2);
+        assert_eq!(
+            second.end,
+            NaiveDate::from_ymd_opt(plan.year, 12, 31).unwrap()
+        );
+        assert!(!second.contains(&format!("{}-06", plan.year)));
+        assert!(second.contains(&format!("{}-07", plan.year)));
+        assert!(second.contains(&format!("{}-12", plan.year)));
+    }
+
+    #[test]
+    fn a_task_without_a_report_in_the_half_is_downloaded_as_not_reported() {
+        let plan = yimeng_domain::plan::Plan::parse(crate::service::tracker::SEED_PLAN)
+            .expect("the seed plan parses");
+        let unit = plan.items[0].lead.clone();
+        let lines = half_lines(&plan, &[], &unit, &HalfSpan::of(&plan, 1));
+        assert!(!lines.is_empty(), "the lead reports on its items' tasks");
+        assert!(
+            lines
+                .iter()
+                .all(|l| l.reported_months == 0 && l.latest.is_none())
+        );
+        let first = &lines[0];
+        let cells = half_line_cells(first);
+        assert_eq!(cells.len(), HALF_YEAR_HEADERS.len());
+        assert!(
+            matches!(&cells[7], Cell::Text(s) if s == "未报送"),
+            "{:?}",
+            cells[7]
+        );
     }
 }

@@ -8,6 +8,7 @@ use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::charts::{self, Bar};
 use crate::error::{Failure, PageResult};
+use crate::service::indicator_rows::{self, RowList, Within};
 use crate::service::tracker::{Board, Figure, period_of};
 use crate::view::Ctx;
 use askama::Template;
@@ -22,8 +23,7 @@ use std::sync::Arc;
 use yimeng_domain::Role;
 use yimeng_domain::facts::SchoolFacts;
 use yimeng_domain::plan::{
-    Computation, IndicatorDef, ItemStatus, Level, Plan, PlanItem, Source, Target, format_value,
-    rank_counties,
+    IndicatorDef, ItemStatus, Level, Plan, PlanItem, Source, Target, format_value, rank_counties,
 };
 use yimeng_domain::region::LINYI_UNITS;
 use yimeng_io::Cell;
@@ -777,26 +777,7 @@ pub async fn indicator(
     page(&t, false)
 }
 
-/// Whether the rows behind a computation can be listed (classes or schools).
-pub fn has_row_list(c: Computation) -> bool {
-    !matches!(
-        c,
-        Computation::PreschoolGrossEnrolment
-            | Computation::TeachersRecruited
-            | Computation::RuralFundedNormalPlaced
-            | Computation::VocationalGeneralRatio
-    )
-}
-
-/// One row behind a number.
-pub struct RowLine {
-    pub county: i32,
-    pub school_id: i64,
-    pub school: String,
-    pub class_id: Option<i64>,
-    pub cells: Vec<String>,
-    pub flagged: bool,
-}
+pub use crate::service::indicator_rows::{RowLine, has_row_list};
 
 /// `GET /indicators/{code}/rows`
 #[derive(Template)]
@@ -819,33 +800,6 @@ impl RowsPage {
     pub fn region_name(&self) -> String {
         region_name(self.region)
     }
-}
-
-/// Which classes a class computation counts, and which of them it flags (by grade and size).
-type ClassRule = (
-    fn(yimeng_domain::Grade) -> bool,
-    fn(yimeng_domain::Grade, i64) -> bool,
-);
-
-/// Which classes a class computation counts, and which of them it flags.
-fn class_rule(c: Computation) -> Option<ClassRule> {
-    use yimeng_domain::plan as p;
-    Some(match c {
-        Computation::Classes56PlusCount | Computation::Classes56PlusShare => {
-            (p::in_class_size_scope, |_, s| p::is_56_plus(s))
-        }
-        Computation::Classes66PlusCount | Computation::Classes66PlusShare => {
-            (p::in_class_size_scope, |_, s| p::is_66_plus(s))
-        }
-        Computation::Classes56To65Share => (p::in_class_size_scope, |_, s| p::is_56_to_65(s)),
-        Computation::StartGradeOver55Count => {
-            (p::is_plan_starting_grade, p::is_start_grade_over_cap)
-        }
-        Computation::ClassesOverStandardCount | Computation::ClassesOverStandardShare => {
-            (p::in_standard_size_scope, p::is_over_standard)
-        }
-        _ => return None,
-    })
 }
 
 /// `GET /indicators/{code}/rows`: the classes or schools behind a number, the ones it counts
@@ -893,164 +847,20 @@ pub async fn rows(
         )),
         None => None,
     };
-    let (headers, mut lines, note): (Vec<&'static str>, Vec<RowLine>, &'static str) =
-        if let Some((counted, flagged)) = class_rule(c) {
-            let mut all = yimeng_store::browse::all_class_sizes(
-                &state.db,
-                &u.scope,
-                &state.rules,
-                county,
-                school,
-            )
-            .await?;
-            // The current school year of each county, as the indicator counts.
-            let mut year: HashMap<i32, i32> = HashMap::new();
-            for cl in &all {
-                let y = year.entry(cl.county_id).or_insert(cl.school_year);
-                *y = (*y).max(cl.school_year);
-            }
-            all.retain(|cl| {
-                year.get(&cl.county_id) == Some(&cl.school_year) && counted(cl.grade())
-            });
-            let lines = all
-                .into_iter()
-                .map(|cl| {
-                    let g = cl.grade();
-                    RowLine {
-                        county: cl.county_id,
-                        school_id: cl.school_id,
-                        school: cl.school_name.clone(),
-                        class_id: Some(cl.id),
-                        flagged: flagged(g, cl.size),
-                        cells: vec![
-                            g.label().to_string(),
-                            cl.name.clone(),
-                            cl.size.to_string(),
-                            g.standard_class_size().to_string(),
-                        ],
-                    }
-                })
-                .collect();
-            (
-                vec!["年级", "班级", "班额", "标准班额"],
-                lines,
-                "班额按在籍在读学生计算（休学是否计入见本地规则）；标记的是该指标计入分子的班级。",
-            )
-        } else {
-            let facts: Vec<&SchoolFacts> = board
-                .facts
-                .iter()
-                .filter(|f| county.is_none_or(|c| f.county == c))
-                .filter(|f| school.is_none_or(|s| f.school_id == s))
-                .filter(|f| {
-                    u.scope
-                        .covers_school(yimeng_domain::RegionCode::from_i32(f.county), f.school_id)
-                })
-                .collect();
-            let yes = |b: bool| if b { "是" } else { "否" }.to_string();
-            let mut lines = Vec::new();
-            for f in facts {
-                let (include, flagged, cells): (bool, bool, Vec<String>) = match c {
-                    Computation::InclusiveKgCoverage | Computation::PublicKgCoverage => (
-                        f.kg_roll > 0,
-                        if c == Computation::PublicKgCoverage {
-                            f.is_public()
-                        } else {
-                            f.is_inclusive()
-                        },
-                        vec![
-                            f.ownership.label().to_string(),
-                            yes(f.inclusive),
-                            f.kg_roll.to_string(),
-                        ],
-                    ),
-                    Computation::GigabitCentralAndAboveShare => (
-                        f.is_central_or_above(),
-                        f.has_gigabit(),
-                        vec![
-                            f.school_type.label().to_string(),
-                            yes(f.central),
-                            f.bandwidth_mbps
-                                .map_or("未填".into(), |b| format!("{b} Mbps")),
-                        ],
-                    ),
-                    Computation::CountiesWithSpecialSchool => (
-                        f.school_type == yimeng_domain::SchoolType::Special,
-                        true,
-                        vec![f.school_type.label().to_string()],
-                    ),
-                    _ => {
-                        let flag = match c {
-                            Computation::SafetyGuardShare => f.security_guard,
-                            Computation::ClosedCampusShare => f.closed_campus,
-                            Computation::AlarmVideoShare => f.alarm_and_video,
-                            Computation::GuardPostShare => f.guard_post,
-                            _ => f.all_four_safety(),
-                        };
-                        (
-                            true,
-                            flag,
-                            vec![
-                                f.school_type.label().to_string(),
-                                yes(f.security_guard),
-                                yes(f.closed_campus),
-                                yes(f.alarm_and_video),
-                                yes(f.guard_post),
-                            ],
-                        )
-                    }
-                };
-                if include {
-                    lines.push(RowLine {
-                        county: f.county,
-                        school_id: f.school_id,
-                        school: f.name.clone(),
-                        class_id: None,
-                        flagged,
-                        cells,
-                    });
-                }
-            }
-            let (headers, note): (Vec<&'static str>, &'static str) = match c {
-                Computation::InclusiveKgCoverage | Computation::PublicKgCoverage => (
-                    vec!["办学性质", "普惠性", "在园幼儿"],
-                    "列出有在园幼儿的学校和幼儿园；标记的幼儿园计入分子。",
-                ),
-                Computation::GigabitCentralAndAboveShare => (
-                    vec!["学校类别", "中心校", "出口带宽"],
-                    "列出中心小学以上学校；标记的学校已千兆接入。",
-                ),
-                Computation::CountiesWithSpecialSchool => (vec!["学校类别"], "列出特殊教育学校。"),
-                _ => (
-                    vec![
-                        "学校类别",
-                        "专职保安",
-                        "封闭化管理",
-                        "一键报警和视频监控",
-                        "护学岗",
-                    ],
-                    "列出全部学校和幼儿园；标记的学校计入分子（已达标）。",
-                ),
-            };
-            (headers, lines, note)
-        };
-    // Flagged rows first for counts of problems (big classes), unflagged first for coverage
-    // (the schools still missing the measure are what a user acts on).
-    let problems_first = matches!(def.direction, yimeng_domain::plan::Direction::LowerBetter);
-    lines.sort_by(|a, b| {
-        let key = |l: &RowLine| {
-            if problems_first {
-                !l.flagged
-            } else {
-                l.flagged
-            }
-        };
-        key(a)
-            .cmp(&key(b))
-            .then(a.county.cmp(&b.county))
-            .then(a.school.cmp(&b.school))
-            .then(a.cells.cmp(&b.cells))
-    });
+    let RowList {
+        headers,
+        lines,
+        note,
+    } = indicator_rows::list(
+        &state.db,
+        &u.scope,
+        &state.rules,
+        &board.facts,
+        c,
+        def.direction,
+        Within { county, school },
+    )
+    .await?;
     let flagged_n = lines.iter().filter(|l| l.flagged).count();
     if let Some(format) = q.format.as_deref().filter(|f| !f.is_empty()) {
         let mut h: Vec<&str> = vec!["县区", "学校"];

@@ -4,6 +4,7 @@ pub mod admission;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod indicator_rows;
 pub mod tracker;
 
 use thiserror::Error;

@@ -540,3 +540,67 @@ fn the_status_of_item_18_names_the_big_class_figures() {
     let (status, reason) = item_status(&p, item, &values, &["18.3"], late);
     assert_eq!(status, ItemStatus::AtRisk, "{reason}");
 }
+
+/// Pins the whole list — messages, order, lines — so that reorganising the checks cannot move them.
+#[test]
+fn a_plan_breaking_many_rules_lists_every_problem_in_file_order() {
+    let bad = SMALL
+        .replace("code = \"test-2020\"", "code = \"Test 2020\"")
+        .replace(
+            "[[parts]]\nnumber = 1\ntitle = \"第一部分\"\n",
+            "[[departments]]\ncode = \"Basic\"\nname = \"\"\n\n[[departments]]\ncode = \"office\"\nname = \"办公室\"\n\n[[parts]]\nnumber = 1\ntitle = \"第一部分\"\n\n[[parts]]\nnumber = 1\ntitle = \" \"\n",
+        )
+        .replace("unit = \"%\"\nformula = \"在园幼儿数", "unit = \"个\"\nformula = \"在园幼儿数")
+        .replace(
+            "levels = [\"city\", \"county\"]",
+            "levels = [\"city\", \"city\", \"county\", \"town\"]",
+        )
+        .replace(
+            "kind = \"count\"\ncomputation = \"classes_56_plus_count\"",
+            "kind = \"percent\"\ncomputation = \"classes_56_plus_count\"",
+        )
+        .replace(
+            "reported = { module = \"名师工作室登记\", reporter = \"lead\" }",
+            "computation = \"classes_56_plus_count\"\nreported = { module = \"名师工作室登记\", reporter = \"lead\" }",
+        )
+        .replace("co_owners = [\"office\"]", "co_owners = [\"office\", \"basic\", \"nowhere\", \"office\"]")
+        .replace("code = \"1.2\"", "code = \"1.1\"")
+        .replace("code = \"2.1\"", "code = \"2-1\"")
+        .replace("title = \"制定实施方案\"\n  deadline = 2020-06-30", "title = \"制定实施方案\"\n  deadline = 2021-06-30")
+        .replace("number = 3\npart = 1", "number = 5\npart = 2")
+        .replace("baseline = 100", "baseline = 100\n  tolerance = 1")
+        .replace("target = 90\n  comparator = \"at_least\"", "target = 120\n  comparator = \"at_most\"")
+        .replace("weight = 60", "weight = -5")
+        .replace("zero_at = 20", "zero_at = -1");
+    let shown = errors(&bad);
+    let expected = vec![
+        "计划：code “Test 2020” 应为小写字母开头的 ASCII 代码，如 linyi-2020",
+        "departments[3]：name 不能为空（第 18 行）",
+        "departments[3]：科室代码 “Basic” 应为小写 ASCII 短代码，如 basic（第 18 行）",
+        "departments[4]：科室代码 “office” 重复（第 22 行）",
+        "parts[2]：title 不能为空（第 30 行）",
+        "parts[2]：部分序号 1 重复（第 30 行）",
+        "指标 “big_class_count”：百分比指标的 unit 应为 “%”，实际为 “个”（第 34 行）",
+        "指标 “big_class_count”：计算方法 classes_56_plus_count 得到的是计数，与 kind “percent” 不符（第 34 行）",
+        "指标 “gross_enrolment”：levels 中 “city” 重复（第 45 行）",
+        "指标 “gross_enrolment”：levels：不是有效的层级，可填：市级、县区、学校（第 45 行）",
+        "指标 “gross_enrolment”：百分比指标的 unit 应为 “%”，实际为 “个”（第 45 行）",
+        "指标 “studios”：computation 与 reported 只能填一个（第 67 行）",
+        "第 1 项 tasks[1]：deadline 2021-06-30 不在计划期 2020-01-01 至 2020-12-31 之内（第 86 行）",
+        "第 1 项 tasks[2]：任务编号 “1.1” 重复（第 91 行）",
+        "第 2 项：配合科室 “basic” 重复或与牵头科室相同（第 96 行）",
+        "第 2 项：配合科室 “nowhere” 未在 departments 中定义（第 96 行）",
+        "第 2 项：配合科室 “office” 重复或与牵头科室相同（第 96 行）",
+        "第 2 项 tasks[1]：任务编号 “2-1” 应写作 “2.1” 这样的形式（第 105 行）",
+        "第 2 项 targets[1]：tolerance 只用于比较方式 equal（大体相当）（第 111 行）",
+        "第 5 项：部分 2 未在 parts 中定义（第 120 行）",
+        "第 5 项 tasks[1]：任务编号 “3.1” 应写作 “5.1” 这样的形式（第 127 行）",
+        "第 5 项 targets[1]：指标 “gross_enrolment” 越高越好，比较方式应为 at_least（不低于），实际为 at_most（不高于）（第 132 行）",
+        "第 5 项 targets[1]：百分比目标应在 0–100 之间，实际为 120（第 132 行）",
+        "items：缺少第 3、4 项（序号应为 1 至 5 连续）",
+        "appraisal.weights[1]（gross_enrolment）：权重应为正数，实际为 -5（第 149 行）",
+        "appraisal.weights[2]（big_class_count）：zero_at -1 不合理：越低越好的指标应高于目标值（第 153 行）",
+        "appraisal.weights：权重合计应为 100，实际为 35",
+    ];
+    assert_eq!(shown, expected);
+}
