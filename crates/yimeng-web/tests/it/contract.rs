@@ -115,3 +115,24 @@ async fn the_indicators_answer_in_their_documented_shape() {
     );
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_past_every_table_is_empty_not_an_overflow() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let c = app.login("jyk").await;
+    for path in [
+        "/api/v1/schools?",
+        "/api/v1/classes?",
+        "/api/v1/students?county=371302&",
+        "/api/v1/staff?",
+    ] {
+        let r = c
+            .get(&format!("{path}page=9223372036854775807&per_page=500"))
+            .await;
+        assert_eq!(r.status, 200, "{path}: {}", r.text());
+        let v = r.json();
+        assert_eq!(v["items"].as_array().map(Vec::len), Some(0), "{path}");
+        assert_eq!(v["has_next"], false, "{path}");
+    }
+    app.stop().await;
+}
