@@ -202,9 +202,7 @@ pub async fn humanize_rejections(
     if !status.is_client_error() || !plain {
         return r;
     }
-    let (parts, body) = r.into_parts();
-    // A 405 names the methods the path does support (RFC 9110 §15.5.6): keep it.
-    let allow = parts.headers.get(header::ALLOW).cloned();
+    let (_, body) = r.into_parts();
     let bytes = axum::body::to_bytes(body, 64 * 1024)
         .await
         .unwrap_or_default();
@@ -222,7 +220,7 @@ pub async fn humanize_rejections(
         422 => (status, "表单内容有误", "提交的表单缺少字段或格式不对，请刷新页面后重新填写。".to_string()),
         _ => (status, "请求有误", format!("请求未能处理：{}", yimeng_domain::text::preview(&text, 200))),
     };
-    let mut r = if api {
+    if api {
         let body = serde_json::json!({ "type": "about:blank", "title": title, "status": status.as_u16(), "detail": detail });
         (
             status,
@@ -236,9 +234,5 @@ pub async fn humanize_rejections(
             Html(crate::view::error_page(status.as_u16(), title, &detail)),
         )
             .into_response()
-    };
-    if let Some(allow) = allow {
-        r.headers_mut().insert(header::ALLOW, allow);
     }
-    r
 }
