@@ -703,14 +703,14 @@ pub async fn results_page(
     q.push(" ORDER BY seq LIMIT ")
         .bind(per_page)
         .push(" OFFSET ")
-        .bind((page - 1) * per_page);
+        .bind(crate::browse::offset(page, per_page));
     let items = db.all(q).await?;
     Ok(Page {
         items,
         page,
         per_page,
         total: Some(total),
-        has_next: page * per_page < total,
+        has_next: page.saturating_mul(per_page) < total,
     })
 }
 

@@ -55,11 +55,17 @@ impl<T> Page<T> {
     }
 }
 
+/// The rows before `page`: saturates, so a page number past any table (a caller's
+/// `page=9223372036854775807`) is an empty page, not an overflow.
+pub fn offset(page: i64, per_page: i64) -> i64 {
+    (page.max(1) - 1).saturating_mul(per_page.max(0))
+}
+
 fn limit_offset(q: &mut Sql, page: i64, per_page: i64) {
     q.push(" LIMIT ")
         .bind(per_page + 1)
         .push(" OFFSET ")
-        .bind((page.max(1) - 1) * per_page);
+        .bind(offset(page, per_page));
 }
 
 /// Status codes counted in class size under the rules.
@@ -622,7 +628,7 @@ pub async fn classes(
         )
     });
     let total = all.len() as i64;
-    let start = ((page.max(1) - 1) * per_page) as usize;
+    let start = usize::try_from(offset(page, per_page)).unwrap_or(usize::MAX);
     let items: Vec<ClassSize> = all
         .into_iter()
         .skip(start)

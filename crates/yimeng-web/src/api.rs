@@ -31,8 +31,8 @@ mod services;
 #[derive(OpenApi)]
 #[openapi(
     info(title = "沂蒙教育治理平台 API", version = "1", description = "临沂市教育局教育治理平台：学校、班级、学生学籍、教职工。所有读写按账户的管辖范围执行；范围外的记录返回 404。"),
-    paths(me, regions, stats, list_schools, get_school, save_school, list_classes, get_class, save_class, list_students, get_student, save_student, change_status, list_staff, get_staff, save_staff, search, import, audit, indicators),
-    components(schemas(Paged, ImportSummary, StatusChange, Problem, IndicatorFigure)),
+    paths(me, regions, stats, list_schools, get_school, create_school, save_school, list_classes, get_class, create_class, save_class, list_students, get_student, create_student, save_student, change_status, list_staff, get_staff, create_staff, save_staff, search, import, audit, indicators),
+    components(schemas(Paged, ImportSummary, StatusChange, Problem, IndicatorFigure, IndicatorReport)),
     modifiers(&Bearer),
     tags((name = "registry", description = "学校、班级、学生、教职工"), (name = "account", description = "当前账户"), (name = "admin", description = "市局管理员"), (name = "plan", description = "工作计划与指标"))
 )]
@@ -53,6 +53,93 @@ impl Modify for Bearer {
     }
 }
 
+/// The refusals every operation can answer, documented where its handler does not name them:
+/// 401 (no or a revoked token), 403 (outside the account's role, or a password to change first),
+/// 400 for a query string that does not parse and 422 for a value that does (a bad date), 404 for
+/// a path id that names no record in scope, and for a request body 400 (does not parse), 413 (too
+/// large), 415 (not the documented content type) and 422 (a body that does not match). All `application/problem+json` with [`Problem`]. Applied to the merged
+/// document, so the services, enrolment and admission routes are covered too.
+struct Refusals;
+impl Modify for Refusals {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::path::{Operation, ParameterIn};
+        use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("Problem")))
+                            .build(),
+                    )
+                    .build(),
+            )
+        };
+        let add = |op: &mut Operation| {
+            let has = |op: &Operation, at: ParameterIn| {
+                op.parameters.iter().flatten().any(|p| match p {
+                    RefOr::T(p) => p.parameter_in == at,
+                    RefOr::Ref(_) => false,
+                })
+            };
+            let mut codes = vec![
+                ("401", "未登录或令牌无效"),
+                ("403", "账户无此权限，或须先修改密码"),
+            ];
+            if has(op, ParameterIn::Query) {
+                codes.push(("400", "查询参数有误"));
+                codes.push(("422", "查询参数的值不合要求（如日期格式）"));
+            }
+            if has(op, ParameterIn::Path) {
+                codes.push(("404", "记录不存在或不在管辖范围内"));
+            }
+            if op.request_body.is_some() {
+                codes.push(("400", "请求体无法解析（如 JSON 语法错误）"));
+                codes.push(("413", "内容超过大小上限"));
+                codes.push(("415", "请求体的内容类型不受支持"));
+                codes.push(("422", "请求内容有误"));
+            }
+            for (code, description) in codes {
+                op.responses
+                    .responses
+                    .entry(code.to_string())
+                    .or_insert_with(|| problem(description));
+            }
+        };
+        // A Problem is sent as application/problem+json, not the default application/json.
+        let retype = |op: &mut Operation| {
+            for (code, r) in op.responses.responses.iter_mut() {
+                let RefOr::T(r) = r else { continue };
+                if !code.starts_with('4') && !code.starts_with('5') {
+                    continue;
+                }
+                let problem = matches!(r.content.get("application/json"),
+                    Some(RefOr::T(c)) if matches!(&c.schema, Some(RefOr::Ref(x)) if x.ref_location.ends_with("/Problem")));
+                if problem && let Some(c) = r.content.shift_remove("application/json") {
+                    r.content.insert("application/problem+json".to_string(), c);
+                }
+            }
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                retype(op);
+                add(op);
+            }
+        }
+    }
+}
+
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
@@ -60,6 +147,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(enrolment::EnrolmentDoc::openapi());
     // Senior-high unified admission (issue 6): every step of its pages (`api::admission`).
     doc.merge(<admission::AdmissionApi as OpenApi>::openapi());
+    Refusals.modify(&mut doc);
     doc
 }
 
@@ -975,13 +1063,28 @@ pub struct IndicatorFigure {
     pub source: String,
 }
 
+/// The indicators of a region as of a date.
+#[derive(Serialize, ToSchema)]
+pub struct IndicatorReport {
+    /// The work plan's code (linyi-2020 …).
+    pub plan: String,
+    /// Region code: 371300 (the city) or a county.
+    pub region: i32,
+    /// The date the figures are for.
+    pub as_of: chrono::NaiveDate,
+    /// Whether computed now (true) or read from the snapshot taken then.
+    pub live: bool,
+    /// One figure per indicator of the plan.
+    pub indicators: Vec<IndicatorFigure>,
+}
+
 /// Every indicator of the current work plan for a region, as of a date.
-#[utoipa::path(get, path = "/api/v1/indicators", tag = "plan", params(IndicatorParams), responses((status = 200, description = "指标数值", body = Vec<IndicatorFigure>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+#[utoipa::path(get, path = "/api/v1/indicators", tag = "plan", params(IndicatorParams), responses((status = 200, description = "指标数值", body = IndicatorReport), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn indicators(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(q): Query<IndicatorParams>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<IndicatorReport>> {
     staff_only(&u)?;
     let date = crate::pages::plan::parse_date(&q.date)?;
     let region = q.region.unwrap_or(yimeng_store::audit::CITY_COUNTY_ID);
@@ -1026,13 +1129,13 @@ async fn indicators(
             }
         })
         .collect();
-    Ok(Json(json!({
-        "plan": plan.code,
-        "region": region,
-        "as_of": board.as_of,
-        "live": board.live,
-        "indicators": rows,
-    })))
+    Ok(Json(IndicatorReport {
+        plan: plan.code.clone(),
+        region,
+        as_of: board.as_of,
+        live: board.live,
+        indicators: rows,
+    }))
 }
 
 /// The audit log (city administrator).

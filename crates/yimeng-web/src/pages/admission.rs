@@ -179,7 +179,7 @@ fn slice_page<T>(all: Vec<T>, page: Option<i64>) -> (Vec<T>, yimeng_store::brows
     let total = all.len() as i64;
     let items: Vec<T> = all
         .into_iter()
-        .skip(((page - 1) * PER_PAGE) as usize)
+        .skip(usize::try_from(yimeng_store::browse::offset(page, PER_PAGE)).unwrap_or(usize::MAX))
         .take(PER_PAGE as usize)
         .collect();
     (

@@ -4,6 +4,7 @@ mod admission;
 mod browser;
 mod browser_services;
 mod busy_writer;
+mod contract;
 mod enrolment;
 mod files;
 mod flows;
