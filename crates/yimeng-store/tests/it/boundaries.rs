@@ -115,7 +115,7 @@ fn names_path(line: &str, path: &str) -> bool {
         let before = line[..at].chars().next_back();
         let after = line[at + path.len()..].chars().next();
         let ident = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-        !ident(after) && !(ident(before) && !path.contains("::"))
+        !ident(after) && (!ident(before) || path.contains("::"))
     })
 }
 
