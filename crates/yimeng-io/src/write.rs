@@ -128,6 +128,10 @@ impl TableWriter {
             }
             FileFormat::Xlsx => {
                 let mut wb = Box::new(Workbook::new());
+                // Deflate level 3, as Excel itself writes: most of the save is compressing the
+                // sheet XML, and level 3 is about a third faster than the default 6 for a file
+                // some 5 % larger.
+                wb.set_zip_compression_level(3);
                 if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                     wb.set_tempdir(dir).map_err(xe)?;
                 }
