@@ -2,7 +2,10 @@
 # Import benchmark at full Linyi scale, side by side with the databases' own bulk loaders:
 #   yimeng import students (all checks, keys, history, audit)  vs  sqlite3 .import / psql \copy
 #   of the same CSV into a bare table with no checks.
-# Usage: scripts/bench-import.sh [scale]   (default 1.0). Writes into bench-out/ (git-ignored).
+# Usage: scripts/bench-import.sh [scale] [all|import|export]   (default 1.0 all). Writes into
+# bench-out/ (git-ignored). `export` reuses the database the import part left in bench-out/import.
+# Export: yimeng export students (CSV, then xlsx) vs sqlite3 -csv of the same columns (the same
+# joins for school code and class) from the same database.
 # PostgreSQL part runs when 127.0.0.1:5432 answers (user postgres, trust auth).
 # Students are imported with --as-is, as a bureau loads its existing registry the first time: the
 # demo city holds 大班额 classes on purpose (the plan measures them), and the class-size gate would
@@ -11,10 +14,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SCALE="${1:-1.0}"
+PART="${2:-all}"
 OUT=bench-out/import
-BIN=target/release/yimeng
 mkdir -p "$OUT"
-cargo build --release --locked -q
+# BIN=path/to/yimeng runs a binary built elsewhere (then nothing is built here).
+if [ -z "${BIN:-}" ]; then
+  BIN=target/release/yimeng
+  cargo build --release --locked -q
+fi
 TIME=(/usr/bin/time -f "%e s wall, %M KB max RSS")
 # Runs a command, prints its time, leaves the wall seconds in $WALL.
 timed() {
@@ -25,6 +32,8 @@ timed() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "ratio yimeng/peer: %.2f (%s s / %s s)\n", a / b, a, b }'; }
 echo "load: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+if [ "$PART" != export ]; then
 
 if [ ! -f "$OUT/files/students.csv" ]; then
   echo "== generating demo files (scale $SCALE)"
@@ -77,4 +86,32 @@ if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
     ratio "$Y" "$P"
   done
   psql -q "$PG/postgres" -c "DROP DATABASE yimeng_bench WITH (FORCE)"
+fi
+fi
+
+if [ "$PART" != import ]; then
+  DB="$OUT/run.db"
+  [ -f "$DB" ] || { echo "$DB missing: run the import part first"; exit 1; }
+  command -v sqlite3 >/dev/null || { echo "sqlite3 missing (apt-get install sqlite3)"; exit 1; }
+  # The import format's columns, from the same tables, in the export's key order.
+  PEER_SQL="SELECT s.code, c.school_year || '-' || (c.school_year + 1), c.grade, c.class_no, t.name,
+    t.sex, t.birth_date, t.id_card, t.student_no, t.ethnicity, t.hukou_code, t.migrant,
+    t.left_behind, t.disability, t.poor, t.orphan, t.guardian1_name, t.guardian1_relation,
+    t.guardian1_phone, t.guardian2_name, t.guardian2_relation, t.guardian2_phone, t.status,
+    t.entry_date
+    FROM student t JOIN school s ON s.county_id = t.county_id AND s.id = t.school_id
+    LEFT JOIN class c ON c.county_id = t.county_id AND c.id = t.class_id
+    ORDER BY t.county_id, t.id"
+  for run in $(seq 1 "${RUNS:-1}"); do
+    echo "== SQLite export run $run (load: $(cut -d' ' -f1-3 /proc/loadavg)): yimeng export students (CSV)"
+    rm -f "$OUT/export.csv" "$OUT/export.xlsx" "$OUT/peer.csv"
+    timed $BIN --database "$DB" export students -o "$OUT/export.csv"; C=$WALL
+    echo "== SQLite peer: sqlite3 -csv of the same columns"
+    timed sh -c 'sqlite3 -csv -header "$1" "$2" > "$3"' sh "$DB" "$PEER_SQL" "$OUT/peer.csv"; P=$WALL
+    ratio "$C" "$P"
+    echo "rows: yimeng $(($(wc -l < "$OUT/export.csv") - 1)), sqlite3 $(($(wc -l < "$OUT/peer.csv") - 1))"
+    echo "== yimeng export students (xlsx)"
+    timed $BIN --database "$DB" export students -o "$OUT/export.xlsx"; X=$WALL
+    awk -v a="$X" -v b="$C" 'BEGIN { printf "ratio xlsx/CSV: %.2f (%s s / %s s)\n", a / b, a, b }'
+  done
 fi

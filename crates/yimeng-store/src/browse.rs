@@ -710,6 +710,39 @@ pub async fn students(
     if !f.is_narrow(scope) {
         return Ok(Page::empty(per_page));
     }
+    let mut q = students_query(db, scope, f).await?;
+    limit_offset(&mut q, page, per_page);
+    let rows = db.all(q).await?;
+    let total = if f.class.is_some() || f.school.is_some() {
+        let mut c = Sql::new("SELECT COUNT(*) FROM student t WHERE ");
+        push_scope(&mut c, scope, "t", "school_id");
+        push_student_filter(db, &mut c, f).await?;
+        Some(db.scalar(c).await?)
+    } else {
+        None
+    };
+    Ok(Page::from_probe(rows, page, per_page, total))
+}
+
+/// Every student of a narrow list, in the list's order, handed to `each` as read: one query and
+/// one sort, however many rows (the export of `/students`). At most `limit` rows; a list that is
+/// not narrow yields none.
+pub async fn students_each(
+    db: &Db,
+    scope: &Scope,
+    f: &StudentFilter,
+    limit: i64,
+    each: impl FnMut(StudentListRow) -> Result<()>,
+) -> Result<()> {
+    if !f.is_narrow(scope) {
+        return Ok(());
+    }
+    let mut q = students_query(db, scope, f).await?;
+    q.push(" LIMIT ").bind(limit);
+    db.each(q, each).await
+}
+
+async fn students_query(db: &Db, scope: &Scope, f: &StudentFilter) -> Result<Sql> {
     let mut q = Sql::new(
         "/* multi-county: student_list */ SELECT t.county_id, t.id, t.school_id, t.class_id, t.name, t.sex, t.birth_date, t.id_card, \
          t.student_no, t.status, t.migrant, t.left_behind, t.poor, t.orphan, t.disability, s.name AS school_name, c.name AS class_name \
@@ -726,17 +759,7 @@ pub async fn students(
         " ORDER BY t.name_py, t.name, t.id"
     };
     q.push(order);
-    limit_offset(&mut q, page, per_page);
-    let rows = db.all(q).await?;
-    let total = if f.class.is_some() || f.school.is_some() {
-        let mut c = Sql::new("SELECT COUNT(*) FROM student t WHERE ");
-        push_scope(&mut c, scope, "t", "school_id");
-        push_student_filter(db, &mut c, f).await?;
-        Some(db.scalar(c).await?)
-    } else {
-        None
-    };
-    Ok(Page::from_probe(rows, page, per_page, total))
+    Ok(q)
 }
 
 async fn push_student_filter(db: &Db, q: &mut Sql, f: &StudentFilter) -> Result<()> {

@@ -149,15 +149,14 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<ClassRow>> {
-    let mut q = Sql::new("SELECT c.* FROM class c WHERE ");
-    push_scope(&mut q, scope, "c", "school_id");
-    q.push(" AND (c.county_id > ")
-        .bind(after.0)
-        .push(" OR (c.county_id = ")
-        .bind(after.0);
-    q.push(" AND c.id > ")
-        .bind(after.1)
-        .push(")) ORDER BY c.county_id, c.id LIMIT ")
-        .bind(limit);
-    db.all(q).await
+    crate::raw::page_after(
+        db,
+        scope,
+        "SELECT c.* FROM class c WHERE ",
+        "c",
+        "school_id",
+        after,
+        limit,
+    )
+    .await
 }

@@ -264,6 +264,32 @@ impl Db {
             Db::Postgres(p) => Ok(q.pg_as::<T>()?.fetch_all(p).await?),
         }
     }
+    /// Every row, handed to `each` as the database yields it: one query (one sort), nothing
+    /// collected, memory flat at any size. `each` stops the read by returning an error.
+    pub(crate) async fn each<T: Rowable>(
+        &self,
+        q: Sql,
+        mut each: impl FnMut(T) -> Result<()>,
+    ) -> Result<()> {
+        use futures_util::TryStreamExt;
+        match self {
+            Db::Sqlite { reader, .. } => {
+                let query = q.sqlite_as::<T>()?;
+                let mut rows = query.fetch(reader);
+                while let Some(r) = rows.try_next().await? {
+                    each(r)?;
+                }
+            }
+            Db::Postgres(p) => {
+                let query = q.pg_as::<T>()?;
+                let mut rows = query.fetch(p);
+                while let Some(r) = rows.try_next().await? {
+                    each(r)?;
+                }
+            }
+        }
+        Ok(())
+    }
     /// At most one row.
     pub(crate) async fn opt<T: Rowable>(&self, q: Sql) -> Result<Option<T>> {
         match self {
@@ -665,6 +691,59 @@ pub fn push_scope(q: &mut Sql, scope: &yimeng_domain::Scope, alias: &str, school
             .push(" IN ")
             .bind_list(schools.iter().map(|s| s.id));
     }
+}
+
+/// A keyset page of a registry table for exports: rows in scope after `after` in
+/// `(county_id, id)` order, at most `limit`. Read as one range of the primary key per county
+/// (`county_id = ? AND id > ?`), so a page costs its own rows only. (One query with
+/// `county_id > a OR (county_id = a AND id > b)` under the scope's `county_id IN (…)` made
+/// SQLite walk each county from its first row on every page: quadratic in a county's size.)
+/// `select` is `SELECT <alias>.* FROM <table> <alias> WHERE `.
+pub(crate) async fn page_after<T: Rowable>(
+    db: &Db,
+    scope: &yimeng_domain::Scope,
+    select: &str,
+    alias: &str,
+    school_col: &str,
+    after: (i32, i64),
+    limit: i64,
+) -> Result<Vec<T>> {
+    let mut counties: Vec<i32> = scope
+        .counties()
+        .iter()
+        .map(|c| c.get())
+        .filter(|&c| c >= after.0)
+        .collect();
+    counties.sort_unstable();
+    counties.dedup();
+    let mut out: Vec<T> = Vec::new();
+    for c in counties {
+        let left = limit - out.len() as i64;
+        if left <= 0 {
+            break;
+        }
+        let mut q = Sql::new(select);
+        q.push(alias).push(".county_id = ").bind(c);
+        if let Some(schools) = scope.schools() {
+            q.push(" AND ")
+                .push(alias)
+                .push(".")
+                .push(school_col)
+                .push(" IN ")
+                .bind_list(schools.iter().map(|s| s.id));
+        }
+        let from = if c == after.0 { after.1 } else { i64::MIN };
+        q.push(" AND ")
+            .push(alias)
+            .push(".id > ")
+            .bind(from)
+            .push(" ORDER BY ")
+            .push(alias)
+            .push(".id LIMIT ")
+            .bind(left);
+        out.extend(db.all::<T>(q).await?);
+    }
+    Ok(out)
 }
 
 /// Escapes one field for PostgreSQL's COPY text format.

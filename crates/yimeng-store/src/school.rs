@@ -248,15 +248,14 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<SchoolRow>> {
-    let mut q = Sql::new("SELECT s.* FROM school s WHERE ");
-    push_scope(&mut q, scope, "s", "id");
-    q.push(" AND (s.county_id > ")
-        .bind(after.0)
-        .push(" OR (s.county_id = ")
-        .bind(after.0);
-    q.push(" AND s.id > ")
-        .bind(after.1)
-        .push(")) ORDER BY s.county_id, s.id LIMIT ")
-        .bind(limit);
-    db.all(q).await
+    crate::raw::page_after(
+        db,
+        scope,
+        "SELECT s.* FROM school s WHERE ",
+        "s",
+        "id",
+        after,
+        limit,
+    )
+    .await
 }

@@ -153,17 +153,16 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<StaffRow>> {
-    let mut q = Sql::new("SELECT t.* FROM staff t WHERE ");
-    push_scope(&mut q, scope, "t", "school_id");
-    q.push(" AND (t.county_id > ")
-        .bind(after.0)
-        .push(" OR (t.county_id = ")
-        .bind(after.0);
-    q.push(" AND t.id > ")
-        .bind(after.1)
-        .push(")) ORDER BY t.county_id, t.id LIMIT ")
-        .bind(limit);
-    db.all(q).await
+    crate::raw::page_after(
+        db,
+        scope,
+        "SELECT t.* FROM staff t WHERE ",
+        "t",
+        "school_id",
+        after,
+        limit,
+    )
+    .await
 }
 
 /// (id card, county, id, school) of every staff member in scope, to resolve head teachers.

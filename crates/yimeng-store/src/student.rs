@@ -261,15 +261,14 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<StudentRow>> {
-    let mut q = Sql::new("SELECT t.* FROM student t WHERE ");
-    push_scope(&mut q, scope, "t", "school_id");
-    q.push(" AND (t.county_id > ")
-        .bind(after.0)
-        .push(" OR (t.county_id = ")
-        .bind(after.0);
-    q.push(" AND t.id > ")
-        .bind(after.1)
-        .push(")) ORDER BY t.county_id, t.id LIMIT ")
-        .bind(limit);
-    db.all(q).await
+    crate::raw::page_after(
+        db,
+        scope,
+        "SELECT t.* FROM student t WHERE ",
+        "t",
+        "school_id",
+        after,
+        limit,
+    )
+    .await
 }

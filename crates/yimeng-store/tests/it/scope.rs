@@ -181,3 +181,108 @@ async fn a_class_is_reached_through_its_school_and_a_scope_that_covers_it() {
         ));
     }
 }
+
+#[tokio::test]
+async fn export_pages_walk_every_county_in_key_order() {
+    for t in TestDb::each().await {
+        seed(&t.db).await;
+        // Schools: two in 兰山区, one in 费县, read one at a time across the county boundary.
+        let mut after = (0i32, 0i64);
+        let mut keys = Vec::new();
+        loop {
+            let page = yimeng_store::school::page_after(&t.db, &Scope::City, after, 1)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            assert_eq!(page.len(), 1);
+            after = (last.county_id, last.id);
+            keys.push(after);
+        }
+        let all: Vec<(i32, i64)> =
+            yimeng_store::school::page_after(&t.db, &Scope::City, (0, 0), 100)
+                .await
+                .unwrap()
+                .iter()
+                .map(|s| (s.county_id, s.id))
+                .collect();
+        assert_eq!(keys, all);
+        assert_eq!(all.len(), 3);
+        assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+        assert!(all.iter().any(|k| k.0 == LANSHAN) && all.iter().any(|k| k.0 == FEIXIAN));
+        // Students in pages of 7: every row once, in key order.
+        let mut after = (0i32, 0i64);
+        let mut ids = Vec::new();
+        loop {
+            let page = yimeng_store::student::page_after(&t.db, &Scope::City, after, 7)
+                .await
+                .unwrap();
+            let Some(last) = page.last() else { break };
+            after = (last.county_id, last.id);
+            ids.extend(page.iter().map(|s| (s.county_id, s.id)));
+        }
+        assert_eq!(ids.len(), 30);
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "{ids:?}");
+    }
+}
+
+#[tokio::test]
+async fn the_student_list_export_reads_the_lists_rows_in_its_order() {
+    for t in TestDb::each().await {
+        seed(&t.db).await;
+        let a = yimeng_store::school::get_by_code(
+            &t.db,
+            &Scope::City,
+            &SchoolCode::parse("2137000001").unwrap(),
+        )
+        .await
+        .unwrap();
+        let lan = Scope::County(RegionCode::from_i32(LANSHAN));
+        for f in [
+            yimeng_store::browse::StudentFilter {
+                school: Some(a.id),
+                ..Default::default()
+            },
+            yimeng_store::browse::StudentFilter::default(),
+        ] {
+            let mut listed = Vec::new();
+            let mut pg = 1;
+            loop {
+                let p = yimeng_store::browse::students(&t.db, &lan, &f, pg, 4)
+                    .await
+                    .unwrap();
+                listed.extend(p.items.iter().map(|s| s.id));
+                if !p.has_next {
+                    break;
+                }
+                pg += 1;
+            }
+            assert_eq!(listed.len(), 30);
+            let mut read = Vec::new();
+            yimeng_store::browse::students_each(&t.db, &lan, &f, 1_000, |s| {
+                read.push(s.id);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            assert_eq!(read, listed);
+            let mut first = Vec::new();
+            yimeng_store::browse::students_each(&t.db, &lan, &f, 5, |s| {
+                first.push(s.id);
+                Ok(())
+            })
+            .await
+            .unwrap();
+            assert_eq!(first, listed[..5]);
+        }
+        // A list that is not narrow (the city, no county) is not exported.
+        let f = yimeng_store::browse::StudentFilter::default();
+        let mut n = 0;
+        yimeng_store::browse::students_each(&t.db, &Scope::City, &f, 1_000, |_| {
+            n += 1;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        assert_eq!(n, 0);
+    }
+}

@@ -363,29 +363,75 @@ pub async fn download(
     format: &str,
     entity: &'static str,
 ) -> PageResult<Response> {
-    let format = match format {
-        "csv" => FileFormat::Csv,
-        "xlsx" => FileFormat::Xlsx,
-        other => {
-            return Err(Failure::BadRequest(format!(
-                "不支持的导出格式“{}”",
-                yimeng_domain::text::preview(other, 10)
-            ))
-            .into());
-        }
-    };
-    let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
-    let path = dir.path().join(format!("export.{}", format.ext()));
-    let mut w = TableWriter::create(&path, format, title, headers)
-        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let mut d = Download::create(title, headers, format)?;
     for r in rows {
-        w.write_row(&r)
-            .map_err(|e| Failure::Internal(e.to_string()))?;
+        d.write_row(&r)?;
     }
-    let n = w.finish().map_err(|e| Failure::Internal(e.to_string()))?;
-    audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
-    let date = crate::service::today().format("%Y%m%d");
-    send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
+    d.send(state, u, entity).await
+}
+
+/// A page's export under way: rows go straight into the file as they are read, then the file is
+/// audited and sent ([`download`] for rows already in hand).
+pub struct Download {
+    dir: tempfile::TempDir,
+    writer: TableWriter,
+    format: FileFormat,
+    title: String,
+}
+
+impl Download {
+    /// Creates the file of `format` ("xlsx" or "csv") with its header row.
+    pub fn create(title: &str, headers: &[&str], format: &str) -> Result<Download, Failure> {
+        let format = match format {
+            "csv" => FileFormat::Csv,
+            "xlsx" => FileFormat::Xlsx,
+            other => {
+                return Err(Failure::BadRequest(format!(
+                    "不支持的导出格式“{}”",
+                    yimeng_domain::text::preview(other, 10)
+                )));
+            }
+        };
+        let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
+        let path = dir.path().join(format!("export.{}", format.ext()));
+        let writer = TableWriter::create(&path, format, title, headers)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        Ok(Download {
+            dir,
+            writer,
+            format,
+            title: title.to_string(),
+        })
+    }
+
+    /// Writes one row.
+    pub fn write_row(&mut self, cells: &[Cell]) -> Result<(), Failure> {
+        self.writer
+            .write_row(cells)
+            .map_err(|e| Failure::Internal(e.to_string()))
+    }
+
+    /// Finishes the file, records the export in the audit log, and sends it.
+    pub async fn send(
+        self,
+        state: &AppState,
+        u: &User,
+        entity: &'static str,
+    ) -> PageResult<Response> {
+        let Download {
+            dir,
+            writer,
+            format,
+            title,
+        } = self;
+        let n = writer
+            .finish()
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
+        let date = crate::service::today().format("%Y%m%d");
+        let path = dir.path().join(format!("export.{}", format.ext()));
+        send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
+    }
 }
 
 async fn send_file(path: &std::path::Path, name: &str, format: FileFormat) -> PageResult<Response> {

@@ -60,17 +60,6 @@ pub async fn list(
         if !f.is_narrow(&u.scope) {
             return Err(Failure::BadRequest(ctx.t("common.narrow").to_string()).into());
         }
-        let mut all = Vec::new();
-        let mut pg = 1;
-        loop {
-            let p = browse::students(&state.db, &u.scope, &f, pg, 5000).await?;
-            let more = p.has_next;
-            all.extend(p.items);
-            if !more || all.len() >= 1_000_000 {
-                break;
-            }
-            pg += 1;
-        }
         // Exports carry ID numbers in full only for roles with the personal-data right.
         let full = u.role().has_personal_data_right();
         let headers_row = [
@@ -89,14 +78,18 @@ pub async fn list(
             "孤儿",
             "残疾类别",
         ];
-        let rows = all.iter().map(|s| {
+        // One query read as it comes, each row written straight into the file (no paging, no
+        // list of all rows in memory). At most a million rows, as before.
+        let mut out = super::import::Download::create("学生名单", &headers_row, &format)?;
+        let mut failed = None;
+        let read = browse::students_each(&state.db, &u.scope, &f, 1_000_000, |s| {
             use yimeng_io::Cell;
             let id = |v: &str| if full { v.to_string() } else { ctx.masked(v) };
-            vec![
+            let row = [
                 Cell::Text(ctx.county(s.county_id)),
-                Cell::text(&s.school_name),
-                Cell::Text(s.class_name.clone().unwrap_or_default()),
-                Cell::text(&s.name),
+                Cell::Text(s.school_name),
+                Cell::Text(s.class_name.unwrap_or_default()),
+                Cell::Text(s.name),
                 Cell::text(ctx.sex(s.sex)),
                 Cell::Date(s.birth_date),
                 Cell::Text(s.id_card.as_deref().map(id).unwrap_or_default()),
@@ -107,18 +100,18 @@ pub async fn list(
                 Cell::text(ctx.yes_no(s.poor)),
                 Cell::text(ctx.yes_no(s.orphan)),
                 Cell::text(ctx.disability(&s.disability)),
-            ]
-        });
-        return super::import::download(
-            &state,
-            &u,
-            "学生名单",
-            &headers_row,
-            rows,
-            &format,
-            "student",
-        )
+            ];
+            out.write_row(&row).map_err(|e| {
+                failed = Some(e);
+                yimeng_store::StoreError::Invalid("导出中断".into())
+            })
+        })
         .await;
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        read?;
+        return out.send(&state, &u, "student").await;
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();
