@@ -107,81 +107,68 @@ pub async fn write(
     file: &Accepted,
     now: DateTime<Utc>,
 ) -> Result<i64> {
-    let size = file.bytes.len();
-    let (table, q) = match owner {
+    // The owner's table and parent column, and its one column of its own: the material the file
+    // is for (enrolment, transfer) or who uploaded it (dispatch). The size column is `integer`
+    // for materials and `bigint` for dispatch evidence.
+    let (table, parent_column, county_id, parent_id, own_column, own_value, size) = match owner {
         Owner::Enrolment {
             county_id,
             application_id,
             material,
-        } => {
-            let id = tx.alloc_ids("enrolment_file", 1).await?;
-            let mut q = Sql::new(
-                "INSERT INTO enrolment_file (county_id, id, application_id, material, file_name, content_type, size, sha256, content, uploaded_at) VALUES ",
-            );
-            q.bind_list([
-                Value::from(county_id),
-                id.into(),
-                application_id.into(),
-                material.into(),
-                file.name.as_str().into(),
-                file.content_type.into(),
-                (size as i32).into(),
-                file.sha256.as_str().into(),
-                file.bytes.clone().into(),
-                now.into(),
-            ]);
-            (id, q)
-        }
+        } => (
+            "enrolment_file",
+            "application_id",
+            county_id,
+            application_id,
+            "material",
+            material,
+            Value::from(file.bytes.len() as i32),
+        ),
         Owner::Transfer {
             county_id,
             request_id,
             material,
-        } => {
-            let id = tx.alloc_ids("transfer_file", 1).await?;
-            let mut q = Sql::new(
-                "INSERT INTO transfer_file (county_id, id, request_id, material, file_name, content_type, size, sha256, content, uploaded_at) VALUES ",
-            );
-            q.bind_list([
-                Value::from(county_id),
-                id.into(),
-                request_id.into(),
-                material.into(),
-                file.name.as_str().into(),
-                file.content_type.into(),
-                (size as i32).into(),
-                file.sha256.as_str().into(),
-                file.bytes.clone().into(),
-                now.into(),
-            ]);
-            (id, q)
-        }
+        } => (
+            "transfer_file",
+            "request_id",
+            county_id,
+            request_id,
+            "material",
+            material,
+            Value::from(file.bytes.len() as i32),
+        ),
         Owner::Dispatch {
             county_id,
             report_id,
             uploaded_by,
-        } => {
-            let id = tx.alloc_ids("dispatch_file", 1).await?;
-            let mut q = Sql::new(
-                "INSERT INTO dispatch_file (county_id, id, report_id, file_name, content_type, size, sha256, content, \
-                 uploaded_at, uploaded_by) VALUES ",
-            );
-            q.bind_list([
-                Value::from(county_id),
-                id.into(),
-                report_id.into(),
-                file.name.as_str().into(),
-                file.content_type.into(),
-                (size as i64).into(),
-                file.sha256.as_str().into(),
-                file.bytes.clone().into(),
-                now.into(),
-                uploaded_by.into(),
-            ]);
-            (id, q)
-        }
+        } => (
+            "dispatch_file",
+            "report_id",
+            county_id,
+            report_id,
+            "uploaded_by",
+            uploaded_by,
+            Value::from(file.bytes.len() as i64),
+        ),
     };
+    let id = tx.alloc_ids(table, 1).await?;
+    let mut q = Sql::new(&format!(
+        "INSERT INTO {table} (county_id, id, {parent_column}, {own_column}, file_name, content_type, size, sha256, content, uploaded_at) VALUES "
+    ));
+    q.bind_list([
+        Value::from(county_id),
+        id.into(),
+        parent_id.into(),
+        own_value.into(),
+        file.name.as_str().into(),
+        file.content_type.into(),
+        size,
+        file.sha256.as_str().into(),
+        file.bytes.clone().into(),
+        now.into(),
+    ]);
     tx.exec(q).await?;
-    Ok(table)
+    Ok(id)
 }
 
 /// Where a parent record's files are: table, parent column, county, parent id.
