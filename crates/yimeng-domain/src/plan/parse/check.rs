@@ -188,6 +188,25 @@ fn check_department_code_format(c: &mut Checker<'_>, at: &str, line: Option<usiz
     }
 }
 
+/// Reports a second definition of a key that must be defined once (`first` is what inserting
+/// the key into the set of those seen returned): “<what> 重复”.
+fn first_use(
+    c: &mut Checker<'_>,
+    at: &str,
+    line: Option<usize>,
+    first: bool,
+    what: impl FnOnce() -> String,
+) {
+    if !first {
+        c.push(
+            PlanErrorKind::Duplicate,
+            at,
+            line,
+            format!("{} 重复", what()),
+        );
+    }
+}
+
 /// Rule: a department code is defined once.
 fn check_unique_department(
     c: &mut Checker<'_>,
@@ -196,14 +215,9 @@ fn check_unique_department(
     seen: &mut HashSet<String>,
     code: &str,
 ) {
-    if !seen.insert(code.to_string()) {
-        c.push(
-            PlanErrorKind::Duplicate,
-            at,
-            line,
-            format!("科室代码 “{code}” 重复"),
-        );
-    }
+    first_use(c, at, line, seen.insert(code.to_string()), || {
+        format!("科室代码 “{code}”")
+    });
 }
 
 fn check_parts(c: &mut Checker<'_>, raw: &[Spanned<RawPart>]) -> (Vec<Part>, HashSet<u32>) {
@@ -231,14 +245,9 @@ fn check_unique_part(
     seen: &mut HashSet<u32>,
     number: u32,
 ) {
-    if !seen.insert(number) {
-        c.push(
-            PlanErrorKind::Duplicate,
-            at,
-            line,
-            format!("部分序号 {number} 重复"),
-        );
-    }
+    first_use(c, at, line, seen.insert(number), || {
+        format!("部分序号 {number}")
+    });
 }
 
 // ---- indicators -------------------------------------------------------------------------------
@@ -581,14 +590,9 @@ fn check_unique_item_number(
     seen: &mut BTreeSet<u32>,
     number: u32,
 ) {
-    if !seen.insert(number) {
-        c.push(
-            PlanErrorKind::Duplicate,
-            at,
-            line,
-            format!("序号 {number} 重复"),
-        );
-    }
+    first_use(c, at, line, seen.insert(number), || {
+        format!("序号 {number}")
+    });
 }
 
 /// Rule: an item's part is defined among `parts`.
@@ -722,14 +726,9 @@ fn check_unique_task_code(
     seen: &mut HashSet<String>,
     code: &str,
 ) {
-    if !seen.insert(code.to_string()) {
-        c.push(
-            PlanErrorKind::Duplicate,
-            at,
-            line,
-            format!("任务编号 “{code}” 重复"),
-        );
-    }
+    first_use(c, at, line, seen.insert(code.to_string()), || {
+        format!("任务编号 “{code}”")
+    });
 }
 
 /// Checks one target of an item; the target, when nothing needed to build it is wrong.
