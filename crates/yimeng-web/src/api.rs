@@ -434,7 +434,7 @@ async fn save_school_inner(
     let mut values = json_values(&body);
     if let Some(id) = id {
         let s = yimeng_store::school::get(&state.db, &u.scope, id).await?;
-        let stored = crate::pages::forms::values_from_cells(
+        let stored = crate::kit::forms::values_from_cells(
             Table::Schools,
             yimeng_io::records::school_cells(&s.to_record()),
         );
@@ -445,8 +445,8 @@ async fn save_school_inner(
         return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec = yimeng_io::records::parse_school(&get, &crate::pages::forms::ctx())
-        .map_err(parse_failed)?;
+    let rec =
+        yimeng_io::records::parse_school(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
     let sid = saved(yimeng_store::edit::save_school(&state.db, &u.scope, &u.actor(), rec).await?)?;
     let row = yimeng_store::school::get(&state.db, &u.scope, sid).await?;
     Ok(Json(serde_json::to_value(row)?))
@@ -543,14 +543,14 @@ async fn save_class_inner(
     let mut values = json_values(&body);
     if let Some(id) = id {
         let c = yimeng_store::class::get(&state.db, &u.scope, id).await?;
-        let stored = crate::pages::classes::class_values(&state, &u, &c).await?;
+        let stored = crate::service::registry::class_values(&state, &u, &c).await?;
         values = overlay(stored, values);
         let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
         values.insert("school_code".into(), s.code);
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let rec =
-        yimeng_io::records::parse_class(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
+        yimeng_io::records::parse_class(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
     let cid =
         saved(yimeng_store::edit::save_class(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
     Ok(Json(
@@ -641,24 +641,6 @@ async fn save_student(
     save_student_inner(state, user, Some(id), body, None).await
 }
 
-async fn student_values(
-    state: &AppState,
-    u: &User,
-    id: i64,
-) -> Result<HashMap<String, String>, Failure> {
-    let d = browse::student_detail(&state.db, &u.scope, id).await?;
-    let class = d.class.as_ref().map(|c| yimeng_domain::student::ClassRef {
-        year: yimeng_domain::SchoolYear::from_start(c.school_year),
-        grade: c.grade(),
-        class_no: c.class_no,
-    });
-    let rec = d.student.to_record(&d.school_code, class);
-    Ok(crate::pages::forms::values_from_cells(
-        Table::Students,
-        yimeng_io::records::student_cells(&rec),
-    ))
-}
-
 async fn save_student_inner(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
@@ -669,7 +651,7 @@ async fn save_student_inner(
     u.require_writer()?;
     let mut values = json_values(&body);
     if let Some(id) = id {
-        let stored = student_values(&state, &u, id).await?;
+        let stored = crate::service::registry::student_values(&state, &u, id).await?;
         values = overlay(stored.clone(), values);
         if reason.is_none() {
             values.insert(
@@ -679,8 +661,8 @@ async fn save_student_inner(
         }
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec = yimeng_io::records::parse_student(&get, &crate::pages::forms::ctx())
-        .map_err(parse_failed)?;
+    let rec =
+        yimeng_io::records::parse_student(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
     // The class-size gate with the configured limits; the API never overrides it (a county
     // bureau overrides with a written reason on the web form).
     let (outcome, warnings) = yimeng_store::edit::save_student_gated(
@@ -732,7 +714,7 @@ async fn change_status(
         .map_err(|e| Failure::Fields(vec![FieldError::new("status", &body.status, e)]))?;
     let reason = yimeng_domain::text::parse_text(&body.reason, 200, true)
         .map_err(|e| Failure::Fields(vec![FieldError::new("reason", &body.reason, e)]))?;
-    if let Some(change) = crate::pages::students::status_change_of(&state, to, &reason, None)? {
+    if let Some(change) = crate::service::registry::status_change_of(&state, to, &reason, None)? {
         let cal = yimeng_store::calendar::load(&state.db).await?;
         let r = yimeng_store::status_request::create(
             &state.db,
@@ -785,11 +767,12 @@ async fn change_status(
         )])
         .into());
     }
-    let mut values: HashMap<String, Value> = student_values(&state, u, id)
-        .await?
-        .into_iter()
-        .map(|(k, v)| (k, Value::String(v)))
-        .collect();
+    let mut values: HashMap<String, Value> =
+        crate::service::registry::student_values(&state, u, id)
+            .await?
+            .into_iter()
+            .map(|(k, v)| (k, Value::String(v)))
+            .collect();
     values.insert("status".into(), Value::String(to.label().into()));
     let Json(v) = save_student_inner(State(state), user, Some(id), values, Some(reason)).await?;
     Ok((StatusCode::OK, Json(v)))
@@ -874,12 +857,12 @@ async fn save_staff_inner(
     u.require_writer()?;
     let mut values = json_values(&body);
     if let Some(id) = id {
-        let (_, stored) = crate::pages::staff::staff_values(&state, &u, id).await?;
+        let (_, stored) = crate::service::registry::staff_values(&state, &u, id).await?;
         values = overlay(stored, values);
     }
     let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
     let rec =
-        yimeng_io::records::parse_staff(&get, &crate::pages::forms::ctx()).map_err(parse_failed)?;
+        yimeng_io::records::parse_staff(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
     let sid =
         saved(yimeng_store::edit::save_staff(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
     Ok(Json(protect(&u)(
@@ -965,7 +948,7 @@ async fn import(
             .unwrap_or("csv")
             .to_ascii_lowercase();
         let path = dir.path().join(format!("upload.{ext}"));
-        crate::pages::import::save_field(&mut field, &path).await?;
+        crate::kit::upload::save_field(&mut field, &path).await?;
         saved_file = Some((path, name));
     }
     let (path, file_name) =
@@ -1086,7 +1069,7 @@ async fn indicators(
     Query(q): Query<IndicatorParams>,
 ) -> ApiResult<Json<IndicatorReport>> {
     staff_only(&u)?;
-    let date = crate::pages::plan::parse_date(&q.date)?;
+    let date = crate::kit::parse_date(&q.date)?;
     let region = q.region.unwrap_or(yimeng_store::audit::CITY_COUNTY_ID);
     if region != yimeng_store::audit::CITY_COUNTY_ID
         && !yimeng_domain::region::LINYI_UNITS
@@ -1102,7 +1085,7 @@ async fn indicators(
         .iter()
         .map(|d| {
             let f = board.figure(region, &d.code);
-            let t = crate::pages::plan::target_of(plan, &d.code).map(|(_, t)| t);
+            let t = crate::service::plan::target_of(plan, &d.code).map(|(_, t)| t);
             IndicatorFigure {
                 code: d.code.clone(),
                 name: d.name.clone(),

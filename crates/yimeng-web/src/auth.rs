@@ -364,7 +364,7 @@ impl FromRequestParts<AppState> for PageUser {
             // Back to the page asked for after logging in (GET only: a form post is not replayed).
             let to = match parts.uri.path_and_query() {
                 Some(pq) if parts.method == Method::GET && pq.as_str() != "/" => {
-                    format!("/login?next={}", crate::pages::urlencoding(pq.as_str()))
+                    format!("/login?next={}", crate::kit::urlencoding(pq.as_str()))
                 }
                 _ => "/login".to_string(),
             };

@@ -15,9 +15,9 @@ pub mod charts;
 pub mod demo_accounts;
 pub mod error;
 pub mod i18n;
+pub mod kit;
 pub mod pages;
 pub mod service;
-pub mod templates;
 pub mod view;
 
 pub use app::{AppState, WebConfig, router, serve};

@@ -3,6 +3,7 @@
 
 use crate::auth::User;
 use crate::i18n::{self, Lang};
+use askama::Template;
 use chrono::{DateTime, NaiveDate, Utc};
 use yimeng_domain::Role;
 
@@ -472,7 +473,7 @@ pub fn shanghai(t: &DateTime<Utc>) -> String {
 /// A self-contained error page (no user context is needed to show it).
 pub fn error_page(status: u16, title: &str, detail: &str) -> String {
     use askama::Template;
-    crate::templates::ErrorPage {
+    ErrorPage {
         status,
         title,
         detail,
@@ -533,6 +534,15 @@ impl Pager {
             serde_urlencoded::to_string(&q).unwrap_or_default()
         )
     }
+}
+
+/// A self-contained error page.
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage<'a> {
+    pub status: u16,
+    pub title: &'a str,
+    pub detail: &'a str,
 }
 
 #[cfg(test)]

@@ -770,13 +770,13 @@ async fn indicators(
         println!(
             "{} · {} · 截至 {}",
             plan.title,
-            yimeng_web::pages::plan::region_name(region),
+            yimeng_web::service::plan::region_name(region),
             board.as_of
         );
         for d in &plan.indicators {
             let f = board.figure(region, &d.code);
-            let value = yimeng_web::pages::plan::show(d, &f);
-            let target = yimeng_web::pages::plan::target_of(plan, &d.code)
+            let value = yimeng_web::service::plan::show(d, &f);
+            let target = yimeng_web::service::plan::target_of(plan, &d.code)
                 .map(|(_, t)| {
                     let met = match f.value.map(|v| t.is_met(v)) {
                         Some(true) => "达成",

@@ -8,11 +8,12 @@
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, Failure};
-use crate::pages::admission::{CutoffQuery, attachment, published_round};
-use crate::pages::{page_no, some};
+use crate::kit::attachment::attachment;
+use crate::kit::{page_no, some};
 use crate::service::admission::{
     self as svc, InputIssue, Issue, StoredIssues, Summary, Uploaded, require_city,
 };
+use crate::service::admission::{CutoffQuery, published_round};
 use axum::Json;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{StatusCode, header};

@@ -6,7 +6,7 @@ use super::{PageParams, Paged, Problem, paging, protect};
 use crate::app::AppState;
 use crate::auth::{ApiUser, User};
 use crate::error::{ApiResult, Failure};
-use crate::pages::enrolment::{require_reviewer, zone_county};
+use crate::service::enrolment::{require_reviewer, zone_county};
 use axum::Json;
 use axum::Router;
 use axum::extract::{Path, Query, State};

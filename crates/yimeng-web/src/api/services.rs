@@ -178,7 +178,7 @@ async fn create_cross(
     mp: axum::extract::Multipart,
     incoming: bool,
 ) -> ApiResult<Json<Value>> {
-    use crate::pages::transfer_city::{
+    use crate::service::transfer::{
         incoming_input, outgoing_input, read_form, require_school, uploads,
     };
     let own = require_school(u)?;

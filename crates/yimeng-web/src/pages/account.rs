@@ -1,11 +1,11 @@
 //! My account: password change and personal API tokens.
 
-use super::{render, see_other, take_flash};
 use crate::app::AppState;
 use crate::auth::{self, PageUser};
 use crate::error::{Failure, PageResult};
-use crate::templates::AccountPage;
+use crate::kit::{render, see_other, take_flash};
 use crate::view::Ctx;
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -30,7 +30,7 @@ pub async fn show(
     let had = flash.is_some();
     let must = q.must.is_some() || u.account.must_change_password;
     let ctx = Ctx::for_user(&u, "/account").with_flash(flash);
-    super::page(
+    crate::kit::page(
         &AccountPage {
             ctx,
             account: u.account.clone(),
@@ -162,10 +162,22 @@ pub async fn revoke_token(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
     yimeng_store::user::revoke_token(&state.db, &u.account, id, &u.actor()).await?;
     state.auth_cache.clear();
     Ok(see_other("/account", Some("令牌已吊销")))
+}
+
+/// My account.
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    ctx: Ctx,
+    account: yimeng_store::user::UserRow,
+    tokens: Vec<yimeng_store::user::TokenRow>,
+    error: Option<String>,
+    new_token: Option<String>,
+    must: bool,
 }

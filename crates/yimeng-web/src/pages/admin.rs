@@ -1,12 +1,12 @@
 //! The city administrator's pages: accounts (create, disable, reset, inspectors' schools) and the
 //! audit log.
 
-use super::{PER_PAGE, page_no, pairs, render, see_other, some, take_flash};
 use crate::app::AppState;
 use crate::auth::{self, PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::templates::{AuditPage, UserPage, UsersPage};
+use crate::kit::{PER_PAGE, page_no, pairs, render, see_other, some, take_flash};
 use crate::view::{Ctx, Pager};
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -26,7 +26,7 @@ pub async fn users(
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let ctx = Ctx::for_user(&u, "/admin/users").with_flash(flash);
-    super::page(
+    crate::kit::page(
         &UsersPage {
             ctx,
             users: list,
@@ -175,7 +175,7 @@ pub async fn user(
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let ctx = Ctx::for_user(&u, "/admin/users").with_flash(flash);
-    super::page(
+    crate::kit::page(
         &UserPage {
             ctx,
             user: account,
@@ -191,7 +191,7 @@ pub async fn disable(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
@@ -211,7 +211,7 @@ pub async fn enable(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
@@ -225,7 +225,7 @@ pub async fn reset(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(id): Path<i64>,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
@@ -365,7 +365,7 @@ pub async fn audit(
                 Cell::Text(a.after_json.clone().unwrap_or_default()),
             ]
         });
-        return super::import::download(
+        return crate::kit::export::download(
             &state,
             &u,
             "操作日志",
@@ -387,4 +387,53 @@ pub async fn audit(
         query,
     })?
     .into_response())
+}
+
+/// The account list with the new-account form.
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    ctx: Ctx,
+    users: Vec<yimeng_store::user::UserRow>,
+    form: NewUserForm,
+    error: Option<String>,
+}
+
+/// One account.
+#[derive(Template)]
+#[template(path = "user.html")]
+struct UserPage {
+    ctx: Ctx,
+    user: yimeng_store::user::UserRow,
+    schools: Vec<(i64, String, String)>,
+    password: Option<String>,
+}
+
+impl UserPage {
+    /// The assigned schools' codes, one per line.
+    fn codes(&self) -> String {
+        self.schools
+            .iter()
+            .map(|(_, c, _)| c.as_str())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// The audit log.
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    ctx: Ctx,
+    page: yimeng_store::browse::Page<yimeng_store::audit::AuditRow>,
+    pager: Pager,
+    q: AuditQuery,
+    query: Vec<(String, String)>,
+}
+
+impl AuditPage {
+    /// Link of an export.
+    fn export_link(&self, format: &str) -> String {
+        Pager::with("/admin/audit", &self.query, "format", format)
+    }
 }

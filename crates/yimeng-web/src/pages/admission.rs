@@ -12,17 +12,19 @@
 //! numbers for the public lookup come in a separate mapping file `candidate_ids.csv`
 //! (`candidate_id,id_card`), hashed with a per-round salt on upload; the file is not kept.
 
-use super::{page_no, render, see_other, some, take_flash};
 use crate::app::AppState;
-use crate::auth::{self, ClientIp, LOGIN_CSRF_COOKIE, MaybeUser, PageUser, User};
+use crate::auth::{ClientIp, MaybeUser, PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::kit::attachment::attachment;
+use crate::kit::public::{check_public_csrf, public_ctx, with_csrf_cookie};
+use crate::kit::{page_no, render, see_other, some, take_flash};
 use crate::service::admission::{self as svc, Issue, StoredIssues, Summary, require_city};
+use crate::service::admission::{CutoffQuery, published_round};
 use crate::view::{Ctx, Pager};
 use askama::Template;
 use axum::Form;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use yimeng_domain::IdCardNo;
@@ -60,7 +62,7 @@ pub async fn rounds(
         error: None,
         year: chrono::Datelike::year(&crate::service::today()),
     };
-    super::page(&page, had)
+    crate::kit::page(&page, had)
 }
 
 /// The new-round form.
@@ -153,7 +155,12 @@ async fn round_page(
     let (cutoffs, pager) = if summary.is_some() {
         let all = store::cutoffs(&state.db, id).await?;
         let (items, p) = slice_page(all, q.page);
-        let pager = Pager::new(&ctx, &format!("/admission/{id}"), &super::pairs(uri), &p);
+        let pager = Pager::new(
+            &ctx,
+            &format!("/admission/{id}"),
+            &crate::kit::pairs(uri),
+            &p,
+        );
         (items, Some(pager))
     } else {
         (Vec::new(), None)
@@ -208,7 +215,7 @@ pub async fn show_round(
     let had = flash.is_some();
     let mut page = round_page(&state, &u, id, &q, &uri, None, None).await?;
     page.ctx = page.ctx.with_flash(flash);
-    super::page(&page, had)
+    crate::kit::page(&page, had)
 }
 
 /// `POST /admission/{id}/files/{kind}` (multipart: `_csrf` first, then `file`)
@@ -281,7 +288,7 @@ pub async fn delete_file(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path((id, kind)): Path<(i64, String)>,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     require_city(&u)?;
     u.check_csrf(Some(&f.csrf))?;
@@ -318,7 +325,7 @@ pub async fn validate(
     PageUser(u): PageUser,
     Path(id): Path<i64>,
     uri: Uri,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     require_city(&u)?;
     u.check_csrf(Some(&f.csrf))?;
@@ -337,7 +344,7 @@ pub async fn dry_run(
     PageUser(u): PageUser,
     Path(id): Path<i64>,
     uri: Uri,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     require_city(&u)?;
     u.check_csrf(Some(&f.csrf))?;
@@ -466,7 +473,7 @@ pub async fn results(
     let page = store::results_page(&state.db, id, &filter, page_no(q.page), PER_PAGE).await?;
     let ctx = Ctx::for_user(&u, "/admission");
     let path = format!("/admission/{id}/results");
-    let query = super::pairs(&uri);
+    let query = crate::kit::pairs(&uri);
     let pager = Pager::new(&ctx, &path, &query, &page);
     let p = ResultsPage {
         export_xlsx: Pager::with(&path, &query, "format", "xlsx"),
@@ -479,31 +486,6 @@ pub async fn results(
         school: q.school.unwrap_or_default(),
     };
     Ok(render(&p)?.into_response())
-}
-
-pub(crate) fn attachment(bytes: Vec<u8>, name: &str, mime: &str) -> Response {
-    let encoded = super::urlencoding(name);
-    let ascii: String = name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    (
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{ascii}\"; filename*=UTF-8''{encoded}"),
-            ),
-        ],
-        Body::from(bytes),
-    )
-        .into_response()
 }
 
 /// `GET /admission/{id}/admissions.csv`
@@ -540,54 +522,6 @@ pub async fn cutoffs_csv(
 
 // ---------------------------------------------------------------------------------------------
 // Public: a candidate's own result, the cut-off lines
-
-/// The context of a public page: the user's when logged in, else an anonymous one with a
-/// double-submit CSRF token (the login form's cookie), as on the public transfer pages.
-fn public_ctx(u: &Option<User>, headers: &HeaderMap, path: &str) -> (Ctx, Option<String>) {
-    match u {
-        Some(u) => (Ctx::for_user(u, path), None),
-        None => {
-            let token = auth::cookie(headers, LOGIN_CSRF_COOKIE)
-                .map(str::to_string)
-                .unwrap_or_else(auth::random_token);
-            (
-                Ctx::anonymous(auth::lang_of(headers), path, token.clone()),
-                Some(token),
-            )
-        }
-    }
-}
-
-fn with_csrf_cookie(state: &AppState, mut r: Response, token: Option<String>) -> Response {
-    if let Some(t) = token {
-        let c = auth::set_cookie(
-            LOGIN_CSRF_COOKIE,
-            &t,
-            Some(3600),
-            state.config.secure_cookies,
-        );
-        if let Ok(h) = c.parse() {
-            r.headers_mut().append(header::SET_COOKIE, h);
-        }
-    }
-    r
-}
-
-fn check_public_csrf(
-    u: &Option<User>,
-    headers: &HeaderMap,
-    submitted: &str,
-) -> Result<(), Failure> {
-    match u {
-        Some(u) => u.check_csrf(Some(submitted)),
-        None => match auth::cookie(headers, LOGIN_CSRF_COOKIE) {
-            Some(c) if !submitted.is_empty() && c == submitted => Ok(()),
-            _ => Err(Failure::Forbidden(
-                "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试".into(),
-            )),
-        },
-    }
-}
 
 #[derive(Template)]
 #[template(path = "admission_public.html")]
@@ -698,37 +632,6 @@ struct CutoffsPage {
     export_csv: String,
 }
 
-/// Query of the public cut-offs.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct CutoffQuery {
-    /// Round id (default: the latest published).
-    pub(crate) round: Option<i64>,
-    /// Page.
-    #[param(ignore)]
-    page: Option<i64>,
-    /// `csv` for the file.
-    #[param(ignore)]
-    format: Option<String>,
-}
-
-pub(crate) async fn published_round(
-    state: &AppState,
-    round: Option<i64>,
-) -> Result<(Vec<RoundRow>, Option<RoundRow>), Failure> {
-    let rounds = store::published(&state.db).await?;
-    let chosen = match round {
-        Some(id) => Some(
-            rounds
-                .iter()
-                .find(|r| r.id == id)
-                .cloned()
-                .ok_or(Failure::NotFound)?,
-        ),
-        None => rounds.first().cloned(),
-    };
-    Ok((rounds, chosen))
-}
-
 /// `GET /public/admission/cutoffs`: the published cut-off lines per school and pool.
 pub async fn public_cutoffs(
     State(state): State<AppState>,
@@ -753,7 +656,7 @@ pub async fn public_cutoffs(
             "text/csv; charset=utf-8",
         ));
     }
-    let query = super::pairs(&uri);
+    let query = crate::kit::pairs(&uri);
     let (cutoffs, p) = slice_page(all, q.page);
     let pager = round
         .as_ref()

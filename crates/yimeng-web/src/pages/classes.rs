@@ -1,12 +1,13 @@
 //! Classes: the class-size list (大班额 and others), the class roster, and the class form.
 
-use super::forms;
-use super::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
-use crate::error::{Failure, PageResult};
-use crate::templates::{ClassPage, ClassesPage, FormPage};
+use crate::error::PageResult;
+use crate::kit::forms::{self, FormPage};
+use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::registry::class_values;
 use crate::view::{Ctx, Pager};
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -74,8 +75,16 @@ pub async fn list(
                 Cell::text(ctx.band(c.band()).0),
             ]
         });
-        return super::import::download(&state, &u, "班级与班额", &headers, rows, &format, "class")
-            .await;
+        return crate::kit::export::download(
+            &state,
+            &u,
+            "班级与班额",
+            &headers,
+            rows,
+            &format,
+            "class",
+        )
+        .await;
     }
     let result = if narrow {
         browse::classes(
@@ -98,7 +107,7 @@ pub async fn list(
     };
     let query = pairs(&uri);
     let pager = Pager::new(&ctx, "/classes", &query, &result);
-    let counties = super::schools::county_choices(&u.scope);
+    let counties = crate::kit::county_choices(&u.scope);
     Ok(render(&ClassesPage {
         ctx,
         page: result,
@@ -235,27 +244,6 @@ pub async fn edit_form(
     .into_response())
 }
 
-pub(crate) async fn class_values(
-    state: &AppState,
-    u: &User,
-    c: &yimeng_store::class::ClassRow,
-) -> Result<HashMap<String, String>, Failure> {
-    let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
-    let head = match c.head_teacher_id {
-        Some(h) => Some(
-            yimeng_store::staff::get(&state.db, &u.scope, h)
-                .await
-                .map(|t| t.id_card)
-                .unwrap_or_default(),
-        ),
-        None => None,
-    };
-    Ok(forms::values_from_cells(
-        Table::Classes,
-        yimeng_io::records::class_cells(&c.to_record(&s.code, head.as_deref())),
-    ))
-}
-
 /// `POST /classes/{id}`
 pub async fn update(
     State(state): State<AppState>,
@@ -313,4 +301,36 @@ async fn save(
         render(&form(u, title, action.clone(), action, fields, general))?,
     )
         .into_response())
+}
+
+/// The class-size list.
+#[derive(Template)]
+#[template(path = "classes.html")]
+struct ClassesPage {
+    ctx: Ctx,
+    page: yimeng_store::browse::Page<yimeng_store::browse::ClassSize>,
+    pager: Pager,
+    q: ClassQuery,
+    query: Vec<(String, String)>,
+    counties: Vec<(i32, String)>,
+    narrow: bool,
+}
+
+impl ClassesPage {
+    /// Link of an export.
+    fn export_link(&self, format: &str) -> String {
+        Pager::with("/classes", &self.query, "format", format)
+    }
+}
+
+/// A class and its roster.
+#[derive(Template)]
+#[template(path = "class.html")]
+struct ClassPage {
+    ctx: Ctx,
+    class: yimeng_store::browse::ClassSize,
+    school_name: String,
+    roster: Vec<yimeng_store::browse::StudentListRow>,
+    history: Vec<yimeng_store::audit::AuditRow>,
+    can_edit: bool,
 }

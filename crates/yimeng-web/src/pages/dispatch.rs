@@ -2,11 +2,11 @@
 //! report per task and month; the item's lead department approves or returns it; late and missing
 //! reports are flagged; a unit's half-year report is a print-ready page and a spreadsheet.
 
-use super::{page, see_other, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::pages::plan::unit_name;
+use crate::kit::{page, see_other, take_flash};
+use crate::service::plan::unit_name;
 use crate::service::tracker::{Board, default_date, period_of, regions};
 use crate::view::Ctx;
 use askama::Template;
@@ -816,7 +816,7 @@ pub async fn file(
         return Err(Failure::NotFound.into());
     }
     let (meta, bytes) = dispatch::file(&state.db, &parent, id).await?;
-    let encoded = super::urlencoding(&meta.file_name);
+    let encoded = crate::kit::urlencoding(&meta.file_name);
     Ok((
         [
             (header::CONTENT_TYPE, meta.content_type.clone()),
@@ -901,7 +901,7 @@ pub async fn half_year(
             unit_name(&plan, &unit)
         );
         let rows = lines.iter().map(half_line_cells);
-        return super::import::download(
+        return crate::kit::export::download(
             &state,
             &u,
             &title,
@@ -1039,10 +1039,10 @@ fn half_figures(
     defs.into_iter()
         .map(|d| {
             let f = board.figure(owner, &d.code);
-            let target = crate::pages::plan::target_of(plan, &d.code);
+            let target = crate::service::plan::target_of(plan, &d.code);
             (
                 d.clone(),
-                crate::pages::plan::show(d, &f),
+                crate::service::plan::show(d, &f),
                 target.map_or("—".into(), |(_, t)| {
                     format!("{}{}", t.comparator.label(), d.show(t.target))
                 }),

@@ -5,11 +5,13 @@
 //! edited row by row or imported from CSV/xlsx. Rules live in `yimeng_domain::enrolment`; the
 //! store applies them (`yimeng_store::enrolment`).
 
-use super::services::{check_public_csrf, public_ctx, throttle, with_csrf_cookie};
-use super::{render, see_other, take_flash};
 use crate::app::AppState;
 use crate::auth::{ClientIp, MaybeUser, PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::kit::public::{check_public_csrf, public_ctx, throttle, with_csrf_cookie};
+use crate::kit::upload::read_multipart_files;
+use crate::kit::{render, see_other, take_flash};
+use crate::service::enrolment::{require_reviewer, zone_county};
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
@@ -21,7 +23,7 @@ use serde::Deserialize;
 use std::collections::HashMap;
 use yimeng_domain::enrolment::{ApplicationKind, Material, required_materials};
 use yimeng_domain::student::Ethnicity;
-use yimeng_domain::{Grade, IdCardNo, RegionCode, Role, Scope, Stage};
+use yimeng_domain::{Grade, IdCardNo, RegionCode, Scope, Stage};
 use yimeng_store::StoreError;
 use yimeng_store::enrolment::{
     self, ApplicationRow, FileRow, MAX_FILE_BYTES, NewApplication, Review, Upload, ZoneInput,
@@ -143,75 +145,6 @@ pub async fn apply_form(
     let (ctx, token) = public_ctx(&u, &headers, "/public/enrolment");
     let r = render(&apply_page(ctx, HashMap::new(), None, None))?.into_response();
     Ok(with_csrf_cookie(&state, r, token))
-}
-
-/// A file field of a multipart form: its material code (the field name after `m_`), name and bytes.
-pub(crate) struct RawFile {
-    pub code: String,
-    pub file_name: String,
-    pub bytes: Vec<u8>,
-}
-
-/// The text fields and the files of a multipart form. File fields are named `m_<material code>`;
-/// `label` names a known material (unknown ones are skipped). The CSRF token must come before any
-/// file (our forms put it first); a file above `max` bytes is refused while it is read. `csrf` is
-/// the page's user and headers to check it against; `None` when the caller checked already (the
-/// API, whose extractor checks the header).
-pub(crate) async fn read_multipart_files(
-    csrf: Option<(&Option<User>, &HeaderMap)>,
-    mut mp: Multipart,
-    max: usize,
-    label: impl Fn(&str) -> Option<&'static str>,
-) -> Result<(HashMap<String, String>, Vec<RawFile>), Failure> {
-    let mut fields = HashMap::new();
-    let mut files = Vec::new();
-    let mut checked = csrf.is_none();
-    while let Some(mut field) = mp
-        .next_field()
-        .await
-        .map_err(|e| Failure::BadRequest(format!("上传失败：{e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        if let Some(code) = name.strip_prefix("m_") {
-            if let (false, Some((u, headers))) = (checked, csrf) {
-                check_public_csrf(u, headers, fields.get("_csrf").map_or("", String::as_str))?;
-                checked = true;
-            }
-            let file_name = field.file_name().unwrap_or_default().to_string();
-            let Some(what) = label(code) else {
-                continue;
-            };
-            let mut bytes = Vec::new();
-            while let Some(chunk) = field
-                .chunk()
-                .await
-                .map_err(|e| Failure::BadRequest(format!("上传中断：{e}")))?
-            {
-                if bytes.len() + chunk.len() > max {
-                    return Err(Failure::BadRequest(format!(
-                        "{what}：文件“{file_name}”超过 {} MB 的上限",
-                        max / 1048576
-                    )));
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            if file_name.is_empty() && bytes.is_empty() {
-                continue; // an empty file input
-            }
-            files.push(RawFile {
-                code: code.to_string(),
-                file_name,
-                bytes,
-            });
-        } else {
-            let text = field.text().await.unwrap_or_default();
-            fields.insert(name, text);
-        }
-    }
-    if let (false, Some((u, headers))) = (checked, csrf) {
-        check_public_csrf(u, headers, fields.get("_csrf").map_or("", String::as_str))?;
-    }
-    Ok((fields, files))
 }
 
 /// The text fields and the material files of an application form.
@@ -476,15 +409,6 @@ pub async fn resubmit(
 
 // ---------------------------------------------------------------------------------------------
 // Reviewers
-
-pub(crate) fn require_reviewer(u: &User) -> Result<(), Failure> {
-    match u.role() {
-        Role::CityAdmin | Role::County | Role::School => Ok(()),
-        _ => Err(Failure::Forbidden(
-            "入学申请由县区教育局或学区学校审核".into(),
-        )),
-    }
-}
 
 #[derive(Template)]
 #[template(path = "enrolment_list.html")]
@@ -771,14 +695,6 @@ pub struct CountyQuery {
     county: Option<i32>,
 }
 
-pub(crate) fn zone_county(u: &User, asked: Option<i32>) -> Result<i32, Failure> {
-    match &u.scope {
-        Scope::County(c) => Ok(c.get()),
-        Scope::City if u.role() == Role::CityAdmin => Ok(asked.unwrap_or(371302)),
-        _ => Err(Failure::Forbidden("学区表由县区教育局维护".into())),
-    }
-}
-
 async fn zones_page(
     state: &AppState,
     u: &User,
@@ -893,7 +809,7 @@ pub async fn import_zones(
                     .tempfile_in(&state.config.upload_dir)
                     .map_err(|e| Failure::Internal(e.to_string()))?
                     .into_temp_path();
-                super::import::save_field(&mut field, &tmp).await?;
+                crate::kit::upload::save_field(&mut field, &tmp).await?;
                 saved = Some((tmp, name));
             }
             _ => {}

@@ -1,11 +1,11 @@
 //! Home pages per role and the county page: the numbers a user looks for first.
 
-use super::{page, take_flash};
 use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::error::{Failure, PageResult};
-use crate::templates::{HomePage, InspectorHome};
+use crate::kit::{page, take_flash};
 use crate::view::Ctx;
+use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -190,9 +190,9 @@ pub async fn show(
     let flash = take_flash(&headers);
     let had = flash.is_some();
     match (u.role(), &u.scope) {
-        (Role::Public, _) => return Ok(super::see_other("/directory", None)),
+        (Role::Public, _) => return Ok(crate::kit::see_other("/directory", None)),
         (Role::School, Scope::School(s)) => {
-            return Ok(super::see_other(&format!("/schools/{}", s.id), None));
+            return Ok(crate::kit::see_other(&format!("/schools/{}", s.id), None));
         }
         (Role::Inspector, _) => {
             let f = yimeng_store::browse::SchoolFilter::default();
@@ -244,10 +244,43 @@ pub async fn region(
     };
     let d = dashboard(&state, &county).await?;
     let ctx = Ctx::for_user(&u, "/");
-    Ok(super::render(&HomePage {
+    Ok(crate::kit::render(&HomePage {
         ctx,
         d,
         county: Some(code),
     })?
     .into_response())
+}
+
+/// City or county dashboard.
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    ctx: Ctx,
+    d: Arc<Dashboard>,
+    county: Option<i32>,
+}
+
+impl HomePage {
+    /// Width of a bar for `n` out of the largest value in `rows`.
+    fn bar(&self, n: impl crate::view::V<i64>, max: impl crate::view::V<i64>) -> i64 {
+        let (n, max) = (n.v(), max.v());
+        if max <= 0 {
+            0
+        } else {
+            (n * 160 / max).max(i64::from(n > 0) * 2)
+        }
+    }
+    /// The largest big-class count among the rows.
+    fn max_big(&self) -> i64 {
+        self.d.by_county.iter().map(|r| r.big).max().unwrap_or(0)
+    }
+}
+
+/// An inspector's home: the assigned schools.
+#[derive(Template)]
+#[template(path = "inspector.html")]
+struct InspectorHome {
+    ctx: Ctx,
+    schools: Vec<yimeng_store::browse::SchoolListRow>,
 }

@@ -1,23 +1,23 @@
 //! Imports from the browser (upload, check without writing, then confirm), templates, and every
 //! download of a table (what the page shows, or the import format).
 
-use super::{render, some};
 use crate::app::{AppState, PendingImport};
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::kit::export::{audit_export, send_file};
+use crate::kit::upload::save_field;
+use crate::kit::{render, some};
 use crate::service::import::{ImportJob, ImportOutcome, import_file_gated};
-use crate::templates::{ImportPage, ImportResultPage};
 use crate::view::Ctx;
+use askama::Template;
 use axum::Form;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
-use yimeng_io::{Cell, FileFormat, Table, TableWriter};
-use yimeng_store::audit::{self, Entry};
+use yimeng_io::{FileFormat, Table};
 use yimeng_store::import::Mode;
 
 /// `GET /import`
@@ -25,31 +25,6 @@ pub async fn form(PageUser(u): PageUser) -> PageResult<Response> {
     u.require_writer()?;
     let ctx = Ctx::for_user(&u, "/import");
     Ok(render(&ImportPage { ctx, error: None })?.into_response())
-}
-
-/// Streams one multipart file field to `path`; returns its size in bytes.
-pub(crate) async fn save_field(
-    field: &mut axum::extract::multipart::Field<'_>,
-    path: &std::path::Path,
-) -> Result<usize, Failure> {
-    let mut out = tokio::fs::File::create(path)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    let mut size = 0usize;
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| Failure::TooLarge(format!("上传中断或文件超过上限：{e}")))?
-    {
-        size += chunk.len();
-        tokio::io::AsyncWriteExt::write_all(&mut out, &chunk)
-            .await
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-    }
-    tokio::io::AsyncWriteExt::flush(&mut out)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    Ok(size)
 }
 
 /// A table named in the path: an unknown one is a page that does not exist.
@@ -204,7 +179,7 @@ pub async fn commit(
     State(state): State<AppState>,
     PageUser(u): PageUser,
     Path(token): Path<String>,
-    Form(f): Form<super::session::CsrfOnly>,
+    Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     u.require_writer()?;
     u.check_csrf(Some(&f.csrf))?;
@@ -325,139 +300,22 @@ pub async fn export_registry(
     .await
 }
 
-async fn audit_export(
-    state: &AppState,
-    u: &User,
-    entity: &'static str,
-    summary: &str,
-) -> Result<(), Failure> {
-    let county = match u.scope.counties().as_slice() {
-        [one] => one.get(),
-        _ => audit::CITY_COUNTY_ID,
-    };
-    audit::write_now(
-        &state.db,
-        &u.actor(),
-        Entry {
-            county_id: county,
-            action: "export",
-            entity,
-            entity_id: None,
-            summary: summary.to_string(),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
-    Ok(())
+/// The import page.
+#[derive(Template)]
+#[template(path = "import.html")]
+struct ImportPage {
+    ctx: Ctx,
+    error: Option<String>,
 }
 
-/// Writes the rows a page shows to a file of `format` ("xlsx" or "csv"), records the export in
-/// the audit log, and sends it.
-pub async fn download(
-    state: &AppState,
-    u: &User,
-    title: &str,
-    headers: &[&str],
-    rows: impl Iterator<Item = Vec<Cell>>,
-    format: &str,
-    entity: &'static str,
-) -> PageResult<Response> {
-    let mut d = Download::create(title, headers, format)?;
-    for r in rows {
-        d.write_row(&r)?;
-    }
-    d.send(state, u, entity).await
-}
-
-/// A page's export under way: rows go straight into the file as they are read, then the file is
-/// audited and sent ([`download`] for rows already in hand).
-pub struct Download {
-    dir: tempfile::TempDir,
-    writer: TableWriter,
-    format: FileFormat,
-    title: String,
-}
-
-impl Download {
-    /// Creates the file of `format` ("xlsx" or "csv") with its header row.
-    pub fn create(title: &str, headers: &[&str], format: &str) -> Result<Download, Failure> {
-        let format = match format {
-            "csv" => FileFormat::Csv,
-            "xlsx" => FileFormat::Xlsx,
-            other => {
-                return Err(Failure::BadRequest(format!(
-                    "不支持的导出格式“{}”",
-                    yimeng_domain::text::preview(other, 10)
-                )));
-            }
-        };
-        let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
-        let path = dir.path().join(format!("export.{}", format.ext()));
-        let writer = TableWriter::create(&path, format, title, headers)
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        Ok(Download {
-            dir,
-            writer,
-            format,
-            title: title.to_string(),
-        })
-    }
-
-    /// Writes one row.
-    pub fn write_row(&mut self, cells: &[Cell]) -> Result<(), Failure> {
-        self.writer
-            .write_row(cells)
-            .map_err(|e| Failure::Internal(e.to_string()))
-    }
-
-    /// Finishes the file, records the export in the audit log, and sends it.
-    pub async fn send(
-        self,
-        state: &AppState,
-        u: &User,
-        entity: &'static str,
-    ) -> PageResult<Response> {
-        let Download {
-            dir,
-            writer,
-            format,
-            title,
-        } = self;
-        let n = writer
-            .finish()
-            .map_err(|e| Failure::Internal(e.to_string()))?;
-        audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
-        let date = crate::service::today().format("%Y%m%d");
-        let path = dir.path().join(format!("export.{}", format.ext()));
-        send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
-    }
-}
-
-async fn send_file(path: &std::path::Path, name: &str, format: FileFormat) -> PageResult<Response> {
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
-        format.ext()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+/// The result of a check or an import.
+#[derive(Template)]
+#[template(path = "import_result.html")]
+struct ImportResultPage {
+    ctx: Ctx,
+    outcome: crate::service::import::ImportOutcome,
+    summary: String,
+    token: Option<String>,
+    can_commit: bool,
+    table_label: &'static str,
 }

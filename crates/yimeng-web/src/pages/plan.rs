@@ -3,12 +3,17 @@
 //! city → county → school → the rows behind the number; the population the preschool rate
 //! divides by; snapshots; the half-year report and the year-end appraisal of counties.
 
-use super::{page, see_other, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::charts::{self, Bar};
 use crate::error::{Failure, PageResult};
+use crate::kit::parse_date;
+use crate::kit::{page, see_other, take_flash};
 use crate::service::indicator_rows::{self, RowList, Within};
+use crate::service::plan::{
+    AppraisalLine, PopulationEntry, appraise, item_reports, population_lines, region_name,
+    require_reader, show, take_snapshot, target_of, unit_name,
+};
 use crate::service::tracker::{Board, Figure, period_of};
 use crate::view::Ctx;
 use askama::Template;
@@ -23,47 +28,11 @@ use std::sync::Arc;
 use yimeng_domain::Role;
 use yimeng_domain::facts::SchoolFacts;
 use yimeng_domain::plan::{
-    IndicatorDef, ItemStatus, Level, Plan, PlanItem, Source, Target, format_value, rank_counties,
+    IndicatorDef, ItemStatus, Level, PlanItem, Source, Target, format_value,
 };
 use yimeng_domain::region::LINYI_UNITS;
 use yimeng_io::Cell;
 use yimeng_store::audit::CITY_COUNTY_ID;
-
-/// Who may read the tracker: every account but the public.
-fn require_reader(u: &User) -> Result<(), Failure> {
-    u.require_staff()
-}
-
-/// Parses an optional `YYYY-MM-DD`.
-pub fn parse_date(s: &Option<String>) -> Result<Option<NaiveDate>, Failure> {
-    match s.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                Failure::BadRequest(format!(
-                    "日期“{}”格式应为 YYYY-MM-DD",
-                    yimeng_domain::text::preview(t, 20)
-                ))
-            }),
-    }
-}
-
-/// A figure as text.
-pub fn show(def: &IndicatorDef, f: &Figure) -> String {
-    f.value.map_or_else(|| "—".to_string(), |v| def.show(v))
-}
-
-/// The first target of an indicator in the plan, with its item.
-pub fn target_of<'a>(plan: &'a Plan, code: &str) -> Option<(&'a PlanItem, &'a Target)> {
-    plan.targets().find(|(_, t)| t.indicator == code)
-}
-
-/// Whether a value meets the indicator's target (`None`: no target or no value).
-pub fn met(plan: &Plan, code: &str, value: Option<f64>) -> Option<bool> {
-    let (_, t) = target_of(plan, code)?;
-    value.map(|v| t.is_met(v))
-}
 
 /// CSS class of an item status.
 pub fn status_class(s: ItemStatus) -> &'static str {
@@ -72,15 +41,6 @@ pub fn status_class(s: ItemStatus) -> &'static str {
         ItemStatus::OnTrack => "ok",
         ItemStatus::AtRisk => "warn",
         ItemStatus::OffTrack => "bad",
-    }
-}
-
-/// A region's name (the city or a county unit).
-pub fn region_name(code: i32) -> String {
-    if code == CITY_COUNTY_ID {
-        "临沂市".to_string()
-    } else {
-        yimeng_domain::RegionCode::from_i32(code).name().to_string()
     }
 }
 
@@ -102,7 +62,7 @@ pub struct TrackerQuery {
 impl TrackerQuery {
     fn date_param(&self) -> String {
         match self.date.as_deref().map(str::trim) {
-            Some(d) if !d.is_empty() => format!("date={}", super::urlencoding(d)),
+            Some(d) if !d.is_empty() => format!("date={}", crate::kit::urlencoding(d)),
             _ => String::new(),
         }
     }
@@ -271,16 +231,6 @@ impl ItemPage {
     }
 }
 
-/// The name of a dispatch unit: a department or a county.
-pub fn unit_name(plan: &Plan, unit: &str) -> String {
-    match unit.parse::<i32>() {
-        Ok(c) => region_name(c),
-        Err(_) => plan
-            .department(unit)
-            .map_or_else(|| unit.to_string(), |d| d.name.clone()),
-    }
-}
-
 /// `GET /plan/items/{n}`
 pub async fn item(
     State(state): State<AppState>,
@@ -294,21 +244,7 @@ pub async fn item(
     let item = plan.item(n).ok_or(Failure::NotFound)?.clone();
     let (status, reason) = board.status(&item);
     let targets = target_lines(&board, CITY_COUNTY_ID, &[&item]);
-    let mut reports = yimeng_store::dispatch::list(
-        &state.db,
-        &yimeng_store::dispatch::ReportFilter {
-            counties: yimeng_store::dispatch::readable_counties(
-                &u.scope,
-                &crate::service::tracker::regions(),
-            ),
-            plan_code: plan.code.clone(),
-            ..Default::default()
-        },
-    )
-    .await?;
-    let prefix = format!("{n}.");
-    reports.retain(|r| r.task_code.starts_with(&prefix));
-    reports.truncate(100);
+    let reports = item_reports(&state, &u, plan, n).await?;
     let dept = |c: &str| plan.department(c).map_or(c.to_string(), |d| d.name.clone());
     let t = ItemPage {
         ctx: Ctx::for_user(&u, "/plan"),
@@ -425,7 +361,7 @@ pub async fn indicators(
                 Cell::text(&l.value),
             ]
         });
-        return super::import::download(
+        return crate::kit::export::download(
             &state,
             &u,
             "指标目录",
@@ -722,7 +658,7 @@ pub async fn indicator(
                 ]
             });
             let title = format!("{}_{}", def.name, region_name(region));
-            return super::import::download(
+            return crate::kit::export::download(
                 &state,
                 &u,
                 &title,
@@ -873,7 +809,8 @@ pub async fn rows(
             r
         });
         let title = format!("{}_明细", def.name);
-        return super::import::download(&state, &u, &title, &h, rows, format, "indicator").await;
+        return crate::kit::export::download(&state, &u, &title, &h, rows, format, "indicator")
+            .await;
     }
     let total = lines.len();
     let page_no = q.page.unwrap_or(1).max(1);
@@ -927,43 +864,13 @@ pub struct PopulationPage {
     pub error: Option<String>,
 }
 
-/// Who may enter a county's population: the city administrator (any county) or the county.
-fn may_set_population(u: &User, county: i32) -> bool {
-    match u.role() {
-        Role::CityAdmin => true,
-        Role::County => u.account.county_id == Some(county),
-        _ => false,
-    }
-}
-
 async fn population_page(
     state: &AppState,
     u: &User,
     error: Option<String>,
     flash: Option<String>,
 ) -> PageResult<Response> {
-    let board = state.board(None).await?;
-    let year = board.plan.year;
-    let stored = yimeng_store::plan::population(&state.db, year).await?;
-    let rows = LINYI_UNITS
-        .iter()
-        .map(|unit| {
-            let c = unit.code.get();
-            let roll: i64 = board
-                .facts
-                .iter()
-                .filter(|f| f.county == c)
-                .map(|f| f.kg_roll)
-                .sum();
-            (
-                c,
-                unit.name.to_string(),
-                stored.iter().find(|p| p.county_id == c).cloned(),
-                roll,
-                may_set_population(u, c),
-            )
-        })
-        .collect();
+    let (year, rows) = population_lines(state, u).await?;
     let had = flash.is_some();
     let t = PopulationPage {
         ctx: Ctx::for_user(u, "/plan").with_flash(flash),
@@ -1007,54 +914,21 @@ pub async fn set_population(
         .trim()
         .parse()
         .map_err(|_| Failure::BadRequest("县区无效".into()))?;
-    if !LINYI_UNITS.iter().any(|x| x.code.get() == county) {
-        return Err(Failure::BadRequest("县区无效".into()).into());
-    }
-    if !may_set_population(&u, county) {
-        return Err(Failure::Forbidden(
-            "只有市局管理员或本县区教育局可以填报该县区的人口数".into(),
-        )
-        .into());
-    }
-    let n: i64 = match f.age_3_5.trim().replace([',', '，'], "").parse() {
-        Ok(n) if n > 0 => n,
-        _ => {
-            let msg = format!(
-                "{}：3–5周岁人口“{}”应为正整数",
-                region_name(county),
-                yimeng_domain::text::preview(&f.age_3_5, 20)
-            );
-            return population_page(&state, &u, Some(msg), None).await;
-        }
-    };
-    let note = yimeng_domain::text::preview(f.note.trim(), 200).to_string();
-    let (_, plan) = state.plan().await?;
-    match yimeng_store::plan::set_population(
-        &state.db,
-        &u.actor(),
+    let entry = PopulationEntry {
         county,
-        plan.year,
-        n,
-        f.basis.trim(),
-        &note,
-    )
-    .await
-    {
-        Ok(()) => {
-            state.tracker_changed();
-            Ok(see_other(
-                "/plan/population",
-                Some(&format!(
-                    "已保存：{} {} 年 3–5周岁人口 {n}",
-                    region_name(county),
-                    plan.year
-                )),
-            ))
-        }
-        Err(yimeng_store::StoreError::Invalid(m)) => {
-            population_page(&state, &u, Some(m), None).await
-        }
-        Err(e) => Err(Failure::from(e).into()),
+        age_3_5: &f.age_3_5,
+        basis: &f.basis,
+        note: &f.note,
+    };
+    match crate::service::plan::set_population(&state, &u, entry).await? {
+        Ok((year, n)) => Ok(see_other(
+            "/plan/population",
+            Some(&format!(
+                "已保存：{} {year} 年 3–5周岁人口 {n}",
+                region_name(county)
+            )),
+        )),
+        Err(m) => population_page(&state, &u, Some(m), None).await,
     }
 }
 
@@ -1071,27 +945,11 @@ pub async fn snapshot(
     Form(f): Form<CsrfForm>,
 ) -> PageResult<Response> {
     u.check_csrf(f._csrf.as_deref())?;
-    if !matches!(u.role(), Role::CityAdmin | Role::CityDept) {
-        return Err(Failure::Forbidden("只有市局管理员和市局科室可以生成指标快照".into()).into());
-    }
-    let board = state.board(None).await?;
-    let id =
-        crate::service::tracker::take_snapshot(&state.db, &u.actor(), &board, "manual").await?;
+    let (id, n) = take_snapshot(&state, &u).await?;
     Ok(see_other(
         "/plan",
-        Some(&format!(
-            "已生成指标快照 #{id}（{} 个数值）",
-            board.figures.len()
-        )),
+        Some(&format!("已生成指标快照 #{id}（{n} 个数值）")),
     ))
-}
-
-/// One county of the appraisal.
-pub struct AppraisalLine {
-    pub rank: usize,
-    pub county: i32,
-    pub name: String,
-    pub score: yimeng_domain::plan::CountyScore,
 }
 
 /// `GET /plan/appraisal`
@@ -1120,30 +978,6 @@ impl AppraisalPage {
     pub fn pts(&self, v: &f64) -> String {
         format!("{v:.2}")
     }
-}
-
-/// The appraisal of every county unit at a board's date, ranked.
-pub fn appraise(board: &Board) -> Vec<AppraisalLine> {
-    let scores: Vec<(i32, yimeng_domain::plan::CountyScore)> = LINYI_UNITS
-        .iter()
-        .map(|unit| {
-            let c = unit.code.get();
-            (c, board.plan.appraisal.score_county(&board.values(c)))
-        })
-        .collect();
-    let ranked = rank_counties(&scores);
-    ranked
-        .into_iter()
-        .filter_map(|r| {
-            let score = scores.iter().find(|(c, _)| *c == r.county)?.1.clone();
-            Some(AppraisalLine {
-                rank: r.rank,
-                county: r.county,
-                name: region_name(r.county),
-                score,
-            })
-        })
-        .collect()
 }
 
 /// `GET /plan/appraisal`: the year-end appraisal (年终考评) of counties.
@@ -1189,7 +1023,7 @@ pub async fn appraisal(
                 ]);
             }
         }
-        return super::import::download(
+        return crate::kit::export::download(
             &state,
             &u,
             "年终考评",

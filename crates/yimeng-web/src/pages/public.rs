@@ -1,12 +1,12 @@
 //! The public school directory (政务公开, plan item 32): schools and kindergartens with their
 //! public facts only; no login needed.
 
-use super::{PER_PAGE, page_no, pairs, render, some};
 use crate::app::AppState;
 use crate::auth::MaybeUser;
 use crate::error::PageResult;
-use crate::templates::DirectoryPage;
+use crate::kit::{PER_PAGE, page_no, pairs, render, some};
 use crate::view::{Ctx, Pager};
+use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Uri};
 use axum::response::{IntoResponse, Response};
@@ -65,4 +65,15 @@ pub async fn directory(
         counties,
     })?
     .into_response())
+}
+
+/// The public school directory.
+#[derive(Template)]
+#[template(path = "directory.html")]
+struct DirectoryPage {
+    ctx: Ctx,
+    page: yimeng_store::browse::Page<yimeng_store::browse::SchoolListRow>,
+    pager: Pager,
+    q: DirectoryQuery,
+    counties: Vec<(i32, String)>,
 }

@@ -1,10 +1,10 @@
 //! 学年升级 (year rollover, issue 5) for the city administrator: a dry run with the counts per
 //! county, then the run itself (one transaction, recorded; see `yimeng_store::rollover`).
 
-use super::{render, see_other, take_flash};
 use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::error::PageResult;
+use crate::kit::{render, see_other, take_flash};
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;

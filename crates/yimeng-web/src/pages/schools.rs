@@ -1,19 +1,20 @@
 //! Schools: the list (filter, sort, page, export), the school page, and its form.
 
-use super::forms::{self, FormField};
-use super::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::templates::{FormPage, SchoolPage, SchoolsPage};
+use crate::kit::county_choices;
+use crate::kit::forms::{self, FormField, FormPage};
+use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
 use crate::view::{Ctx, Pager};
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::collections::HashMap;
-use yimeng_domain::{RegionCode, Role, Scope};
+use yimeng_domain::{RegionCode, Role};
 use yimeng_io::Table;
 use yimeng_store::browse::{self, SchoolFilter};
 use yimeng_store::edit::Saved;
@@ -42,15 +43,6 @@ impl SchoolQuery {
             q: some(&self.q),
         }
     }
-}
-
-/// Counties of a scope as choices.
-pub fn county_choices(scope: &Scope) -> Vec<(i32, String)> {
-    scope
-        .counties()
-        .into_iter()
-        .map(|c| (c.get(), c.name()))
-        .collect()
 }
 
 /// `GET /schools`
@@ -110,7 +102,7 @@ pub async fn list(
                 Cell::text(&s.address),
             ]
         });
-        return super::import::download(
+        return crate::kit::export::download(
             &state,
             &u,
             "学校名单",
@@ -362,4 +354,67 @@ async fn save(
         render(&form_page(u, title, action, cancel, fields, general))?,
     )
         .into_response())
+}
+
+/// The school list.
+#[derive(Template)]
+#[template(path = "schools.html")]
+struct SchoolsPage {
+    ctx: Ctx,
+    page: yimeng_store::browse::Page<yimeng_store::browse::SchoolListRow>,
+    pager: Pager,
+    q: SchoolQuery,
+    query: Vec<(String, String)>,
+    counties: Vec<(i32, String)>,
+}
+
+impl SchoolsPage {
+    /// Link of a sortable column.
+    fn sort_link(&self, key: &str) -> String {
+        let desc = self.q.sort.as_deref() == Some(key) && !self.q.desc.unwrap_or(false);
+        let mut q = self.query.clone();
+        q.retain(|(k, _)| k != "desc");
+        if desc {
+            q.push(("desc".into(), "true".into()));
+        }
+        Pager::with("/schools", &q, "sort", key)
+    }
+    /// Link of an export.
+    fn export_link(&self, format: &str) -> String {
+        Pager::with("/schools", &self.query, "format", format)
+    }
+}
+
+/// A school's page.
+#[derive(Template)]
+#[template(path = "school.html")]
+struct SchoolPage {
+    ctx: Ctx,
+    d: std::sync::Arc<yimeng_store::browse::SchoolDetail>,
+    history: Vec<yimeng_store::audit::AuditRow>,
+    can_edit: bool,
+}
+
+impl SchoolPage {
+    /// Per-student value of a facility, one decimal.
+    fn per_student(&self, v: &Option<i64>) -> String {
+        match (v, self.d.on_register()) {
+            (Some(v), n) if n > 0 => format!("{:.1}", *v as f64 / n as f64),
+            _ => "—".into(),
+        }
+    }
+    /// Equipment value in 元 per student.
+    fn equipment_per_student(&self) -> String {
+        match (self.d.school.equipment_value_fen, self.d.on_register()) {
+            (Some(v), n) if n > 0 => format!("{:.0}", v as f64 / 100.0 / n as f64),
+            _ => "—".into(),
+        }
+    }
+    /// Students per full-time teacher.
+    fn ratio(&self) -> String {
+        self.d
+            .students_per_teacher()
+            .map(|r| format!("{r:.1}"))
+            .unwrap_or_else(|| "—".into())
+    }
 }

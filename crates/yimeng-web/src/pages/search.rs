@@ -1,11 +1,11 @@
 //! One search box for names, pinyin initials, ID numbers, 学籍号 and school codes.
 
-use super::render;
 use crate::app::AppState;
 use crate::auth::PageUser;
 use crate::error::PageResult;
-use crate::templates::SearchPage;
+use crate::kit::render;
 use crate::view::Ctx;
+use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -37,8 +37,24 @@ pub async fn show(
             "staff" => format!("/staff/{}", h.id),
             _ => format!("/students/{}", h.id),
         };
-        return Ok(super::see_other(&to, None));
+        return Ok(crate::kit::see_other(&to, None));
     }
     let ctx = Ctx::for_user(&u, "/search");
     Ok(render(&SearchPage { ctx, term, hits })?.into_response())
+}
+
+/// Search results.
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    ctx: Ctx,
+    term: String,
+    hits: Vec<yimeng_store::browse::Hit>,
+}
+
+impl SearchPage {
+    /// Hits of one kind.
+    fn of(&self, kind: &str) -> Vec<&yimeng_store::browse::Hit> {
+        self.hits.iter().filter(|h| h.kind == kind).collect()
+    }
 }

@@ -3,15 +3,17 @@
 //! parent online with their approval steps, and the status-change requests (休学, 复学, 辍学, 毕业,
 //! 死亡) waiting for approval. Rules live in `yimeng-domain`; the store applies them.
 
-use super::{render, see_other, some, take_flash};
 use crate::app::AppState;
-use crate::auth::{self, ClientIp, LOGIN_CSRF_COOKIE, MaybeUser, PageUser, User};
+use crate::auth::{ClientIp, MaybeUser, PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::kit::public::{check_phone, check_public_csrf, public_ctx, throttle, with_csrf_cookie};
+use crate::kit::{render, see_other, some, take_flash};
+use crate::service::transfer::{city_schools, own_classes};
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -25,74 +27,6 @@ use yimeng_store::transfer::{self, Decision, NewTransfer, StepView, TransferRow}
 
 fn today() -> NaiveDate {
     crate::service::today()
-}
-
-/// The context of a page open to the public: the user's when logged in, else an anonymous one
-/// with a double-submit CSRF token (the login form's cookie).
-pub(crate) fn public_ctx(
-    u: &Option<User>,
-    headers: &HeaderMap,
-    path: &str,
-) -> (Ctx, Option<String>) {
-    match u {
-        Some(u) => (Ctx::for_user(u, path), None),
-        None => {
-            let token = auth::cookie(headers, LOGIN_CSRF_COOKIE)
-                .map(str::to_string)
-                .unwrap_or_else(auth::random_token);
-            (
-                Ctx::anonymous(auth::lang_of(headers), path, token.clone()),
-                Some(token),
-            )
-        }
-    }
-}
-
-pub(crate) fn with_csrf_cookie(
-    state: &AppState,
-    mut r: Response,
-    token: Option<String>,
-) -> Response {
-    if let Some(t) = token {
-        let c = auth::set_cookie(
-            LOGIN_CSRF_COOKIE,
-            &t,
-            Some(3600),
-            state.config.secure_cookies,
-        );
-        if let Ok(h) = c.parse() {
-            r.headers_mut().append(header::SET_COOKIE, h);
-        }
-    }
-    r
-}
-
-/// Checks the CSRF token of a public form: the session's for a logged-in user, the double-submit
-/// cookie otherwise.
-pub(crate) fn check_public_csrf(
-    u: &Option<User>,
-    headers: &HeaderMap,
-    submitted: &str,
-) -> Result<(), Failure> {
-    match u {
-        Some(u) => u.check_csrf(Some(submitted)),
-        None => match auth::cookie(headers, LOGIN_CSRF_COOKIE) {
-            Some(c) if !submitted.is_empty() && c == submitted => Ok(()),
-            _ => Err(Failure::Forbidden(
-                "页面已过期或请求来源无效（CSRF 校验失败），请刷新页面后重试".into(),
-            )),
-        },
-    }
-}
-
-/// The public side's throttle: every submission and every failed lookup counts; an address
-/// over the login throttle's limit waits.
-pub(crate) fn throttle(state: &AppState, ip: &Option<String>) -> Result<(), Failure> {
-    if state.public_throttle.allowed(ip.as_deref()) {
-        Ok(())
-    } else {
-        Err(Failure::TooMany("提交过于频繁，请 10 分钟后再试".into()))
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,42 +300,6 @@ pub struct TransferForm {
     phone: String,
 }
 
-pub(crate) async fn own_classes(state: &AppState, u: &User) -> Result<Vec<(i64, String)>, Failure> {
-    let Scope::School(s) = &u.scope else {
-        return Ok(vec![]);
-    };
-    let briefs = yimeng_store::class::briefs(&state.db, &u.scope).await?;
-    let mut v: Vec<(i64, String)> = briefs
-        .into_iter()
-        .filter(|c| c.school_id == s.id)
-        .map(|c| {
-            let g = yimeng_domain::Grade::from_code(&c.grade).map_or("", |g| g.label());
-            (
-                c.id,
-                format!("{} 学年 {}（{}）班", c.school_year, g, c.class_no),
-            )
-        })
-        .collect();
-    v.sort_by(|a, b| a.1.cmp(&b.1));
-    Ok(v)
-}
-
-pub(crate) async fn city_schools(state: &AppState) -> Result<Vec<(String, String)>, Failure> {
-    let b = yimeng_store::school::public_briefs(&state.db).await?;
-    Ok(b.into_iter()
-        .map(|s| {
-            (
-                format!("{}:{}", s.county_id, s.id),
-                format!(
-                    "{} · {}",
-                    yimeng_domain::RegionCode::from_i32(s.county_id).name(),
-                    s.name
-                ),
-            )
-        })
-        .collect())
-}
-
 /// `GET /transfers/new` — the receiving school starts a request.
 pub async fn new_transfer(
     State(state): State<AppState>,
@@ -613,18 +511,6 @@ pub async fn public_transfer_form(
     })?
     .into_response();
     Ok(with_csrf_cookie(&state, r, token))
-}
-
-pub(crate) fn check_phone(p: &str) -> Result<String, String> {
-    let p: String = p
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '-')
-        .collect();
-    if p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(p)
-    } else {
-        Err(format!("联系电话“{p}”应为 11 位手机号码"))
-    }
 }
 
 /// `POST /public/transfer`

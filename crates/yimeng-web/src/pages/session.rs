@@ -1,12 +1,13 @@
 //! Login, logout, language, health and the not-found page.
 
-use super::render;
 use crate::app::AppState;
 use crate::auth::{self, LANG_COOKIE, LOGIN_CSRF_COOKIE, MaybeUser, SESSION_COOKIE};
 use crate::error::{AppError, Failure, PageResult};
 use crate::i18n::Lang;
-use crate::templates::LoginPage;
+use crate::kit::CsrfOnly;
+use crate::kit::render;
 use crate::view::Ctx;
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri, header};
@@ -24,7 +25,7 @@ pub async fn login_form(
 ) -> PageResult<Response> {
     let next = q.next.filter(|n| auth::safe_next(n)).unwrap_or_default();
     if user.is_some() {
-        return Ok(super::see_other(
+        return Ok(crate::kit::see_other(
             if next.is_empty() { "/" } else { &next },
             None,
         ));
@@ -192,7 +193,7 @@ pub async fn login(
     } else {
         "/"
     };
-    let mut r = super::see_other(to, None);
+    let mut r = crate::kit::see_other(to, None);
     let secure = state.config.secure_cookies;
     let h = r.headers_mut();
     h.append(
@@ -213,13 +214,6 @@ pub async fn login(
 /// An Argon2id hash of a random password, checked against when the user name does not exist.
 static DUMMY_HASH: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| auth::hash_password(&auth::random_token()).unwrap_or_default());
-
-/// The logout form.
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    #[serde(rename = "_csrf", default)]
-    pub csrf: String,
-}
 
 /// `POST /logout`
 pub async fn logout(
@@ -248,7 +242,7 @@ pub async fn logout(
         )
         .await?;
     }
-    let mut r = super::see_other("/login", None);
+    let mut r = crate::kit::see_other("/login", None);
     let c = auth::set_cookie(SESSION_COOKIE, "", Some(0), state.config.secure_cookies);
     r.headers_mut().append(
         header::SET_COOKIE,
@@ -275,7 +269,7 @@ pub async fn set_lang(
         .next
         .filter(|n| auth::safe_next(n))
         .unwrap_or_else(|| "/".into());
-    let mut r = super::see_other(&next, None);
+    let mut r = crate::kit::see_other(&next, None);
     if let Ok(h) = auth::set_cookie(
         LANG_COOKIE,
         lang.code(),
@@ -317,4 +311,15 @@ pub async fn not_found(uri: Uri) -> Response {
     } else {
         AppError(Failure::NotFound).into_response()
     }
+}
+
+/// The login page.
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    ctx: Ctx,
+    username: String,
+    error: Option<String>,
+    /// Where to go after logging in (a path of this site).
+    next: String,
 }

@@ -1,12 +1,13 @@
 //! Staff: the list, the record page and the form.
 
-use super::forms;
-use super::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::templates::{FormPage, StaffListPage, StaffPage};
+use crate::kit::forms::{self, FormPage};
+use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::registry::staff_values;
 use crate::view::{Ctx, Pager};
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -88,7 +89,7 @@ pub async fn list(
                 Cell::text(ctx.staff_status(&s.status)),
             ]
         });
-        return super::import::download(
+        return crate::kit::export::download(
             &state,
             &u,
             "教职工名单",
@@ -105,7 +106,7 @@ pub async fn list(
     let query = pairs(&uri);
     let ctx = ctx.with_flash(flash);
     let pager = Pager::new(&ctx, "/staff", &query, &result);
-    let counties = super::schools::county_choices(&u.scope);
+    let counties = crate::kit::county_choices(&u.scope);
     page(
         &StaffListPage {
             ctx,
@@ -217,20 +218,6 @@ pub async fn create(
     save(&state, &u, values, None).await
 }
 
-pub(crate) async fn staff_values(
-    state: &AppState,
-    u: &User,
-    id: i64,
-) -> Result<(yimeng_store::staff::StaffRow, HashMap<String, String>), Failure> {
-    let s = yimeng_store::staff::get(&state.db, &u.scope, id).await?;
-    let school = yimeng_store::school::get(&state.db, &u.scope, s.school_id).await?;
-    let values = forms::values_from_cells(
-        Table::Staff,
-        yimeng_io::records::staff_cells(&s.to_record(&school.code)),
-    );
-    Ok((s, values))
-}
-
 /// `GET /staff/{id}/edit`
 pub async fn edit_form(
     State(state): State<AppState>,
@@ -299,4 +286,46 @@ async fn save(
         render(&form(u, title, action.clone(), action, fields, general))?,
     )
         .into_response())
+}
+
+/// The staff list.
+#[derive(Template)]
+#[template(path = "staff_list.html")]
+struct StaffListPage {
+    ctx: Ctx,
+    page: yimeng_store::browse::Page<yimeng_store::browse::StaffListRow>,
+    pager: Pager,
+    q: StaffQuery,
+    query: Vec<(String, String)>,
+    counties: Vec<(i32, String)>,
+    narrow: bool,
+}
+
+impl StaffListPage {
+    /// Link of an export.
+    fn export_link(&self, format: &str) -> String {
+        Pager::with("/staff", &self.query, "format", format)
+    }
+}
+
+/// A staff member's page.
+#[derive(Template)]
+#[template(path = "staff.html")]
+struct StaffPage {
+    ctx: Ctx,
+    s: yimeng_store::staff::StaffRow,
+    school_name: String,
+    history: Vec<yimeng_store::audit::AuditRow>,
+    can_edit: bool,
+}
+
+impl StaffPage {
+    /// The ID number, in full for roles with the personal-data right.
+    fn id_card(&self) -> String {
+        if self.ctx.personal_data() {
+            self.s.id_card.clone()
+        } else {
+            self.ctx.masked(&self.s.id_card)
+        }
+    }
 }

@@ -1,13 +1,14 @@
 //! Students: the list and search, the record page with its history, the form, and status changes
 //! (学籍异动) with a reason.
 
-use super::forms;
-use super::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::templates::{FormPage, StatusPage, StudentPage, StudentsPage};
+use crate::kit::forms::{self, FormPage};
+use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::registry::status_change_of;
 use crate::view::{Ctx, Pager};
+use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
@@ -80,7 +81,7 @@ pub async fn list(
         ];
         // One query read as it comes, each row written straight into the file (no paging, no
         // list of all rows in memory). At most a million rows, as before.
-        let mut out = super::import::Download::create("学生名单", &headers_row, &format)?;
+        let mut out = crate::kit::export::Download::create("学生名单", &headers_row, &format)?;
         let mut failed = None;
         let read = browse::students_each(&state.db, &u.scope, &f, 1_000_000, |s| {
             use yimeng_io::Cell;
@@ -120,7 +121,7 @@ pub async fn list(
     let query = pairs(&uri);
     let ctx = ctx.with_flash(flash);
     let pager = Pager::new(&ctx, "/students", &query, &result);
-    let counties = super::schools::county_choices(&u.scope);
+    let counties = crate::kit::county_choices(&u.scope);
     let context = match (f.class, f.school) {
         (Some(c), _) => yimeng_store::class::get(&state.db, &u.scope, c)
             .await
@@ -538,41 +539,73 @@ pub async fn change_status(
     save(&state, &u, values, Some(id), Some(reason)).await
 }
 
-/// The status change a target status stands for, when it is one handled as a request (the page
-/// and the API alike).
-pub(crate) fn status_change_of(
-    state: &AppState,
-    to: StudentStatus,
-    reason: &str,
-    end: Option<&str>,
-) -> Result<Option<yimeng_domain::status_change::StatusChange>, Failure> {
-    use yimeng_domain::status_change::{DropoutReason, StatusChange};
-    let date = crate::service::today();
-    Ok(Some(match to {
-        StudentStatus::Suspended => {
-            let end = match end.map(str::trim).filter(|e| !e.is_empty()) {
-                Some(e) => e.parse().map_err(|_| {
-                    Failure::BadRequest(format!("休学截止日期“{e}”格式应为 YYYY-MM-DD"))
-                })?,
-                None => date
-                    .checked_add_months(chrono::Months::new(state.rules.suspension_max_months))
-                    .and_then(|d| d.pred_opt())
-                    .unwrap_or(date),
-            };
-            StatusChange::Suspend {
-                start: date,
-                end,
-                reason: reason.to_string(),
-            }
+/// The student list.
+#[derive(Template)]
+#[template(path = "students.html")]
+struct StudentsPage {
+    ctx: Ctx,
+    page: yimeng_store::browse::Page<yimeng_store::browse::StudentListRow>,
+    pager: Pager,
+    q: StudentQuery,
+    query: Vec<(String, String)>,
+    counties: Vec<(i32, String)>,
+    narrow: bool,
+    context: Option<String>,
+}
+
+impl StudentsPage {
+    /// Link of an export.
+    fn export_link(&self, format: &str) -> String {
+        Pager::with("/students", &self.query, "format", format)
+    }
+}
+
+/// A student's record page.
+#[derive(Template)]
+#[template(path = "student.html")]
+struct StudentPage {
+    ctx: Ctx,
+    d: yimeng_store::browse::StudentDetail,
+    history: Vec<yimeng_store::audit::AuditRow>,
+    can_edit: bool,
+}
+
+impl StudentPage {
+    /// The ID number, in full for roles with the personal-data right, masked otherwise.
+    fn id_card(&self) -> String {
+        match &self.d.student.id_card {
+            Some(v) if self.ctx.personal_data() => v.clone(),
+            Some(v) => self.ctx.masked(v),
+            None => "—".into(),
         }
-        StudentStatus::Resumed => StatusChange::Resume { date },
-        StudentStatus::DroppedOut => StatusChange::DropOut {
-            date,
-            reason: DropoutReason::parse(reason).unwrap_or(DropoutReason::Other),
-            note: reason.to_string(),
-        },
-        StudentStatus::Graduated => StatusChange::Graduate { date },
-        StudentStatus::Deceased => StatusChange::Death { date },
-        _ => return Ok(None),
-    }))
+    }
+    /// The 学籍号, likewise.
+    fn student_no(&self) -> String {
+        let v = &self.d.student.student_no;
+        if self.ctx.personal_data() {
+            v.clone()
+        } else {
+            self.ctx.masked(v)
+        }
+    }
+    /// A guardian's phone, likewise.
+    fn phone(&self, p: &Option<String>) -> String {
+        match p {
+            Some(v) if self.ctx.personal_data() => v.clone(),
+            Some(v) if v.len() > 7 => format!("{}****{}", &v[..3], &v[v.len() - 4..]),
+            _ => "—".into(),
+        }
+    }
+}
+
+/// The status-change form.
+#[derive(Template)]
+#[template(path = "status.html")]
+struct StatusPage {
+    ctx: Ctx,
+    student: yimeng_store::student::StudentRow,
+    current: yimeng_domain::StudentStatus,
+    options: Vec<yimeng_domain::StudentStatus>,
+    error: Option<String>,
+    reason: String,
 }

@@ -6,10 +6,10 @@
 //! commit places every child into 1..k 班 of that grade (created when missing) through the
 //! registry's student save, so the class-size gate applies to each placement.
 
-use super::{render, see_other};
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::kit::{render, see_other};
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;

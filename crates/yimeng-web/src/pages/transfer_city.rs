@@ -4,12 +4,15 @@
 //! 接收证明) is uploaded with the request. The approvals then run on the ordinary request page
 //! (`/transfers/{county}/{id}`); the registry changes at the final approval only.
 
-use super::enrolment::{RawFile, read_multipart_files};
-use super::services::{check_phone, public_ctx, throttle, with_csrf_cookie};
-use super::{render, see_other};
 use crate::app::AppState;
 use crate::auth::{ClientIp, MaybeUser, PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::kit::public::{check_phone, public_ctx, throttle, with_csrf_cookie};
+use crate::kit::upload::RawFile;
+use crate::kit::{render, see_other};
+use crate::service::transfer::{
+    incoming_input, outgoing_input, read_form, require_school, uploads,
+};
 use crate::view::Ctx;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
@@ -17,11 +20,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
 use yimeng_domain::transfer::{Initiator, TransferMaterial};
-use yimeng_domain::{Grade, RegionCode, Role, Scope};
-use yimeng_io::schema::Table;
+use yimeng_domain::{Grade, Scope};
 use yimeng_store::StoreError;
-use yimeng_store::enrolment::MAX_FILE_BYTES;
-use yimeng_store::transfer::{self, NewIncoming, NewOutgoing, TransferRow, TransferUpload};
+use yimeng_store::transfer::{self, TransferRow};
 
 /// Which way the student crosses the city boundary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,15 +95,6 @@ fn grades() -> Vec<(&'static str, &'static str)> {
         .collect()
 }
 
-pub(crate) fn require_school(u: &User) -> Result<yimeng_domain::SchoolRef, Failure> {
-    match (&u.scope, u.role()) {
-        (Scope::School(s), Role::School) => Ok(*s),
-        _ => Err(Failure::Forbidden(
-            "跨市转学由本市学校发起（外市转入由转入学校、转出本市由学生所在学校发起）；家长可在“网上申请转学”页面申请".into(),
-        )),
-    }
-}
-
 async fn page(
     state: &AppState,
     ctx: Ctx,
@@ -114,8 +106,13 @@ async fn page(
 ) -> Result<CityTransferPage, Failure> {
     let public = u.is_none();
     let (schools, classes) = match (dir, u) {
-        (Direction::Incoming, None) => (super::services::city_schools(state).await?, vec![]),
-        (Direction::Incoming, Some(u)) => (vec![], super::services::own_classes(state, u).await?),
+        (Direction::Incoming, None) => {
+            (crate::service::transfer::city_schools(state).await?, vec![])
+        }
+        (Direction::Incoming, Some(u)) => (
+            vec![],
+            crate::service::transfer::own_classes(state, u).await?,
+        ),
         _ => (vec![], vec![]),
     };
     let m = dir.material();
@@ -168,121 +165,6 @@ pub async fn outgoing_form(
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
 ) -> PageResult<Response> {
     form(&state, &u, Direction::Outgoing, q).await
-}
-
-pub(crate) fn uploads(files: Vec<RawFile>) -> Vec<TransferUpload> {
-    files
-        .into_iter()
-        .filter_map(|f| {
-            Some(TransferUpload {
-                material: TransferMaterial::from_code(&f.code)?,
-                file_name: f.file_name,
-                bytes: f.bytes,
-            })
-        })
-        .collect()
-}
-
-fn optional_region(v: &str, what: &str) -> Result<Option<RegionCode>, String> {
-    let v = v.trim();
-    if v.is_empty() {
-        return Ok(None);
-    }
-    RegionCode::parse_any(v)
-        .map(Some)
-        .map_err(|e| format!("{what}“{v}”：{e}"))
-}
-
-/// Builds a 外市转入 request from the form: the student's fields go through the registry's own
-/// student parser (the same checks as the student form and imports), placed at `school` and,
-/// when chosen, in `class` (the school's own classes).
-pub(crate) async fn incoming_input(
-    state: &AppState,
-    f: &HashMap<String, String>,
-    school: (i32, i64),
-    class_choice: bool,
-    started_by: Initiator,
-    files: Vec<TransferUpload>,
-) -> Result<NewIncoming, String> {
-    let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
-    let grade = Grade::parse(get("grade")).map_err(|e| format!("转入年级：{e}"))?;
-    let from_county = optional_region(get("from_county"), "转出学校所在地代码")?;
-    let s = yimeng_store::school::public_get(&state.db, school.0, school.1)
-        .await
-        .ok()
-        .ok_or_else(|| "转入学校不存在".to_string())?;
-    let mut values: HashMap<String, String> = [
-        "name",
-        "id_card",
-        "student_no",
-        "sex",
-        "birth_date",
-        "ethnicity",
-        "hukou",
-        "guardian1_name",
-        "guardian1_relation",
-        "guardian1_phone",
-    ]
-    .iter()
-    .map(|k| (k.to_string(), get(k).to_string()))
-    .collect();
-    values.insert("school_code".into(), s.code.clone());
-    values.insert("migrant".into(), "否".into());
-    if class_choice && !get("class").is_empty() {
-        let id: i64 = get("class")
-            .parse()
-            .map_err(|_| "所选班级不存在".to_string())?;
-        let c = yimeng_store::class::get_in_school(&state.db, &s, id)
-            .await
-            .ok()
-            .ok_or_else(|| "所选班级不属于转入学校".to_string())?;
-        values.insert("school_year".into(), c.school_year.to_string());
-        values.insert("grade".into(), c.grade.clone());
-        values.insert("class_no".into(), c.class_no.to_string());
-    }
-    let getter = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let record =
-        yimeng_io::records::parse_student(&getter, &super::forms::ctx()).map_err(|errs| {
-            errs.iter()
-                .map(|e| {
-                    let label = Table::Students.header_of(e.field);
-                    if e.value.is_empty() {
-                        format!("{label}：{}", e.reason)
-                    } else {
-                        format!("{label}“{}”：{}", e.value, e.reason)
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("；")
-        })?;
-    Ok(NewIncoming {
-        record,
-        grade,
-        from_name: get("from_name").to_string(),
-        from_county,
-        started_by,
-        reason: get("reason").to_string(),
-        files,
-        applicant_phone: None,
-    })
-}
-
-pub(crate) fn outgoing_input(
-    f: &HashMap<String, String>,
-    started_by: Initiator,
-    files: Vec<TransferUpload>,
-) -> Result<NewOutgoing, String> {
-    let get = |k: &str| f.get(k).map(|s| s.trim()).unwrap_or("");
-    Ok(NewOutgoing {
-        student_no: get("student_no").to_string(),
-        id_card: get("id_card").to_string(),
-        to_name: get("to_name").to_string(),
-        to_county: optional_region(get("to_county"), "转入学校所在地代码")?,
-        started_by,
-        reason: get("reason").to_string(),
-        files,
-        applicant_phone: None,
-    })
 }
 
 /// A store refusal as the message shown on the form (input problems), or the failure page.
@@ -357,18 +239,6 @@ async fn submit_school(
         }
         Err(Err(e)) => Err(e.into()),
     }
-}
-
-/// The fields and material files of a cross-boundary request form; `csrf` as for
-/// [`read_multipart_files`].
-pub(crate) async fn read_form(
-    csrf: Option<(&Option<User>, &HeaderMap)>,
-    mp: Multipart,
-) -> Result<(HashMap<String, String>, Vec<RawFile>), Failure> {
-    read_multipart_files(csrf, mp, MAX_FILE_BYTES, |c| {
-        TransferMaterial::from_code(c).map(TransferMaterial::label)
-    })
-    .await
 }
 
 /// `POST /transfers/incoming` (multipart: `_csrf` first, the fields, then `m_sending_consent`)

@@ -13,6 +13,7 @@
 //! the counts of its dry run (`summary_json`: [`Summary`]) as JSON; both are read and written only
 //! through the types here.
 
+use crate::app::AppState;
 use crate::auth::User;
 use crate::error::Failure;
 use serde::{Deserialize, Serialize};
@@ -814,4 +815,36 @@ mod tests {
             "candidate_id,school_code,pool\n\"C,1\",\"S\"\"1\",general\n"
         );
     }
+}
+
+/// Query of the public cut-offs.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct CutoffQuery {
+    /// Round id (default: the latest published).
+    pub round: Option<i64>,
+    /// Page.
+    #[param(ignore)]
+    pub page: Option<i64>,
+    /// `csv` for the file.
+    #[param(ignore)]
+    pub format: Option<String>,
+}
+
+/// The published rounds, newest first, and the one asked for (default: the latest).
+pub async fn published_round(
+    state: &AppState,
+    round: Option<i64>,
+) -> Result<(Vec<RoundRow>, Option<RoundRow>), Failure> {
+    let rounds = yimeng_store::admission::published(&state.db).await?;
+    let chosen = match round {
+        Some(id) => Some(
+            rounds
+                .iter()
+                .find(|r| r.id == id)
+                .cloned()
+                .ok_or(Failure::NotFound)?,
+        ),
+        None => rounds.first().cloned(),
+    };
+    Ok((rounds, chosen))
 }

@@ -2,10 +2,14 @@
 
 pub mod admission;
 pub mod demo;
+pub mod enrolment;
 pub mod export;
 pub mod import;
 pub mod indicator_rows;
+pub mod plan;
+pub mod registry;
 pub mod tracker;
+pub mod transfer;
 
 use thiserror::Error;
 

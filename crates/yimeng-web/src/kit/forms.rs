@@ -3,6 +3,8 @@
 
 use crate::auth::User;
 use crate::error::Failure;
+use crate::view::Ctx;
+use askama::Template;
 use std::collections::HashMap;
 use yimeng_domain::FieldError;
 use yimeng_io::{Cell, Table};
@@ -236,4 +238,24 @@ pub async fn school_choices(
         return Ok(vec![]);
     }
     Ok(briefs.into_iter().map(|b| (b.code, b.name)).collect())
+}
+
+impl FormPage {
+    /// Whether any field has a problem.
+    pub fn has_errors(&self) -> bool {
+        self.fields.iter().any(|f| f.error.is_some())
+    }
+}
+
+/// A record form (schools, classes, students, staff).
+#[derive(Template)]
+#[template(path = "form.html")]
+pub struct FormPage {
+    pub ctx: Ctx,
+    pub title: String,
+    pub action: String,
+    pub cancel: String,
+    pub fields: Vec<FormField>,
+    pub general: Vec<String>,
+    pub section: &'static str,
 }

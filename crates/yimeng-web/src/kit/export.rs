@@ -1,0 +1,154 @@
+//! Exports: the rows a list shows, written to xlsx or csv as they are read, recorded in the audit
+//! log and sent as a download.
+
+use crate::app::AppState;
+use crate::auth::User;
+use crate::error::{Failure, PageResult};
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use yimeng_io::{Cell, FileFormat, TableWriter};
+use yimeng_store::audit::{self, Entry};
+
+/// Records an export of `entity` in the audit log (under the county of a one-county scope).
+pub async fn audit_export(
+    state: &AppState,
+    u: &User,
+    entity: &'static str,
+    summary: &str,
+) -> Result<(), Failure> {
+    let county = match u.scope.counties().as_slice() {
+        [one] => one.get(),
+        _ => audit::CITY_COUNTY_ID,
+    };
+    audit::write_now(
+        &state.db,
+        &u.actor(),
+        Entry {
+            county_id: county,
+            action: "export",
+            entity,
+            entity_id: None,
+            summary: summary.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Writes the rows a page shows to a file of `format` ("xlsx" or "csv"), records the export in
+/// the audit log, and sends it.
+pub async fn download(
+    state: &AppState,
+    u: &User,
+    title: &str,
+    headers: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    format: &str,
+    entity: &'static str,
+) -> PageResult<Response> {
+    let mut d = Download::create(title, headers, format)?;
+    for r in rows {
+        d.write_row(&r)?;
+    }
+    d.send(state, u, entity).await
+}
+
+/// A page's export under way: rows go straight into the file as they are read, then the file is
+/// audited and sent ([`download`] for rows already in hand).
+pub struct Download {
+    dir: tempfile::TempDir,
+    writer: TableWriter,
+    format: FileFormat,
+    title: String,
+}
+
+impl Download {
+    /// Creates the file of `format` ("xlsx" or "csv") with its header row.
+    pub fn create(title: &str, headers: &[&str], format: &str) -> Result<Download, Failure> {
+        let format = match format {
+            "csv" => FileFormat::Csv,
+            "xlsx" => FileFormat::Xlsx,
+            other => {
+                return Err(Failure::BadRequest(format!(
+                    "不支持的导出格式“{}”",
+                    yimeng_domain::text::preview(other, 10)
+                )));
+            }
+        };
+        let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
+        let path = dir.path().join(format!("export.{}", format.ext()));
+        let writer = TableWriter::create(&path, format, title, headers)
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        Ok(Download {
+            dir,
+            writer,
+            format,
+            title: title.to_string(),
+        })
+    }
+
+    /// Writes one row.
+    pub fn write_row(&mut self, cells: &[Cell]) -> Result<(), Failure> {
+        self.writer
+            .write_row(cells)
+            .map_err(|e| Failure::Internal(e.to_string()))
+    }
+
+    /// Finishes the file, records the export in the audit log, and sends it.
+    pub async fn send(
+        self,
+        state: &AppState,
+        u: &User,
+        entity: &'static str,
+    ) -> PageResult<Response> {
+        let Download {
+            dir,
+            writer,
+            format,
+            title,
+        } = self;
+        let n = writer
+            .finish()
+            .map_err(|e| Failure::Internal(e.to_string()))?;
+        audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
+        let date = crate::service::today().format("%Y%m%d");
+        let path = dir.path().join(format!("export.{}", format.ext()));
+        send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
+    }
+}
+
+/// Sends a written export file under `name`.
+pub async fn send_file(
+    path: &std::path::Path,
+    name: &str,
+    format: FileFormat,
+) -> PageResult<Response> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
+        format.ext()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        Body::from(bytes),
+    )
+        .into_response())
+}
