@@ -5,19 +5,18 @@ use super::{render, some};
 use crate::app::{AppState, PendingImport};
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
+use crate::service::export;
 use crate::service::import::{ImportJob, ImportOutcome, import_file_gated};
 use crate::templates::{ImportPage, ImportResultPage};
 use crate::view::Ctx;
 use axum::Form;
-use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use std::sync::Arc;
 use std::time::Instant;
 use yimeng_io::{Cell, FileFormat, Table, TableWriter};
-use yimeng_store::audit::{self, Entry};
 use yimeng_store::import::Mode;
 
 /// `GET /import`
@@ -283,73 +282,17 @@ pub async fn export_registry(
     Path(table): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> PageResult<Response> {
-    if !u.role().has_personal_data_right() {
-        return Err(Failure::Forbidden(
-            "导入格式的导出含完整身份证件号，只有县区和学校账户可以导出".into(),
-        )
-        .into());
-    }
+    export::require_registry_export(&u)?;
     let table = table_in_path(&table)?;
     let format = match some(&q.format).as_deref() {
         Some("csv") => FileFormat::Csv,
         _ => FileFormat::Xlsx,
     };
-    let mut scope = u.scope.clone();
-    if let Some(c) = some(&q.county).and_then(|c| c.parse::<i32>().ok()) {
-        scope = scope
-            .narrow_to_county(yimeng_domain::RegionCode::from_i32(c))
-            .ok_or(Failure::NotFound)?;
-    }
-    if let Some(s) = some(&q.school).and_then(|s| s.parse::<i64>().ok()) {
-        let school = yimeng_store::school::get(&state.db, &scope, s).await?;
-        scope = scope
-            .narrow_to_school(yimeng_domain::RegionCode::from_i32(school.county_id), s)
-            .ok_or(Failure::NotFound)?;
-    }
-    let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
-    let path = dir.path().join(format!("export.{}", format.ext()));
-    let n = crate::service::export::export_table(&state.db, &scope, table, &path, format, &|_| {})
-        .await?;
-    audit_export(
-        &state,
-        &u,
-        table.entity(),
-        &format!("导出{}（导入格式）{} 行", table.label(), n),
-    )
-    .await?;
-    send_file(
-        &path,
-        &format!("{}.{}", table.label(), format.ext()),
-        format,
-    )
-    .await
-}
-
-async fn audit_export(
-    state: &AppState,
-    u: &User,
-    entity: &'static str,
-    summary: &str,
-) -> Result<(), Failure> {
-    let county = match u.scope.counties().as_slice() {
-        [one] => one.get(),
-        _ => audit::CITY_COUNTY_ID,
-    };
-    audit::write_now(
-        &state.db,
-        &u.actor(),
-        Entry {
-            county_id: county,
-            action: "export",
-            entity,
-            entity_id: None,
-            summary: summary.to_string(),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
-    Ok(())
+    let county = some(&q.county).and_then(|c| c.parse::<i32>().ok());
+    let school = some(&q.school).and_then(|s| s.parse::<i64>().ok());
+    let (_dir, path, name) =
+        export::registry_file(&state.db, &u, table, format, county, school).await?;
+    send_file(&path, &name, format).await
 }
 
 /// Writes the rows a page shows to a file of `format` ("xlsx" or "csv"), records the export in
@@ -427,7 +370,7 @@ impl Download {
         let n = writer
             .finish()
             .map_err(|e| Failure::Internal(e.to_string()))?;
-        audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
+        export::audit_export(&state.db, u, entity, &format!("导出{title} {n} 行")).await?;
         let date = crate::service::today().format("%Y%m%d");
         let path = dir.path().join(format!("export.{}", format.ext()));
         send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
@@ -435,29 +378,5 @@ impl Download {
 }
 
 async fn send_file(path: &std::path::Path, name: &str, format: FileFormat) -> PageResult<Response> {
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
-        format.ext()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    Ok(export::send_file(path, name, format).await?)
 }

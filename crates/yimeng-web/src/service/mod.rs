@@ -1,10 +1,13 @@
 //! Services used by both the command line and the web: import, export and the demo city.
 
+pub mod accounts;
 pub mod admission;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod indicator_rows;
+pub mod rollover;
+pub mod sunshine;
 pub mod tracker;
 
 use thiserror::Error;
