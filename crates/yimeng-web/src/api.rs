@@ -24,9 +24,13 @@ use yimeng_io::Table;
 use yimeng_store::browse;
 use yimeng_store::edit::Saved;
 
+mod accounts;
 pub mod admission;
 mod enrolment;
+mod export;
+mod rollover;
 mod services;
+mod sunshine;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -147,6 +151,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(enrolment::EnrolmentDoc::openapi());
     // Senior-high unified admission (issue 6): every step of its pages (`api::admission`).
     doc.merge(<admission::AdmissionApi as OpenApi>::openapi());
+    // 阳光分班, rollover, accounts and exports: the remaining page actions.
+    doc.merge(sunshine::SunshineApi::openapi());
+    doc.merge(rollover::RolloverApi::openapi());
+    doc.merge(accounts::AccountsApi::openapi());
+    doc.merge(export::ExportApi::openapi());
     Refusals.modify(&mut doc);
     doc
 }
@@ -181,6 +190,10 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/indicators", get(indicators))
         .merge(services::router())
         .merge(enrolment::router())
+        .merge(sunshine::router())
+        .merge(rollover::router())
+        .merge(accounts::router())
+        .merge(export::router())
         .merge(docs)
 }
 

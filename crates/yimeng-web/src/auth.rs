@@ -377,11 +377,15 @@ impl FromRequestParts<AppState> for PageUser {
 }
 
 /// What an account that must change its password may still reach: the account page and its
-/// password form, logout, login, the language switch, health and static assets.
+/// password form (and the API's), logout, login, the language switch, health and static assets.
 fn open_before_password_change(method: &Method, path: &str) -> bool {
     let read = matches!(*method, Method::GET | Method::HEAD);
     (read && path == "/account")
-        || (*method == Method::POST && matches!(path, "/account/password" | "/logout"))
+        || (*method == Method::POST
+            && matches!(
+                path,
+                "/account/password" | "/api/v1/account/password" | "/logout"
+            ))
         || path == "/login"
         || path == "/healthz"
         || path.starts_with("/lang/")

@@ -4,39 +4,8 @@
 use crate::app::AppState;
 use crate::auth::User;
 use crate::error::{Failure, PageResult};
-use axum::body::Body;
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use yimeng_io::{Cell, FileFormat, TableWriter};
-use yimeng_store::audit::{self, Entry};
-
-/// Records an export of `entity` in the audit log (under the county of a one-county scope).
-pub async fn audit_export(
-    state: &AppState,
-    u: &User,
-    entity: &'static str,
-    summary: &str,
-) -> Result<(), Failure> {
-    let county = match u.scope.counties().as_slice() {
-        [one] => one.get(),
-        _ => audit::CITY_COUNTY_ID,
-    };
-    audit::write_now(
-        &state.db,
-        &u.actor(),
-        Entry {
-            county_id: county,
-            action: "export",
-            entity,
-            entity_id: None,
-            summary: summary.to_string(),
-            before: None,
-            after: None,
-        },
-    )
-    .await?;
-    Ok(())
-}
 
 /// Writes the rows a page shows to a file of `format` ("xlsx" or "csv"), records the export in
 /// the audit log, and sends it.
@@ -113,42 +82,19 @@ impl Download {
         let n = writer
             .finish()
             .map_err(|e| Failure::Internal(e.to_string()))?;
-        audit_export(state, u, entity, &format!("导出{title} {n} 行")).await?;
+        crate::service::export::audit_export(&state.db, u, entity, &format!("导出{title} {n} 行"))
+            .await?;
         let date = crate::service::today().format("%Y%m%d");
         let path = dir.path().join(format!("export.{}", format.ext()));
         send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
     }
 }
 
-/// Sends a written export file under `name`.
+/// Sends a written export file under `name` (streamed from disk: `service::export::send_file`).
 pub async fn send_file(
     path: &std::path::Path,
     name: &str,
     format: FileFormat,
 ) -> PageResult<Response> {
-    let bytes = tokio::fs::read(path)
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))?;
-    let encoded: String = name
-        .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect();
-    let disposition = format!(
-        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
-        format.ext()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, format.mime().to_string()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        Body::from(bytes),
-    )
-        .into_response())
+    Ok(crate::service::export::send_file(path, name, format).await?)
 }

@@ -1,9 +1,11 @@
-//! My account: password change and personal API tokens.
+//! My account: password change and personal API tokens (the work is `service::accounts`, shared
+//! with the API).
 
 use crate::app::AppState;
-use crate::auth::{self, PageUser};
+use crate::auth::PageUser;
 use crate::error::{Failure, PageResult};
 use crate::kit::{render, see_other, take_flash};
+use crate::service::accounts;
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
@@ -25,7 +27,7 @@ pub async fn show(
     Query(q): Query<AccountQuery>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    let tokens = yimeng_store::user::tokens(&state.db, u.account.id).await?;
+    let tokens = accounts::tokens(&state.db, &u).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let must = q.must.is_some() || u.account.must_change_password;
@@ -60,46 +62,24 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
-    let hash = u.account.password_hash.clone();
-    let old = f.old.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&old, &hash))
-        .await
-        .unwrap_or(false);
-    let problem = if !ok {
-        Some("原密码不正确".to_string())
-    } else if f.new != f.again {
-        Some("两次输入的新密码不一致".into())
-    } else if f.new == f.old {
-        Some("新密码不能与原密码相同".into())
-    } else {
-        auth::check_password_strength(&f.new).err()
-    };
-    if let Some(error) = problem {
-        let tokens = yimeng_store::user::tokens(&state.db, u.account.id).await?;
-        let ctx = Ctx::for_user(&u, "/account");
-        let page = AccountPage {
-            ctx,
-            account: u.account.clone(),
-            tokens,
-            error: Some(error),
-            new_token: None,
-            must: u.account.must_change_password,
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+    match accounts::change_password(&state.db, &u, &f.old, &f.new, &f.again).await {
+        Ok(()) => {}
+        Err(Failure::Fields(e)) => {
+            let error = e.first().map(|e| e.reason.clone());
+            let tokens = accounts::tokens(&state.db, &u).await?;
+            let ctx = Ctx::for_user(&u, "/account");
+            let page = AccountPage {
+                ctx,
+                account: u.account.clone(),
+                tokens,
+                error,
+                new_token: None,
+                must: u.account.must_change_password,
+            };
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
+        }
+        Err(e) => return Err(e.into()),
     }
-    let new = f.new.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&new))
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))??;
-    yimeng_store::user::set_password(
-        &state.db,
-        &u.actor(),
-        u.account.id,
-        &hash,
-        false,
-        u.session.as_deref(),
-    )
-    .await?;
     state.auth_cache.clear();
     Ok(see_other(
         "/account",
@@ -122,24 +102,13 @@ pub async fn create_token(
     Form(f): Form<TokenForm>,
 ) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
-    u.require_staff()?;
-    let token = format!("ym_{}", auth::random_token());
-    let prefix: String = token.chars().take(10).collect();
-    let result = yimeng_store::user::create_token(
-        &state.db,
-        &u.account,
-        &f.name,
-        &auth::token_hash(&token),
-        &prefix,
-        &u.actor(),
-    )
-    .await;
-    let tokens = yimeng_store::user::tokens(&state.db, u.account.id).await?;
+    let result = accounts::create_token(&state.db, &u, &f.name).await;
+    let tokens = accounts::tokens(&state.db, &u).await?;
     let ctx = Ctx::for_user(&u, "/account");
     let (error, new_token) = match result {
-        Ok(_) => (None, Some(token)),
-        Err(yimeng_store::StoreError::Invalid(m)) => (Some(m), None),
-        Err(e) => return Err(Failure::from(e).into()),
+        Ok((_, token)) => (None, Some(token)),
+        Err(Failure::Fields(e)) => (e.first().map(|e| e.reason.clone()), None),
+        Err(e) => return Err(e.into()),
     };
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -165,7 +134,7 @@ pub async fn revoke_token(
     Form(f): Form<crate::kit::CsrfOnly>,
 ) -> PageResult<Response> {
     u.check_csrf(Some(&f.csrf))?;
-    yimeng_store::user::revoke_token(&state.db, &u.account, id, &u.actor()).await?;
+    accounts::revoke_token(&state.db, &u, id).await?;
     state.auth_cache.clear();
     Ok(see_other("/account", Some("令牌已吊销")))
 }

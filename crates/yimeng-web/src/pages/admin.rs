@@ -1,10 +1,11 @@
 //! The city administrator's pages: accounts (create, disable, reset, inspectors' schools) and the
-//! audit log.
+//! audit log. The account work is `service::accounts`, shared with the API.
 
 use crate::app::AppState;
-use crate::auth::{self, PageUser, User};
+use crate::auth::PageUser;
 use crate::error::{Failure, PageResult};
 use crate::kit::{PER_PAGE, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::accounts;
 use crate::view::{Ctx, Pager};
 use askama::Template;
 use axum::Form;
@@ -12,8 +13,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use yimeng_domain::{RegionCode, Role, SchoolCode, SchoolRef};
-use yimeng_store::user::NewUser;
 
 /// `GET /admin/users`
 pub async fn users(
@@ -21,8 +20,7 @@ pub async fn users(
     PageUser(u): PageUser,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    u.require_admin()?;
-    let list = yimeng_store::user::list(&state.db).await?;
+    let list = accounts::list(&state.db, &u).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let ctx = Ctx::for_user(&u, "/admin/users").with_flash(flash);
@@ -71,89 +69,47 @@ pub async fn create_user(
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
-    let fail = |state: &AppState, u: &User, f: NewUserForm, msg: String| {
-        let state = state.clone();
-        let u = u.clone();
-        async move {
-            let list = yimeng_store::user::list(&state.db).await?;
+    let new = accounts::NewAccount {
+        username: f.username.clone(),
+        display_name: f.display_name.clone(),
+        role: f.role.clone(),
+        county: f.county.clone(),
+        school_code: f.school_code.clone(),
+    };
+    let error = match accounts::create(&state.db, &u, &new).await {
+        Ok((created, password)) => {
             let ctx = Ctx::for_user(&u, "/admin/users");
-            Ok::<Response, crate::error::AppError>(
-                (
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    render(&UsersPage {
-                        ctx,
-                        users: list,
-                        form: f,
-                        error: Some(msg),
-                    })?,
-                )
-                    .into_response(),
-            )
-        }
-    };
-    let role = match Role::parse(&f.role) {
-        Ok(r) => r,
-        Err(e) => return fail(&state, &u, f, format!("角色：{e}")).await,
-    };
-    let county = match some(&Some(f.county.clone())) {
-        Some(c) => match RegionCode::parse_linyi_county(&c) {
-            Ok(c) => Some(c),
-            Err(e) => return fail(&state, &u, f, format!("县区：{e}")).await,
-        },
-        None => None,
-    };
-    let school_id = match some(&Some(f.school_code.clone())) {
-        Some(code) => {
-            let parsed = match SchoolCode::parse(&code) {
-                Ok(c) => c,
-                Err(e) => return fail(&state, &u, f, format!("学校标识码：{e}")).await,
-            };
-            match yimeng_store::school::get_by_code(&state.db, &u.scope, &parsed).await {
-                Ok(s) if county.is_none_or(|c| c.get() == s.county_id) => Some((s.id, s.county_id)),
-                Ok(_) => return fail(&state, &u, f, "学校不属于所选县区".into()).await,
-                Err(_) => return fail(&state, &u, f, format!("学校标识码 {code} 不存在")).await,
-            }
-        }
-        None => None,
-    };
-    let county = county.or(school_id.map(|(_, c)| RegionCode::from_i32(c)));
-    let display = yimeng_domain::text::parse_text(&f.display_name, 50, true);
-    let display = match display {
-        Ok(d) => d,
-        Err(e) => return fail(&state, &u, f, format!("姓名：{e}")).await,
-    };
-    let password = auth::initial_password();
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))??;
-    let new = NewUser {
-        username: f.username.trim().to_string(),
-        display_name: display,
-        password_hash: hash,
-        role,
-        county,
-        school_id: school_id.map(|(s, _)| s),
-        must_change_password: true,
-        department: None,
-    };
-    match yimeng_store::user::create(&state.db, &u.actor(), new).await {
-        Ok(created) => {
-            let ctx = Ctx::for_user(&u, "/admin/users");
-            let schools = vec![];
-            Ok(render(&UserPage {
+            return Ok(render(&UserPage {
                 ctx,
                 user: created,
-                schools,
+                schools: vec![],
                 password: Some(password),
             })?
-            .into_response())
+            .into_response());
         }
-        Err(yimeng_store::StoreError::Invalid(m) | yimeng_store::StoreError::Conflict(m)) => {
-            fail(&state, &u, f, m).await
-        }
-        Err(e) => Err(Failure::from(e).into()),
-    }
+        Err(Failure::Fields(e)) => reasons(&e),
+        Err(Failure::Conflict(m)) => m,
+        Err(e) => return Err(e.into()),
+    };
+    let list = accounts::list(&state.db, &u).await?;
+    let ctx = Ctx::for_user(&u, "/admin/users");
+    Ok((
+        StatusCode::UNPROCESSABLE_ENTITY,
+        render(&UsersPage {
+            ctx,
+            users: list,
+            form: f,
+            error: Some(error),
+        })?,
+    )
+        .into_response())
+}
+
+fn reasons(e: &[yimeng_domain::FieldError]) -> String {
+    e.iter()
+        .map(|e| e.reason.clone())
+        .collect::<Vec<_>>()
+        .join("；")
 }
 
 /// `GET /admin/users/{id}`
@@ -163,15 +119,7 @@ pub async fn user(
     Path(id): Path<i64>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    u.require_admin()?;
-    let account = yimeng_store::user::get(&state.db, id).await?;
-    let refs = yimeng_store::user::assigned_schools(&state.db, id).await?;
-    let mut schools = Vec::new();
-    for r in refs {
-        if let Ok(s) = yimeng_store::school::get(&state.db, &u.scope, r.id).await {
-            schools.push((s.id, s.code, s.name));
-        }
-    }
+    let (account, schools) = accounts::get(&state.db, &u, id).await?;
     let flash = take_flash(&headers);
     let had = flash.is_some();
     let ctx = Ctx::for_user(&u, "/admin/users").with_flash(flash);
@@ -195,10 +143,7 @@ pub async fn disable(
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
-    if id == u.account.id {
-        return Err(Failure::BadRequest("不能停用自己的账户".into()).into());
-    }
-    yimeng_store::user::set_disabled(&state.db, &u.actor(), id, true).await?;
+    accounts::set_disabled(&state.db, &u, id, true).await?;
     state.auth_cache.clear();
     Ok(see_other(
         &format!("/admin/users/{id}"),
@@ -215,7 +160,7 @@ pub async fn enable(
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
-    yimeng_store::user::set_disabled(&state.db, &u.actor(), id, false).await?;
+    accounts::set_disabled(&state.db, &u, id, false).await?;
     state.auth_cache.clear();
     Ok(see_other(&format!("/admin/users/{id}"), Some("账户已启用")))
 }
@@ -229,13 +174,7 @@ pub async fn reset(
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
-    let account = yimeng_store::user::get(&state.db, id).await?;
-    let password = auth::initial_password();
-    let pw = password.clone();
-    let hash = tokio::task::spawn_blocking(move || auth::hash_password(&pw))
-        .await
-        .map_err(|e| Failure::Internal(e.to_string()))??;
-    yimeng_store::user::set_password(&state.db, &u.actor(), id, &hash, true, None).await?;
+    let (account, password) = accounts::reset(&state.db, &u, id).await?;
     state.auth_cache.clear();
     let ctx = Ctx::for_user(&u, "/admin/users");
     Ok(render(&UserPage {
@@ -264,39 +203,14 @@ pub async fn assign(
 ) -> PageResult<Response> {
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
-    let mut refs = Vec::new();
-    let mut bad = Vec::new();
-    for line in f
-        .codes
-        .split(['\n', ',', '，', ' ', '、'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
-        match SchoolCode::parse(line) {
-            Ok(code) => match yimeng_store::school::get_by_code(&state.db, &u.scope, &code).await {
-                Ok(s) => refs.push(SchoolRef {
-                    county: RegionCode::from_i32(s.county_id),
-                    id: s.id,
-                }),
-                Err(_) => bad.push(format!("{line}（不存在）")),
-            },
-            Err(e) => bad.push(format!("{}（{e}）", yimeng_domain::text::preview(line, 20))),
-        }
-    }
-    if !bad.is_empty() {
-        return Err(Failure::BadRequest(format!(
-            "以下学校标识码有误，未作调整：{}",
-            bad.join("、")
-        ))
-        .into());
-    }
-    refs.sort_by_key(|r| (r.county, r.id));
-    refs.dedup();
-    yimeng_store::user::assign_schools(&state.db, &u.actor(), id, &refs).await?;
+    let n = match accounts::assign_schools(&state.db, &u, id, &[&f.codes]).await {
+        Err(Failure::Fields(e)) => return Err(Failure::BadRequest(reasons(&e)).into()),
+        r => r?,
+    };
     state.auth_cache.clear();
     Ok(see_other(
         &format!("/admin/users/{id}"),
-        Some(&format!("已指定 {} 所负责学校", refs.len())),
+        Some(&format!("已指定 {} 所负责学校", n)),
     ))
 }
 

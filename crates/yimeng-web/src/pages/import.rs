@@ -4,9 +4,10 @@
 use crate::app::{AppState, PendingImport};
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
-use crate::kit::export::{audit_export, send_file};
+use crate::kit::export::send_file;
 use crate::kit::upload::save_field;
 use crate::kit::{render, some};
+use crate::service::export;
 use crate::service::import::{ImportJob, ImportOutcome, import_file_gated};
 use crate::view::Ctx;
 use askama::Template;
@@ -258,46 +259,17 @@ pub async fn export_registry(
     Path(table): Path<String>,
     Query(q): Query<ExportQuery>,
 ) -> PageResult<Response> {
-    if !u.role().has_personal_data_right() {
-        return Err(Failure::Forbidden(
-            "导入格式的导出含完整身份证件号，只有县区和学校账户可以导出".into(),
-        )
-        .into());
-    }
+    export::require_registry_export(&u)?;
     let table = table_in_path(&table)?;
     let format = match some(&q.format).as_deref() {
         Some("csv") => FileFormat::Csv,
         _ => FileFormat::Xlsx,
     };
-    let mut scope = u.scope.clone();
-    if let Some(c) = some(&q.county).and_then(|c| c.parse::<i32>().ok()) {
-        scope = scope
-            .narrow_to_county(yimeng_domain::RegionCode::from_i32(c))
-            .ok_or(Failure::NotFound)?;
-    }
-    if let Some(s) = some(&q.school).and_then(|s| s.parse::<i64>().ok()) {
-        let school = yimeng_store::school::get(&state.db, &scope, s).await?;
-        scope = scope
-            .narrow_to_school(yimeng_domain::RegionCode::from_i32(school.county_id), s)
-            .ok_or(Failure::NotFound)?;
-    }
-    let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
-    let path = dir.path().join(format!("export.{}", format.ext()));
-    let n = crate::service::export::export_table(&state.db, &scope, table, &path, format, &|_| {})
-        .await?;
-    audit_export(
-        &state,
-        &u,
-        table.entity(),
-        &format!("导出{}（导入格式）{} 行", table.label(), n),
-    )
-    .await?;
-    send_file(
-        &path,
-        &format!("{}.{}", table.label(), format.ext()),
-        format,
-    )
-    .await
+    let county = some(&q.county).and_then(|c| c.parse::<i32>().ok());
+    let school = some(&q.school).and_then(|s| s.parse::<i64>().ok());
+    let (_dir, path, name) =
+        export::registry_file(&state.db, &u, table, format, county, school).await?;
+    send_file(&path, &name, format).await
 }
 
 /// The import page.

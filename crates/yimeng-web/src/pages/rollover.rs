@@ -1,10 +1,12 @@
 //! 学年升级 (year rollover, issue 5) for the city administrator: a dry run with the counts per
-//! county, then the run itself (one transaction, recorded; see `yimeng_store::rollover`).
+//! county, then the run itself (one transaction, recorded; see `yimeng_store::rollover`). The work
+//! is `service::rollover`, shared with the API.
 
 use crate::app::AppState;
 use crate::auth::PageUser;
-use crate::error::PageResult;
+use crate::error::{Failure, PageResult};
 use crate::kit::{render, see_other, take_flash};
+use crate::service::rollover as svc;
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
@@ -13,8 +15,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use yimeng_domain::RegionCode;
-use yimeng_store::StoreError;
-use yimeng_store::rollover::{self, Rollover};
+use yimeng_store::rollover::Rollover;
 
 #[derive(Template)]
 #[template(path = "rollover.html")]
@@ -70,56 +71,36 @@ pub async fn run(
     u.require_admin()?;
     u.check_csrf(Some(&f.csrf))?;
     let ctx = Ctx::for_user(&u, "/admin/rollover");
-    let Some(year) = f
-        .year
-        .trim()
-        .parse::<i32>()
-        .ok()
-        .filter(|y| (2000..=2100).contains(y))
-    else {
-        let page = RolloverPage {
-            ctx,
-            year: default_year(),
-            result: None,
-            error: Some(format!(
-                "学年“{}”应为新学年的起始年份，如 2021",
-                f.year.trim()
-            )),
-        };
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, render(&page)?).into_response());
-    };
     let dry = f.action != "run";
-    match rollover::run(&state.db, &u.actor(), year, dry).await {
-        Ok(r) if !dry => {
+    let done = match svc::parse_year(&f.year) {
+        Ok(year) => svc::run(&state.db, &u, year, dry).await.map(|r| (year, r)),
+        Err(e) => Err(e),
+    };
+    let (status, year, result, error) = match done {
+        Ok((_, r)) if !dry => {
             state.cache.lock().expect("cache lock").clear();
-            let t = r.total();
-            Ok(see_other(
-                "/admin/rollover",
-                Some(&format!(
-                    "已完成 {year}-{} 学年升级：升级 {} 人，毕业 {} 人，新建班级 {} 个",
-                    year + 1,
-                    t.promoted,
-                    t.graduated,
-                    t.classes_created
-                )),
-            ))
+            return Ok(see_other("/admin/rollover", Some(&svc::done_message(&r))));
         }
-        Ok(r) => Ok(render(&RolloverPage {
-            ctx,
-            year,
-            result: Some(r),
-            error: None,
-        })?
-        .into_response()),
-        Err(StoreError::Conflict(m)) => {
-            let page = RolloverPage {
-                ctx,
-                year,
-                result: None,
-                error: Some(m),
-            };
-            Ok((StatusCode::CONFLICT, render(&page)?).into_response())
-        }
-        Err(e) => Err(crate::error::Failure::from(e).into()),
-    }
+        Ok((year, r)) => (StatusCode::OK, year, Some(r), None),
+        Err(Failure::Fields(e)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            default_year(),
+            None,
+            e.first().map(|e| e.reason.clone()),
+        ),
+        Err(Failure::Conflict(m)) => (
+            StatusCode::CONFLICT,
+            svc::parse_year(&f.year).unwrap_or_else(|_| default_year()),
+            None,
+            Some(m),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    let page = RolloverPage {
+        ctx,
+        year,
+        result,
+        error,
+    };
+    Ok((status, render(&page)?).into_response())
 }

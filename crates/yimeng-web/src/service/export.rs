@@ -1,14 +1,20 @@
 //! Export of registry tables in the import format, so an export imports back unchanged. Rows are
-//! read in keyset pages and written as they come: memory stays flat at any size.
+//! read in keyset pages and written as they come: memory stays flat at any size. Also what every
+//! download of the web shares: the audit row of an export and sending the file.
 
 use super::ServiceError;
+use crate::auth::User;
+use crate::error::Failure;
+use axum::body::Body;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use yimeng_domain::Scope;
 use yimeng_domain::student::ClassRef;
 use yimeng_io::records::{class_cells, school_cells, staff_cells, student_cells};
 use yimeng_io::{FileFormat, Table, TableWriter};
-use yimeng_store::{Db, class, school, staff, student};
+use yimeng_store::{Db, audit, class, school, staff, student};
 
 const PAGE: i64 = 10_000;
 
@@ -148,4 +154,120 @@ where
         .map_err(|e| ServiceError::Internal(e.to_string()))?;
     read_result?;
     Ok(written?)
+}
+
+/// A registry table in the import format as the page (`/export/{table}`) and the API
+/// (`/api/v1/exports/{table}`) give it: only roles with the personal-data right (it carries full
+/// ID numbers), narrowed to a county or a school of the caller's scope (404 outside), written to
+/// a temporary file row by row, recorded in the audit log. Returns the directory holding the
+/// file (removed when dropped), the file and the name to send it under.
+pub async fn registry_file(
+    db: &Db,
+    u: &User,
+    table: Table,
+    format: FileFormat,
+    county: Option<i32>,
+    school: Option<i64>,
+) -> Result<(tempfile::TempDir, PathBuf, String), Failure> {
+    require_registry_export(u)?;
+    let mut scope = u.scope.clone();
+    if let Some(c) = county {
+        scope = scope
+            .narrow_to_county(yimeng_domain::RegionCode::from_i32(c))
+            .ok_or(Failure::NotFound)?;
+    }
+    if let Some(s) = school {
+        let row = school::get(db, &scope, s).await?;
+        scope = scope
+            .narrow_to_school(yimeng_domain::RegionCode::from_i32(row.county_id), s)
+            .ok_or(Failure::NotFound)?;
+    }
+    let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
+    let path = dir.path().join(format!("export.{}", format.ext()));
+    let n = export_table(db, &scope, table, &path, format, &|_| {}).await?;
+    audit_export(
+        db,
+        u,
+        table.entity(),
+        &format!("导出{}（导入格式）{} 行", table.label(), n),
+    )
+    .await?;
+    let name = format!("{}.{}", table.label(), format.ext());
+    Ok((dir, path, name))
+}
+
+/// The import format carries full ID numbers: only roles with the personal-data right (county
+/// and school accounts) may export it.
+pub fn require_registry_export(u: &User) -> Result<(), Failure> {
+    if u.role().has_personal_data_right() {
+        Ok(())
+    } else {
+        Err(Failure::Forbidden(
+            "导入格式的导出含完整身份证件号，只有县区和学校账户可以导出".into(),
+        ))
+    }
+}
+
+/// Records an export in the audit log (the caller's county, or the city for several).
+pub async fn audit_export(
+    db: &Db,
+    u: &User,
+    entity: &'static str,
+    summary: &str,
+) -> Result<(), Failure> {
+    let county = match u.scope.counties().as_slice() {
+        [one] => one.get(),
+        _ => audit::CITY_COUNTY_ID,
+    };
+    audit::write_now(
+        db,
+        &u.actor(),
+        audit::Entry {
+            county_id: county,
+            action: "export",
+            entity,
+            entity_id: None,
+            summary: summary.to_string(),
+            before: None,
+            after: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sends a written file as a download named `name`, streamed from disk (the file stays readable
+/// after its temporary directory is removed).
+pub async fn send_file(path: &Path, name: &str, format: FileFormat) -> Result<Response, Failure> {
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?;
+    let len = file
+        .metadata()
+        .await
+        .map_err(|e| Failure::Internal(e.to_string()))?
+        .len();
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let disposition = format!(
+        "attachment; filename=\"export.{}\"; filename*=UTF-8''{encoded}",
+        format.ext()
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.mime().to_string()),
+            (header::CONTENT_DISPOSITION, disposition),
+            (header::CONTENT_LENGTH, len.to_string()),
+        ],
+        Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+    )
+        .into_response())
 }

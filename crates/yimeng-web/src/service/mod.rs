@@ -1,5 +1,6 @@
 //! Services used by both the command line and the web: import, export and the demo city.
 
+pub mod accounts;
 pub mod admission;
 pub mod demo;
 pub mod enrolment;
@@ -8,6 +9,8 @@ pub mod import;
 pub mod indicator_rows;
 pub mod plan;
 pub mod registry;
+pub mod rollover;
+pub mod sunshine;
 pub mod tracker;
 pub mod transfer;
 

@@ -955,6 +955,29 @@ fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
             sight.write(school, 422),
         ));
     }
+    // 阳光分班 through the API (the same writers in scope).
+    for school in [i.own_school, i.foreign_school] {
+        v.push(case(
+            Method::GET,
+            "/api/v1/schools/{id}/sunshine",
+            format!("/api/v1/schools/{school}/sunshine"),
+            Body::None,
+            sight.api_write(school, 200),
+        ));
+        for route in [
+            "/api/v1/schools/{id}/sunshine/preview",
+            "/api/v1/schools/{id}/sunshine/commit",
+        ] {
+            v.push(case(
+                Method::POST,
+                route,
+                route.replace("{id}", &school.to_string()),
+                Body::Json(json!({"year": 1999, "grade": "P1", "classes": 2, "seed": 1})),
+                sight.api_write(school, 422),
+            ));
+        }
+    }
+    v.extend(api_action_cases(spare_user));
     v.extend(tracker_cases());
     v.extend(admission_cases());
     // Language switch and logout last: they change the client's cookies.
@@ -1028,6 +1051,10 @@ fn declared_routes() -> BTreeSet<String> {
         include_str!("../../src/api.rs"),
         include_str!("../../src/api/services.rs"),
         include_str!("../../src/api/enrolment.rs"),
+        include_str!("../../src/api/sunshine.rs"),
+        include_str!("../../src/api/rollover.rs"),
+        include_str!("../../src/api/accounts.rs"),
+        include_str!("../../src/api/export.rs"),
     ] {
         // `.route("…"` or, wrapped by rustfmt, `.route(` then the path on the next line.
         for part in src.split(".route(").skip(1) {
@@ -1630,6 +1657,155 @@ fn service_cases() -> Vec<Case> {
             "/admin/rollover",
             form(&[("year", "20x1"), ("action", "run")]),
             admin_only(422),
+        ),
+    ]
+}
+
+/// Rollover, accounts and exports through the API.
+fn api_action_cases(spare_user: i64) -> Vec<Case> {
+    use Method as M;
+    let admin_api = |ok: u16| [401, ok, 403, 403, 403, 403, 403];
+    let logged_in_api = |ok: u16| [401, ok, ok, ok, ok, ok, ok];
+    let user = |tail: &str| format!("/api/v1/users/{spare_user}{tail}");
+    vec![
+        // Year rollover: the dry run reads, a bad year is refused in Chinese.
+        case(
+            M::GET,
+            "/api/v1/rollover/preview",
+            "/api/v1/rollover/preview?year=2021",
+            Body::None,
+            admin_api(200),
+        ),
+        case(
+            M::GET,
+            "/api/v1/rollover/preview",
+            "/api/v1/rollover/preview?year=20x1",
+            Body::None,
+            admin_api(422),
+        ),
+        case(
+            M::POST,
+            "/api/v1/rollover",
+            "/api/v1/rollover",
+            Body::Json(json!({"year": 1999})),
+            admin_api(422),
+        ),
+        // Accounts (the administrator).
+        case(
+            M::GET,
+            "/api/v1/users",
+            "/api/v1/users",
+            Body::None,
+            admin_api(200),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users",
+            "/api/v1/users",
+            Body::Json(json!({"username": "x", "display_name": "", "role": "county"})),
+            admin_api(422),
+        ),
+        case(
+            M::GET,
+            "/api/v1/users/{id}",
+            user(""),
+            Body::None,
+            admin_api(200),
+        ),
+        case(
+            M::GET,
+            "/api/v1/users/{id}",
+            "/api/v1/users/999999",
+            Body::None,
+            admin_api(404),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/disable",
+            user("/disable"),
+            Body::Json(json!({})),
+            admin_api(200),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/enable",
+            user("/enable"),
+            Body::Json(json!({})),
+            admin_api(200),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/reset",
+            user("/reset"),
+            Body::Json(json!({})),
+            admin_api(200),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/schools",
+            user("/schools"),
+            Body::Json(json!({"codes": []})),
+            admin_api(200),
+        ),
+        case(
+            M::POST,
+            "/api/v1/users/{id}/schools",
+            user("/schools"),
+            Body::Json(json!({"codes": ["12345"]})),
+            admin_api(422),
+        ),
+        // One's own account.
+        case(
+            M::GET,
+            "/api/v1/account/tokens",
+            "/api/v1/account/tokens",
+            Body::None,
+            logged_in_api(200),
+        ),
+        case(
+            M::POST,
+            "/api/v1/account/tokens",
+            "/api/v1/account/tokens",
+            Body::Json(json!({"name": ""})),
+            [401, 422, 422, 403, 422, 422, 422],
+        ),
+        case(
+            M::DELETE,
+            "/api/v1/account/tokens/{id}",
+            "/api/v1/account/tokens/999999",
+            Body::Json(json!({})),
+            logged_in_api(404),
+        ),
+        case(
+            M::POST,
+            "/api/v1/account/password",
+            "/api/v1/account/password",
+            Body::Json(
+                json!({"old": "wrong-password-1", "new": "Abcdefg123", "again": "Abcdefg123"}),
+            ),
+            logged_in_api(422),
+        ),
+        // Exports in the import format: county and school accounts, in scope.
+        case(
+            M::GET,
+            "/api/v1/exports/{table}",
+            "/api/v1/exports/students?format=csv",
+            Body::None,
+            [401, 403, 403, 403, 200, 200, 403],
+        ),
+        case(
+            M::GET,
+            "/api/v1/exports/{table}",
+            "/api/v1/exports/schools?county=371311",
+            Body::None,
+            [401, 403, 403, 403, 404, 404, 403],
+        ),
+        case(
+            M::GET,
+            "/api/v1/exports/{table}",
+            "/api/v1/exports/nothing",
+            Body::None,
+            [401, 403, 403, 403, 404, 404, 403],
         ),
     ]
 }

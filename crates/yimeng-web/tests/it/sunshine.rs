@@ -14,9 +14,9 @@ use yimeng_testkit::TestDb;
 
 const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRtest";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_school_previews_and_commits_a_balanced_class_assignment_of_its_intake() {
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
+/// Six accepted applicants for grade 1 of the first primary school of 兰山区 this year: the
+/// school, their ID numbers and the year.
+pub(crate) async fn accepted_intake(app: &TestApp) -> (i64, Vec<String>, i32) {
     let db = app.db().clone();
     let year = yimeng_web::service::today().year();
     let (school, code): (i64, String) = db
@@ -88,7 +88,14 @@ async fn a_school_previews_and_commits_a_balanced_class_assignment_of_its_intake
             .await
             .unwrap();
     }
+    (school, cards, year)
+}
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_school_previews_and_commits_a_balanced_class_assignment_of_its_intake() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let db = app.db().clone();
+    let (school, cards, year) = accepted_intake(&app).await;
     let c = app.login("lanshan").await;
     let t = c.csrf().await;
     let page = c.get(&format!("/schools/{school}/sunshine")).await;
