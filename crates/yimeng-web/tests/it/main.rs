@@ -1,6 +1,7 @@
 //! Web crate tests: the import and export services on real files, then (full stack) the server.
 
 mod admission;
+mod audit;
 mod browser;
 mod browser_services;
 mod busy_writer;
