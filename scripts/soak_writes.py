@@ -24,6 +24,7 @@ import urllib.request
 
 BASE, DB, BIN, SECONDS, LOG, TOKENS = sys.argv[1:7]
 SECONDS = float(SECONDS)
+TIMEOUT = float(os.environ.get("SOAK_WRITE_TIMEOUT", "300"))
 TOKENS = json.loads(TOKENS)
 log = open(LOG, "w", encoding="utf-8")
 unexpected = 0
@@ -58,10 +59,13 @@ def call(method, path, route, token, body=None, expected=(200,), files=None):
     req = urllib.request.Request(BASE + path, data=data, method=method, headers=headers)
     t0 = time.perf_counter()
     try:
-        with urllib.request.urlopen(req, timeout=120) as r:
+        with urllib.request.urlopen(req, timeout=TIMEOUT) as r:
             status, text = r.status, r.read()
     except urllib.error.HTTPError as e:
         status, text = e.code, e.read()
+    except (TimeoutError, urllib.error.URLError, ConnectionError) as e:
+        # No answer in time (or the connection failed): an error, and the loop goes on.
+        status, text = 0, str(e).encode()
     ms = (time.perf_counter() - t0) * 1000
     try:
         parsed = json.loads(text)

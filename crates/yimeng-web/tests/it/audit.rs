@@ -500,6 +500,7 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Performs one write; `ok` is the status of success. Returns the response.
+    #[allow(clippy::too_many_arguments)]
     async fn write(
         &mut self,
         s: &Session,
