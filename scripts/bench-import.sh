@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Import benchmark at full Linyi scale, side by side with the databases' own bulk loaders:
-#   yimeng import students (all checks, keys, history, audit)  vs  sqlite3 .import / psql \copy
-#   of the same CSV into a bare table with no checks.
-# Usage: scripts/bench-import.sh [scale] [all|import|export]   (default 1.0 all). Writes into
+#   yimeng import students (all checks, keys, history, audit)  vs  sqlite3 .import of the same CSV
+#   into a bare table with no checks; on PostgreSQL vs psql \copy of the same rows into the same
+#   tables with their keys, indexes and the national key table (see the PostgreSQL part).
+# Usage: scripts/bench-import.sh [scale] [all|import|sqlite|pg|export]   (default 1.0 all;
+# import = sqlite + pg). Writes into
 # bench-out/ (git-ignored). `export` reuses the database the import part left in bench-out/import.
 # Export: yimeng export students (CSV, then xlsx) vs sqlite3 -csv of the same columns (the same
 # joins for school code and class) from the same database.
@@ -19,8 +21,8 @@ OUT=bench-out/import
 mkdir -p "$OUT"
 # BIN=path/to/yimeng runs a binary built elsewhere (then nothing is built here).
 if [ -z "${BIN:-}" ]; then
-  BIN=target/release/yimeng
-  cargo build --release --locked -q
+  BIN="${CARGO_TARGET_DIR:-target}/release/yimeng"
+  cargo build --release --locked -q -p yimeng
 fi
 TIME=(/usr/bin/time -f "%e s wall, %M KB max RSS")
 # Runs a command, prints its time, leaves the wall seconds in $WALL.
@@ -43,6 +45,7 @@ fi
 ROWS=$(($(wc -l < "$OUT/files/students.csv") - 1))
 echo "students.csv: $ROWS rows, $(du -h "$OUT/files/students.csv" | cut -f1)"
 
+if [ "$PART" != pg ]; then
 echo "== SQLite: base registry (schools, staff, classes)"
 rm -f "$OUT/base.db"*
 for t in schools staff classes; do
@@ -64,32 +67,55 @@ for run in $(seq 1 "${RUNS:-1}"); do
 done
 echo "== SQLite: yimeng import students again (every row unchanged)"
 timed $BIN --database "$OUT/run.db" import students "$OUT/files/students.csv" --as-is
+fi
 
-if pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+if [ "$PART" != sqlite ] && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
   PG=postgres://postgres@127.0.0.1:5432
+  # The peer does the same writes with the database's own loader: `psql \copy` of the rows the
+  # import wrote (student, and the students' ID-number and 学籍号 keys in person_key) into the
+  # same tables of a database holding the same base registry, with every key, index and foreign
+  # key in place, in one transaction. It does no reading of the file, no checks, no hashing.
+  # The rows are taken from yimeng's own result (copied out once, untimed), so both load exactly
+  # the same data; the row counts are compared afterwards.
   echo "== PostgreSQL: base registry"
   psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS yimeng_bench WITH (FORCE)" -c "CREATE DATABASE yimeng_bench"
   for t in schools staff classes; do
     $BIN --database "$PG/yimeng_bench" import $t "$OUT/files/$t.csv" | tail -n 1
   done
   pg_dump -Fc "$PG/yimeng_bench" > "$OUT/pg-base.dump"
+  fresh() {
+    psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
+    pg_restore -d "$PG/$1" "$OUT/pg-base.dump"
+  }
+  counts() {
+    psql -Atq "$PG/$1" -c "SELECT (SELECT COUNT(*) FROM student) || ' students, ' || (SELECT COUNT(*) FROM person_key) || ' keys, ' || (SELECT COUNT(*) FROM student_event) || ' events'"
+  }
   for run in $(seq 1 "${RUNS:-1}"); do
-    if [ "$run" -gt 1 ]; then
-      psql -q "$PG/postgres" -c "DROP DATABASE yimeng_bench WITH (FORCE)" -c "CREATE DATABASE yimeng_bench"
-      pg_restore -d "$PG/yimeng_bench" "$OUT/pg-base.dump"
-    fi
+    [ "$run" -gt 1 ] && fresh yimeng_bench
     echo "== PostgreSQL run $run (load: $(cut -d' ' -f1-3 /proc/loadavg)): yimeng import students (fresh)"
     timed $BIN --database "$PG/yimeng_bench" import students "$OUT/files/students.csv" --as-is; Y=$WALL
-    echo "== PostgreSQL peer: psql \\copy into a bare table"
-    psql -q "$PG/yimeng_bench" -c "DROP TABLE IF EXISTS bare_students" -c "CREATE TABLE bare_students ($COLS)"
-    timed psql -q "$PG/yimeng_bench" -c "\\copy bare_students FROM '$OUT/files/students.csv' WITH (FORMAT csv, HEADER true)"; P=$WALL
+    if [ ! -f "$OUT/pg-student.copy" ]; then
+      psql -q "$PG/yimeng_bench" -c "\\copy student TO '$OUT/pg-student.copy'" \
+        -c "\\copy (SELECT * FROM person_key WHERE owner = 'student') TO '$OUT/pg-person_key.copy'" \
+        -c "\\copy (SELECT * FROM student_event) TO '$OUT/pg-student_event.copy'"
+      echo "rows the import wrote: $(wc -l < "$OUT/pg-student.copy") students, $(wc -l < "$OUT/pg-person_key.copy") keys, $(wc -l < "$OUT/pg-student_event.copy") events ($(du -ch "$OUT"/pg-*.copy | tail -n1 | cut -f1) of COPY text)"
+    fi
+    fresh yimeng_peer
+    echo "== PostgreSQL peer: psql \\copy into student, person_key and student_event (keys, indexes and foreign keys in place, one transaction)"
+    timed psql -q -1 -v ON_ERROR_STOP=1 "$PG/yimeng_peer" \
+      -c "\\copy student FROM '$OUT/pg-student.copy'" \
+      -c "\\copy person_key FROM '$OUT/pg-person_key.copy'" \
+      -c "\\copy student_event FROM '$OUT/pg-student_event.copy'"; P=$WALL
     ratio "$Y" "$P"
+    echo "after yimeng: $(counts yimeng_bench); after the peer: $(counts yimeng_peer)"
+    echo "peer's ANALYZE of the two tables (yimeng's import includes its own): "
+    timed psql -q "$PG/yimeng_peer" -c "ANALYZE student" -c "ANALYZE person_key"
   done
-  psql -q "$PG/postgres" -c "DROP DATABASE yimeng_bench WITH (FORCE)"
+  psql -q "$PG/postgres" -c "DROP DATABASE yimeng_bench WITH (FORCE)" -c "DROP DATABASE yimeng_peer WITH (FORCE)"
 fi
 fi
 
-if [ "$PART" != import ]; then
+if [ "$PART" = all ] || [ "$PART" = export ]; then
   DB="$OUT/run.db"
   [ -f "$DB" ] || { echo "$DB missing: run the import part first"; exit 1; }
   command -v sqlite3 >/dev/null || { echo "sqlite3 missing (apt-get install sqlite3)"; exit 1; }

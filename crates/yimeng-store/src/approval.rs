@@ -224,8 +224,23 @@ pub(crate) async fn decide<K: StepKind>(
             entity: case.entity,
             entity_id: Some(case.id),
             summary: (case.summary)(action, step),
-            before: None,
-            after: None,
+            before: Some(
+                serde_json::json!({
+                    "state": flow.status.code(),
+                    "step": step,
+                    "step_deadline": case.deadline,
+                })
+                .to_string(),
+            ),
+            after: Some(
+                serde_json::json!({
+                    "state": next.status.code(),
+                    "step": new_step,
+                    "refusal_reason": next.status.reason(),
+                    "decided_at": now,
+                })
+                .to_string(),
+            ),
         }],
     )
     .await?;

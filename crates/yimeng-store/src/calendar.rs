@@ -3,7 +3,7 @@
 //! [`yimeng_domain::calendar::WorkCalendar`]'s; this module only stores the list.
 
 use crate::audit::{self, Entry};
-use crate::db::{Db, Sql};
+use crate::db::{Db, Sql, Tx};
 use crate::{Actor, Result, StoreError};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -65,6 +65,7 @@ pub async fn set_day(
         return Err(StoreError::Invalid("名称不能超过 40 字".into()));
     }
     let mut tx = db.begin().await?;
+    let before = listed_day(&mut tx, day).await?;
     let mut q = Sql::new("DELETE FROM work_calendar_day WHERE day = ");
     q.bind(day);
     tx.exec(q).await?;
@@ -85,18 +86,34 @@ pub async fn set_day(
             entity: "work_calendar",
             entity_id: None,
             summary: format!("工作日历：{day} 设为{}（{name}）", kind.label()),
-            before: None,
-            after: None,
+            before,
+            after: Some(day_json(day, kind.code(), name)),
         }],
     )
     .await?;
     tx.commit().await
 }
 
+/// A listed day as the audit log's JSON (`day`, `kind`, `name`).
+fn day_json(day: NaiveDate, kind: &str, name: &str) -> String {
+    serde_json::json!({ "day": day.to_string(), "kind": kind, "name": name }).to_string()
+}
+
+/// The listed day's row as audit JSON, if the day is listed.
+async fn listed_day(tx: &mut Tx, day: NaiveDate) -> Result<Option<String>> {
+    let mut q = Sql::new("SELECT kind, name FROM work_calendar_day WHERE day = ");
+    q.bind(day);
+    let row: Option<(String, String)> = tx.opt(q).await?;
+    Ok(row.map(|(kind, name)| day_json(day, &kind, &name)))
+}
+
 /// Removes a listed day (it follows the weekday rule again); audited.
 #[tracing::instrument(skip_all)]
 pub async fn remove_day(db: &Db, actor: &Actor, day: NaiveDate) -> Result<()> {
     let mut tx = db.begin().await?;
+    let Some(before) = listed_day(&mut tx, day).await? else {
+        return Err(StoreError::NotFound);
+    };
     let mut q = Sql::new("DELETE FROM work_calendar_day WHERE day = ");
     q.bind(day);
     if tx.exec(q).await? == 0 {
@@ -111,7 +128,7 @@ pub async fn remove_day(db: &Db, actor: &Actor, day: NaiveDate) -> Result<()> {
             entity: "work_calendar",
             entity_id: None,
             summary: format!("工作日历：删除 {day}"),
-            before: None,
+            before: Some(before),
             after: None,
         }],
     )

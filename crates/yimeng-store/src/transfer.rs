@@ -1265,6 +1265,11 @@ async fn insert_request(
     ]);
     tx.exec(q).await?;
     write_transfer_files(tx, r.county, id, files, now).await?;
+    // The request as written is the audit row's `after`.
+    let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
+    q.bind(r.county).push(" AND id = ").bind(id);
+    let written: TransferRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
+    let after = serde_json::to_string(&written).unwrap_or_default();
     audit::write(
         tx,
         actor,
@@ -1279,7 +1284,7 @@ async fn insert_request(
                 initiator_label(initiator_code(r.started_by))
             ),
             before: None,
-            after: None,
+            after: Some(after),
         }],
     )
     .await?;

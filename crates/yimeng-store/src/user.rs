@@ -660,6 +660,7 @@ pub async fn create_token(
         .map_err(|e| StoreError::Invalid(format!("令牌名称{e}")))?;
     let mut tx = db.begin().await?;
     let id = tx.alloc_ids("api_token", 1).await?;
+    let now = Utc::now();
     let mut q = Sql::new(
         "INSERT INTO api_token (id, user_id, name, token_hash, prefix, created_at) VALUES ",
     );
@@ -669,9 +670,16 @@ pub async fn create_token(
         name.as_str().into(),
         token_hash.into(),
         prefix.into(),
-        Utc::now().into(),
+        now.into(),
     ]);
     tx.exec(q).await?;
+    // The token itself is never logged: its name, prefix and owner are.
+    let after = serde_json::json!({
+        "user_id": u.id,
+        "name": name,
+        "prefix": prefix,
+        "created_at": now,
+    });
     audit::write(
         &mut tx,
         actor,
@@ -682,7 +690,7 @@ pub async fn create_token(
             entity_id: Some(id),
             summary: format!("创建 API 令牌“{name}”（{prefix}…）"),
             before: None,
-            after: None,
+            after: Some(after.to_string()),
         }],
     )
     .await?;
@@ -702,8 +710,9 @@ pub async fn tokens(db: &Db, user_id: i64) -> Result<Vec<TokenRow>> {
 #[tracing::instrument(skip_all)]
 pub async fn revoke_token(db: &Db, u: &UserRow, token_id: i64, actor: &Actor) -> Result<()> {
     let mut tx = db.begin().await?;
+    let now = Utc::now();
     let mut q = Sql::new("UPDATE api_token SET revoked_at = ");
-    q.bind(Utc::now())
+    q.bind(now)
         .push(" WHERE revoked_at IS NULL AND id = ")
         .bind(token_id)
         .push(" AND user_id = ")
@@ -720,8 +729,8 @@ pub async fn revoke_token(db: &Db, u: &UserRow, token_id: i64, actor: &Actor) ->
             entity: "api_token",
             entity_id: Some(token_id),
             summary: "吊销 API 令牌".into(),
-            before: None,
-            after: None,
+            before: Some(serde_json::json!({ "revoked_at": null }).to_string()),
+            after: Some(serde_json::json!({ "revoked_at": now }).to_string()),
         }],
     )
     .await?;

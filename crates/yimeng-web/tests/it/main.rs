@@ -3,6 +3,7 @@
 mod admission;
 mod api_actions;
 mod boundaries;
+mod audit;
 mod browser;
 mod browser_services;
 mod busy_writer;
