@@ -2567,7 +2567,10 @@ async fn write_staged(
             if chunked {
                 undo_staged(&db, &core.actor, batch, &done, &keys).await?;
             }
-            return Err(e);
+            return match taken_after_all(&db, &e, &keys).await? {
+                Some(errors) => Ok(refused_report(core.report, errors)),
+                None => Err(e),
+            };
         }
     };
     if let Some(errors) = refused {
@@ -2580,27 +2583,55 @@ async fn write_staged(
             taken = errors.len(),
             "import undone: numbers or records changed between the check and the write"
         );
-        let mut report = core.report;
-        report.rejected += errors.len() as u64;
-        report.errors.extend(errors);
-        report.inserted = 0;
-        report.updated = 0;
-        report.committed = false;
-        return Ok(report);
+        return Ok(refused_report(core.report, errors));
     }
     tracing::debug!(
         elapsed_ms = t.elapsed().as_millis() as u64,
         "import: new records and keys written"
     );
+    let report = core.report.clone();
+    let actor = core.actor.clone();
     match core.finish().await {
         Ok(r) => Ok(r),
         Err(e) => {
             if chunked {
-                undo_staged(&db, &Actor::system(), batch, &done, &keys).await?;
+                undo_staged(&db, &actor, batch, &done, &keys).await?;
             }
-            Err(e)
+            match taken_after_all(&db, &e, &keys).await? {
+                Some(errors) => Ok(refused_report(report, errors)),
+                None => Err(e),
+            }
         }
     }
+}
+
+/// The report of an import refused at write time: nothing written, the rows named.
+fn refused_report(mut report: Report, errors: Vec<RowError>) -> Report {
+    report.rejected += errors.len() as u64;
+    report.errors.extend(errors);
+    report.inserted = 0;
+    report.updated = 0;
+    report.committed = false;
+    report
+}
+
+/// After a write pass failed on a unique key (PostgreSQL's bulk path re-checks the national keys
+/// only when it rebuilds their primary key, at the end): which rows' numbers were taken since
+/// the check, looked up now that the key table's index is back. `None` for any other failure.
+async fn taken_after_all(
+    db: &Db,
+    e: &crate::StoreError,
+    keys: &[NewKey],
+) -> Result<Option<Vec<RowError>>> {
+    let unique = matches!(e, crate::StoreError::Db(sqlx::Error::Database(d))
+        if d.code().as_deref() == Some("23505"));
+    if !unique {
+        return Ok(None);
+    }
+    let mut tx = db.begin().await?;
+    let taken = taken_keys(&mut tx, keys).await?;
+    tx.rollback().await?;
+    Ok(Some(taken).filter(|t| !t.is_empty()))
 }
 
 /// Steps 2–4 of the write pass; `Ok(Some(errors))` when the re-check at write time refuses.
@@ -2851,13 +2882,24 @@ pub async fn recover_interrupted(db: &Db) -> Result<u64> {
     q.bind(cutoff);
     let stale: Vec<(i64,)> = db.all(q).await?;
     for (batch,) in &stale {
-        let mut tx = db.begin().await?;
         let mut q = Sql::new(
-            "/* multi-county: undo_batch */ DELETE FROM person_key WHERE owner = 'student' AND owner_id IN (SELECT s.id FROM student s WHERE s.batch_id = ",
+            "/* multi-county: undo_batch */ SELECT s.student_no, s.id_card FROM student s WHERE s.created_batch = ",
         );
-        q.bind(*batch).push(")");
-        tx.exec(q).await?;
-        let mut q = Sql::new("/* multi-county: undo_batch */ DELETE FROM student WHERE batch_id = ");
+        q.bind(*batch);
+        let numbers: Vec<(String, Option<String>)> = db.all(q).await?;
+        let values: Vec<String> = numbers
+            .into_iter()
+            .flat_map(|(no, card)| std::iter::once(no).chain(card))
+            .collect();
+        let mut tx = db.begin().await?;
+        for chunk in values.chunks(5000) {
+            let mut q = Sql::new(
+                "/* multi-county: person_keys */ DELETE FROM person_key WHERE owner = 'student' AND value IN ",
+            );
+            q.bind_list(chunk.iter().map(String::as_str));
+            tx.exec(q).await?;
+        }
+        let mut q = Sql::new("/* multi-county: undo_batch */ DELETE FROM student WHERE created_batch = ");
         q.bind(*batch);
         let n = tx.exec(q).await?;
         finish_undo(&mut tx, &Actor::system(), *batch, usize::try_from(n).unwrap_or(0)).await?;
