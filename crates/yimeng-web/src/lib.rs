@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod pages;
 pub mod service;
 pub mod templates;
+pub mod upload_budget;
 pub mod view;
 
 pub use app::{AppState, WebConfig, router, serve};

@@ -17,3 +17,4 @@ mod status_rule;
 mod sunshine;
 mod support;
 mod tracker;
+mod upload_budget;
