@@ -564,7 +564,9 @@ impl Core {
     /// Milliseconds the write transactions were open so far (the current one included), and
     /// the longest of them.
     fn tx_ms(&self) -> (u64, u64) {
-        let current = self.tx_since.map_or(std::time::Duration::ZERO, |t| t.elapsed());
+        let current = self
+            .tx_since
+            .map_or(std::time::Duration::ZERO, |t| t.elapsed());
         let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         (
             ms(self.tx_total + current),
@@ -1604,7 +1606,8 @@ impl StaffImport {
             }
             None => {
                 self.core.report.inserted += 1;
-                self.core.add_key(key, id, county_id, true, u32::try_from(row).unwrap_or(0));
+                self.core
+                    .add_key(key, id, county_id, true, u32::try_from(row).unwrap_or(0));
                 self.core.note_created("staff", county_id, id, &r);
                 if self.core.writing() {
                     self.new_rows.push(r);
@@ -2254,8 +2257,13 @@ impl StudentImport {
             return Ok(());
         }
         self.core.insert_background(new_rows).await?;
-        write_changed_students(&mut self.core, changed, self.status_reason.as_deref(), |_| 0)
-            .await?;
+        write_changed_students(
+            &mut self.core,
+            changed,
+            self.status_reason.as_deref(),
+            |_| 0,
+        )
+        .await?;
         Ok(())
     }
 
@@ -2462,16 +2470,12 @@ impl<R: Serialize + serde::de::DeserializeOwned> Spool<R> {
             .ok_or_else(|| spool_error("already read"))?;
         serde_json::to_writer(&mut *out, row).map_err(spool_error)?;
         out.write_all(b"\n").map_err(spool_error)
-
     }
 
     /// Ends the writing and reads the rows back from the first.
     fn read(&mut self) -> Result<SpoolReader<R>> {
         use std::io::Seek;
-        let out = self
-            .out
-            .take()
-            .ok_or_else(|| spool_error("already read"))?;
+        let out = self.out.take().ok_or_else(|| spool_error("already read"))?;
         let mut file = out.into_inner().map_err(spool_error)?;
         file.seek(std::io::SeekFrom::Start(0))
             .map_err(spool_error)?;
@@ -2696,10 +2700,8 @@ async fn write_stages(
             .map(|(row, hash, r)| (r.id, (*row, *hash)))
             .collect();
         let rows: Vec<StudentRow> = rows.into_iter().map(|(_, _, r)| r).collect();
-        let old = write_changed_students(core, rows, reason, |id| {
-            seen.get(&id).map_or(0, |s| s.0)
-        })
-        .await?;
+        let old = write_changed_students(core, rows, reason, |id| seen.get(&id).map_or(0, |s| s.0))
+            .await?;
         for (id, (row, hash)) in &seen {
             match old.get(id) {
                 Some(o) if o.content_hash == *hash => {}
@@ -2825,7 +2827,8 @@ async fn undo_staged(
             })
             .collect();
         let mut tx = db.begin().await?;
-        let mut q = Sql::new("/* multi-county: person_keys */ DELETE FROM person_key WHERE value IN ");
+        let mut q =
+            Sql::new("/* multi-county: person_keys */ DELETE FROM person_key WHERE value IN ");
         q.bind_list(values);
         tx.exec(q).await?;
         tx.commit().await?;
@@ -2899,10 +2902,17 @@ pub async fn recover_interrupted(db: &Db) -> Result<u64> {
             q.bind_list(chunk.iter().map(String::as_str));
             tx.exec(q).await?;
         }
-        let mut q = Sql::new("/* multi-county: undo_batch */ DELETE FROM student WHERE created_batch = ");
+        let mut q =
+            Sql::new("/* multi-county: undo_batch */ DELETE FROM student WHERE created_batch = ");
         q.bind(*batch);
         let n = tx.exec(q).await?;
-        finish_undo(&mut tx, &Actor::system(), *batch, usize::try_from(n).unwrap_or(0)).await?;
+        finish_undo(
+            &mut tx,
+            &Actor::system(),
+            *batch,
+            usize::try_from(n).unwrap_or(0),
+        )
+        .await?;
         tx.commit().await?;
         tracing::warn!(batch, records = n, "interrupted import undone");
     }

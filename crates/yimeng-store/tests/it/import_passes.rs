@@ -64,8 +64,13 @@ async fn a_number_registered_between_the_check_and_the_write_undoes_the_whole_im
         // Checked, nothing written yet: the writer is free and the new records are not there.
         assert_eq!(count(&t.db, "student").await, students);
         // Meanwhile someone registers the student of row 9,002 (the 9,001st of the file).
-        let r = import_students(&t.db, &Scope::City, vec![many(2000 + 9000)], Mode::AllOrNothing)
-            .await;
+        let r = import_students(
+            &t.db,
+            &Scope::City,
+            vec![many(2000 + 9000)],
+            Mode::AllOrNothing,
+        )
+        .await;
         assert!(r.committed, "{r:?}");
         let r = imp.finish().await.unwrap();
         assert!(!r.committed, "{r:?}");
@@ -80,9 +85,8 @@ async fn a_number_registered_between_the_check_and_the_write_undoes_the_whole_im
         assert_eq!(pending_batches(&t.db).await, 0);
         // The undo is audited on SQLite, where the new records had been committed.
         if t.backend() == yimeng_store::Backend::Sqlite {
-            let undone = t
-                .db
-                .scalar(Sql::new(
+            let undone =
+                t.db.scalar(Sql::new(
                     "SELECT COUNT(*) FROM audit_log WHERE action = 'import_undone'",
                 ))
                 .await
@@ -92,7 +96,9 @@ async fn a_number_registered_between_the_check_and_the_write_undoes_the_whole_im
         // The same file again, now without the taken row, goes in whole.
         let mut imp = checked(&t.db, 0).await;
         for k in (0..12_000u32).filter(|k| *k != 9000) {
-            imp.push(u64::from(k) + 2, Ok(many(2000 + k))).await.unwrap();
+            imp.push(u64::from(k) + 2, Ok(many(2000 + k)))
+                .await
+                .unwrap();
         }
         let r = imp.finish().await.unwrap();
         assert!(r.committed, "{r:?}");
@@ -124,14 +130,16 @@ async fn a_record_changed_between_the_check_and_the_write_is_not_overwritten() {
         assert_eq!(r.errors.len(), 1, "{:?}", r.errors);
         assert_eq!(r.errors[0].row, 2);
         assert!(r.errors[0].reason.contains("已被修改"), "{:?}", r.errors);
-        let names: i64 = t
-            .db
-            .scalar(Sql::new(
+        let names: i64 =
+            t.db.scalar(Sql::new(
                 "SELECT COUNT(*) FROM student WHERE name IN ('另一次修改', '学生5000')",
             ))
             .await
             .unwrap();
-        assert_eq!(names, 1, "the later correction stays, the new record is gone");
+        assert_eq!(
+            names, 1,
+            "the later correction stays, the new record is gone"
+        );
         assert_eq!(pending_batches(&t.db).await, 0);
     }
 }
@@ -142,9 +150,8 @@ async fn what_an_import_stopped_during_its_write_pass_left_is_removed_by_the_nex
         seed(&t.db).await;
         // The seeded students' batch, as a process killed during its write pass leaves it:
         // pending, and not marked alive for an hour.
-        let (batch,): (i64,) = t
-            .db
-            .one(Sql::new(
+        let (batch,): (i64,) =
+            t.db.one(Sql::new(
                 "SELECT id FROM import_batch WHERE entity = 'student'",
             ))
             .await
@@ -168,9 +175,8 @@ async fn what_an_import_stopped_during_its_write_pass_left_is_removed_by_the_nex
         assert_eq!(count(&t.db, "student").await, 2);
         assert_eq!(count(&t.db, "person_key").await, 1 + 4);
         assert_eq!(pending_batches(&t.db).await, 1);
-        let undone = t
-            .db
-            .scalar(Sql::new(
+        let undone =
+            t.db.scalar(Sql::new(
                 "SELECT COUNT(*) FROM audit_log WHERE action = 'import_undone'",
             ))
             .await

@@ -168,7 +168,10 @@ async fn a_long_import_lets_a_logged_in_users_writes_through_and_completes() {
         eprintln!(
             "{backend:?}: {during} writes during the import ({during_write_pass} while it wrote), slowest {slowest:?}"
         );
-        assert!(during >= 3, "only {during} writes went through during the import");
+        assert!(
+            during >= 3,
+            "only {during} writes went through during the import"
+        );
         if backend == yimeng_store::Backend::Sqlite {
             assert!(
                 during_write_pass >= 1,

@@ -100,7 +100,10 @@ async fn oversized_and_over_budget_uploads_are_refused_in_chinese_and_the_server
     assert!(head.contains("application/problem+json"), "{head}");
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(v["status"], 413);
-    assert!(v["detail"].as_str().unwrap().contains("单次上传的上限"), "{v}");
+    assert!(
+        v["detail"].as_str().unwrap().contains("单次上传的上限"),
+        "{v}"
+    );
 
     // A slow 2.5 MB upload is being received: it holds most of the 3 MB budget.
     let mut slow = start_upload(
@@ -114,7 +117,10 @@ async fn oversized_and_over_budget_uploads_are_refused_in_chinese_and_the_server
     let total = app.state.upload_budget.total_bytes();
     let deadline = Instant::now() + Duration::from_secs(10);
     while app.state.upload_budget.available_bytes() == total {
-        assert!(Instant::now() < deadline, "the slow upload was never counted");
+        assert!(
+            Instant::now() < deadline,
+            "the slow upload was never counted"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     // A second upload of 1 MB does not fit: 503 with Retry-After, as a page and on the API.
@@ -126,7 +132,10 @@ async fn oversized_and_over_budget_uploads_are_refused_in_chinese_and_the_server
     let mut s = start_upload(&app, "/api/v1/imports/students", Some(&cookie), MB, b"").await;
     let (status, head, body) = read_response(&mut s).await;
     assert_eq!(status, 503, "{body}");
-    assert!(head.contains("retry-after: 10") && head.contains("problem+json"), "{head}");
+    assert!(
+        head.contains("retry-after: 10") && head.contains("problem+json"),
+        "{head}"
+    );
     let v: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(v["detail"].as_str().unwrap().contains("请稍后重试"), "{v}");
     // Requests without an upload are served as usual meanwhile.
@@ -147,6 +156,9 @@ async fn oversized_and_over_budget_uploads_are_refused_in_chinese_and_the_server
     body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
     let mut s = start_upload(&app, "/import", Some(&cookie), body.len(), &body).await;
     let (status, _, body) = read_response(&mut s).await;
-    assert!(status != 503 && status != 413 && status < 500, "{status}: {body}");
+    assert!(
+        status != 503 && status != 413 && status < 500,
+        "{status}: {body}"
+    );
     app.stop().await;
 }
