@@ -179,6 +179,9 @@ struct NewKey {
     owner_id: i64,
     county: i32,
     staff: bool,
+    /// The row of the file that brought it (0 for a form save), to name it if the number was
+    /// taken between the check and the write.
+    row: u32,
 }
 
 /// A map with integer keys: the maps here hold millions of them and SipHash would dominate, so
@@ -202,10 +205,21 @@ enum TxSlot {
 }
 
 /// The part every importer shares: the transaction, the report, the id allocator, the new keys.
+///
+/// No write transaction is open while a file is read and checked: the checks are loaded through
+/// the readers, ids come from the allocator in statements of their own, and the transaction
+/// (SQLite's single writer) is begun at the first write. A form or API save is the exception: it
+/// names a few records and checks them inside its transaction, so that what is checked is what is
+/// written against. A student file import goes further and writes only after the whole file is
+/// checked, in short transactions (see [`StudentImport::finish`]).
 struct Core {
     db: Db,
     tx: Option<TxSlot>,
+    /// Not a dry run: something may be written.
+    writes: bool,
     bulk: bool,
+    /// The table whose secondary indexes a PostgreSQL bulk load suspends.
+    bulk_table: Option<&'static str>,
     opts: Options,
     actor: Actor,
     report: Report,
@@ -219,14 +233,22 @@ struct Core {
     suspended: Vec<bulk::Suspended>,
     /// Audit entries of records created by a form or API save.
     created: Vec<Entry>,
-    /// When the write transaction began: on SQLite the single writer is held from then until
-    /// commit or rollback, and every other write waits (logged at the end).
+    /// When the current write transaction began: on SQLite the single writer is held from then
+    /// until commit or rollback, and every other write waits.
     tx_since: Option<std::time::Instant>,
+    /// Write transactions so far: how many, their total and their longest time (logged).
+    tx_count: u32,
+    tx_total: std::time::Duration,
+    tx_longest: std::time::Duration,
+    /// How long the last write transaction held the writer.
+    last_tx: std::time::Duration,
+    /// The batch row is written already, as `pending` (a file import's write pass on SQLite).
+    pending: bool,
 }
 
 impl Core {
-    /// Starts the transaction (none for a dry run). `bulk_table` names a table to load in bulk
-    /// mode when it is small.
+    /// Loads nothing and begins no transaction (except for a form or API save). `bulk_table`
+    /// names a table to load in bulk mode when it is small.
     async fn start(
         db: &Db,
         scope: &Scope,
@@ -236,8 +258,9 @@ impl Core {
         seq: &'static str,
         bulk_table: Option<&'static str>,
     ) -> Result<Core> {
+        let writes = !opts.dry_run;
         let bulk = match bulk_table {
-            Some(t) if !opts.dry_run && opts.edit.is_none() => {
+            Some(t) if writes && opts.edit.is_none() => {
                 let q = Sql::new(&format!(
                     "/* multi-county: bulk_probe */ SELECT COUNT(*) FROM (SELECT 1 FROM {t} LIMIT {BULK_BELOW_ROWS}) x"
                 ));
@@ -245,22 +268,11 @@ impl Core {
             }
             _ => false,
         };
-        let mut tx: Option<Tx> = match (opts.dry_run, bulk) {
-            (true, _) => None,
-            (false, true) => Some(db.begin_bulk().await?),
-            (false, false) => Some(db.begin().await?),
-        };
-        let tx_since = tx.as_ref().map(|_| std::time::Instant::now());
-        let mut suspended = Vec::new();
-        let batch_id = match tx.as_mut() {
-            Some(tx) => {
-                if let (true, Some(t)) = (bulk, bulk_table) {
-                    suspended.push(bulk::suspend(tx, t).await?);
-                    suspended.push(bulk::suspend_primary_key(tx, "person_key").await?);
-                }
-                Some(tx.alloc_ids("import_batch", 1).await?)
-            }
-            None => None,
+        // The batch id is allocated in a statement of its own (gaps are harmless).
+        let batch_id = if writes {
+            Some(db.alloc_ids("import_batch", 1).await?)
+        } else {
+            None
         };
         let counties = scope.counties();
         let scope_county = if counties.len() == 1 {
@@ -268,10 +280,13 @@ impl Core {
         } else {
             audit::CITY_COUNTY_ID
         };
-        Ok(Core {
+        let edit = opts.edit.is_some();
+        let mut core = Core {
             db: db.clone(),
-            tx: tx.map(TxSlot::Ready),
+            tx: None,
+            writes,
             bulk,
+            bulk_table,
             report: Report {
                 entity,
                 dry_run: opts.dry_run,
@@ -286,10 +301,69 @@ impl Core {
             seq,
             scope_county,
             keys: Vec::new(),
-            suspended,
+            suspended: Vec::new(),
             created: Vec::new(),
-            tx_since,
-        })
+            tx_since: None,
+            tx_count: 0,
+            tx_total: std::time::Duration::ZERO,
+            tx_longest: std::time::Duration::ZERO,
+            last_tx: std::time::Duration::ZERO,
+            pending: false,
+        };
+        if edit && writes {
+            core.begin().await?;
+        }
+        Ok(core)
+    }
+
+    /// Begins the write transaction. A PostgreSQL bulk load suspends the target table's secondary
+    /// indexes and the key table's primary key in it (once: there is one transaction there).
+    async fn begin(&mut self) -> Result<()> {
+        let mut tx = if self.bulk {
+            self.db.begin_bulk().await?
+        } else {
+            self.db.begin().await?
+        };
+        if let (true, Some(t), crate::Backend::Postgres) =
+            (self.bulk, self.bulk_table, tx.backend())
+            && self.suspended.is_empty()
+        {
+            self.suspended.push(bulk::suspend(&mut tx, t).await?);
+            self.suspended
+                .push(bulk::suspend_primary_key(&mut tx, "person_key").await?);
+        }
+        self.tx_since = Some(std::time::Instant::now());
+        self.tx = Some(TxSlot::Ready(tx));
+        Ok(())
+    }
+
+    /// Counts the time of the write transaction that just ended.
+    fn tx_ended(&mut self) {
+        if let Some(t) = self.tx_since.take() {
+            let d = t.elapsed();
+            self.tx_count += 1;
+            self.tx_total += d;
+            self.tx_longest = self.tx_longest.max(d);
+            self.last_tx = d;
+        }
+    }
+
+    /// Commits the current write transaction, if there is one.
+    async fn commit(&mut self) -> Result<()> {
+        if let Some(tx) = self.take_tx().await? {
+            tx.commit().await?;
+            self.tx_ended();
+        }
+        Ok(())
+    }
+
+    /// Rolls the current write transaction back, if there is one.
+    async fn rollback(&mut self) -> Result<()> {
+        if let Some(tx) = self.take_tx().await? {
+            tx.rollback().await?;
+            self.tx_ended();
+        }
+        Ok(())
     }
 
     /// Reads inside the import's transaction when there is one, so what is checked is what is
@@ -302,8 +376,14 @@ impl Core {
         }
     }
 
-    /// The transaction, once any background write has finished.
+    /// The transaction (begun now if none is open), once any background write has finished.
     async fn tx(&mut self) -> Result<&mut Tx> {
+        if self.tx.is_none() {
+            if !self.writes {
+                return Err(crate::StoreError::Invalid("试运行不写入数据".into()));
+            }
+            self.begin().await?;
+        }
         if let Some(TxSlot::Busy(_)) = &self.tx {
             let Some(TxSlot::Busy(h)) = self.tx.take() else {
                 unreachable!()
@@ -336,6 +416,7 @@ impl Core {
         if rows.is_empty() {
             return Ok(());
         }
+        self.tx().await?;
         let Some(mut tx) = self.take_tx().await? else {
             return Ok(());
         };
@@ -349,7 +430,7 @@ impl Core {
     /// Whether rows are still being written (not in a dry run, and not after an error in
     /// all-or-nothing mode).
     fn writing(&self) -> bool {
-        self.tx.is_some() && !(self.opts.mode == Mode::AllOrNothing && self.report.rejected > 0)
+        self.writes && !(self.opts.mode == Mode::AllOrNothing && self.report.rejected > 0)
     }
 
     fn reject(&mut self, row: u64, errs: Vec<FieldError>) {
@@ -375,7 +456,13 @@ impl Core {
         if self.next_id >= self.id_limit {
             let block = if self.bulk { 10 * ID_BLOCK } else { ID_BLOCK };
             let seq = self.seq;
-            self.next_id = self.tx().await?.alloc_ids(seq, block).await?;
+            // Inside the open transaction if there is one (on SQLite it holds the writer), else
+            // in a statement of its own.
+            self.next_id = if self.tx.is_some() {
+                self.tx().await?.alloc_ids(seq, block).await?
+            } else {
+                self.db.alloc_ids(seq, block).await?
+            };
             self.id_limit = self.next_id + block;
         }
         self.next_id += 1;
@@ -414,13 +501,14 @@ impl Core {
     }
 
     /// Buffers a national key to write at the end.
-    fn add_key(&mut self, key: u64, owner_id: i64, county: i32, staff: bool) {
+    fn add_key(&mut self, key: u64, owner_id: i64, county: i32, staff: bool, row: u32) {
         if self.writing() {
             self.keys.push(NewKey {
                 key,
                 owner_id,
                 county,
                 staff,
+                row,
             });
         }
     }
@@ -439,66 +527,65 @@ impl Core {
         }
         keys.sort_unstable_by_key(|k| k.key);
         let tx = self.tx().await?;
-        if tx.backend() == crate::Backend::Sqlite {
-            use yimeng_sqlite_rows::Val;
-            let sql = "INSERT INTO person_key (kind, value, county_id, owner, owner_id) VALUES (?, ?, ?, ?, ?)";
-            return tx
-                .with_sqlite_rows(sql, |stmt| {
-                    let mut value = String::with_capacity(24);
-                    for k in &keys {
-                        value.clear();
-                        let kind = key_text(k.key, &mut value);
-                        stmt.execute(&[
-                            Val::Text(kind),
-                            Val::Text(&value),
-                            Val::Int(k.county.into()),
-                            Val::Text(if k.staff { "staff" } else { "student" }),
-                            Val::Int(k.owner_id),
-                        ])?;
-                    }
-                    Ok(())
-                })
-                .await;
-        }
-        for chunk in keys.chunks(20_000) {
-            let rows: Vec<PersonKeyRow> = chunk
-                .iter()
-                .map(|k| {
-                    let mut value = String::with_capacity(20);
-                    let kind = key_text(k.key, &mut value);
-                    PersonKeyRow {
-                        kind: kind.into(),
-                        value,
-                        county_id: k.county,
-                        owner: if k.staff { "staff" } else { "student" }.into(),
-                        owner_id: k.owner_id,
-                    }
-                })
-                .collect();
-            bulk::insert(tx, rows).await?;
-        }
-        Ok(())
+        insert_keys(tx, &keys).await
     }
 
-    /// Milliseconds since the write transaction began (0 without one).
-    fn tx_ms(&self) -> u64 {
-        self.tx_since.map_or(0, |t| {
-            u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX)
-        })
+    /// The `import_batch` row of this import, in `state` (`pending` or `done`).
+    fn batch_row(&self, state: &str) -> Sql {
+        let r = &self.report;
+        let batch = self.batch_id.expect("batch id when writing");
+        let mut q = Sql::new(
+            "INSERT INTO import_batch (id, entity, file_name, file_sha256, actor, mode, rows_total, rows_inserted, \
+             rows_updated, rows_unchanged, rows_rejected, started_at, finished_at, state) VALUES ",
+        );
+        let mode = match self.opts.mode {
+            Mode::AllOrNothing => "all_or_nothing",
+            Mode::Partial => "partial",
+        };
+        q.bind_list([
+            Value::from(batch),
+            r.entity.into(),
+            (&self.opts.file_name).into(),
+            (&self.opts.file_sha256).into(),
+            (&self.actor.name).into(),
+            mode.into(),
+            (r.total as i64).into(),
+            (r.inserted as i64).into(),
+            (r.updated as i64).into(),
+            (r.unchanged as i64).into(),
+            (r.rejected as i64).into(),
+            self.now.into(),
+            Utc::now().into(),
+            state.into(),
+        ]);
+        q
+    }
+
+    /// Milliseconds the write transactions were open so far (the current one included), and
+    /// the longest of them.
+    fn tx_ms(&self) -> (u64, u64) {
+        let current = self
+            .tx_since
+            .map_or(std::time::Duration::ZERO, |t| t.elapsed());
+        let ms = |d: std::time::Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
+        (
+            ms(self.tx_total + current),
+            ms(self.tx_longest.max(current)),
+        )
     }
 
     async fn finish(mut self) -> Result<Report> {
-        if self.tx.is_none() {
+        if !self.writes {
             return Ok(self.report);
         }
         if self.opts.mode == Mode::AllOrNothing && self.report.rejected > 0 {
-            if let Some(tx) = self.take_tx().await? {
-                tx.rollback().await?;
-            }
+            self.rollback().await?;
+            let (write_tx_ms, longest_tx_ms) = self.tx_ms();
             tracing::info!(
                 entity = self.report.entity,
                 rejected = self.report.rejected,
-                write_tx_ms = self.tx_ms(),
+                write_tx_ms,
+                longest_tx_ms,
                 "import rolled back"
             );
             self.report.inserted = 0;
@@ -511,6 +598,7 @@ impl Core {
             elapsed_ms = t.elapsed().as_millis() as u64,
             "import: national keys written"
         );
+        self.tx().await?;
         let mut tx = self.take_tx().await?.expect("writing");
         if !self.suspended.is_empty() {
             let t = std::time::Instant::now();
@@ -537,32 +625,14 @@ impl Core {
             self.report.committed = true;
             return Ok(self.report);
         }
-        let r = &self.report;
         let batch = self.batch_id.expect("batch id when writing");
-        let mut q = Sql::new(
-            "INSERT INTO import_batch (id, entity, file_name, file_sha256, actor, mode, rows_total, rows_inserted, \
-             rows_updated, rows_unchanged, rows_rejected, started_at, finished_at) VALUES ",
-        );
-        let mode = match self.opts.mode {
-            Mode::AllOrNothing => "all_or_nothing",
-            Mode::Partial => "partial",
-        };
-        q.bind_list([
-            Value::from(batch),
-            r.entity.into(),
-            (&self.opts.file_name).into(),
-            (&self.opts.file_sha256).into(),
-            (&self.actor.name).into(),
-            mode.into(),
-            (r.total as i64).into(),
-            (r.inserted as i64).into(),
-            (r.updated as i64).into(),
-            (r.unchanged as i64).into(),
-            (r.rejected as i64).into(),
-            self.now.into(),
-            Utc::now().into(),
-        ]);
-        tx.exec(q).await?;
+        if self.pending {
+            let mut q = Sql::new("DELETE FROM import_batch WHERE id = ");
+            q.bind(batch);
+            tx.exec(q).await?;
+        }
+        tx.exec(self.batch_row("done")).await?;
+        let r = &self.report;
         let summary = format!(
             "导入{}：共 {} 行，新增 {}，更新 {}，未变 {}，拒绝 {}（文件 {}）",
             entity_label(r.entity),
@@ -585,6 +655,8 @@ impl Core {
         audit::write(&mut tx, &self.actor, vec![entry]).await?;
         let t = std::time::Instant::now();
         tx.commit().await?;
+        self.tx_ended();
+        let (write_tx_ms, longest_tx_ms) = self.tx_ms();
         tracing::info!(
             batch,
             actor = %self.actor.name,
@@ -593,7 +665,9 @@ impl Core {
             unchanged = self.report.unchanged,
             rejected = self.report.rejected,
             commit_ms = t.elapsed().as_millis() as u64,
-            write_tx_ms = self.tx_ms(),
+            write_tx_ms,
+            longest_tx_ms,
+            write_tx_count = self.tx_count,
             "import committed"
         );
         self.report.committed = true;
@@ -609,6 +683,90 @@ impl Core {
         }
         Ok(self.report)
     }
+}
+
+/// Inserts national keys (in the order given).
+async fn insert_keys(tx: &mut Tx, keys: &[NewKey]) -> Result<()> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    if tx.backend() == crate::Backend::Sqlite {
+        use yimeng_sqlite_rows::Val;
+        let sql = "INSERT INTO person_key (kind, value, county_id, owner, owner_id) VALUES (?, ?, ?, ?, ?)";
+        return tx
+            .with_sqlite_rows(sql, |stmt| {
+                let mut value = String::with_capacity(24);
+                for k in keys {
+                    value.clear();
+                    let kind = key_text(k.key, &mut value);
+                    stmt.execute(&[
+                        Val::Text(kind),
+                        Val::Text(&value),
+                        Val::Int(k.county.into()),
+                        Val::Text(if k.staff { "staff" } else { "student" }),
+                        Val::Int(k.owner_id),
+                    ])?;
+                }
+                Ok(())
+            })
+            .await;
+    }
+    for chunk in keys.chunks(20_000) {
+        let rows: Vec<PersonKeyRow> = chunk
+            .iter()
+            .map(|k| {
+                let mut value = String::with_capacity(20);
+                let kind = key_text(k.key, &mut value);
+                PersonKeyRow {
+                    kind: kind.into(),
+                    value,
+                    county_id: k.county,
+                    owner: if k.staff { "staff" } else { "student" }.into(),
+                    owner_id: k.owner_id,
+                }
+            })
+            .collect();
+        bulk::insert(tx, rows).await?;
+    }
+    Ok(())
+}
+
+/// The write-time re-check of national keys: those of `keys` that are already in `person_key`
+/// (someone registered the number after the file was checked), as row errors.
+async fn taken_keys(tx: &mut Tx, keys: &[NewKey]) -> Result<Vec<RowError>> {
+    let mut out = Vec::new();
+    for chunk in keys.chunks(5000) {
+        let mut by_value: HashMap<String, &NewKey> = HashMap::with_capacity(chunk.len());
+        for k in chunk {
+            let mut value = String::with_capacity(20);
+            key_text(k.key, &mut value);
+            by_value.insert(value, k);
+        }
+        let mut q = Sql::new(
+            "/* multi-county: person_keys */ SELECT value FROM person_key WHERE value IN ",
+        );
+        q.bind_list(by_value.keys().cloned().collect::<Vec<_>>());
+        for (value,) in tx.all::<(String,)>(q).await? {
+            let Some(k) = by_value.get(&value) else {
+                continue;
+            };
+            let (field, what) = if yimeng_domain::StudentNo::is_student_no_key(k.key) {
+                ("student_no", "学籍号")
+            } else {
+                ("id_card", "身份证件号")
+            };
+            out.push(RowError {
+                row: u64::from(k.row),
+                field,
+                value,
+                reason: format!(
+                    "该{what}在本次导入检查之后已被登记（导入期间有人新增或修改了记录）；导入已撤销，请重新导入"
+                ),
+            });
+        }
+    }
+    out.sort_by_key(|e| e.row);
+    Ok(out)
 }
 
 /// Writes the national number of a compact key to `out` and returns its `person_key` kind.
@@ -1448,7 +1606,8 @@ impl StaffImport {
             }
             None => {
                 self.core.report.inserted += 1;
-                self.core.add_key(key, id, county_id, true);
+                self.core
+                    .add_key(key, id, county_id, true, u32::try_from(row).unwrap_or(0));
                 self.core.note_created("staff", county_id, id, &r);
                 if self.core.writing() {
                     self.new_rows.push(r);
@@ -1483,7 +1642,7 @@ impl StaffImport {
             {
                 drop.push(o.id_card.clone());
                 let key = yimeng_domain::IdCardNo::from_stored(r.id_card.clone()).key();
-                self.core.add_key(key, r.id, r.county_id, true);
+                self.core.add_key(key, r.id, r.county_id, true, 0);
             }
         }
         drop_keys(self.core.tx().await?, "id_card", &drop).await
@@ -1577,6 +1736,29 @@ struct GateState {
     overrides: Vec<crate::gate::Override>,
 }
 
+/// Where a checked row's student goes.
+struct Place {
+    county_id: i32,
+    school_id: i64,
+    class_id: Option<i64>,
+    /// Held to the compulsory-stage status rule.
+    compulsory: bool,
+}
+
+/// A row's national numbers as compact keys.
+#[derive(Clone, Copy)]
+struct RowKeys {
+    no_key: u64,
+    id_key: Option<u64>,
+}
+
+/// A student file import's accepted rows between the check and the write: new records, and
+/// changed ones with their row and the content hash the check saw.
+struct Stage {
+    new_rows: Spool<StudentRow>,
+    changed: Spool<(u32, i64, StudentRow)>,
+}
+
 /// Imports students.
 pub struct StudentImport {
     core: Core,
@@ -1593,6 +1775,9 @@ pub struct StudentImport {
     seen: IntMap<u64, u32>,
     new_rows: Vec<StudentRow>,
     changed: Vec<StudentRow>,
+    /// A file import that writes: accepted rows are spooled, and written once the whole file
+    /// has been checked.
+    stage: Option<Stage>,
 }
 
 impl StudentImport {
@@ -1621,6 +1806,9 @@ impl StudentImport {
         gate: GateOptions,
     ) -> Result<StudentImport> {
         let as_is = gate.as_is;
+        if !opts.dry_run && opts.edit.is_none() {
+            recover_interrupted(db).await?;
+        }
         let mut core = Core::start(
             db,
             scope,
@@ -1698,7 +1886,6 @@ impl StudentImport {
             "import: checks loaded"
         );
         Ok(StudentImport {
-            core,
             gate,
             status_reason: None,
             schools,
@@ -1709,6 +1896,15 @@ impl StudentImport {
             seen: IntMap::default(),
             new_rows: Vec::with_capacity(FLUSH_ROWS),
             changed: vec![],
+            stage: if core_stages(&core) {
+                Some(Stage {
+                    new_rows: Spool::new()?,
+                    changed: Spool::new()?,
+                })
+            } else {
+                None
+            },
+            core,
         })
     }
 
@@ -1746,7 +1942,9 @@ impl StudentImport {
     }
 
     /// Takes one record that must update the student `expected` (a form save; the ID number and
-    /// 学籍号 may be corrected), or any row when `None`.
+    /// 学籍号 may be corrected), or any row when `None`. The row is checked in named steps: where
+    /// the student goes, repeats within the file, which stored student it is, the status rule and
+    /// the class-size gate; a row that passes them all is accepted.
     pub async fn push_as(
         &mut self,
         row: u64,
@@ -1761,24 +1959,56 @@ impl StudentImport {
                 return Ok(());
             }
         };
-        let Some(school) = self.schools.get(rec.school_code.as_str()) else {
-            self.core.reject(
-                row,
-                vec![FieldError::new(
-                    "school_code",
-                    rec.school_code.as_str(),
-                    SCHOOL_UNKNOWN,
-                )],
-            );
-            return Ok(());
-        };
-        let (county_id, school_id) = (school.county_id, school.id);
         let mut errs = Vec::new();
+        let place = match self.place(&rec, &mut errs) {
+            Ok(p) => p,
+            Err(e) => {
+                self.core.reject(row, vec![e]);
+                return Ok(());
+            }
+        };
+        let keys = self.check_in_file(row, &rec, &mut errs);
+        let existing = match self.match_existing(&rec, &place, keys, expected, &mut errs) {
+            Ok(e) => e,
+            Err(e) => {
+                self.core.reject(row, vec![e]);
+                return Ok(());
+            }
+        };
+        self.check_status_rule(&rec, &place, existing, &mut errs);
+        if !errs.is_empty() {
+            self.core.reject(row, errs);
+            return Ok(());
+        }
+        let moved = match self.check_gate(row, &rec, place.county_id, place.class_id, existing) {
+            Ok(m) => m,
+            Err(e) => {
+                self.core.reject(row, vec![e]);
+                return Ok(());
+            }
+        };
+        self.accept(row, rec, &place, keys, existing, moved).await
+    }
+
+    /// Step 1: the school (in scope) and the class the row names, and whether the status is
+    /// allowed at that stage. `Err` when the school is unknown (nothing else can be checked).
+    fn place(
+        &self,
+        rec: &StudentRecord,
+        errs: &mut Vec<FieldError>,
+    ) -> std::result::Result<Place, FieldError> {
+        let Some(school) = self.schools.get(rec.school_code.as_str()) else {
+            return Err(FieldError::new(
+                "school_code",
+                rec.school_code.as_str(),
+                SCHOOL_UNKNOWN,
+            ));
+        };
         let class_id = match &rec.class {
             None => None,
             Some(c) => match self
                 .classes
-                .get(&(school_id, c.year.start(), c.grade, c.class_no))
+                .get(&(school.id, c.year.start(), c.grade, c.class_no))
             {
                 Some(id) => Some(*id),
                 None => {
@@ -1787,17 +2017,38 @@ impl StudentImport {
                 }
             },
         };
-        let compulsory = match &rec.class {
+        let stages = school.stage_set();
+        let only_compulsory = match &rec.class {
             Some(c) => c.grade.stage().is_compulsory(),
-            None => school.stage_set().iter().all(|s| s.is_compulsory()),
+            None => stages.iter().all(|s| s.is_compulsory()),
         };
-        if compulsory && rec.status.forbidden_in_compulsory() {
+        if only_compulsory && rec.status.forbidden_in_compulsory() {
             errs.push(FieldError::new(
                 "status",
                 rec.status.label(),
                 "义务教育阶段不得开除或退学（义务教育法第二十七条）",
             ));
         }
+        Ok(Place {
+            county_id: school.county_id,
+            school_id: school.id,
+            class_id,
+            // Without a class the school's stages decide the status rule: a school with a
+            // compulsory stage is held to it.
+            compulsory: match &rec.class {
+                Some(c) => c.grade.stage().is_compulsory(),
+                None => stages.iter().any(|s| s.is_compulsory()),
+            },
+        })
+    }
+
+    /// Step 2: the row's national numbers (compact keys) and their repeats within the file.
+    fn check_in_file(
+        &mut self,
+        row: u64,
+        rec: &StudentRecord,
+        errs: &mut Vec<FieldError>,
+    ) -> RowKeys {
         let row32 = u32::try_from(row).unwrap_or(u32::MAX);
         let no_key = rec.student_no.key();
         let id_key = rec.id_card.as_ref().map(|c| c.key());
@@ -1830,22 +2081,31 @@ impl StudentImport {
         } else {
             self.seen.insert(no_key, row32);
         }
+        RowKeys { no_key, id_key }
+    }
+
+    /// Step 3: the stored student the row updates (by 学籍号, or `expected` for a form save),
+    /// and whether its numbers are free for it. `Err` when `expected` is not in scope.
+    fn match_existing(
+        &self,
+        rec: &StudentRecord,
+        place: &Place,
+        keys: RowKeys,
+        expected: Option<i64>,
+        errs: &mut Vec<FieldError>,
+    ) -> std::result::Result<Option<i64>, FieldError> {
         let mut existing = None;
         if let Some(eid) = expected {
             if !self.hashes.contains_key(&eid) {
-                self.core.reject(
-                    row,
-                    vec![FieldError::new(
-                        "student_no",
-                        "",
-                        "学生不存在或不在您的管辖范围内",
-                    )],
-                );
-                return Ok(());
+                return Err(FieldError::new(
+                    "student_no",
+                    "",
+                    "学生不存在或不在您的管辖范围内",
+                ));
             }
             existing = Some(eid);
         }
-        match self.keys.get(&no_key) {
+        match self.keys.get(&keys.no_key) {
             None => {}
             Some(o) if expected.is_some_and(|eid| !o.staff && o.id == eid) => {}
             Some(_) if expected.is_some() => errs.push(FieldError::new(
@@ -1853,7 +2113,7 @@ impl StudentImport {
                 rec.student_no.as_str(),
                 "该学籍号已被另一名学生使用（一人一号）",
             )),
-            Some(o) if o.county != county_id => errs.push(FieldError::new(
+            Some(o) if o.county != place.county_id => errs.push(FieldError::new(
                 "student_no",
                 rec.student_no.as_str(),
                 "该学籍号已在其他县区登记（跨县区转学请办理转学手续）",
@@ -1872,7 +2132,7 @@ impl StudentImport {
             )),
             Some(o) => existing = Some(o.id),
         }
-        if let (Some(k), Some(card)) = (id_key, &rec.id_card) {
+        if let (Some(k), Some(card)) = (keys.id_key, &rec.id_card) {
             match self.keys.get(&k) {
                 None => {}
                 Some(o) if o.staff => errs.push(FieldError::new(
@@ -1880,7 +2140,7 @@ impl StudentImport {
                     card.as_str(),
                     "该身份证件号已登记为教职工，一人只能有一个身份",
                 )),
-                Some(o) if Some(o.id) != existing || o.county != county_id => {
+                Some(o) if Some(o.id) != existing || o.county != place.county_id => {
                     errs.push(FieldError::new(
                         "id_card",
                         card.as_str(),
@@ -1890,33 +2150,41 @@ impl StudentImport {
                 Some(_) => {}
             }
         }
-        if let Some(guarded) = &self.guarded {
-            // The rule for a status written directly: what needs the county's approval comes only
-            // through an approved request. Without a class the school's stages decide: a school
-            // with a compulsory stage is held to the rule.
-            let compulsory = match &rec.class {
-                Some(c) => c.grade.stage().is_compulsory(),
-                None => school.stage_set().iter().any(|s| s.is_compulsory()),
-            };
-            // A stored status outside 休学/复学/辍学 is not told apart by the rule: 其他 stands for it.
-            let from = existing.map(|id| guarded.get(&id).copied().unwrap_or(StudentStatus::Other));
-            if let Err(e) =
-                yimeng_domain::status_change::check_direct_write(from, rec.status, compulsory)
-            {
-                errs.push(FieldError::new("status", rec.status.label(), e.to_string()));
-            }
-        }
-        if !errs.is_empty() {
-            self.core.reject(row, errs);
-            return Ok(());
-        }
-        let moved = match self.check_gate(row, &rec, county_id, class_id, existing) {
-            Ok(m) => m,
-            Err(e) => {
-                self.core.reject(row, vec![e]);
-                return Ok(());
-            }
+        Ok(existing)
+    }
+
+    /// Step 4: the rule for a status written directly: what needs the county's approval comes
+    /// only through an approved request (not checked when loading a registry as it stands).
+    fn check_status_rule(
+        &self,
+        rec: &StudentRecord,
+        place: &Place,
+        existing: Option<i64>,
+        errs: &mut Vec<FieldError>,
+    ) {
+        let Some(guarded) = &self.guarded else {
+            return;
         };
+        // A stored status outside 休学/复学/辍学 is not told apart by the rule: 其他 stands for it.
+        let from = existing.map(|id| guarded.get(&id).copied().unwrap_or(StudentStatus::Other));
+        if let Err(e) =
+            yimeng_domain::status_change::check_direct_write(from, rec.status, place.compulsory)
+        {
+            errs.push(FieldError::new("status", rec.status.label(), e.to_string()));
+        }
+    }
+
+    /// Step 5: an accepted row: its id, the gate's counts, the report, and the row buffered
+    /// (or spooled, for a file import) as new, changed or unchanged.
+    async fn accept(
+        &mut self,
+        row: u64,
+        rec: StudentRecord,
+        place: &Place,
+        keys: RowKeys,
+        existing: Option<i64>,
+        moved: Option<Move>,
+    ) -> Result<()> {
         let id = match existing {
             Some(id) => id,
             None => self.core.new_id().await?,
@@ -1934,32 +2202,44 @@ impl StudentImport {
             }
         }
         self.core.accepted(id);
+        let county_id = place.county_id;
         let r = StudentRow::from_record(
             rec,
             county_id,
             id,
-            school_id,
-            class_id,
+            place.school_id,
+            place.class_id,
             self.core.batch_id,
             self.core.now,
         );
+        let row32 = u32::try_from(row).unwrap_or(u32::MAX);
         match existing {
             Some(id) if self.hashes.get(&id) == Some(&r.content_hash) => {
                 self.core.report.unchanged += 1
             }
-            Some(_) => {
+            Some(id) => {
                 self.core.report.updated += 1;
-                self.changed.push(r);
+                if let Some(stage) = self.stage.as_mut() {
+                    if self.core.writing() {
+                        let seen = self.hashes.get(&id).copied().unwrap_or(0);
+                        stage.changed.push(&(row32, seen, r))?;
+                    }
+                } else {
+                    self.changed.push(r);
+                }
             }
             None => {
                 self.core.report.inserted += 1;
-                self.core.add_key(no_key, id, county_id, false);
-                if let Some(k) = id_key {
-                    self.core.add_key(k, id, county_id, false);
+                self.core.add_key(keys.no_key, id, county_id, false, row32);
+                if let Some(k) = keys.id_key {
+                    self.core.add_key(k, id, county_id, false, row32);
                 }
                 self.core.note_created("student", county_id, id, &r);
                 if self.core.writing() {
-                    self.new_rows.push(r);
+                    match self.stage.as_mut() {
+                        Some(stage) => stage.new_rows.push(&r)?,
+                        None => self.new_rows.push(r),
+                    }
                 }
             }
         }
@@ -1969,6 +2249,7 @@ impl StudentImport {
         Ok(())
     }
 
+    /// Writes the buffered rows (a form save; a file import spools them instead).
     async fn flush(&mut self) -> Result<()> {
         let new_rows = std::mem::replace(&mut self.new_rows, Vec::with_capacity(FLUSH_ROWS));
         let changed = std::mem::take(&mut self.changed);
@@ -1976,73 +2257,13 @@ impl StudentImport {
             return Ok(());
         }
         self.core.insert_background(new_rows).await?;
-        if changed.is_empty() {
-            return Ok(());
-        }
-        let old = write_changed(
+        write_changed_students(
             &mut self.core,
-            changed.clone(),
-            "student",
-            |r: &StudentRow| (r.county_id, r.id),
+            changed,
+            self.status_reason.as_deref(),
+            |_| 0,
         )
         .await?;
-        // Keep the national keys and the status history in step with the changed rows.
-        let mut events = Vec::new();
-        let mut drop_cards = Vec::new();
-        let mut drop_numbers = Vec::new();
-        for r in &changed {
-            let Some(o) = old.get(&r.id) else { continue };
-            if o.id_card != r.id_card {
-                if let Some(c) = &o.id_card {
-                    drop_cards.push(c.clone());
-                }
-                if let Some(c) = &r.id_card {
-                    let key = yimeng_domain::IdCardNo::from_stored(c.clone()).key();
-                    self.core.add_key(key, r.id, r.county_id, false);
-                }
-            }
-            if o.student_no != r.student_no {
-                drop_numbers.push(o.student_no.clone());
-                let key = yimeng_domain::StudentNo::from_stored(r.student_no.clone()).key();
-                self.core.add_key(key, r.id, r.county_id, false);
-            }
-            if o.status != r.status {
-                let to = StudentStatus::from_code(&r.status).unwrap_or(StudentStatus::Other);
-                events.push(StudentEventRow {
-                    county_id: r.county_id,
-                    id: 0,
-                    student_id: r.id,
-                    school_id: r.school_id,
-                    change_type: to.change_type().code().into(),
-                    from_status: Some(o.status.clone()),
-                    to_status: r.status.clone(),
-                    reason: self
-                        .status_reason
-                        .clone()
-                        .unwrap_or_else(|| "批量导入更新学籍状态".into()),
-                    occurred_on: self.core.now.date_naive(),
-                    actor: self.core.actor.name.clone(),
-                    source: if self.core.opts.edit.is_some() {
-                        "form"
-                    } else {
-                        "import"
-                    }
-                    .into(),
-                    batch_id: self.core.batch_id,
-                    recorded_at: self.core.now,
-                });
-            }
-        }
-        let tx = self.core.tx().await?;
-        drop_keys(tx, "id_card", &drop_cards).await?;
-        drop_keys(tx, "student_no", &drop_numbers).await?;
-        if !events.is_empty() {
-            let first = tx.alloc_ids("student_event", events.len() as i64).await?;
-            for (i, e) in events.iter_mut().enumerate() {
-                e.id = first + i as i64;
-            }
-            bulk::insert(tx, events).await?;
-        }
         Ok(())
     }
 
@@ -2145,11 +2366,22 @@ impl StudentImport {
     }
 
     /// Writes what is left and commits, or rolls back. The lookup maps are dropped first: the
-    /// key and index sorts that follow need the memory.
+    /// key and index sorts that follow need the memory. A file import writes here, after the
+    /// whole file has been checked: see [`write_staged`].
     pub async fn finish(mut self) -> Result<Report> {
         self.flush().await?;
         let overrides = self.gate.take().map(|g| g.overrides).unwrap_or_default();
-        let Self { mut core, .. } = self;
+        let Self {
+            mut core,
+            stage,
+            status_reason,
+            ..
+        } = self;
+        if let Some(stage) = stage
+            && core.writing()
+        {
+            return write_staged(core, stage, overrides, status_reason).await;
+        }
         if !overrides.is_empty() && core.writing() {
             let actor = core.actor.clone();
             let tx = core.tx().await?;
@@ -2159,4 +2391,530 @@ impl StudentImport {
         }
         core.finish().await
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The write pass of a student file import
+//
+// Reading and checking a city's file takes most of an import; on SQLite, a transaction open
+// through it would hold the single writer, and every login, session refresh or status request of
+// the running server would wait for it (or fail after the busy timeout). So a file import checks
+// every row first, with no write transaction open (the checks are loaded through the readers),
+// spooling the accepted rows to an unnamed temporary file; only then does it write, and on SQLite
+// in short transactions with a pause between them in which other writers take their turn:
+//
+// 1. the batch is recorded as `pending` (`import_batch.state`);
+// 2. the new records, `WRITE_CHUNK` a transaction (each also marks the batch as alive);
+// 3. their national keys, in key order, `KEY_CHUNK` a transaction, each chunk re-checked first:
+//    a number registered by someone else since the check fails the import, naming the row;
+// 4. one last transaction: the changed records (each re-checked against the content hash the
+//    check saw), their history and keys, the class-size overrides, and the batch made `done`.
+//
+// All-or-nothing holds for the user: if any step fails, what steps 2–3 committed is removed again
+// (by the ids and keys the import wrote) and the batch row with it; if the process dies during
+// the write pass, the next student file import removes what a batch left that is still `pending`
+// and has not been marked alive for ten minutes ([`recover_interrupted`]). While the write pass
+// runs, readers see the new records appear; they belong to a batch that is not yet done.
+// Changed records are written in the last transaction only, so that undoing never has to restore
+// an old version (its length is that of the changes, which re-imports keep small).
+//
+// On PostgreSQL a long transaction that inserts rows does not block the server's other writes
+// (row locks, not a database lock), and the bulk path (indexes suspended and rebuilt) needs one
+// transaction: steps 2–4 run in one transaction there, after the same check without one.
+
+/// New records per write transaction of a file import on SQLite (tens of milliseconds each).
+const WRITE_CHUNK: usize = 5000;
+/// National keys per write transaction.
+const KEY_CHUNK: usize = 20_000;
+/// A `pending` batch not marked alive for this long belongs to an import that was stopped.
+const PENDING_STALE_MINUTES: i64 = 10;
+
+/// Whether an import writes through the check-then-write pass (a file import that writes).
+fn core_stages(core: &Core) -> bool {
+    core.writes && core.opts.edit.is_none()
+}
+
+/// Rows between the check and the write: JSON lines in an unnamed temporary file (readable by
+/// this process only, gone when it is closed or the process ends), so that memory stays flat
+/// whatever the size of the file.
+struct Spool<R> {
+    out: Option<std::io::BufWriter<std::fs::File>>,
+    _rows: std::marker::PhantomData<R>,
+}
+
+/// Reads a [`Spool`] back, a chunk at a time.
+struct SpoolReader<R> {
+    input: std::io::BufReader<std::fs::File>,
+    line: String,
+    _rows: std::marker::PhantomData<R>,
+}
+
+fn spool_error(e: impl std::fmt::Display) -> crate::StoreError {
+    crate::StoreError::Invalid(format!("导入暂存文件读写失败：{e}"))
+}
+
+impl<R: Serialize + serde::de::DeserializeOwned> Spool<R> {
+    fn new() -> Result<Spool<R>> {
+        let file = tempfile::tempfile().map_err(spool_error)?;
+        Ok(Spool {
+            out: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
+            _rows: std::marker::PhantomData,
+        })
+    }
+
+    fn push(&mut self, row: &R) -> Result<()> {
+        use std::io::Write;
+        let out = self
+            .out
+            .as_mut()
+            .ok_or_else(|| spool_error("already read"))?;
+        serde_json::to_writer(&mut *out, row).map_err(spool_error)?;
+        out.write_all(b"\n").map_err(spool_error)
+    }
+
+    /// Ends the writing and reads the rows back from the first.
+    fn read(&mut self) -> Result<SpoolReader<R>> {
+        use std::io::Seek;
+        let out = self.out.take().ok_or_else(|| spool_error("already read"))?;
+        let mut file = out.into_inner().map_err(spool_error)?;
+        file.seek(std::io::SeekFrom::Start(0))
+            .map_err(spool_error)?;
+        Ok(SpoolReader {
+            input: std::io::BufReader::with_capacity(1 << 20, file),
+            line: String::new(),
+            _rows: std::marker::PhantomData,
+        })
+    }
+}
+
+impl<R: serde::de::DeserializeOwned> SpoolReader<R> {
+    /// The next `n` rows at most (none at the end).
+    fn chunk(&mut self, n: usize) -> Result<Vec<R>> {
+        use std::io::BufRead;
+        let mut out = Vec::with_capacity(n);
+        while out.len() < n {
+            self.line.clear();
+            if self.input.read_line(&mut self.line).map_err(spool_error)? == 0 {
+                break;
+            }
+            out.push(serde_json::from_str(&self.line).map_err(spool_error)?);
+        }
+        Ok(out)
+    }
+}
+
+/// What the write pass has committed so far (SQLite), to remove if the import fails.
+#[derive(Default)]
+struct Done {
+    /// New records written, (county, id).
+    students: Vec<(i32, i64)>,
+    /// How many of the sorted new keys are written.
+    keys: usize,
+}
+
+/// After one short write transaction of a file import on SQLite: a pause a quarter as long as
+/// the writer was held (2–50 ms) in which other writers take their turn. Requests of this server
+/// are queued for the writer connection and get it first; another process polls with SQLite's
+/// busy handler and needs the writer to be free for a moment.
+async fn let_others_write(held: std::time::Duration) {
+    let pause = (held / 4).clamp(
+        std::time::Duration::from_millis(2),
+        std::time::Duration::from_millis(50),
+    );
+    tokio::time::sleep(pause).await;
+}
+
+/// Marks the batch as alive (its `finished_at` moves on while it is `pending`).
+async fn touch_batch(tx: &mut Tx, batch: i64) -> Result<()> {
+    let mut q = Sql::new("UPDATE import_batch SET finished_at = ");
+    q.bind(Utc::now()).push(" WHERE id = ").bind(batch);
+    tx.exec(q).await?;
+    Ok(())
+}
+
+/// The write pass of a checked student file (see the comment above [`WRITE_CHUNK`]).
+async fn write_staged(
+    mut core: Core,
+    mut stage: Stage,
+    overrides: Vec<crate::gate::Override>,
+    reason: Option<String>,
+) -> Result<Report> {
+    let chunked = core.db.backend() == crate::Backend::Sqlite;
+    let batch = core.batch_id.expect("batch id when writing");
+    let db = core.db.clone();
+    let t = std::time::Instant::now();
+    let mut keys = std::mem::take(&mut core.keys);
+    keys.sort_unstable_by_key(|k| k.key);
+    let mut done = Done::default();
+    if chunked {
+        let q = core.batch_row("pending");
+        let tx = core.tx().await?;
+        tx.exec(q).await?;
+        core.commit().await?;
+        core.pending = true;
+    }
+    let outcome = write_stages(
+        &mut core,
+        &mut stage,
+        &keys,
+        &mut done,
+        chunked,
+        &overrides,
+        reason.as_deref(),
+    )
+    .await;
+    let refused = match outcome {
+        Ok(None) => None,
+        Ok(Some(errors)) => Some(errors),
+        Err(e) => {
+            let _ = core.rollback().await;
+            if chunked {
+                undo_staged(&db, &core.actor, batch, &done, &keys).await?;
+            }
+            return match taken_after_all(&db, &e, &keys).await? {
+                Some(errors) => Ok(refused_report(core.report, errors)),
+                None => Err(e),
+            };
+        }
+    };
+    if let Some(errors) = refused {
+        core.rollback().await?;
+        if chunked {
+            undo_staged(&db, &core.actor, batch, &done, &keys).await?;
+        }
+        tracing::info!(
+            batch,
+            taken = errors.len(),
+            "import undone: numbers or records changed between the check and the write"
+        );
+        return Ok(refused_report(core.report, errors));
+    }
+    tracing::debug!(
+        elapsed_ms = t.elapsed().as_millis() as u64,
+        "import: new records and keys written"
+    );
+    let report = core.report.clone();
+    let actor = core.actor.clone();
+    match core.finish().await {
+        Ok(r) => Ok(r),
+        Err(e) => {
+            if chunked {
+                undo_staged(&db, &actor, batch, &done, &keys).await?;
+            }
+            match taken_after_all(&db, &e, &keys).await? {
+                Some(errors) => Ok(refused_report(report, errors)),
+                None => Err(e),
+            }
+        }
+    }
+}
+
+/// The report of an import refused at write time: nothing written, the rows named.
+fn refused_report(mut report: Report, errors: Vec<RowError>) -> Report {
+    report.rejected += errors.len() as u64;
+    report.errors.extend(errors);
+    report.inserted = 0;
+    report.updated = 0;
+    report.committed = false;
+    report
+}
+
+/// After a write pass failed on a unique key (PostgreSQL's bulk path re-checks the national keys
+/// only when it rebuilds their primary key, at the end): which rows' numbers were taken since
+/// the check, looked up now that the key table's index is back. `None` for any other failure.
+async fn taken_after_all(
+    db: &Db,
+    e: &crate::StoreError,
+    keys: &[NewKey],
+) -> Result<Option<Vec<RowError>>> {
+    let unique = matches!(e, crate::StoreError::Db(sqlx::Error::Database(d))
+        if d.code().as_deref() == Some("23505"));
+    if !unique {
+        return Ok(None);
+    }
+    let mut tx = db.begin().await?;
+    let taken = taken_keys(&mut tx, keys).await?;
+    tx.rollback().await?;
+    Ok(Some(taken).filter(|t| !t.is_empty()))
+}
+
+/// Steps 2–4 of the write pass; `Ok(Some(errors))` when the re-check at write time refuses.
+async fn write_stages(
+    core: &mut Core,
+    stage: &mut Stage,
+    keys: &[NewKey],
+    done: &mut Done,
+    chunked: bool,
+    overrides: &[crate::gate::Override],
+    reason: Option<&str>,
+) -> Result<Option<Vec<RowError>>> {
+    let batch = core.batch_id.expect("batch id when writing");
+    // 2. New records.
+    let mut new_rows = stage.new_rows.read()?;
+    loop {
+        let rows: Vec<StudentRow> = new_rows.chunk(WRITE_CHUNK)?;
+        if rows.is_empty() {
+            break;
+        }
+        let ids: Vec<(i32, i64)> = rows.iter().map(|r| (r.county_id, r.id)).collect();
+        let tx = core.tx().await?;
+        if chunked {
+            touch_batch(tx, batch).await?;
+        }
+        bulk::insert(tx, rows).await?;
+        if chunked {
+            core.commit().await?;
+            done.students.extend(ids);
+            let_others_write(core.last_tx).await;
+        }
+    }
+    // 3. Their national keys, re-checked: the PostgreSQL bulk path has suspended the key table's
+    // primary key (rebuilding it refuses a number taken twice; a lookup without it would scan).
+    let recheck = chunked || !core.bulk;
+    for chunk in keys.chunks(KEY_CHUNK) {
+        let tx = core.tx().await?;
+        if recheck {
+            let taken = taken_keys(tx, chunk).await?;
+            if !taken.is_empty() {
+                return Ok(Some(taken));
+            }
+        }
+        insert_keys(tx, chunk).await?;
+        if chunked {
+            touch_batch(tx, batch).await?;
+            core.commit().await?;
+            done.keys += chunk.len();
+            let_others_write(core.last_tx).await;
+        }
+    }
+    // 4. Changed records, in the last transaction.
+    let mut changed = stage.changed.read()?;
+    let mut refused = Vec::new();
+    loop {
+        let rows: Vec<(u32, i64, StudentRow)> = changed.chunk(WRITE_CHUNK)?;
+        if rows.is_empty() {
+            break;
+        }
+        let seen: IntMap<i64, (u32, i64)> = rows
+            .iter()
+            .map(|(row, hash, r)| (r.id, (*row, *hash)))
+            .collect();
+        let rows: Vec<StudentRow> = rows.into_iter().map(|(_, _, r)| r).collect();
+        let old = write_changed_students(core, rows, reason, |id| seen.get(&id).map_or(0, |s| s.0))
+            .await?;
+        for (id, (row, hash)) in &seen {
+            match old.get(id) {
+                Some(o) if o.content_hash == *hash => {}
+                o => refused.push(RowError {
+                    row: u64::from(*row),
+                    field: "student_no",
+                    value: o.map(|o| o.student_no.clone()).unwrap_or_default(),
+                    reason: "该学生的记录在本次导入检查之后已被修改或删除；导入已撤销，请重新导入"
+                        .into(),
+                }),
+            }
+        }
+    }
+    if !refused.is_empty() {
+        refused.sort_by_key(|e| e.row);
+        return Ok(Some(refused));
+    }
+    if !core.keys.is_empty() && recheck {
+        let moved = std::mem::take(&mut core.keys);
+        let tx = core.tx().await?;
+        let taken = taken_keys(tx, &moved).await?;
+        if !taken.is_empty() {
+            return Ok(Some(taken));
+        }
+        core.keys = moved;
+    }
+    if !overrides.is_empty() {
+        let actor = core.actor.clone();
+        let tx = core.tx().await?;
+        for o in overrides {
+            crate::gate::record_override(tx, &actor, o).await?;
+        }
+    }
+    Ok(None)
+}
+
+/// Writes changed students with their audit entries, and keeps the national keys and the status
+/// history in step; returns the rows as they were.
+async fn write_changed_students(
+    core: &mut Core,
+    changed: Vec<StudentRow>,
+    reason: Option<&str>,
+    row_of: impl Fn(i64) -> u32,
+) -> Result<HashMap<i64, StudentRow>> {
+    if changed.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let old = write_changed(core, changed.clone(), "student", |r: &StudentRow| {
+        (r.county_id, r.id)
+    })
+    .await?;
+    let mut events = Vec::new();
+    let mut drop_cards = Vec::new();
+    let mut drop_numbers = Vec::new();
+    for r in &changed {
+        let Some(o) = old.get(&r.id) else { continue };
+        if o.id_card != r.id_card {
+            if let Some(c) = &o.id_card {
+                drop_cards.push(c.clone());
+            }
+            if let Some(c) = &r.id_card {
+                let key = yimeng_domain::IdCardNo::from_stored(c.clone()).key();
+                core.add_key(key, r.id, r.county_id, false, row_of(r.id));
+            }
+        }
+        if o.student_no != r.student_no {
+            drop_numbers.push(o.student_no.clone());
+            let key = yimeng_domain::StudentNo::from_stored(r.student_no.clone()).key();
+            core.add_key(key, r.id, r.county_id, false, row_of(r.id));
+        }
+        if o.status != r.status {
+            let to = StudentStatus::from_code(&r.status).unwrap_or(StudentStatus::Other);
+            events.push(StudentEventRow {
+                county_id: r.county_id,
+                id: 0,
+                student_id: r.id,
+                school_id: r.school_id,
+                change_type: to.change_type().code().into(),
+                from_status: Some(o.status.clone()),
+                to_status: r.status.clone(),
+                reason: reason.unwrap_or("批量导入更新学籍状态").to_string(),
+                occurred_on: core.now.date_naive(),
+                actor: core.actor.name.clone(),
+                source: if core.opts.edit.is_some() {
+                    "form"
+                } else {
+                    "import"
+                }
+                .into(),
+                batch_id: core.batch_id,
+                recorded_at: core.now,
+            });
+        }
+    }
+    let tx = core.tx().await?;
+    drop_keys(tx, "id_card", &drop_cards).await?;
+    drop_keys(tx, "student_no", &drop_numbers).await?;
+    if !events.is_empty() {
+        let first = tx.alloc_ids("student_event", events.len() as i64).await?;
+        for (i, e) in events.iter_mut().enumerate() {
+            e.id = first + i as i64;
+        }
+        bulk::insert(tx, events).await?;
+    }
+    Ok(old)
+}
+
+/// Removes what a failed write pass committed (SQLite): the keys, the new records, the batch.
+async fn undo_staged(
+    db: &Db,
+    actor: &Actor,
+    batch: i64,
+    done: &Done,
+    keys: &[NewKey],
+) -> Result<()> {
+    for chunk in keys[..done.keys].chunks(5000) {
+        let values: Vec<String> = chunk
+            .iter()
+            .map(|k| {
+                let mut v = String::with_capacity(20);
+                key_text(k.key, &mut v);
+                v
+            })
+            .collect();
+        let mut tx = db.begin().await?;
+        let mut q =
+            Sql::new("/* multi-county: person_keys */ DELETE FROM person_key WHERE value IN ");
+        q.bind_list(values);
+        tx.exec(q).await?;
+        tx.commit().await?;
+    }
+    let mut by_county: std::collections::BTreeMap<i32, Vec<i64>> = Default::default();
+    for (c, id) in &done.students {
+        by_county.entry(*c).or_default().push(*id);
+    }
+    for (c, ids) in by_county {
+        for chunk in ids.chunks(5000) {
+            let mut tx = db.begin().await?;
+            let mut q = Sql::new("DELETE FROM student WHERE county_id = ");
+            q.bind(c)
+                .push(" AND id IN ")
+                .bind_list(chunk.iter().copied());
+            tx.exec(q).await?;
+            tx.commit().await?;
+        }
+    }
+    let mut tx = db.begin().await?;
+    finish_undo(&mut tx, actor, batch, done.students.len()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Deletes the batch row of an undone import and writes the audit entry.
+async fn finish_undo(tx: &mut Tx, actor: &Actor, batch: i64, records: usize) -> Result<()> {
+    let mut q = Sql::new("DELETE FROM import_batch WHERE id = ");
+    q.bind(batch);
+    tx.exec(q).await?;
+    audit::write(
+        tx,
+        actor,
+        vec![Entry {
+            county_id: audit::CITY_COUNTY_ID,
+            action: "import_undone",
+            entity: "import_batch",
+            entity_id: Some(batch),
+            summary: format!("导入未完成，已撤销已写入的 {records} 条新记录"),
+            before: None,
+            after: None,
+        }],
+    )
+    .await
+}
+
+/// Removes what student file imports stopped during their write pass left behind: batches still
+/// `pending` whose import has not marked them alive for [`PENDING_STALE_MINUTES`] (their new
+/// records and those records' keys; changed records are written only when a batch completes).
+#[tracing::instrument(skip_all)]
+pub async fn recover_interrupted(db: &Db) -> Result<u64> {
+    let cutoff = Utc::now() - chrono::Duration::minutes(PENDING_STALE_MINUTES);
+    let mut q = Sql::new("SELECT id FROM import_batch WHERE state = 'pending' AND finished_at < ");
+    q.bind(cutoff);
+    let stale: Vec<(i64,)> = db.all(q).await?;
+    for (batch,) in &stale {
+        let mut q = Sql::new(
+            "/* multi-county: undo_batch */ SELECT s.student_no, s.id_card FROM student s WHERE s.created_batch = ",
+        );
+        q.bind(*batch);
+        let numbers: Vec<(String, Option<String>)> = db.all(q).await?;
+        let values: Vec<String> = numbers
+            .into_iter()
+            .flat_map(|(no, card)| std::iter::once(no).chain(card))
+            .collect();
+        let mut tx = db.begin().await?;
+        for chunk in values.chunks(5000) {
+            let mut q = Sql::new(
+                "/* multi-county: person_keys */ DELETE FROM person_key WHERE owner = 'student' AND value IN ",
+            );
+            q.bind_list(chunk.iter().map(String::as_str));
+            tx.exec(q).await?;
+        }
+        let mut q =
+            Sql::new("/* multi-county: undo_batch */ DELETE FROM student WHERE created_batch = ");
+        q.bind(*batch);
+        let n = tx.exec(q).await?;
+        finish_undo(
+            &mut tx,
+            &Actor::system(),
+            *batch,
+            usize::try_from(n).unwrap_or(0),
+        )
+        .await?;
+        tx.commit().await?;
+        tracing::warn!(batch, records = n, "interrupted import undone");
+    }
+    Ok(stale.len() as u64)
 }

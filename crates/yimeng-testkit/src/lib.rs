@@ -100,6 +100,15 @@ impl TestDb {
     pub fn backend(&self) -> Backend {
         self.db.backend()
     }
+
+    /// The store's address, for a second handle on it (as another process would open it).
+    pub fn url(&self) -> String {
+        match (&self.pg, &self._dir) {
+            (Some((admin, name)), _) => with_database(admin, name),
+            (None, Some(dir)) => dir.path().join("test.db").display().to_string(),
+            (None, None) => unreachable!("a test store is SQLite in a directory or PostgreSQL"),
+        }
+    }
 }
 
 impl Drop for TestDb {

@@ -24,8 +24,12 @@ pub struct WebConfig {
     pub trust_proxy: bool,
     /// Mark cookies `Secure` (when served over HTTPS).
     pub secure_cookies: bool,
-    /// Largest import upload.
+    /// Largest upload of one request (import files; routes for materials keep smaller limits).
     pub max_upload_bytes: usize,
+    /// Memory budget of all uploads being received at once (`[web] upload_budget_mb`): a
+    /// multipart body that does not fit into what is left is refused with 503 and `Retry-After`
+    /// (see [`crate::upload_budget`]).
+    pub upload_budget_bytes: usize,
     /// Where uploads wait between the check and the import.
     pub upload_dir: PathBuf,
 }
@@ -36,6 +40,7 @@ impl Default for WebConfig {
             trust_proxy: false,
             secure_cookies: false,
             max_upload_bytes: 512 * 1024 * 1024,
+            upload_budget_bytes: 1024 * 1024 * 1024,
             upload_dir: std::env::temp_dir().join("yimeng-uploads"),
         }
     }
@@ -82,6 +87,8 @@ pub struct AppState {
     pub public_throttle: Arc<Throttle>,
     /// Recently authenticated sessions and tokens.
     pub auth_cache: Arc<crate::auth::AuthCache>,
+    /// The upload memory budget.
+    pub upload_budget: Arc<crate::upload_budget::UploadBudget>,
     /// Checked uploads waiting for confirmation, by token.
     pub imports: Arc<Mutex<HashMap<String, PendingImport>>>,
     /// School pages' figures by school id, with the county's data version they were computed at.
@@ -108,6 +115,9 @@ impl AppState {
         system: yimeng_store::SystemContext,
     ) -> AppState {
         let _ = std::fs::create_dir_all(&config.upload_dir);
+        let upload_budget = Arc::new(crate::upload_budget::UploadBudget::new(
+            config.upload_budget_bytes,
+        ));
         AppState {
             db,
             config: Arc::new(config),
@@ -115,6 +125,7 @@ impl AppState {
             throttle: Arc::new(Throttle::default()),
             public_throttle: Arc::new(Throttle::default()),
             auth_cache: Arc::new(crate::auth::AuthCache::default()),
+            upload_budget,
             imports: Arc::new(Mutex::new(HashMap::new())),
             cache: Arc::new(Mutex::new(HashMap::new())),
             schools: Arc::new(Mutex::new(HashMap::new())),
@@ -498,6 +509,10 @@ pub fn router(state: AppState) -> Router {
             crate::auth::require_password_changed,
         ))
         .layer(axum::middleware::from_fn(crate::error::humanize_rejections))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::upload_budget::guard,
+        ))
         .layer(DefaultBodyLimit::max(2 * 1024 * 1024))
         .layer(CatchPanicLayer::new())
         .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))

@@ -12,6 +12,9 @@ pub const BUSY_DETAIL: &str = "系统正在写入大批数据，请稍后重试�
 /// Seconds a client is asked to wait before retrying a write refused as busy.
 const BUSY_RETRY_AFTER: &str = "30";
 
+/// Seconds a client is asked to wait before retrying a request refused as overloaded.
+pub const OVERLOADED_RETRY_AFTER: &str = "10";
+
 /// What went wrong, for people.
 #[derive(Debug)]
 pub enum Failure {
@@ -34,6 +37,9 @@ pub enum Failure {
     /// 503: the write waited for the database's single writer (held by a long import) longer
     /// than the busy timeout; nothing is wrong with the request, it can be retried.
     Busy,
+    /// 503: the server cannot take this request now (e.g. its upload memory budget is spent);
+    /// the reason says so, and the client may retry after [`Failure::retry_after`].
+    Overloaded(String),
     /// The account must change its initial password first.
     ChangePassword,
     /// 422 with the problems of each field.
@@ -51,7 +57,7 @@ impl Failure {
             Failure::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Failure::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
             Failure::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-            Failure::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Failure::Busy | Failure::Overloaded(_) => StatusCode::SERVICE_UNAVAILABLE,
             Failure::ChangePassword => StatusCode::FORBIDDEN,
             Failure::Fields(_) => StatusCode::UNPROCESSABLE_ENTITY,
         }
@@ -66,7 +72,7 @@ impl Failure {
             Failure::TooLarge(_) => "文件太大",
             Failure::TooMany(_) => "尝试次数过多",
             Failure::Internal(_) => "系统内部错误",
-            Failure::Busy => "系统繁忙",
+            Failure::Busy | Failure::Overloaded(_) => "系统繁忙",
             Failure::ChangePassword => "请先修改初始密码",
             Failure::Fields(_) => "输入有误",
         }
@@ -87,13 +93,25 @@ impl Failure {
             | Failure::BadRequest(m)
             | Failure::Conflict(m)
             | Failure::TooLarge(m)
+            | Failure::Overloaded(m)
             | Failure::TooMany(m) => m.clone(),
         }
+    }
+    /// A 503 tells the client when to retry (`Retry-After`, seconds).
+    fn retry_after(&self, r: &mut Response) {
+        let secs = match self {
+            Failure::Busy => BUSY_RETRY_AFTER,
+            Failure::Overloaded(_) => OVERLOADED_RETRY_AFTER,
+            _ => return,
+        };
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static(secs));
     }
     fn log(&self) {
         match self {
             Failure::Internal(m) => tracing::error!(error = %m, "internal error"),
             Failure::Busy => tracing::warn!("write refused: the database writer stayed busy"),
+            Failure::Overloaded(m) => tracing::warn!(reason = %m, "request refused: overloaded"),
             _ => {}
         }
     }
@@ -165,12 +183,7 @@ impl IntoResponse for AppError {
         }
         let page = crate::view::error_page(f.status().as_u16(), f.title(), &f.detail());
         let mut r = (f.status(), Html(page)).into_response();
-        if matches!(f, Failure::Busy) {
-            r.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from_static(BUSY_RETRY_AFTER),
-            );
-        }
+        f.retry_after(&mut r);
         r
     }
 }
@@ -207,12 +220,7 @@ impl IntoResponse for ApiError {
             body.to_string(),
         )
             .into_response();
-        if matches!(f, Failure::Busy) {
-            r.headers_mut().insert(
-                header::RETRY_AFTER,
-                header::HeaderValue::from_static(BUSY_RETRY_AFTER),
-            );
-        }
+        f.retry_after(&mut r);
         r
     }
 }

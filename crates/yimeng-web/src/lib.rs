@@ -18,6 +18,7 @@ pub mod i18n;
 pub mod kit;
 pub mod pages;
 pub mod service;
+pub mod upload_budget;
 pub mod view;
 
 pub use app::{AppState, WebConfig, router, serve};

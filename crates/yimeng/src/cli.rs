@@ -307,6 +307,8 @@ struct WebSection {
     trust_proxy: bool,
     secure_cookies: bool,
     max_upload_mb: Option<usize>,
+    /// Memory budget of all uploads being received at once, in MB (default 1024).
+    upload_budget_mb: Option<usize>,
 }
 
 fn load_config(path: &Option<PathBuf>) -> Result<FileConfig> {
@@ -976,6 +978,9 @@ async fn serve(
     };
     if let Some(mb) = cfg.web.max_upload_mb {
         web.max_upload_bytes = mb * 1024 * 1024;
+    }
+    if let Some(mb) = cfg.web.upload_budget_mb {
+        web.upload_budget_bytes = mb.max(1) * 1024 * 1024;
     }
     let state = yimeng_web::AppState::new(db.clone(), web, cfg.rules, sys);
     let listener = tokio::net::TcpListener::bind(addr)

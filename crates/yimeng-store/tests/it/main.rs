@@ -7,6 +7,7 @@ mod edits;
 mod enrolment;
 mod fixtures;
 mod gate_import;
+mod import_passes;
 mod imports;
 mod rollover;
 mod schema;

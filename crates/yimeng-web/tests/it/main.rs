@@ -20,3 +20,4 @@ mod status_rule;
 mod sunshine;
 mod support;
 mod tracker;
+mod upload_budget;

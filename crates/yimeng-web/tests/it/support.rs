@@ -63,6 +63,11 @@ impl TestApp {
     /// Loads a small demo city (every county has schools) with the demo accounts into `t`, and
     /// serves it on a free port.
     pub async fn spawn(t: TestDb) -> TestApp {
+        TestApp::spawn_with(t, |_| {}).await
+    }
+
+    /// [`TestApp::spawn`] with settings changed by `configure`.
+    pub async fn spawn_with(t: TestDb, configure: impl FnOnce(&mut WebConfig)) -> TestApp {
         let city = Arc::new(yimeng_demo::DemoCity::plan(0.004, 2020));
         let sys = yimeng_store::SystemContext::new("test");
         yimeng_web::service::demo::load(&t.db, &sys, city, &|_, _, _| {})
@@ -73,11 +78,12 @@ impl TestApp {
             .expect("demo accounts");
         let ids = ids(&t.db).await;
         let uploads = tempfile::tempdir().expect("tempdir");
-        let config = WebConfig {
+        let mut config = WebConfig {
             upload_dir: uploads.path().to_path_buf(),
             max_upload_bytes: 8 * 1024 * 1024,
             ..WebConfig::default()
         };
+        configure(&mut config);
         let state = AppState::new(t.db.clone(), config, Rules::default(), sys);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
