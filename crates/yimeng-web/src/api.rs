@@ -6,37 +6,39 @@
 //! `application/problem+json`; field errors list `errors: [{field, value, reason}]`.
 
 use crate::app::AppState;
-use crate::auth::{ApiUser, User};
-use crate::error::{ApiResult, Failure};
-use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::{get, post};
-use axum::{Json, Router};
+use crate::auth::User;
+use crate::error::Failure;
+use axum::Router;
+use axum::http::{HeaderValue, header};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
-use std::sync::Arc;
 use tower_http::set_header::SetResponseHeaderLayer;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
-use yimeng_domain::{FieldError, RegionCode, StudentStatus};
-use yimeng_io::Table;
+use yimeng_domain::FieldError;
 use yimeng_store::browse;
 use yimeng_store::edit::Saved;
 
 mod accounts;
 pub mod admission;
+mod classes;
 mod enrolment;
 mod export;
+mod imports;
+mod plan;
+mod registry;
 mod rollover;
+mod schools;
 mod services;
+mod staff;
+mod students;
 mod sunshine;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "沂蒙教育治理平台 API", version = "1", description = "临沂市教育局教育治理平台：学校、班级、学生学籍、教职工。所有读写按账户的管辖范围执行；范围外的记录返回 404。"),
-    paths(me, regions, stats, list_schools, get_school, create_school, save_school, list_classes, get_class, create_class, save_class, list_students, get_student, create_student, save_student, change_status, list_staff, get_staff, create_staff, save_staff, search, import, audit, indicators),
-    components(schemas(Paged, ImportSummary, StatusChange, Problem, IndicatorFigure, IndicatorReport)),
+    components(schemas(Paged, Problem)),
     modifiers(&Bearer),
     tags((name = "registry", description = "学校、班级、学生、教职工"), (name = "account", description = "当前账户"), (name = "admin", description = "市局管理员"), (name = "plan", description = "工作计划与指标"))
 )]
@@ -147,6 +149,13 @@ impl Modify for Refusals {
 /// The OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
+    doc.merge(registry::RegistryDoc::openapi());
+    doc.merge(schools::SchoolsDoc::openapi());
+    doc.merge(classes::ClassesDoc::openapi());
+    doc.merge(students::StudentsDoc::openapi());
+    doc.merge(staff::StaffDoc::openapi());
+    doc.merge(imports::ImportsDoc::openapi());
+    doc.merge(plan::PlanDoc::openapi());
     doc.merge(services::ServicesDoc::openapi());
     doc.merge(enrolment::EnrolmentDoc::openapi());
     // Senior-high unified admission (issue 6): every step of its pages (`api::admission`).
@@ -169,25 +178,13 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
             HeaderValue::from_static("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'"),
         ));
     Router::new()
-        .route("/api/v1/me", get(me))
-        .route("/api/v1/regions", get(regions))
-        .route("/api/v1/stats", get(stats))
-        .route("/api/v1/schools", get(list_schools).post(create_school))
-        .route("/api/v1/schools/{id}", get(get_school).put(save_school))
-        .route("/api/v1/classes", get(list_classes).post(create_class))
-        .route("/api/v1/classes/{id}", get(get_class).put(save_class))
-        .route("/api/v1/students", get(list_students).post(create_student))
-        .route("/api/v1/students/{id}", get(get_student).put(save_student))
-        .route("/api/v1/students/{id}/status", post(change_status))
-        .route("/api/v1/staff", get(list_staff).post(create_staff))
-        .route("/api/v1/staff/{id}", get(get_staff).put(save_staff))
-        .route("/api/v1/search", get(search))
-        .route(
-            "/api/v1/imports/{table}",
-            post(import).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/v1/audit", get(audit))
-        .route("/api/v1/indicators", get(indicators))
+        .merge(registry::router())
+        .merge(schools::router())
+        .merge(classes::router())
+        .merge(students::router())
+        .merge(staff::router())
+        .merge(imports::router(upload_limit))
+        .merge(plan::router())
         .merge(services::router())
         .merge(enrolment::router())
         .merge(sunshine::router())
@@ -214,18 +211,22 @@ pub struct Paged {
 }
 
 impl Paged {
-    fn of<T: Serialize>(p: browse::Page<T>, f: impl Fn(Value) -> Value) -> Paged {
-        Paged {
+    /// A page of rows as JSON, each passed through `f` (e.g. [`protect`]).
+    fn of<T: Serialize>(
+        p: browse::Page<T>,
+        f: impl Fn(Value) -> Value,
+    ) -> Result<Paged, serde_json::Error> {
+        Ok(Paged {
             items: p
                 .items
                 .iter()
-                .map(|i| f(serde_json::to_value(i).unwrap_or(Value::Null)))
-                .collect(),
+                .map(|i| serde_json::to_value(i).map(&f))
+                .collect::<Result<_, _>>()?,
             page: p.page,
             per_page: p.per_page,
             total: p.total,
             has_next: p.has_next,
-        }
+        })
     }
 }
 
@@ -285,102 +286,6 @@ fn paging(p: &PageParams) -> (i64, i64) {
     )
 }
 
-/// The current account and its scope.
-#[utoipa::path(get, path = "/api/v1/me", tag = "account", responses((status = 200, description = "账户与管辖范围"), (status = 401, body = Problem)))]
-async fn me(ApiUser(u): ApiUser) -> Json<Value> {
-    Json(json!({
-        "username": u.account.username,
-        "display_name": u.account.display_name,
-        "role": u.account.role,
-        "county_id": u.account.county_id,
-        "school_id": u.account.school_id,
-        "counties": u.scope.counties().iter().map(|c| c.get()).collect::<Vec<_>>(),
-        "schools": u.scope.schools().map(|v| v.iter().map(|s| s.id).collect::<Vec<_>>()),
-        "personal_data": u.role().has_personal_data_right(),
-        "can_write": u.role().can_write_registry(),
-    }))
-}
-
-/// The region tree (临沂市 and its counties and zones).
-#[utoipa::path(get, path = "/api/v1/regions", tag = "registry", responses((status = 200, description = "行政区划")))]
-async fn regions(State(state): State<AppState>, ApiUser(_u): ApiUser) -> ApiResult<Json<Value>> {
-    Ok(Json(serde_json::to_value(
-        yimeng_store::region::all(&state.db).await?,
-    )?))
-}
-
-/// Counts per county and school type: schools, classes, students by status, staff.
-#[utoipa::path(get, path = "/api/v1/stats", tag = "registry", responses((status = 200, description = "统计")))]
-async fn stats(State(state): State<AppState>, ApiUser(u): ApiUser) -> ApiResult<Json<Value>> {
-    staff_only(&u)?;
-    let s = yimeng_store::stats::compute(&state.db, &u.scope).await?;
-    let rows: Vec<Value> = s
-        .cells
-        .iter()
-        .map(|((c, t), v)| json!({"county_id": c, "school_type": t, "counts": v}))
-        .collect();
-    Ok(Json(json!({"cells": rows, "total": s.total()})))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct SchoolParams {
-    /// County code (e.g. 371302).
-    county: Option<i32>,
-    /// School type code (kindergarten, primary, junior, nine_year, …).
-    school_type: Option<String>,
-    /// public | private
-    ownership: Option<String>,
-    /// urban | town | rural
-    location: Option<String>,
-    /// Name, pinyin initials or 学校标识码.
-    q: Option<String>,
-    /// code | name | county | type
-    sort: Option<String>,
-}
-
-/// Schools in scope with student, class and staff counts.
-#[utoipa::path(get, path = "/api/v1/schools", tag = "registry", params(SchoolParams, PageParams), responses((status = 200, body = Paged)))]
-async fn list_schools(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<SchoolParams>,
-    Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
-    staff_only(&u)?;
-    let f = browse::SchoolFilter {
-        county: q.county,
-        school_type: q.school_type,
-        ownership: q.ownership,
-        location: q.location,
-        q: q.q,
-    };
-    let (page, per) = paging(&p);
-    let r = browse::schools(
-        &state.db,
-        &u.scope,
-        &state.rules,
-        &f,
-        q.sort.as_deref().unwrap_or("county"),
-        false,
-        page,
-        per,
-    )
-    .await?;
-    Ok(Json(Paged::of(r, |v| v)))
-}
-
-/// One school with its classes (sizes counted from the roster) and status counts.
-#[utoipa::path(get, path = "/api/v1/schools/{id}", tag = "registry", params(("id" = i64, Path, description = "学校 id")), responses((status = 200, description = "学校"), (status = 404, body = Problem)))]
-async fn get_school(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    staff_only(&u)?;
-    let d = browse::school_detail(&state.db, &u.scope, &state.rules, id).await?;
-    Ok(Json(serde_json::to_value(&d)?))
-}
-
 /// `PUT` changes the fields it names; the others keep their stored values.
 fn overlay(
     mut stored: HashMap<String, String>,
@@ -413,749 +318,4 @@ fn saved(r: Saved) -> Result<i64, Failure> {
 
 fn parse_failed(errs: Vec<FieldError>) -> Failure {
     Failure::Fields(errs)
-}
-
-/// Creates or updates a school (matched by `code`). The body has the import columns' keys
-/// (`code`, `name`, `county`, `school_type`, `ownership`, `location`, …) with text values.
-#[utoipa::path(post, path = "/api/v1/schools", tag = "registry", request_body(content = Object, description = "字段同学校导入模板（键为英文字段名）"), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_school(
-    state: State<AppState>,
-    user: ApiUser,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_school_inner(state, user, None, body).await
-}
-
-/// Updates a school (its code and county cannot change). Fields not given keep their values.
-#[utoipa::path(put, path = "/api/v1/schools/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_school(
-    state: State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_school_inner(state, user, Some(id), body).await
-}
-
-async fn save_school_inner(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    id: Option<i64>,
-    body: HashMap<String, Value>,
-) -> ApiResult<Json<Value>> {
-    u.require_writer()?;
-    let mut values = json_values(&body);
-    if let Some(id) = id {
-        let s = yimeng_store::school::get(&state.db, &u.scope, id).await?;
-        let stored = crate::kit::forms::values_from_cells(
-            Table::Schools,
-            yimeng_io::records::school_cells(&s.to_record()),
-        );
-        values = overlay(stored, values);
-        values.insert("code".into(), s.code.clone());
-        values.insert("county".into(), RegionCode::from_i32(s.county_id).name());
-    } else if !u.role().can_create_schools() {
-        return Err(Failure::Forbidden("只有县区教育局可以登记新学校".into()).into());
-    }
-    let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec =
-        yimeng_io::records::parse_school(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
-    let sid = saved(yimeng_store::edit::save_school(&state.db, &u.scope, &u.actor(), rec).await?)?;
-    let row = yimeng_store::school::get(&state.db, &u.scope, sid).await?;
-    Ok(Json(serde_json::to_value(row)?))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct ClassParams {
-    /// County code.
-    county: Option<i32>,
-    /// School id.
-    school: Option<i64>,
-    /// Grade code (K1…K3, KM, P1…P6, J1…J3, S1…S3, V1…V3).
-    grade: Option<String>,
-    /// Only classes of at least this size (56 = 大班额).
-    min_size: Option<i64>,
-}
-
-/// Classes with sizes counted from the roster, largest first.
-#[utoipa::path(get, path = "/api/v1/classes", tag = "registry", params(ClassParams, PageParams), responses((status = 200, body = Paged)))]
-async fn list_classes(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<ClassParams>,
-    Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
-    staff_only(&u)?;
-    let (page, per) = paging(&p);
-    let f = browse::ClassFilter {
-        county: q.county,
-        school: q.school,
-        grade: q.grade,
-        min_size: q.min_size,
-    };
-    Ok(Json(Paged::of(
-        browse::classes(&state.db, &u.scope, &state.rules, &f, page, per).await?,
-        |v| v,
-    )))
-}
-
-/// A class and its roster.
-#[utoipa::path(get, path = "/api/v1/classes/{id}", tag = "registry", params(("id" = i64, Path)), responses((status = 200, description = "班级与名册"), (status = 404, body = Problem)))]
-async fn get_class(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    staff_only(&u)?;
-    let (class, roster) = browse::roster(&state.db, &u.scope, id).await?;
-    let sizes =
-        browse::class_sizes(&state.db, &state.rules, class.county_id, &[class.school_id]).await?;
-    let size = sizes
-        .iter()
-        .find(|c| c.id == id)
-        .map(|c| c.size)
-        .unwrap_or(0);
-    let p = protect(&u);
-    let roster = roster
-        .into_iter()
-        .map(|r| serde_json::to_value(r).map(&p))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(
-        json!({"class": class, "size": size, "roster": roster}),
-    ))
-}
-
-/// Creates a class (`school_code`, `school_year`, `grade`, `class_no`, `name`, `head_teacher`).
-#[utoipa::path(post, path = "/api/v1/classes", tag = "registry", request_body(content = Object), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_class(
-    state: State<AppState>,
-    user: ApiUser,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_class_inner(state, user, None, body).await
-}
-
-/// Updates a class. Fields not given keep their values.
-#[utoipa::path(put, path = "/api/v1/classes/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_class(
-    state: State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_class_inner(state, user, Some(id), body).await
-}
-
-async fn save_class_inner(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    id: Option<i64>,
-    body: HashMap<String, Value>,
-) -> ApiResult<Json<Value>> {
-    u.require_writer()?;
-    let mut values = json_values(&body);
-    if let Some(id) = id {
-        let c = yimeng_store::class::get(&state.db, &u.scope, id).await?;
-        let stored = crate::service::registry::class_values(&state, &u, &c).await?;
-        values = overlay(stored, values);
-        let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
-        values.insert("school_code".into(), s.code);
-    }
-    let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec =
-        yimeng_io::records::parse_class(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
-    let cid =
-        saved(yimeng_store::edit::save_class(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
-    Ok(Json(
-        serde_json::to_value(yimeng_store::class::get(&state.db, &u.scope, cid).await?)
-            .unwrap_or_default(),
-    ))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct StudentParams {
-    /// County code.
-    county: Option<i32>,
-    /// School id.
-    school: Option<i64>,
-    /// Class id.
-    class: Option<i64>,
-    /// Status code (01 在读, 02 休学, 05 复学, 06 辍学 …).
-    status: Option<String>,
-    /// migrant | left_behind | poor | orphan | disabled
-    flag: Option<String>,
-    /// Name, pinyin initials, ID number or 学籍号.
-    q: Option<String>,
-}
-
-/// Students in scope. City-wide lists need a county, a school, a class or a search term.
-#[utoipa::path(get, path = "/api/v1/students", tag = "registry", params(StudentParams, PageParams), responses((status = 200, body = Paged), (status = 422, body = Problem)))]
-async fn list_students(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<StudentParams>,
-    Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
-    staff_only(&u)?;
-    let f = browse::StudentFilter {
-        county: q.county,
-        school: q.school,
-        class: q.class,
-        status: q.status,
-        flag: q.flag,
-        q: q.q,
-    };
-    if !f.is_narrow(&u.scope) {
-        return Err(Failure::BadRequest(
-            "请指定 county、school、class 或 q（全市学生名单过大，不整表返回）".into(),
-        )
-        .into());
-    }
-    let (page, per) = paging(&p);
-    let r = browse::students(&state.db, &u.scope, &f, page, per).await?;
-    Ok(Json(Paged::of(r, protect(&u))))
-}
-
-/// A student's record with status history.
-#[utoipa::path(get, path = "/api/v1/students/{id}", tag = "registry", params(("id" = i64, Path)), responses((status = 200, description = "学籍档案"), (status = 404, body = Problem)))]
-async fn get_student(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    staff_only(&u)?;
-    let d = browse::student_detail(&state.db, &u.scope, id).await?;
-    let mut v = serde_json::to_value(&d)?;
-    if let Some(s) = v.get_mut("student") {
-        *s = protect(&u)(s.take());
-    }
-    Ok(Json(v))
-}
-
-/// Creates a student. The body has the student import columns' keys (`school_code`,
-/// `school_year`, `grade`, `class_no`, `name`, `id_card`, `student_no`, `ethnicity`, …).
-#[utoipa::path(post, path = "/api/v1/students", tag = "registry", request_body(content = Object), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_student(
-    state: State<AppState>,
-    user: ApiUser,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_student_inner(state, user, None, body, None).await
-}
-
-/// Updates a student (status changes go through `/status`). Fields not given keep their values.
-#[utoipa::path(put, path = "/api/v1/students/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_student(
-    state: State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_student_inner(state, user, Some(id), body, None).await
-}
-
-async fn save_student_inner(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    id: Option<i64>,
-    body: HashMap<String, Value>,
-    reason: Option<String>,
-) -> ApiResult<Json<Value>> {
-    u.require_writer()?;
-    let mut values = json_values(&body);
-    if let Some(id) = id {
-        let stored = crate::service::registry::student_values(&state, &u, id).await?;
-        values = overlay(stored.clone(), values);
-        if reason.is_none() {
-            values.insert(
-                "status".into(),
-                stored.get("status").cloned().unwrap_or_default(),
-            );
-        }
-    }
-    let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec =
-        yimeng_io::records::parse_student(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
-    // The class-size gate with the configured limits; the API never overrides it (a county
-    // bureau overrides with a written reason on the web form).
-    let (outcome, warnings) = yimeng_store::edit::save_student_gated(
-        &state.db,
-        &u.scope,
-        &u.actor(),
-        rec,
-        id,
-        reason,
-        yimeng_store::import::GateOptions::with_rules(&state.rules),
-    )
-    .await?;
-    let sid = saved(outcome)?;
-    let row = yimeng_store::student::get(&state.db, &u.scope, sid).await?;
-    let mut v = protect(&u)(serde_json::to_value(row)?);
-    if !warnings.is_empty()
-        && let Some(o) = v.as_object_mut()
-    {
-        o.insert("warnings".into(), serde_json::json!(warnings));
-    }
-    Ok(Json(v))
-}
-
-/// A status change (学籍异动).
-#[derive(Deserialize, ToSchema)]
-pub struct StatusChange {
-    /// New status: label (休学) or code (02).
-    pub status: String,
-    /// Why (required).
-    pub reason: String,
-}
-
-/// Records a status change with its reason, following the allowed transitions. 休学, 复学, 辍学,
-/// 毕业 and 死亡 are 学籍异动 requests with the approvals the rules require, as on the student's
-/// page: the status changes at once (200, the student) when the caller's own approval completes
-/// the request, otherwise it waits for the next approver (202, the request).
-#[utoipa::path(post, path = "/api/v1/students/{id}/status", tag = "registry", params(("id" = i64, Path)), request_body = StatusChange, responses((status = 200, description = "已登记"), (status = 202, description = "异动申请已提交，待审批"), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)))]
-async fn change_status(
-    State(state): State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<StatusChange>,
-) -> ApiResult<(StatusCode, Json<Value>)> {
-    let u = &user.0;
-    u.require_writer()?;
-    let s = yimeng_store::student::get(&state.db, &u.scope, id).await?;
-    let current = StudentStatus::from_code(&s.status).unwrap_or(StudentStatus::Other);
-    let to = StudentStatus::parse(&body.status)
-        .map_err(|e| Failure::Fields(vec![FieldError::new("status", &body.status, e)]))?;
-    let reason = yimeng_domain::text::parse_text(&body.reason, 200, true)
-        .map_err(|e| Failure::Fields(vec![FieldError::new("reason", &body.reason, e)]))?;
-    if let Some(change) = crate::service::registry::status_change_of(&state, to, &reason, None)? {
-        let cal = yimeng_store::calendar::load(&state.db).await?;
-        let r = yimeng_store::status_request::create(
-            &state.db,
-            &u.actor(),
-            &u.scope,
-            &state.rules,
-            &cal,
-            crate::service::today(),
-            id,
-            change,
-        )
-        .await
-        .map_err(|e| match e {
-            yimeng_store::StoreError::Invalid(m) => {
-                Failure::Fields(vec![FieldError::new("status", to.label(), m)])
-            }
-            e => e.into(),
-        })?;
-        let request = json!({
-            "id": r.id,
-            "county_id": r.county_id,
-            "kind": r.kind,
-            "state": r.state,
-        });
-        if r.state != yimeng_store::transfer::state::COMPLETED {
-            return Ok((
-                StatusCode::ACCEPTED,
-                Json(json!({
-                    "message": format!("{}申请已提交，待审批", r.kind_label()),
-                    "status_request": request,
-                })),
-            ));
-        }
-        let row = yimeng_store::student::get(&state.db, &u.scope, id).await?;
-        let mut v = protect(u)(serde_json::to_value(row)?);
-        if let Some(o) = v.as_object_mut() {
-            o.insert("status_request".into(), request);
-        }
-        return Ok((StatusCode::OK, Json(v)));
-    }
-    if !current.can_change_to(to) {
-        return Err(Failure::Fields(vec![FieldError::new(
-            "status",
-            to.label(),
-            format!(
-                "学籍状态不能由“{}”直接改为“{}”",
-                current.label(),
-                to.label()
-            ),
-        )])
-        .into());
-    }
-    let mut values: HashMap<String, Value> =
-        crate::service::registry::student_values(&state, u, id)
-            .await?
-            .into_iter()
-            .map(|(k, v)| (k, Value::String(v)))
-            .collect();
-    values.insert("status".into(), Value::String(to.label().into()));
-    let Json(v) = save_student_inner(State(state), user, Some(id), values, Some(reason)).await?;
-    Ok((StatusCode::OK, Json(v)))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct StaffParams {
-    /// County code.
-    county: Option<i32>,
-    /// School id.
-    school: Option<i64>,
-    /// teacher | admin | support | service | carer
-    post: Option<String>,
-    /// active | sick | seconded | transferred | left | retired | deceased
-    status: Option<String>,
-    /// Name, pinyin initials or ID number.
-    q: Option<String>,
-}
-
-/// Staff in scope.
-#[utoipa::path(get, path = "/api/v1/staff", tag = "registry", params(StaffParams, PageParams), responses((status = 200, body = Paged)))]
-async fn list_staff(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<StaffParams>,
-    Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
-    staff_only(&u)?;
-    let (page, per) = paging(&p);
-    let f = browse::StaffFilter {
-        county: q.county,
-        school: q.school,
-        post: q.post,
-        status: q.status,
-        q: q.q,
-    };
-    Ok(Json(Paged::of(
-        browse::staff(&state.db, &u.scope, &f, page, per).await?,
-        protect(&u),
-    )))
-}
-
-/// A staff member.
-#[utoipa::path(get, path = "/api/v1/staff/{id}", tag = "registry", params(("id" = i64, Path)), responses((status = 200, description = "教职工"), (status = 404, body = Problem)))]
-async fn get_staff(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path(id): Path<i64>,
-) -> ApiResult<Json<Value>> {
-    staff_only(&u)?;
-    let s = yimeng_store::staff::get(&state.db, &u.scope, id).await?;
-    Ok(Json(protect(&u)(serde_json::to_value(s)?)))
-}
-
-/// Creates a staff member (the staff import columns' keys).
-#[utoipa::path(post, path = "/api/v1/staff", tag = "registry", request_body(content = Object), responses((status = 200, description = "已保存"), (status = 422, body = Problem)))]
-async fn create_staff(
-    state: State<AppState>,
-    user: ApiUser,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_staff_inner(state, user, None, body).await
-}
-
-/// Updates a staff member. Fields not given keep their values.
-#[utoipa::path(put, path = "/api/v1/staff/{id}", tag = "registry", params(("id" = i64, Path)), request_body(content = Object), responses((status = 200, description = "已保存"), (status = 404, body = Problem), (status = 422, body = Problem)))]
-async fn save_staff(
-    state: State<AppState>,
-    user: ApiUser,
-    Path(id): Path<i64>,
-    Json(body): Json<HashMap<String, Value>>,
-) -> ApiResult<Json<Value>> {
-    save_staff_inner(state, user, Some(id), body).await
-}
-
-async fn save_staff_inner(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    id: Option<i64>,
-    body: HashMap<String, Value>,
-) -> ApiResult<Json<Value>> {
-    u.require_writer()?;
-    let mut values = json_values(&body);
-    if let Some(id) = id {
-        let (_, stored) = crate::service::registry::staff_values(&state, &u, id).await?;
-        values = overlay(stored, values);
-    }
-    let get = |k: &str| values.get(k).map(String::as_str).unwrap_or("");
-    let rec =
-        yimeng_io::records::parse_staff(&get, &crate::kit::forms::ctx()).map_err(parse_failed)?;
-    let sid =
-        saved(yimeng_store::edit::save_staff(&state.db, &u.scope, &u.actor(), rec, id).await?)?;
-    Ok(Json(protect(&u)(
-        serde_json::to_value(yimeng_store::staff::get(&state.db, &u.scope, sid).await?)
-            .unwrap_or_default(),
-    )))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct SearchParams {
-    /// Name, pinyin initials, ID number, 学籍号 or 学校标识码.
-    q: String,
-}
-
-/// Searches schools, students and staff in scope.
-#[utoipa::path(get, path = "/api/v1/search", tag = "registry", params(SearchParams), responses((status = 200, description = "结果")))]
-async fn search(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<SearchParams>,
-) -> ApiResult<Json<Value>> {
-    staff_only(&u)?;
-    Ok(Json(
-        serde_json::to_value(browse::search(&state.db, &u.scope, &q.q, 20).await?)
-            .unwrap_or_default(),
-    ))
-}
-
-/// What an import did.
-#[derive(Serialize, ToSchema)]
-pub struct ImportSummary {
-    /// Written (false for a dry run or a refused file).
-    pub committed: bool,
-    /// Rows read.
-    pub total: u64,
-    /// New records.
-    pub inserted: u64,
-    /// Changed records.
-    pub updated: u64,
-    /// Unchanged records.
-    pub unchanged: u64,
-    /// Refused rows.
-    pub rejected: u64,
-    /// Every problem: row, column (Chinese header), value, reason.
-    #[schema(value_type = Vec<Object>)]
-    pub errors: Vec<crate::service::import::ErrorLine>,
-}
-
-#[derive(Deserialize, IntoParams)]
-struct ImportParams {
-    /// all (default: one bad row means nothing is written) | partial
-    mode: Option<String>,
-    /// true: check only, write nothing
-    dry_run: Option<bool>,
-}
-
-/// Imports a file (multipart field `file`; .xlsx, .xls or .csv in UTF-8 or GBK) into
-/// `schools`, `classes`, `students` or `staff`.
-#[utoipa::path(post, path = "/api/v1/imports/{table}", tag = "registry", params(("table" = String, Path, description = "schools | classes | students | staff"), ImportParams), request_body(content_type = "multipart/form-data", content = Object), responses((status = 200, body = ImportSummary), (status = 422, description = "有行未通过校验，未写入（返回同样的报告）", body = ImportSummary), (status = 404, description = "未知的表", body = Problem)))]
-async fn import(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Path(table): Path<String>,
-    Query(q): Query<ImportParams>,
-    mut mp: Multipart,
-) -> ApiResult<(StatusCode, Json<ImportSummary>)> {
-    u.require_writer()?;
-    let table = Table::parse(&table).ok_or(Failure::NotFound)?;
-    let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
-    let mut saved_file = None;
-    while let Some(mut field) = mp
-        .next_field()
-        .await
-        .map_err(|e| Failure::BadRequest(format!("上传失败：{e}")))?
-    {
-        if field.name() != Some("file") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or("upload.csv").to_string();
-        let ext = std::path::Path::new(&name)
-            .extension()
-            .and_then(|e| e.to_str())
-            .unwrap_or("csv")
-            .to_ascii_lowercase();
-        let path = dir.path().join(format!("upload.{ext}"));
-        crate::kit::upload::save_field(&mut field, &path).await?;
-        saved_file = Some((path, name));
-    }
-    let (path, file_name) =
-        saved_file.ok_or_else(|| Failure::BadRequest("缺少文件（multipart 字段 file）".into()))?;
-    let mode = if q.mode.as_deref() == Some("partial") {
-        yimeng_store::import::Mode::Partial
-    } else {
-        yimeng_store::import::Mode::AllOrNothing
-    };
-    let job = crate::service::import::ImportJob {
-        table,
-        path,
-        file_name,
-        mode,
-        dry_run: q.dry_run.unwrap_or(false),
-    };
-    let o = crate::service::import::import_file_gated(
-        &state.db,
-        &u.scope,
-        &u.actor(),
-        job,
-        yimeng_store::import::GateOptions::with_rules(&state.rules),
-        Arc::new(|_| {}),
-    )
-    .await?;
-    state.cache.lock().expect("cache lock").clear();
-    let r = &o.report;
-    // Rows were refused and nothing was (or, in a dry run, would be) written: 422 with the report.
-    let status = if r.rejected > 0
-        && !r.committed
-        && (mode == yimeng_store::import::Mode::AllOrNothing || r.inserted + r.updated == 0)
-    {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    Ok((
-        status,
-        Json(ImportSummary {
-            committed: r.committed,
-            total: r.total,
-            inserted: r.inserted,
-            updated: r.updated,
-            unchanged: r.unchanged,
-            rejected: r.rejected,
-            errors: o.errors,
-        }),
-    ))
-}
-
-#[derive(Deserialize, IntoParams)]
-struct AuditParams {
-    /// County code, or 371300 for city-level actions.
-    county: Option<i32>,
-    /// User name.
-    actor: Option<String>,
-    /// login, create, update, import, export …
-    action: Option<String>,
-    /// school, class, student, staff, user …
-    entity: Option<String>,
-}
-
-#[derive(Deserialize, IntoParams)]
-struct IndicatorParams {
-    /// Region code: 371300 (the city, default) or a county (371302 …).
-    region: Option<i32>,
-    /// As of this date (YYYY-MM-DD): a past date reads the snapshot taken then; default today.
-    date: Option<String>,
-}
-
-/// One indicator's figure in a region.
-#[derive(Serialize, ToSchema)]
-pub struct IndicatorFigure {
-    /// Indicator code.
-    pub code: String,
-    /// Chinese name.
-    pub name: String,
-    /// Unit (%, 个, 人 …).
-    pub unit: String,
-    /// The value (null: not computable or not reported).
-    pub value: Option<f64>,
-    /// Numerator (computed indicators).
-    pub numerator: Option<f64>,
-    /// Denominator (computed indicators).
-    pub denominator: Option<f64>,
-    /// The plan's target, if any.
-    pub target: Option<f64>,
-    /// at_least | at_most | equal
-    pub comparator: Option<String>,
-    /// Target deadline.
-    pub deadline: Option<chrono::NaiveDate>,
-    /// met | not_met | no_data | no_target
-    pub status: String,
-    /// computed | reported
-    pub source: String,
-}
-
-/// The indicators of a region as of a date.
-#[derive(Serialize, ToSchema)]
-pub struct IndicatorReport {
-    /// The work plan's code (linyi-2020 …).
-    pub plan: String,
-    /// Region code: 371300 (the city) or a county.
-    pub region: i32,
-    /// The date the figures are for.
-    pub as_of: chrono::NaiveDate,
-    /// Whether computed now (true) or read from the snapshot taken then.
-    pub live: bool,
-    /// One figure per indicator of the plan.
-    pub indicators: Vec<IndicatorFigure>,
-}
-
-/// Every indicator of the current work plan for a region, as of a date.
-#[utoipa::path(get, path = "/api/v1/indicators", tag = "plan", params(IndicatorParams), responses((status = 200, description = "指标数值", body = IndicatorReport), (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn indicators(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<IndicatorParams>,
-) -> ApiResult<Json<IndicatorReport>> {
-    staff_only(&u)?;
-    let date = crate::kit::parse_date(&q.date)?;
-    let region = q.region.unwrap_or(yimeng_store::audit::CITY_COUNTY_ID);
-    if region != yimeng_store::audit::CITY_COUNTY_ID
-        && !yimeng_domain::region::LINYI_UNITS
-            .iter()
-            .any(|x| x.code.get() == region)
-    {
-        return Err(Failure::NotFound.into());
-    }
-    let board = state.board(date).await?;
-    let plan = &board.plan;
-    let rows: Vec<IndicatorFigure> = plan
-        .indicators
-        .iter()
-        .map(|d| {
-            let f = board.figure(region, &d.code);
-            let t = crate::service::plan::target_of(plan, &d.code).map(|(_, t)| t);
-            IndicatorFigure {
-                code: d.code.clone(),
-                name: d.name.clone(),
-                unit: d.unit.clone(),
-                value: f.value,
-                numerator: f.numerator,
-                denominator: f.denominator,
-                target: t.map(|t| t.target),
-                comparator: t.map(|t| t.comparator.code().to_string()),
-                deadline: t.map(|t| t.deadline),
-                status: match (t, f.value) {
-                    (None, _) => "no_target",
-                    (Some(_), None) => "no_data",
-                    (Some(t), Some(v)) if t.is_met(v) => "met",
-                    _ => "not_met",
-                }
-                .into(),
-                source: if d.source.computation().is_some() {
-                    "computed"
-                } else {
-                    "reported"
-                }
-                .into(),
-            }
-        })
-        .collect();
-    Ok(Json(IndicatorReport {
-        plan: plan.code.clone(),
-        region,
-        as_of: board.as_of,
-        live: board.live,
-        indicators: rows,
-    }))
-}
-
-/// The audit log (city administrator).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams, PageParams), responses((status = 200, body = Paged), (status = 403, body = Problem)))]
-async fn audit(
-    State(state): State<AppState>,
-    ApiUser(u): ApiUser,
-    Query(q): Query<AuditParams>,
-    Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
-    if !u.role().can_read_audit() {
-        return Err(Failure::Forbidden("只有市局管理员可以查看操作日志".into()).into());
-    }
-    let (page, per) = paging(&p);
-    let f = browse::AuditFilter {
-        county: q.county,
-        actor: q.actor,
-        action: q.action,
-        entity: q.entity,
-        from: None,
-        to: None,
-    };
-    Ok(Json(Paged::of(
-        browse::audit(&state.db, &f, page, per).await?,
-        |v| v,
-    )))
 }

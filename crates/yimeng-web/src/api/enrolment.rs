@@ -97,7 +97,7 @@ async fn list_applications(
             has_next,
         },
         |v| v,
-    )))
+    )?))
 }
 
 /// An application with its status, its material files (names and sizes, not their content) and

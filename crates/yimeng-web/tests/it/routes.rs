@@ -1046,16 +1046,18 @@ async fn send(c: &Client, csrf: Option<&str>, case: &Case) -> Resp {
 /// The routes the router declares, read from its source.
 fn declared_routes() -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    for src in [
-        include_str!("../../src/app.rs"),
-        include_str!("../../src/api.rs"),
-        include_str!("../../src/api/services.rs"),
-        include_str!("../../src/api/enrolment.rs"),
-        include_str!("../../src/api/sunshine.rs"),
-        include_str!("../../src/api/rollover.rs"),
-        include_str!("../../src/api/accounts.rs"),
-        include_str!("../../src/api/export.rs"),
-    ] {
+    // The router's own file, api.rs, and every API module (a new module is read without a list).
+    let src_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = vec![src_dir.join("app.rs"), src_dir.join("api.rs")];
+    let mut modules: Vec<_> = std::fs::read_dir(src_dir.join("api"))
+        .expect("src/api")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+        .collect();
+    modules.sort();
+    files.extend(modules);
+    for file in &files {
+        let src = std::fs::read_to_string(file).expect("router source");
         // `.route("…"` or, wrapped by rustfmt, `.route(` then the path on the next line.
         for part in src.split(".route(").skip(1) {
             let part = part.trim_start();
@@ -1816,6 +1818,8 @@ fn tracker_cases() -> Vec<Case> {
     use Method as M;
     let staff_pages = [303, 200, 200, 403, 200, 200, 200];
     let staff_404 = [303, 404, 404, 403, 404, 404, 404];
+    let staff_api = [401, 200, 200, 403, 200, 200, 200];
+    let api_404 = [401, 404, 404, 403, 404, 404, 404];
     let form = |f: &[(&'static str, &str)]| {
         Body::Form(f.iter().map(|(k, v)| (*k, v.to_string())).collect())
     };
@@ -2018,6 +2022,105 @@ fn tracker_cases() -> Vec<Case> {
             "/api/v1/indicators?region=110101",
             Body::None,
             [401, 404, 404, 403, 404, 404, 404],
+        ),
+        // The plan pages' API: the same readers and writers as the pages.
+        case(
+            M::GET,
+            "/api/v1/plan/items",
+            "/api/v1/plan/items",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/items",
+            "/api/v1/plan/items?date=2020-13-01",
+            Body::None,
+            [401, 422, 422, 403, 422, 422, 422],
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/items/{n}",
+            "/api/v1/plan/items/18",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/items/{n}",
+            "/api/v1/plan/items/99",
+            Body::None,
+            api_404,
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/population",
+            "/api/v1/plan/population",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::PUT,
+            "/api/v1/plan/population/{county}",
+            "/api/v1/plan/population/371302",
+            Body::Json(json!({"age_3_5": 12345, "basis": "resident"})),
+            [401, 200, 403, 403, 200, 403, 403],
+        ),
+        case(
+            M::PUT,
+            "/api/v1/plan/population/{county}",
+            "/api/v1/plan/population/371311",
+            Body::Json(json!({"age_3_5": 12345, "basis": "resident"})),
+            [401, 200, 403, 403, 403, 403, 403],
+        ),
+        case(
+            M::PUT,
+            "/api/v1/plan/population/{county}",
+            "/api/v1/plan/population/371302",
+            Body::Json(json!({"age_3_5": 0, "basis": "resident"})),
+            [401, 422, 403, 403, 422, 403, 403],
+        ),
+        case(
+            M::PUT,
+            "/api/v1/plan/population/{county}",
+            "/api/v1/plan/population/110101",
+            Body::Json(json!({"age_3_5": 12345, "basis": "resident"})),
+            api_404,
+        ),
+        case(
+            M::POST,
+            "/api/v1/plan/snapshots",
+            "/api/v1/plan/snapshots",
+            Body::Json(json!({})),
+            [401, 201, 201, 403, 403, 403, 403],
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/snapshots",
+            "/api/v1/plan/snapshots",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/snapshots/{id}",
+            "/api/v1/plan/snapshots/999999",
+            Body::None,
+            api_404,
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/appraisal",
+            "/api/v1/plan/appraisal",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/plan/appraisal",
+            "/api/v1/plan/appraisal?date=2020-13-01",
+            Body::None,
+            [401, 422, 422, 403, 422, 422, 422],
         ),
     ]
 }
