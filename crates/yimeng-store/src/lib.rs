@@ -22,6 +22,7 @@ pub mod facts;
 pub mod hash;
 pub mod import;
 pub mod plan;
+pub mod report;
 pub mod region;
 pub mod school;
 pub mod snapshot;

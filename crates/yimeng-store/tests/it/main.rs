@@ -10,6 +10,7 @@ mod gate_import;
 mod imports;
 mod rollover;
 mod schema;
+mod report;
 mod scope;
 mod services;
 mod status_rule;
