@@ -25,6 +25,7 @@ use yimeng_store::browse;
 use yimeng_store::edit::Saved;
 
 pub mod admission;
+mod dispatch;
 mod enrolment;
 mod services;
 
@@ -145,6 +146,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut doc = ApiDoc::openapi();
     doc.merge(services::ServicesDoc::openapi());
     doc.merge(enrolment::EnrolmentDoc::openapi());
+    // Monthly dispatch, the first user of the periodic-report cycle (`api::dispatch`).
+    doc.merge(dispatch::DispatchDoc::openapi());
     // Senior-high unified admission (issue 6): every step of its pages (`api::admission`).
     doc.merge(<admission::AdmissionApi as OpenApi>::openapi());
     Refusals.modify(&mut doc);
@@ -181,6 +184,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .route("/api/v1/indicators", get(indicators))
         .merge(services::router())
         .merge(enrolment::router())
+        .merge(dispatch::router(upload_limit))
         .merge(docs)
 }
 

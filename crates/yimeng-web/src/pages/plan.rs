@@ -272,14 +272,7 @@ impl ItemPage {
 }
 
 /// The name of a dispatch unit: a department or a county.
-pub fn unit_name(plan: &Plan, unit: &str) -> String {
-    match unit.parse::<i32>() {
-        Ok(c) => region_name(c),
-        Err(_) => plan
-            .department(unit)
-            .map_or_else(|| unit.to_string(), |d| d.name.clone()),
-    }
-}
+pub use crate::service::dispatch::unit_name;
 
 /// `GET /plan/items/{n}`
 pub async fn item(

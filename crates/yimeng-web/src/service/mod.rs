@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod demo;
+pub mod dispatch;
 pub mod export;
 pub mod import;
 pub mod indicator_rows;
