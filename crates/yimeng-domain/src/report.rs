@@ -722,7 +722,7 @@ mod tests {
                     assert!(s.late);
                 }
             }
-            day += chrono::Days::new(9);
+            day = day + chrono::Days::new(9);
         }
     }
 }
