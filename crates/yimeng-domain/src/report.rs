@@ -134,16 +134,14 @@ impl Period {
             PeriodKind::Day => {
                 let mut it = t.split('-');
                 match (it.next(), it.next(), it.next(), it.next()) {
-                    (Some(y), Some(m), Some(d), None) => match (
-                        digits(y, 4),
-                        digits(m, 2),
-                        digits(d, 2),
-                    ) {
-                        (Some(y), Some(m), Some(d)) => {
-                            NaiveDate::from_ymd_opt(y, m as u32, d as u32).map(Period::Day)
+                    (Some(y), Some(m), Some(d), None) => {
+                        match (digits(y, 4), digits(m, 2), digits(d, 2)) {
+                            (Some(y), Some(m), Some(d)) => {
+                                NaiveDate::from_ymd_opt(y, m as u32, d as u32).map(Period::Day)
+                            }
+                            _ => None,
                         }
-                        _ => None,
-                    },
+                    }
                     _ => None,
                 }
             }
@@ -282,7 +280,7 @@ impl Period {
             Period::Week { .. } => {
                 Period::containing(PeriodKind::Week, self.first_day() + chrono::Days::new(7))
             }
-            Period::Month { year, month } if month == 12 => Period::Month {
+            Period::Month { year, month: 12 } => Period::Month {
                 year: year + 1,
                 month: 1,
             },
@@ -290,7 +288,10 @@ impl Period {
                 year,
                 month: month + 1,
             },
-            Period::Term { start_year, term } if term == 1 => Period::Term {
+            Period::Term {
+                start_year,
+                term: 1,
+            } => Period::Term {
                 start_year,
                 term: 2,
             },
@@ -515,7 +516,11 @@ impl StepKind for ReviewStep {
 
 /// The review flow of a report filed by `unit` and reviewed by `reviewer` within
 /// `limit_working_days`: one returnable step; the unit resubmits after a return.
-pub fn review_flow(unit: Approver, reviewer: Approver, limit_working_days: u32) -> Flow<ReviewStep> {
+pub fn review_flow(
+    unit: Approver,
+    reviewer: Approver,
+    limit_working_days: u32,
+) -> Flow<ReviewStep> {
     Flow::new(
         vec![Step {
             kind: ReviewStep::Review,
@@ -544,7 +549,13 @@ mod tests {
 
     #[test]
     fn keys_of_every_kind_read_back_and_bad_ones_name_the_form() {
-        for k in ["2020-06-15", "2020-W23", "2020-06", "2020-2021-1", "2020-2021-2"] {
+        for k in [
+            "2020-06-15",
+            "2020-W23",
+            "2020-06",
+            "2020-2021-1",
+            "2020-2021-2",
+        ] {
             assert_eq!(Period::parse(k).unwrap().key(), k);
         }
         assert_eq!(
@@ -569,11 +580,20 @@ mod tests {
     #[test]
     fn periods_span_their_days() {
         let w = Period::parse("2020-W23").unwrap();
-        assert_eq!((w.first_day(), w.last_day()), (d(2020, 6, 1), d(2020, 6, 7)));
+        assert_eq!(
+            (w.first_day(), w.last_day()),
+            (d(2020, 6, 1), d(2020, 6, 7))
+        );
         let t = Period::parse("2020-2021-1").unwrap();
-        assert_eq!((t.first_day(), t.last_day()), (d(2020, 9, 1), d(2021, 1, 31)));
+        assert_eq!(
+            (t.first_day(), t.last_day()),
+            (d(2020, 9, 1), d(2021, 1, 31))
+        );
         let t2 = t.next();
-        assert_eq!((t2.first_day(), t2.last_day()), (d(2021, 2, 1), d(2021, 8, 31)));
+        assert_eq!(
+            (t2.first_day(), t2.last_day()),
+            (d(2021, 2, 1), d(2021, 8, 31))
+        );
         assert_eq!(Period::containing(PeriodKind::Term, d(2021, 1, 15)), t);
         let m = Period::parse("2020-12").unwrap();
         assert_eq!(m.next().key(), "2021-01");
@@ -655,9 +675,7 @@ mod tests {
             .unwrap();
         assert_eq!(ReportState::of(Some(&r.status)), ReportState::Returned);
         assert!(r.apply(&Action::Resubmit, &Scope::City).is_err());
-        let again = r
-            .apply(&Action::Resubmit, &Scope::County(lanshan))
-            .unwrap();
+        let again = r.apply(&Action::Resubmit, &Scope::County(lanshan)).unwrap();
         let done = again.apply(&Action::Approve, &Scope::City).unwrap();
         let state = ReportState::of(Some(&done.status));
         assert_eq!(state, ReportState::Approved);
@@ -714,11 +732,8 @@ mod tests {
                     assert!(due.date >= p.last_day(), "{r:?} {p}");
                     let s = Standing::of(due, Some(due.at()), due.at());
                     assert!(!s.late);
-                    let s = Standing::of(
-                        due,
-                        Some(due.at() + chrono::Duration::seconds(1)),
-                        due.at(),
-                    );
+                    let s =
+                        Standing::of(due, Some(due.at() + chrono::Duration::seconds(1)), due.at());
                     assert!(s.late);
                 }
             }

@@ -352,8 +352,16 @@ pub async fn save(
                 Approver::City,
                 rules.report_review_working_days,
             );
-            crate::report::start_review(&mut tx, &CYCLE, input.county_id, id, &flow, &calendar, today)
-                .await?;
+            crate::report::start_review(
+                &mut tx,
+                &CYCLE,
+                input.county_id,
+                id,
+                &flow,
+                &calendar,
+                today,
+            )
+            .await?;
             status::SUBMITTED
         }
     };

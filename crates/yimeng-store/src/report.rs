@@ -167,12 +167,16 @@ pub async fn expected(
     Ok(owed
         .into_iter()
         .map(|o| {
-            let probe = (o.unit.county_id(), o.unit.code(), o.subject.clone(), o.period.key());
+            let probe = (
+                o.unit.county_id(),
+                o.unit.code(),
+                o.subject.clone(),
+                o.period.key(),
+            );
             let found = filed
                 .binary_search_by(|f| {
-                    (f.county_id, &f.unit, &f.subject, &f.period).cmp(&(
-                        probe.0, &probe.1, &probe.2, &probe.3,
-                    ))
+                    (f.county_id, &f.unit, &f.subject, &f.period)
+                        .cmp(&(probe.0, &probe.1, &probe.2, &probe.3))
                 })
                 .ok()
                 .map(|i| filed[i].clone());

@@ -193,7 +193,14 @@ async fn a_monthly_report_is_reviewed_on_the_approval_flow_and_approval_locks_it
         let h = dispatch::history(db, &r).await.unwrap();
         let got: Vec<(i32, &str, &str, &str)> = h
             .iter()
-            .map(|a| (a.seq, a.action.as_str(), a.actor.as_str(), a.reason.as_str()))
+            .map(|a| {
+                (
+                    a.seq,
+                    a.action.as_str(),
+                    a.actor.as_str(),
+                    a.reason.as_str(),
+                )
+            })
             .collect();
         assert_eq!(
             got,
@@ -203,6 +210,5 @@ async fn a_monthly_report_is_reviewed_on_the_approval_flow_and_approval_locks_it
                 (2000, "approve", "jyk", ""),
             ]
         );
-
     }
 }

@@ -108,15 +108,25 @@ async fn list_reports(
 ) -> ApiResult<Json<Value>> {
     svc::require_reader(&u)?;
     let (_, plan) = state.plan().await?;
-    let some = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    let some = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
     let period = match some(&q.period) {
         Some(p) => Some(svc::parse_month(&p)?),
         None => None,
     };
     let st = some(&q.status);
     if let Some(s) = &st
-        && ![status::DRAFT, status::SUBMITTED, status::RETURNED, status::APPROVED]
-            .contains(&s.as_str())
+        && ![
+            status::DRAFT,
+            status::SUBMITTED,
+            status::RETURNED,
+            status::APPROVED,
+        ]
+        .contains(&s.as_str())
     {
         return Err(Failure::BadRequest(format!(
             "状态“{}”无效，应为 draft、submitted、returned 或 approved",

@@ -8,8 +8,8 @@ use crate::app::AppState;
 use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
 use crate::service::dispatch::{
-    self as svc, Cx, Expected, FileError, Filing, HalfLine, UnitLine, find_task, filer,
-    may_review, unit_name, unit_of,
+    self as svc, Cx, Expected, FileError, Filing, HalfLine, UnitLine, filer, find_task, may_review,
+    unit_name, unit_of,
 };
 use crate::service::tracker::{Board, default_date, period_of};
 use crate::view::Ctx;
@@ -234,10 +234,9 @@ pub async fn save(
                     Err(e) => file_errors.push(e.to_string()),
                 }
             }
-            n if n.starts_with("value_") => filing.values.push((
-                n["value_".len()..].to_string(),
-                text(field.text().await)?,
-            )),
+            n if n.starts_with("value_") => filing
+                .values
+                .push((n["value_".len()..].to_string(), text(field.text().await)?)),
             _ => {}
         }
     }

@@ -19,10 +19,10 @@ use yimeng_domain::plan::{IndicatorDef, Level, Plan, PlanItem, Reporters, Source
 use yimeng_domain::region::LINYI_UNITS;
 use yimeng_domain::report::{Due, Period, PeriodKind, ReportState};
 use yimeng_domain::{RegionCode, Rules};
+use yimeng_store::Db;
 use yimeng_store::audit::CITY_COUNTY_ID;
 use yimeng_store::dispatch::{self, Accepted, ReportFilter, ReportInput, ReportRow, VisibleReport};
 use yimeng_store::report::{Owed, ReportingUnit};
-use yimeng_store::Db;
 
 /// What every dispatch step works with: the store, the signed-in user, the local rules and the
 /// plan.
@@ -49,11 +49,7 @@ pub fn unit_name(plan: &Plan, unit: &str) -> String {
 pub fn unit_of(u: &User) -> Option<(String, i32)> {
     match u.role() {
         Role::County => u.account.county_id.map(|c| (c.to_string(), c)),
-        Role::CityDept => u
-            .account
-            .department
-            .clone()
-            .map(|d| (d, CITY_COUNTY_ID)),
+        Role::CityDept => u.account.department.clone().map(|d| (d, CITY_COUNTY_ID)),
         _ => None,
     }
 }
@@ -274,14 +270,17 @@ pub async fn expected(
     let Some(due) = due_of(rules, &calendar, period) else {
         return Ok(Vec::new());
     };
-    let month = Period::parse_as(PeriodKind::Month, period).map_err(|e| Failure::BadRequest(e.to_string()))?;
+    let month = Period::parse_as(PeriodKind::Month, period)
+        .map_err(|e| Failure::BadRequest(e.to_string()))?;
     let mut owed = Vec::new();
     let mut what = Vec::new();
     for unit in units {
         for item in &plan.items {
             for task in &item.tasks {
                 if !reports_on(item, task, unit)
-                    || !periods(plan, task, month.last_day()).iter().any(|p| p == period)
+                    || !periods(plan, task, month.last_day())
+                        .iter()
+                        .any(|p| p == period)
                 {
                     continue;
                 }
@@ -300,7 +299,10 @@ pub async fn expected(
         dispatch::list(
             db,
             &ReportFilter {
-                counties: dispatch::readable_counties(&u.scope, &crate::service::tracker::regions()),
+                counties: dispatch::readable_counties(
+                    &u.scope,
+                    &crate::service::tracker::regions(),
+                ),
                 plan_code: plan.code.clone(),
                 period: Some(period.to_string()),
                 ..Default::default()
@@ -493,7 +495,9 @@ pub async fn file_report(cx: Cx<'_>, task_code: &str, filing: &Filing) -> Result
     let (unit, owner) = filer(u, item, task)?;
     let input = check_filing(plan, item, task, &unit, owner, filing).map_err(FileError::Fields)?;
     let actor = u.actor();
-    let id = dispatch::save(db, &actor, &u.scope, rules, input).await.map_err(Failure::from)?;
+    let id = dispatch::save(db, &actor, &u.scope, rules, input)
+        .await
+        .map_err(Failure::from)?;
     for file in &filing.files {
         dispatch::add_file(db, &actor, owner, id, file)
             .await
@@ -654,7 +658,12 @@ pub struct HalfLine {
 
 /// Each task the unit reports on, with its latest submitted report of the half and how many
 /// months were reported of how many due.
-pub fn half_lines(plan: &Plan, reports: &[ReportRow], unit: &str, span: &HalfSpan) -> Vec<HalfLine> {
+pub fn half_lines(
+    plan: &Plan,
+    reports: &[ReportRow],
+    unit: &str,
+    span: &HalfSpan,
+) -> Vec<HalfLine> {
     let mut lines = Vec::new();
     for item in &plan.items {
         for task in &item.tasks {
@@ -733,4 +742,3 @@ pub async fn half_year_lines(
     let lines = half_lines(plan, &reports, unit, &span);
     Ok((span, lines))
 }
-

@@ -1853,7 +1853,9 @@ fn tracker_cases() -> Vec<Case> {
             M::POST,
             "/api/v1/dispatch/tasks/{code}/report",
             "/api/v1/dispatch/tasks/18.1/report",
-            Body::Json(serde_json::json!({"period": "2020-06", "progress": 40, "narrative": "推进中"})),
+            Body::Json(
+                serde_json::json!({"period": "2020-06", "progress": 40, "narrative": "推进中"}),
+            ),
             [401, 403, 200, 403, 200, 403, 404],
         ),
         case(
