@@ -418,7 +418,7 @@ struct HalfQuery {
 
 /// A unit's 半年述职 report: each task it reports on with its latest submitted report of the half
 /// and how many months were reported of how many due.
-#[utoipa::path(get, path = "/api/v1/dispatch/half-year", tag = "dispatch", params(HalfQuery), responses((status = 200, description = "半年述职报告")))]
+#[utoipa::path(get, path = "/api/v1/dispatch/half-year", tag = "dispatch", params(HalfQuery), responses((status = 200, description = "半年述职报告"), (status = 404, description = "单位不存在或不在管辖范围内", body = crate::api::Problem)))]
 async fn half_year(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
