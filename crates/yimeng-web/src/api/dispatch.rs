@@ -413,6 +413,7 @@ struct HalfQuery {
     /// Unit (the city's roles any; others their own).
     unit: Option<String>,
     /// 1 (January–June) or 2 (July–December).
+    #[param(minimum = 1, maximum = 2)]
     half: Option<u32>,
 }
 
@@ -427,7 +428,13 @@ async fn half_year(
     svc::require_reader(&u)?;
     let (_, plan) = state.plan().await?;
     let unit = svc::half_year_unit(&u, &plan, q.unit.clone())?;
-    let half = q.half.unwrap_or(1).clamp(1, 2);
+    let half = q.half.unwrap_or(1);
+    if !(1..=2).contains(&half) {
+        return Err(Failure::BadRequest(format!(
+            "半年“{half}”无效，应为 1（上半年）或 2（下半年）"
+        ))
+        .into());
+    }
     let (span, lines) = svc::half_year_lines(cx(&state, &u, &plan), &unit, half).await?;
     let lines: Vec<Value> = lines
         .iter()
