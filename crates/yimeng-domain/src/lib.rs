@@ -23,6 +23,7 @@ pub mod idcard;
 pub mod names;
 pub mod plan;
 pub mod region;
+pub mod report;
 pub mod rules;
 pub mod school;
 pub mod scope;

@@ -36,6 +36,13 @@ pub struct Rules {
     /// 月调度: a month's report is due by this day of the next month (the bureau's practice:
     /// the 5th; 1–28).
     pub dispatch_due_day: u32,
+    /// 月调度: when not 0, a month's report is due by this working day of the next month on the
+    /// stored calendar instead of [`Rules::dispatch_due_day`] (default 0: the fixed day applies).
+    pub dispatch_due_working_day: u32,
+    /// Daily reports (晨午检日报): due on the day itself by this hour, local time (default 10).
+    pub daily_report_due_hour: u32,
+    /// Periodic reports: the reviewer's time limit in working days (default 5).
+    pub report_review_working_days: u32,
 }
 
 impl Default for Rules {
@@ -52,11 +59,28 @@ impl Default for Rules {
             starting_class_max: crate::grade::STARTING_GRADE_MAX as u32,
             class_refuse_at: crate::grade::BIG_CLASS_MIN as u32,
             dispatch_due_day: 5,
+            dispatch_due_working_day: 0,
+            daily_report_due_hour: 10,
+            report_review_working_days: 5,
         }
     }
 }
 
 impl Rules {
+    /// When a month's 月调度 report is due: the Nth working day of the next month when
+    /// `dispatch_due_working_day` is set, else day `dispatch_due_day` of the next month.
+    pub fn dispatch_due_rule(&self) -> crate::report::DueRule {
+        match self.dispatch_due_working_day {
+            0 => crate::report::DueRule::DayOfNextMonth(self.dispatch_due_day),
+            n => crate::report::DueRule::WorkingDaysAfterEnd(n),
+        }
+    }
+    /// When a daily report is due: the same day at `daily_report_due_hour`:00.
+    pub fn daily_report_due_rule(&self) -> crate::report::DueRule {
+        let t = chrono::NaiveTime::from_hms_opt(self.daily_report_due_hour.min(23), 0, 0)
+            .unwrap_or(crate::report::END_OF_DAY);
+        crate::report::DueRule::SameDayAt(t)
+    }
     /// The entry cut-off date in `year`.
     pub fn entry_cutoff(&self, year: i32) -> chrono::NaiveDate {
         chrono::NaiveDate::from_ymd_opt(year, self.entry_cutoff_month, self.entry_cutoff_day)

@@ -5,16 +5,35 @@
 //! change is audited in the same transaction.
 //!
 //! Who may file for which unit and who may review is decided by the caller from the plan (the
-//! store does not parse plans); the store enforces the life cycle.
+//! store does not parse plans); the store enforces the life cycle. 月调度 is the first user of the
+//! periodic-report cycle ([`crate::report`]): a report's review runs on the one approval flow
+//! (one step, decided by the city; a return names its reason and the unit resubmits), with its
+//! history in `approval_action` (request kind `dispatch`), and its late and missing flags come
+//! from [`expected`].
 
 pub use crate::attachment::Accepted;
 use crate::attachment::{self, Owner};
 use crate::audit::{self, Entry};
 use crate::db::{Db, Sql};
+use crate::report::{CycleTable, Expected, Owed, ReportingUnit};
 use crate::{Actor, Result, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use yimeng_domain::{RegionCode, Scope};
+use yimeng_domain::approval::{Action, Approver};
+use yimeng_domain::calendar::shanghai_date;
+use yimeng_domain::report::{Period, PeriodKind, ReportState, check_editable};
+use yimeng_domain::{RegionCode, Rules, Scope};
+
+/// The monthly dispatch's report table in the periodic-report cycle.
+pub const CYCLE: CycleTable = CycleTable {
+    table: "dispatch_report",
+    kind: "dispatch",
+    key_col: "plan_code",
+    subject_col: "task_code",
+};
+
+/// The `approval_action.request_kind` of a report's decisions.
+pub const REQUEST_KIND: &str = "dispatch";
 
 /// Report statuses.
 pub mod status {
@@ -60,6 +79,18 @@ pub struct ReportRow {
     pub review_note: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The review flow's state code (empty before the first submission).
+    pub state: String,
+    pub step: i32,
+    pub approver_county: Option<i32>,
+    pub approver_school: Option<i64>,
+    pub step_opened_on: Option<NaiveDate>,
+    /// The reviewer's deadline (working days on the stored calendar).
+    pub step_deadline: Option<NaiveDate>,
+    pub refusal_reason: String,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Returns so far.
+    pub round: i32,
 }
 
 impl ReportRow {
@@ -69,7 +100,38 @@ impl ReportRow {
     }
     /// Approved reports are locked.
     pub fn is_locked(&self) -> bool {
-        self.status == status::APPROVED
+        self.state() == ReportState::Approved
+    }
+    /// The report's state in the cycle.
+    pub fn state(&self) -> ReportState {
+        state_of(&self.status)
+    }
+    /// The unit that filed it.
+    pub fn reporting_unit(&self) -> ReportingUnit {
+        unit_of(self.county_id, &self.unit)
+    }
+    /// Whether the reviewer's step is past its deadline on `today`.
+    pub fn review_overdue(&self, today: NaiveDate) -> bool {
+        self.state() == ReportState::Submitted && self.step_deadline.is_some_and(|d| today > d)
+    }
+}
+
+fn state_of(code: &str) -> ReportState {
+    match code {
+        status::SUBMITTED => ReportState::Submitted,
+        status::RETURNED => ReportState::Returned,
+        status::APPROVED => ReportState::Approved,
+        _ => ReportState::NotSubmitted,
+    }
+}
+
+/// The unit of a report owned by `county_id`: a department's under the city region, else the
+/// county's.
+pub fn unit_of(county_id: i32, unit: &str) -> ReportingUnit {
+    if county_id == crate::audit::CITY_COUNTY_ID {
+        ReportingUnit::Department(unit.to_string())
+    } else {
+        ReportingUnit::County(RegionCode::from_i32(county_id))
     }
 }
 
@@ -113,25 +175,30 @@ pub struct Report {
     pub files: Vec<FileMeta>,
 }
 
-/// Checks a period string `YYYY-MM`.
+/// Checks a period string `YYYY-MM` (a month of the periodic-report cycle).
 pub fn check_period(p: &str) -> std::result::Result<(), String> {
-    let ok = p.len() == 7
-        && p.as_bytes()[4] == b'-'
-        && p[..4].bytes().all(|b| b.is_ascii_digit())
-        && p[5..].parse::<u32>().is_ok_and(|m| (1..=12).contains(&m));
-    if ok {
-        Ok(())
-    } else {
-        Err(format!("月份“{p}”格式应为 YYYY-MM，例如 2020-06"))
-    }
+    Period::parse_as(PeriodKind::Month, p)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Saves a report (creating it or updating the unit's report for that task and month) and
 /// optionally submits it. An approved report is locked; a report waiting for review may still be
-/// corrected by its unit.
+/// corrected by its unit; a returned report submitted again is resubmitted on its flow. `scope`
+/// is the filer's: it must cover the unit (else not found).
 #[tracing::instrument(skip_all)]
-pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
+pub async fn save(
+    db: &Db,
+    actor: &Actor,
+    scope: &Scope,
+    rules: &Rules,
+    input: ReportInput,
+) -> Result<i64> {
     check_period(&input.period).map_err(StoreError::Invalid)?;
+    let unit = unit_of(input.county_id, &input.unit);
+    if !unit.visible_to(scope) {
+        return Err(StoreError::NotFound);
+    }
     if !(0..=100).contains(&input.progress) {
         return Err(StoreError::Invalid(format!(
             "进度“{}”应在 0 到 100 之间",
@@ -146,6 +213,8 @@ pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
             return Err(StoreError::Invalid(format!("指标 {code} 的数值无效")));
         }
     }
+    let calendar = crate::calendar::load(db).await?;
+    let today = shanghai_date(Utc::now());
     let mut tx = db.begin().await?;
     let mut q = Sql::new("SELECT * FROM dispatch_report WHERE county_id = ");
     q.bind(input.county_id)
@@ -158,27 +227,25 @@ pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
         .push(" AND unit = ")
         .bind(input.unit.as_str());
     let before: Option<ReportRow> = tx.opt(q).await?;
-    if let Some(b) = &before
-        && b.is_locked()
-    {
-        return Err(StoreError::Conflict(format!(
-            "任务 {} {} 的月报已审核通过，数值已锁定，不能修改",
-            b.task_code, b.period
-        )));
+    if let Some(b) = &before {
+        check_editable(
+            b.state(),
+            &format!("任务 {} {} 的月报", b.task_code, b.period),
+        )
+        .map_err(|e| StoreError::Conflict(e.to_string()))?;
     }
     let now = Utc::now();
-    let new_status = if input.submit {
-        status::SUBMITTED
-    } else {
-        before
-            .as_ref()
-            .map_or(status::DRAFT, |b| match b.status.as_str() {
-                status::SUBMITTED => status::SUBMITTED,
-                status::RETURNED => status::RETURNED,
-                _ => status::DRAFT,
-            })
+    let was = before
+        .as_ref()
+        .map_or(ReportState::NotSubmitted, ReportRow::state);
+    // The flow moves after the values are written: a first submission opens the review, a
+    // returned report's submission is a resubmission on its flow.
+    let new_status = match was {
+        ReportState::Submitted => status::SUBMITTED,
+        ReportState::Returned => status::RETURNED,
+        _ => status::DRAFT,
     };
-    let (submitted_at, submitted_by) = if input.submit {
+    let (submitted_at, submitted_by) = if input.submit && was != ReportState::Returned {
         (Some(now), Some(actor.name.clone()))
     } else {
         before
@@ -246,6 +313,59 @@ pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
         ]);
         tx.exec(q).await?;
     }
+    let final_status = match (input.submit, was) {
+        (false, _) => new_status,
+        (true, ReportState::Returned) => {
+            let cols = crate::report::flow_cols(&mut tx, &CYCLE, input.county_id, id).await?;
+            let flow = cols
+                .flow(&unit, Approver::City, rules.report_review_working_days)
+                .ok_or_else(|| StoreError::Invalid("月报审核流程数据无效".into()))?;
+            let summary = |a: &Action, _: usize| {
+                format!(
+                    "{} 月调度：任务 {}（{}）{}",
+                    input.period,
+                    input.task_code,
+                    input.unit,
+                    a.label()
+                )
+            };
+            crate::report::decide(
+                &mut tx,
+                actor,
+                scope,
+                &calendar,
+                today,
+                &CYCLE,
+                "dispatch_report",
+                &cols,
+                &flow,
+                &Action::Resubmit,
+                &summary,
+            )
+            .await?
+            .code()
+        }
+        (true, ReportState::Submitted) => status::SUBMITTED,
+        (true, _) => {
+            let flow = yimeng_domain::report::review_flow(
+                unit.applicant(),
+                Approver::City,
+                rules.report_review_working_days,
+            );
+            crate::report::start_review(
+                &mut tx,
+                &CYCLE,
+                input.county_id,
+                id,
+                &flow,
+                &calendar,
+                today,
+            )
+            .await?;
+            status::SUBMITTED
+        }
+    };
+    let new_status = final_status;
     let after = serde_json::json!({
         "task": input.task_code, "period": input.period, "unit": input.unit,
         "progress": input.progress, "status": new_status,
@@ -280,70 +400,96 @@ pub async fn save(db: &Db, actor: &Actor, input: ReportInput) -> Result<i64> {
     Ok(id)
 }
 
-/// Approves (locking its values) or returns a submitted report. Only a report waiting for review
-/// can be reviewed, so a second click on the same decision is refused.
+/// Approves (locking its values) or returns (with a reason) a submitted report, on its review
+/// flow: the history row, the guarded update and the audit row in one transaction. Only a report
+/// waiting for review can be decided, so a second click on the same decision is refused. The
+/// caller has checked that the actor reviews this report's task (the plan's lead department or the
+/// city administrator); the flow checks that the actor is the city.
+#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn review(
     db: &Db,
     actor: &Actor,
-    county_id: i32,
-    id: i64,
+    scope: &Scope,
+    rules: &Rules,
+    parent: &VisibleReport,
     approve: bool,
     note: &str,
-) -> Result<()> {
-    if !approve && note.trim().is_empty() {
-        return Err(StoreError::Invalid("退回月报须填写退回理由".into()));
-    }
+) -> Result<ReportState> {
+    let (county_id, id) = (parent.0.county_id, parent.0.id);
+    let calendar = crate::calendar::load(db).await?;
+    let today = shanghai_date(Utc::now());
     let mut tx = db.begin().await?;
     let row = get_row(&mut tx, county_id, id).await?;
-    if row.status != status::SUBMITTED {
+    if row.state() != ReportState::Submitted {
         return Err(StoreError::Conflict(format!(
             "该月报当前状态为“{}”，只有已报送的月报可以审核",
             row.status_label()
         )));
     }
-    let new = if approve {
-        status::APPROVED
+    let cols = crate::report::flow_cols(&mut tx, &CYCLE, county_id, id).await?;
+    let flow = cols
+        .flow(
+            &row.reporting_unit(),
+            Approver::City,
+            rules.report_review_working_days,
+        )
+        .ok_or_else(|| StoreError::Invalid("月报审核流程数据无效".into()))?;
+    let action = if approve {
+        Action::Approve
     } else {
-        status::RETURNED
+        Action::Return {
+            reason: note.to_string(),
+        }
     };
-    let now = Utc::now();
-    let mut q = Sql::new("UPDATE dispatch_report SET status = ");
-    q.bind(new)
-        .push(", reviewed_at = ")
-        .bind(now)
-        .push(", reviewed_by = ")
-        .bind(actor.name.as_str())
-        .push(", review_note = ")
-        .bind(note.trim())
-        .push(", updated_at = ")
-        .bind(now)
-        .push(" WHERE county_id = ")
-        .bind(county_id)
-        .push(" AND id = ")
-        .bind(id)
-        .push(" AND status = ")
-        .bind(status::SUBMITTED);
-    if tx.exec(q).await? != 1 {
-        return Err(StoreError::Conflict("该月报已被他人审核".into()));
-    }
-    let entry = Entry {
-        county_id,
-        action: if approve { "approve" } else { "return" },
-        entity: "dispatch_report",
-        entity_id: Some(id),
-        summary: format!(
+    let summary = |a: &Action, _: usize| {
+        format!(
             "{} 月调度：任务 {}（{}）{}",
             row.period,
             row.task_code,
             row.unit,
-            if approve { "审核通过" } else { "退回" }
-        ),
-        before: Some(serde_json::json!({"status": row.status}).to_string()),
-        after: Some(serde_json::json!({"status": new, "note": note.trim()}).to_string()),
+            if matches!(a, Action::Approve) {
+                "审核通过"
+            } else {
+                "退回"
+            }
+        )
     };
-    audit::write(&mut tx, actor, vec![entry]).await?;
-    tx.commit().await
+    let state = crate::report::decide(
+        &mut tx,
+        actor,
+        scope,
+        &calendar,
+        today,
+        &CYCLE,
+        "dispatch_report",
+        &cols,
+        &flow,
+        &action,
+        &summary,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(state)
+}
+
+/// The decisions taken on a visible report (approve, return, resubmit), in order.
+#[tracing::instrument(skip_all)]
+pub async fn history(db: &Db, parent: &VisibleReport) -> Result<Vec<crate::approval::ActionRow>> {
+    crate::approval::history(db, parent.0.county_id, REQUEST_KIND, parent.0.id).await
+}
+
+/// The reports `owed` for a plan (listed by the caller from the plan's tasks and units), with
+/// what was filed and the late and missing flags at `now`; units outside `scope` are left out.
+#[tracing::instrument(skip_all)]
+pub async fn expected(
+    db: &Db,
+    scope: &Scope,
+    plan_code: &str,
+    owed: Vec<Owed>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Expected>> {
+    crate::report::expected(db, scope, &CYCLE, plan_code, owed, now).await
 }
 
 async fn get_row(tx: &mut crate::Tx, county_id: i32, id: i64) -> Result<ReportRow> {

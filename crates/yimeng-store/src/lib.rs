@@ -23,6 +23,7 @@ pub mod hash;
 pub mod import;
 pub mod plan;
 pub mod region;
+pub mod report;
 pub mod school;
 pub mod snapshot;
 pub mod staff;

@@ -23,6 +23,7 @@ use yimeng_store::edit::Saved;
 mod accounts;
 pub mod admission;
 mod classes;
+mod dispatch;
 mod enrolment;
 mod export;
 mod imports;
@@ -158,6 +159,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc.merge(plan::PlanDoc::openapi());
     doc.merge(services::ServicesDoc::openapi());
     doc.merge(enrolment::EnrolmentDoc::openapi());
+    // Monthly dispatch, the first user of the periodic-report cycle (`api::dispatch`).
+    doc.merge(dispatch::DispatchDoc::openapi());
     // Senior-high unified admission (issue 6): every step of its pages (`api::admission`).
     doc.merge(<admission::AdmissionApi as OpenApi>::openapi());
     // 阳光分班, rollover, accounts and exports: the remaining page actions.
@@ -191,6 +194,7 @@ pub fn router(upload_limit: usize) -> Router<AppState> {
         .merge(rollover::router())
         .merge(accounts::router())
         .merge(export::router())
+        .merge(dispatch::router(upload_limit))
         .merge(docs)
 }
 

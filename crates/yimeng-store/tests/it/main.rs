@@ -9,6 +9,7 @@ mod fixtures;
 mod gate_import;
 mod import_passes;
 mod imports;
+mod report;
 mod rollover;
 mod schema;
 mod scope;

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod admission;
 pub mod demo;
+pub mod dispatch;
 pub mod enrolment;
 pub mod export;
 pub mod import;

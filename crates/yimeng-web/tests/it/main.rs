@@ -2,8 +2,8 @@
 
 mod admission;
 mod api_actions;
-mod boundaries;
 mod audit;
+mod boundaries;
 mod browser;
 mod browser_services;
 mod busy_writer;

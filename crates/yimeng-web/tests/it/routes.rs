@@ -20,6 +20,9 @@ const ROLES: [&str; 7] = [
     "<school>",
     "lanshan_dd",
 ];
+/// 401 without a login, 404 for every staff role (an id out of scope or not there), 403 for
+/// the public account.
+const API_404: [u16; 7] = [401, 404, 404, 403, 404, 404, 404];
 const ANON: usize = 0;
 const ADMIN: usize = 1;
 const DEPT: usize = 2;
@@ -2002,6 +2005,94 @@ fn tracker_cases() -> Vec<Case> {
             Body::None,
             staff_404,
         ),
+        // The dispatch API answers as the pages do: inspectors 404, the filing unit files, the
+        // lead department reviews.
+        case(
+            M::GET,
+            "/api/v1/dispatch/reports",
+            "/api/v1/dispatch/reports",
+            Body::None,
+            [401, 200, 200, 403, 200, 200, 404],
+        ),
+        case(
+            M::GET,
+            "/api/v1/dispatch/reports",
+            "/api/v1/dispatch/reports?period=2020-13",
+            Body::None,
+            [401, 422, 422, 403, 422, 422, 404],
+        ),
+        case(
+            M::GET,
+            "/api/v1/dispatch/reports/{county}/{id}",
+            "/api/v1/dispatch/reports/371302/999999",
+            Body::None,
+            API_404,
+        ),
+        case(
+            M::POST,
+            "/api/v1/dispatch/tasks/{code}/report",
+            "/api/v1/dispatch/tasks/18.1/report",
+            Body::Json(
+                serde_json::json!({"period": "2020-06", "progress": 40, "narrative": "推进中"}),
+            ),
+            [401, 403, 200, 403, 200, 403, 404],
+        ),
+        case(
+            M::POST,
+            "/api/v1/dispatch/tasks/{code}/report",
+            "/api/v1/dispatch/tasks/18.1/report",
+            Body::Json(serde_json::json!({"period": "2020-6", "progress": 140, "submit": true})),
+            [401, 403, 422, 403, 422, 403, 404],
+        ),
+        case(
+            M::POST,
+            "/api/v1/dispatch/reports/{county}/{id}/files",
+            "/api/v1/dispatch/reports/371302/999999/files",
+            Body::Upload(None, "佐证.pdf", b"%PDF-1.4 x".to_vec()),
+            API_404,
+        ),
+        case(
+            M::POST,
+            "/api/v1/dispatch/reports/{county}/{id}/approve",
+            "/api/v1/dispatch/reports/371302/999999/approve",
+            Body::Json(serde_json::json!({})),
+            API_404,
+        ),
+        case(
+            M::POST,
+            "/api/v1/dispatch/reports/{county}/{id}/return",
+            "/api/v1/dispatch/reports/371302/999999/return",
+            Body::Json(serde_json::json!({"reason": "补充佐证"})),
+            API_404,
+        ),
+        case(
+            M::GET,
+            "/api/v1/dispatch/files/{county}/{id}",
+            "/api/v1/dispatch/files/371302/999999",
+            Body::None,
+            API_404,
+        ),
+        case(
+            M::GET,
+            "/api/v1/dispatch/overview",
+            "/api/v1/dispatch/overview?period=2020-06",
+            Body::None,
+            [401, 200, 200, 403, 200, 200, 404],
+        ),
+        case(
+            M::GET,
+            "/api/v1/dispatch/half-year",
+            "/api/v1/dispatch/half-year",
+            Body::None,
+            [401, 200, 200, 403, 200, 200, 404],
+        ),
+        case(
+            M::GET,
+            "/api/v1/dispatch/half-year",
+            "/api/v1/dispatch/half-year?unit=371311",
+            Body::None,
+            [401, 200, 200, 403, 404, 404, 404],
+        ),
         case(
             M::GET,
             "/api/v1/indicators",
@@ -2351,6 +2442,8 @@ async fn filed_report(app: &TestApp, plan_code: &str, county: i32, unit: &str) -
     let id = yimeng_store::dispatch::save(
         app.db(),
         &actor,
+        &yimeng_domain::Scope::City,
+        &yimeng_domain::Rules::default(),
         yimeng_store::dispatch::ReportInput {
             county_id: county,
             plan_code: plan_code.to_string(),

@@ -590,3 +590,168 @@ async fn the_dashboard_drills_from_the_city_to_a_county_to_the_rows_behind_a_num
     assert_eq!(r.status, 404);
     app.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_dispatch_api_files_returns_resubmits_approves_and_flags_missing_reports() {
+    let t = TestDb::sqlite().await;
+    let app = TestApp::spawn(t).await;
+    let county = app.login("lanshan").await;
+    let ct = county.csrf().await;
+    let path = "/api/v1/dispatch/tasks/18.1/report";
+    // A bad month and progress are refused, naming the fields.
+    let r = county
+        .json(
+            Method::POST,
+            path,
+            &serde_json::json!({"period": "2020-13", "progress": 140, "submit": true}),
+            Some(&ct),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("2020-13") && r.text().contains("进度"));
+    // Before filing, June's report is missing (its due time has passed).
+    let o = county
+        .get("/api/v1/dispatch/overview?period=2020-06")
+        .await
+        .json();
+    let owed = o["owed"].as_array().unwrap();
+    let june = owed.iter().find(|e| e["task"] == "18.1").unwrap();
+    assert_eq!(june["missing"], serde_json::json!(true), "{o}");
+    assert_eq!(june["state"], "draft");
+    // Submitted now: late, no longer missing.
+    let r = county
+        .json(
+            Method::POST,
+            path,
+            &serde_json::json!({"period": "2020-06", "progress": 50, "narrative": "推进中", "submit": true}),
+            Some(&ct),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let row = r.json();
+    let (c, id) = (
+        row["county_id"].as_i64().unwrap(),
+        row["id"].as_i64().unwrap(),
+    );
+    assert_eq!(row["status"], "submitted");
+    let o = county
+        .get("/api/v1/dispatch/overview?period=2020-06")
+        .await
+        .json();
+    let june = o["owed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["task"] == "18.1")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (june["late"].clone(), june["missing"].clone()),
+        (serde_json::json!(true), serde_json::json!(false))
+    );
+    // Evidence through the API; the lead department returns it with a reason.
+    let up = county
+        .post_multipart(
+            &format!("/api/v1/dispatch/reports/{c}/{id}/files"),
+            &[],
+            Some(("file", "佐证.pdf", b"%PDF-1.4 x")),
+            &[("x-csrf-token", &ct)],
+        )
+        .await;
+    assert_eq!(up.status, 201, "{}", up.text());
+    let lead = app.login("jyk").await;
+    let lt = lead.csrf().await;
+    let ret = format!("/api/v1/dispatch/reports/{c}/{id}/return");
+    let r = lead
+        .json(
+            Method::POST,
+            &ret,
+            &serde_json::json!({"reason": ""}),
+            Some(&lt),
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.text());
+    let r = lead
+        .json(
+            Method::POST,
+            &ret,
+            &serde_json::json!({"reason": "补充佐证"}),
+            Some(&lt),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["status"], "returned");
+    // The county cannot approve its own report.
+    let approve = format!("/api/v1/dispatch/reports/{c}/{id}/approve");
+    let r = county
+        .json(Method::POST, &approve, &serde_json::json!({}), Some(&ct))
+        .await;
+    assert_eq!(r.status, 403, "{}", r.text());
+    // Resubmitted, approved, then locked.
+    let r = county
+        .json(
+            Method::POST,
+            path,
+            &serde_json::json!({"period": "2020-06", "progress": 70, "narrative": "已补充", "submit": true}),
+            Some(&ct),
+        )
+        .await;
+    assert_eq!(r.json()["status"], "submitted");
+    let r = lead
+        .json(Method::POST, &approve, &serde_json::json!({}), Some(&lt))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text());
+    let r = county
+        .json(
+            Method::POST,
+            path,
+            &serde_json::json!({"period": "2020-06", "progress": 10, "narrative": "改", "submit": true}),
+            Some(&ct),
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    assert!(r.text().contains("锁定"));
+    let r = county
+        .post_multipart(
+            &format!("/api/v1/dispatch/reports/{c}/{id}/files"),
+            &[],
+            Some(("file", "佐证2.pdf", b"%PDF-1.4 y")),
+            &[("x-csrf-token", &ct)],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.text());
+    // The report reads back with its decisions; the half-year report counts the month.
+    let one = lead
+        .get(&format!("/api/v1/dispatch/reports/{c}/{id}"))
+        .await
+        .json();
+    let actions: Vec<&str> = one["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["return", "resubmit", "approve"]);
+    assert_eq!(one["files"].as_array().unwrap().len(), 1);
+    let half = county.get("/api/v1/dispatch/half-year?half=1").await.json();
+    let line = half["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["task"] == "18.1")
+        .unwrap()
+        .clone();
+    assert_eq!(line["reported_months"], serde_json::json!(1), "{half}");
+    let list = lead
+        .get("/api/v1/dispatch/reports?status=approved")
+        .await
+        .json();
+    assert!(
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"].as_i64() == Some(id))
+    );
+    app.stop().await;
+}

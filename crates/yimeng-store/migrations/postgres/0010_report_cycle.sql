@@ -1,0 +1,37 @@
+SET LOCAL citus.enable_local_reference_table_foreign_keys TO off;
+-- The periodic-report cycle: a 月调度 report's review runs on the one approval flow. The report
+-- keeps its report state in `status` (draft / submitted / returned / approved) and gains the
+-- flow's common columns (see yimeng-store/src/approval.rs); its decisions are approval_action rows
+-- with request_kind 'dispatch'. Kept in step with ../sqlite/0010_report_cycle.sql.
+ALTER TABLE dispatch_report
+    ADD COLUMN state text NOT NULL DEFAULT '',
+    ADD COLUMN step integer NOT NULL DEFAULT 0,
+    ADD COLUMN approver_county integer,
+    ADD COLUMN approver_school bigint,
+    ADD COLUMN step_opened_on date,
+    ADD COLUMN step_deadline date,
+    ADD COLUMN refusal_reason text NOT NULL DEFAULT '',
+    ADD COLUMN completed_at timestamptz,
+    ADD COLUMN round integer NOT NULL DEFAULT 0;
+
+-- Existing reports: a submitted one waits for the city's review (opened on the day it was
+-- submitted; its deadline is set by its next decision), an approved one is completed, a returned
+-- one waits for its unit with the review note as the reason.
+UPDATE dispatch_report SET
+    state = CASE WHEN status = 'submitted' THEN 'pending'
+                 WHEN status = 'approved' THEN 'completed'
+                 WHEN status = 'returned' THEN 'returned'
+                 ELSE '' END,
+    step_opened_on = CAST(COALESCE(reviewed_at, submitted_at, updated_at) AT TIME ZONE 'Asia/Shanghai' AS date),
+    refusal_reason = CASE WHEN status = 'returned' THEN review_note ELSE '' END,
+    completed_at = CASE WHEN status = 'approved' THEN reviewed_at END;
+
+-- The review already taken on an existing report becomes its history entry.
+INSERT INTO approval_action (county_id, request_kind, request_id, seq, step_kind, action, actor, actor_role, reason, deadline, overdue, at)
+SELECT r.county_id, 'dispatch', r.id, 0, 'review',
+       CASE WHEN r.status = 'approved' THEN 'approve' ELSE 'return' END,
+       r.reviewed_by, COALESCE((SELECT u.role FROM app_user u WHERE u.username = r.reviewed_by), ''),
+       CASE WHEN r.status = 'returned' THEN r.review_note ELSE '' END,
+       NULL, false, r.reviewed_at
+FROM dispatch_report r
+WHERE r.status IN ('approved', 'returned') AND r.reviewed_at IS NOT NULL AND r.reviewed_by IS NOT NULL;
