@@ -73,8 +73,11 @@ pub fn parse_row(data: &[u8], table: yimeng_io::Table) {
     let _ = yimeng_io::records::parse_row(&map, &cells, &ctx);
 }
 
+/// A target's body: one input, panics on a finding.
+pub type Target = fn(&[u8]);
+
 /// The targets by name, as `cargo fuzz list` names them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("admission_exchange", admission_exchange),
     ("class_row", |d| parse_row(d, yimeng_io::Table::Classes)),
     ("csv_reader", |d| read_file(d, "csv")),
