@@ -45,6 +45,11 @@ const NO_AUDIT_ROW: &[(&str, &str, &str)] = &[
         "/import",
         "checks an uploaded file and keeps it for the commit: no record is written (the commit is audited)",
     ),
+    (
+        "POST",
+        "/api/v1/schools/{id}/sunshine/preview",
+        "阳光分班 preview: computes the public list and writes nothing",
+    ),
 ];
 
 /// Write routes this test does not perform yet: each needs a multi-step setup of its own module
@@ -226,6 +231,82 @@ const NOT_YET_EXERCISED: &[(&str, &str, &str)] = &[
         "POST",
         "/plan/snapshots",
         "plan tracker snapshots (tracker.rs)",
+    ),
+    (
+        "DELETE",
+        "/api/v1/account/tokens/{id}",
+        "API twin of the account page's token revoke; audited without values (api_actions tests)",
+    ),
+    (
+        "POST",
+        "/api/v1/account/password",
+        "API twin of /account/password (changes the caller's password and revokes its tokens)",
+    ),
+    (
+        "POST",
+        "/api/v1/account/tokens",
+        "API twin of the account page's token create; audited without values (api_actions tests)",
+    ),
+    (
+        "POST",
+        "/api/v1/dispatch/reports/{county}/{id}/approve",
+        "a report submitted by its unit first; audited by approval::decide (store report tests)",
+    ),
+    (
+        "POST",
+        "/api/v1/dispatch/reports/{county}/{id}/files",
+        "evidence of a report in draft; same store path as the page's upload",
+    ),
+    (
+        "POST",
+        "/api/v1/dispatch/reports/{county}/{id}/return",
+        "a report submitted by its unit first; audited by approval::decide (store report tests)",
+    ),
+    (
+        "POST",
+        "/api/v1/dispatch/tasks/{code}/report",
+        "needs a task the account files for in the plan month; same store path as the page form",
+    ),
+    (
+        "POST",
+        "/api/v1/plan/snapshots",
+        "snapshots every indicator of the city; same service call as the page",
+    ),
+    (
+        "POST",
+        "/api/v1/rollover",
+        "rewrites every class of the city; same service call as /admin/rollover",
+    ),
+    (
+        "POST",
+        "/api/v1/schools/{id}/sunshine/commit",
+        "阳光分班 of a whole grade; same service call as the page",
+    ),
+    ("POST", "/api/v1/users", "API twin of /admin/users (create)"),
+    (
+        "POST",
+        "/api/v1/users/{id}/disable",
+        "API twin of the admin page's disable",
+    ),
+    (
+        "POST",
+        "/api/v1/users/{id}/enable",
+        "API twin of the admin page's enable",
+    ),
+    (
+        "POST",
+        "/api/v1/users/{id}/reset",
+        "API twin of the admin page's password reset",
+    ),
+    (
+        "POST",
+        "/api/v1/users/{id}/schools",
+        "API twin of the admin page's inspector schools",
+    ),
+    (
+        "PUT",
+        "/api/v1/plan/population/{county}",
+        "population figures of a county; same service call as the page",
     ),
 ];
 
