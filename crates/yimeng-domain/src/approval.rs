@@ -24,7 +24,8 @@
 //! 4. In the store, decide a step through `yimeng_store::approval` (the guarded update, the
 //!    history row and the audit row in one transaction), supplying the case's effect on completion.
 //!
-//! [`crate::transfer`] and [`crate::status_change`] are the two instances in this crate.
+//! [`crate::transfer`], [`crate::status_change`] and [`crate::enrolment::review_flow`] are
+//! instances in this crate.
 
 use crate::calendar::WorkCalendar;
 use crate::{RegionCode, Role, SchoolRef, Scope};

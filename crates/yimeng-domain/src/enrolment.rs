@@ -465,6 +465,47 @@ pub fn next_status(
     Ok(to)
 }
 
+/// The step of an application's review on the approval flow ([`crate::approval`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ReviewStep {
+    /// 入学申请审核: the county bureau's review (its zone schools and the city review for it).
+    Review,
+}
+
+impl crate::approval::StepKind for ReviewStep {
+    fn code(self) -> &'static str {
+        "review"
+    }
+    fn label(self) -> &'static str {
+        "入学申请审核"
+    }
+}
+
+/// The review flow of an application of `county`: one step, the county bureau's, within the
+/// rules' working-day limit; the parent (public) is the applicant, who resubmits after a return
+/// for more material (退回补充材料) and may withdraw. `state`, `step` and `reason` are the stored
+/// flow columns.
+pub fn review_flow(
+    county: RegionCode,
+    rules: &Rules,
+    state: &str,
+    step: usize,
+    reason: &str,
+) -> crate::approval::Flow<ReviewStep> {
+    use crate::approval::{Applicant, Approver, Flow, FlowStatus, Step};
+    let mut flow = Flow::new(
+        vec![Step {
+            kind: ReviewStep::Review,
+            approver: Approver::County(county),
+            time_limit_working_days: rules.transfer_step_working_days,
+        }],
+        Applicant::Public,
+        true,
+    );
+    flow.status = FlowStatus::from_stored(state, step, reason);
+    flow
+}
+
 /// One row of a county's zone table.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ZoneEntry {

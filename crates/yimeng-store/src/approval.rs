@@ -2,7 +2,7 @@
 //! case, and reading a case's history.
 //!
 //! A case lives in its own table (`transfer_request`, `status_request`, …) with the flow's common
-//! columns: `state`, `step`, `approver_county`, `approver_school`, `step_opened_on`,
+//! columns: `state` (or the column [`Case::state_column`] names), `step`, `approver_county`, `approver_school`, `step_opened_on`,
 //! `step_deadline`, `refusal_reason`, `updated_at`, `completed_at`. Its decisions are rows of
 //! `approval_action` (`request_kind` names the case table), one per step and round, so that a
 //! second decision on a step (a double submission) cannot be written.
@@ -57,6 +57,9 @@ pub(crate) fn refused(kind: RefusalKind, message: String) -> StoreError {
 pub(crate) struct Case<'a> {
     /// The case table (`transfer_request`).
     pub table: &'static str,
+    /// The case table's column holding the flow's state: `state`, or another name where the
+    /// case keeps a lifecycle of its own in `state` (`enrolment_application.review_state`).
+    pub state_column: &'static str,
     /// The `approval_action.request_kind` of its decisions (`transfer`).
     pub kind: &'static str,
     /// The audit entity (`transfer_request`).
@@ -159,7 +162,10 @@ pub(crate) async fn decide<K: StepKind>(
     let new_step = next.step_index();
     let moved = new_step != step || matches!(action, Action::Resubmit);
     let (ac, asch) = approver_cols(&next);
-    let mut q = Sql::new(&format!("UPDATE {} SET state = ", case.table));
+    let mut q = Sql::new(&format!(
+        "UPDATE {} SET {} = ",
+        case.table, case.state_column
+    ));
     q.bind(next.status.code())
         .push(", step = ")
         .bind(new_step as i32)
@@ -188,7 +194,7 @@ pub(crate) async fn decide<K: StepKind>(
         .bind(case.county)
         .push(" AND id = ")
         .bind(case.id)
-        .push(" AND state = ")
+        .push(&format!(" AND {} = ", case.state_column))
         .bind(flow.status.code())
         .push(" AND step = ")
         .bind(step as i32);

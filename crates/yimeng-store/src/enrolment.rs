@@ -18,10 +18,11 @@ use crate::import::GateOptions;
 use crate::{Actor, Result, StoreError};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
+use yimeng_domain::approval::{Action, Flow, HistoryEntry, ROUND_SEQ, state as approval_state};
 use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::enrolment::{
-    ApplicationKind, ApplicationNo, EnrolmentEvent, EnrolmentStatus, Material, ZoneEntry,
-    ZoneTable, check_entry_age, check_grade, check_materials, next_status,
+    ApplicationKind, ApplicationNo, EnrolmentEvent, EnrolmentStatus, Material, ReviewStep,
+    ZoneEntry, ZoneTable, check_entry_age, check_grade, check_materials, next_status, review_flow,
 };
 use yimeng_domain::student::{ClassRef, Ethnicity, Guardian, Relation, StudentRecord};
 use yimeng_domain::{
@@ -59,9 +60,45 @@ pub struct ApplicationRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub ethnicity: String,
+    /// The review's state on the approval flow (`pending`, `returned`, `completed`, `refused`,
+    /// `withdrawn`); `state` is the application's own lifecycle.
+    pub review_state: String,
+    pub step: i32,
+    pub approver_county: Option<i32>,
+    pub approver_school: Option<i64>,
+    pub step_opened_on: Option<NaiveDate>,
+    /// The reviewer's deadline (working days on the stored calendar).
+    pub step_deadline: Option<NaiveDate>,
+    pub refusal_reason: String,
+    pub completed_at: Option<DateTime<Utc>>,
+    /// Resubmissions after a return so far.
+    pub review_round: i32,
+}
+
+/// What the review flow needs besides the application: the rules (the time limit), the stored
+/// working-day calendar and today's date.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing<'a> {
+    pub rules: &'a Rules,
+    pub calendar: &'a WorkCalendar,
+    pub today: NaiveDate,
 }
 
 impl ApplicationRow {
+    /// The review's flow, as stored.
+    pub fn flow(&self, rules: &Rules) -> Flow<ReviewStep> {
+        review_flow(
+            RegionCode::from_i32(self.county_id),
+            rules,
+            &self.review_state,
+            usize::try_from(self.step).unwrap_or(0),
+            &self.refusal_reason,
+        )
+    }
+    /// Chinese label of the review's state (审批中, 待修改, 已办结, …).
+    pub fn review_state_label(&self) -> &'static str {
+        approval_state::label(&self.review_state)
+    }
     /// The status.
     pub fn status(&self) -> EnrolmentStatus {
         EnrolmentStatus::from_code(&self.state).unwrap_or(EnrolmentStatus::Submitted)
@@ -78,12 +115,10 @@ impl ApplicationRow {
     pub fn grade_label(&self) -> String {
         Grade::from_code(&self.grade).map_or_else(String::new, |g| g.label().to_string())
     }
-    /// The review's time limit has passed and the application still waits.
+    /// The reviewer's deadline has passed and the review still waits for a decision.
     pub fn is_overdue(&self, today: NaiveDate) -> bool {
-        matches!(
-            self.status(),
-            EnrolmentStatus::Submitted | EnrolmentStatus::Accepted
-        ) && self.deadline.is_some_and(|d| d < today)
+        self.review_state == approval_state::PENDING
+            && self.step_deadline.is_some_and(|d| d < today)
     }
     /// The ID number masked for display.
     pub fn id_card_masked(&self) -> String {
@@ -449,11 +484,12 @@ pub async fn submit(
         .ok_or_else(|| StoreError::Invalid("申请编号已用尽".into()))?
         .to_string();
     let now = Utc::now().trunc_subsecs(0);
-    let deadline = calendar.add_working_days(today, rules.transfer_step_working_days);
+    let deadline = review_flow(input.county, rules, approval_state::PENDING, 0, "")
+        .deadline_of_current(today, calendar);
     let mut q = Sql::new(
         "INSERT INTO enrolment_application (county_id, id, app_no, kind, grade, school_year, child_name, id_card, sex, birth_date, \
          street, community, guardian_name, guardian_phone, school_id, state, note, opened_on, deadline, student_id, class_id, \
-         created_at, updated_at, ethnicity) VALUES ",
+         created_at, updated_at, ethnicity, review_state, step, approver_county, step_opened_on, step_deadline) VALUES ",
     );
     q.bind_list([
         Value::from(county),
@@ -474,12 +510,17 @@ pub async fn submit(
         EnrolmentStatus::Submitted.code().into(),
         "".into(),
         today.into(),
-        Some(deadline).into(),
+        deadline.into(),
         Option::<i64>::None.into(),
         Option::<i64>::None.into(),
         now.into(),
         now.into(),
         input.ethnicity.code().into(),
+        approval_state::PENDING.into(),
+        0i32.into(),
+        Some(county).into(),
+        today.into(),
+        deadline.into(),
     ]);
     tx.exec(q).await?;
     let mut q = Sql::new(
@@ -663,8 +704,19 @@ pub async fn actions(
     db: &Db,
     application: &ApplicationRow,
 ) -> Result<Vec<crate::transfer::ActionRow>> {
-    crate::approval::history(db, application.county_id, "enrolment", application.id).await
+    let mut rows =
+        crate::approval::history(db, application.county_id, REQUEST_KIND, application.id).await?;
+    // The review's decisions and the application's own events, in the order they happened.
+    rows.sort_by_key(|r| (r.at, r.seq));
+    Ok(rows)
 }
+
+/// The `approval_action.request_kind` of an application's decisions.
+const REQUEST_KIND: &str = "enrolment";
+
+/// Where the history numbers of an application's own events (placement, enrolment, withdrawal
+/// after acceptance) start within a round.
+const EVENT_SEQ: i32 = 1500;
 
 /// A reviewer's decision.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -677,14 +729,20 @@ pub enum Review {
     Reject(String),
 }
 
-/// Takes a reviewer's decision (county bureau, city, or the zone school), following
-/// [`next_status`]; recorded as an approval action and audited. A refusal frees the child's key
-/// (a new application is possible).
+/// Takes a reviewer's decision (county bureau, city, or the zone school) on the review step of
+/// the approval flow, through the one store path ([`crate::approval::decide`]): asking for
+/// documents returns the application to the parent with the missing materials as the reason,
+/// accepting completes the review, refusing (with a reason) closes it. [`next_status`] says
+/// which decisions the application's lifecycle allows. The step is the county bureau's; its zone
+/// school and the city decide it on the bureau's behalf. A history row (with the deadline and
+/// whether it was overdue) and an audit row are written; a second decision on the same step is a
+/// conflict. A refusal frees the child's key (a new application is possible).
 #[tracing::instrument(skip_all)]
 pub async fn review(
     db: &Db,
     actor: &Actor,
     scope: &Scope,
+    t: &Timing<'_>,
     county: i32,
     id: i64,
     decision: Review,
@@ -694,27 +752,83 @@ pub async fn review(
     if !reviews(scope, &a) {
         return Err(StoreError::NotFound);
     }
-    let (event, code, reason) = match &decision {
+    let (event, action) = match &decision {
         Review::RequestMaterials(m) => (
             EnrolmentEvent::RequestMaterials { missing: m.clone() },
-            "materials",
-            m.iter().map(|m| m.label()).collect::<Vec<_>>().join("、"),
+            Action::Return {
+                reason: m.iter().map(|m| m.label()).collect::<Vec<_>>().join("、"),
+            },
         ),
-        Review::Accept => (EnrolmentEvent::Accept, "approve", String::new()),
+        Review::Accept => (EnrolmentEvent::Accept, Action::Approve),
         Review::Reject(r) => (
             EnrolmentEvent::Reject { reason: r.clone() },
-            "refuse",
-            r.trim().to_string(),
+            Action::Refuse { reason: r.clone() },
         ),
     };
     let to = next_status(a.status(), &event).map_err(|e| StoreError::Conflict(e.to_string()))?;
-    transition(&mut tx, actor, &a, to, code, &reason).await?;
+    // The review step is the county bureau's; whoever reviews the application acts for it.
+    let acting = Scope::County(RegionCode::from_i32(a.county_id));
+    decide(&mut tx, actor, &acting, t, &a, &action, to).await?;
     if to == EnrolmentStatus::Rejected {
         free_key(&mut tx, &a).await?;
     }
     let row = get_tx(&mut tx, county, id).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// Decides the review step through [`crate::approval::decide`] and brings the application's
+/// lifecycle state to `to` (the flow's guarded update has already made this decision the only
+/// one).
+async fn decide(
+    tx: &mut Tx,
+    actor: &Actor,
+    acting: &Scope,
+    t: &Timing<'_>,
+    a: &ApplicationRow,
+    action: &Action,
+    to: EnrolmentStatus,
+) -> Result<()> {
+    let app_no = a.app_no.clone();
+    let summary = move |x: &Action, _: usize| format!("入学申请 {app_no}：{}", x.label());
+    let next = crate::approval::decide(
+        tx,
+        actor,
+        acting,
+        t.calendar,
+        t.today,
+        &crate::approval::Case {
+            table: "enrolment_application",
+            state_column: "review_state",
+            kind: REQUEST_KIND,
+            entity: "enrolment_application",
+            county: a.county_id,
+            id: a.id,
+            opened_on: a.step_opened_on.unwrap_or(a.opened_on),
+            deadline: a.step_deadline,
+            round: a.review_round,
+            summary: &summary,
+        },
+        &a.flow(t.rules),
+        action,
+        |e| crate::approval::refused(e.kind(), e.to_string()),
+        (),
+    )
+    .await?;
+    let mut q = Sql::new("UPDATE enrolment_application SET state = ");
+    q.bind(to.code())
+        .push(", note = ")
+        .bind(next.status.reason())
+        .push(", deadline = step_deadline");
+    if matches!(action, Action::Resubmit) {
+        q.push(", review_round = review_round + 1");
+    }
+    q.push(" WHERE county_id = ")
+        .bind(a.county_id)
+        .push(" AND id = ")
+        .bind(a.id);
+    tx.exec(q).await?;
+    Ok(())
 }
 
 async fn free_key(tx: &mut Tx, a: &ApplicationRow) -> Result<()> {
@@ -728,21 +842,21 @@ async fn free_key(tx: &mut Tx, a: &ApplicationRow) -> Result<()> {
     Ok(())
 }
 
-/// Moves the application to `to` (guarded by its current state, so a double submission of the
-/// same decision is refused), records the action and audits it.
-async fn transition(
+/// Records a step of the application's lifecycle outside the review decision (a placement by the
+/// county, the enrolment of an accepted child, a withdrawal after acceptance): moves the
+/// lifecycle state to `to` (guarded by the state read, so a double submission is refused), writes
+/// its history row beside the review's decisions, and audits it.
+async fn record_event(
     tx: &mut Tx,
     actor: &Actor,
     a: &ApplicationRow,
     to: EnrolmentStatus,
-    code: &str,
+    code: &'static str,
     reason: &str,
 ) -> Result<()> {
     let now = Utc::now().trunc_subsecs(0);
     let mut q = Sql::new("UPDATE enrolment_application SET state = ");
     q.bind(to.code())
-        .push(", note = ")
-        .bind(reason)
         .push(", updated_at = ")
         .bind(now)
         .push(" WHERE county_id = ")
@@ -756,29 +870,32 @@ async fn transition(
             "该申请已被他人办理，请刷新后查看".into(),
         ));
     }
+    // Events of a round take the numbers between the round's withdrawal/resubmission and the
+    // next round, so that they never meet the flow's own.
+    let base = a.review_round * ROUND_SEQ + EVENT_SEQ;
     let mut q = Sql::new("SELECT COUNT(*) FROM approval_action WHERE county_id = ");
     q.bind(a.county_id)
-        .push(" AND request_kind = 'enrolment' AND request_id = ")
-        .bind(a.id);
-    let seq = tx.scalar(q).await?;
-    let mut q = Sql::new(
-        "INSERT INTO approval_action (county_id, request_kind, request_id, seq, step_kind, action, actor, actor_role, reason, deadline, overdue, at) VALUES ",
-    );
-    q.bind_list([
-        Value::from(a.county_id),
-        "enrolment".into(),
-        a.id.into(),
-        (seq as i32).into(),
-        "review".into(),
-        code.into(),
-        actor.name.as_str().into(),
-        actor.role.as_str().into(),
-        reason.into(),
-        a.deadline.into(),
-        a.is_overdue(now.date_naive()).into(),
-        now.into(),
-    ]);
-    tx.exec(q).await?;
+        .push(" AND request_kind = ")
+        .bind(REQUEST_KIND)
+        .push(" AND request_id = ")
+        .bind(a.id)
+        .push(" AND seq >= ")
+        .bind(base)
+        .push(" AND seq < ")
+        .bind(base + (ROUND_SEQ - EVENT_SEQ));
+    let n = tx.scalar(q).await?;
+    let entry = HistoryEntry {
+        seq: base + n as i32,
+        step_kind: yimeng_domain::approval::StepKind::code(ReviewStep::Review),
+        action: code,
+        actor: actor.name.clone(),
+        actor_role: actor.role.clone(),
+        reason: reason.to_string(),
+        deadline: None,
+        overdue: false,
+        at: now,
+    };
+    crate::approval::write_history(tx, a.county_id, REQUEST_KIND, a.id, &entry).await?;
     audit::write(
         tx,
         actor,
@@ -798,18 +915,21 @@ async fn transition(
                     format!("（{reason}）")
                 }
             ),
-            before: None,
-            after: None,
+            before: Some(serde_json::json!({ "state": a.state }).to_string()),
+            after: Some(serde_json::json!({ "state": to.code() }).to_string()),
         }],
     )
     .await?;
     Ok(())
 }
 
-/// The applicant adds the requested documents (待补充材料 → 已提交), found by number and ID.
+/// The applicant adds the requested documents after a return (待补充材料 → 已提交), found by
+/// number and ID: a resubmission on the approval flow, which opens the review step again with a
+/// new deadline.
 #[tracing::instrument(skip_all)]
 pub async fn resubmit(
     db: &Db,
+    t: &Timing<'_>,
     app_no: &str,
     id_card: &str,
     files: Vec<Upload>,
@@ -824,7 +944,17 @@ pub async fn resubmit(
     let mut tx = db.begin().await?;
     let now = Utc::now().trunc_subsecs(0);
     write_files(&mut tx, a.county_id, a.id, &files, now).await?;
-    transition(&mut tx, &public_actor(), &a, to, "resubmit", "").await?;
+    // The parent acts as the public applicant of the flow.
+    decide(
+        &mut tx,
+        &public_actor(),
+        &Scope::Nothing,
+        t,
+        &a,
+        &Action::Resubmit,
+        to,
+    )
+    .await?;
     let row = get_tx(&mut tx, a.county_id, a.id).await?;
     tx.commit().await?;
     Ok(row)
@@ -876,7 +1006,7 @@ pub async fn place(
             format!("“{name}”没有{}学段", grade.stage().label()),
         ));
     }
-    transition(
+    record_event(
         &mut tx,
         actor,
         &a,
@@ -898,14 +1028,34 @@ pub async fn place(
 }
 
 /// The applicant withdraws the application (撤回), found by number and ID number: allowed until
-/// the child is enrolled; frees the child's key so that a new application is possible.
+/// the child is enrolled; frees the child's key so that a new application is possible. While the
+/// review is open (or returned) this is the flow's withdrawal; after acceptance it is recorded as
+/// an event of the application.
 #[tracing::instrument(skip_all)]
-pub async fn withdraw(db: &Db, app_no: &str, id_card: &str) -> Result<ApplicationRow> {
+pub async fn withdraw(
+    db: &Db,
+    t: &Timing<'_>,
+    app_no: &str,
+    id_card: &str,
+) -> Result<ApplicationRow> {
     let a = lookup(db, app_no, id_card).await?;
     let to = next_status(a.status(), &EnrolmentEvent::Withdraw)
         .map_err(|_| StoreError::Conflict(format!("申请状态为“{}”，不能撤回", a.state_label())))?;
     let mut tx = db.begin().await?;
-    transition(&mut tx, &public_actor(), &a, to, "withdraw", "家长撤回申请").await?;
+    if a.review_state == approval_state::COMPLETED {
+        record_event(&mut tx, &public_actor(), &a, to, "withdraw", "家长撤回申请").await?;
+    } else {
+        decide(
+            &mut tx,
+            &public_actor(),
+            &Scope::Nothing,
+            t,
+            &a,
+            &Action::Withdraw,
+            to,
+        )
+        .await?;
+    }
     free_key(&mut tx, &a).await?;
     let row = get_tx(&mut tx, a.county_id, a.id).await?;
     tx.commit().await?;
@@ -1005,7 +1155,7 @@ pub async fn enrol(
     .and_then(|s| next_status(s, &EnrolmentEvent::Enrol))
     .map_err(|e| StoreError::Conflict(e.to_string()))?;
     let mut tx = db.begin().await?;
-    transition(&mut tx, actor, &a, admitted, "enrol", "").await?;
+    record_event(&mut tx, actor, &a, admitted, "enrol", "").await?;
     let mut q = Sql::new("UPDATE enrolment_application SET student_id = ");
     q.bind(sid)
         .push(", class_id = ")

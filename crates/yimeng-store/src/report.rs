@@ -350,6 +350,7 @@ pub(crate) async fn decide(
         today,
         &Case {
             table: cycle.table,
+            state_column: "state",
             kind: cycle.kind,
             entity,
             county: cols.county_id,

@@ -537,6 +537,7 @@ pub async fn decide(
         today,
         &crate::approval::Case {
             table: "status_request",
+            state_column: "state",
             kind: REQUEST_KIND,
             entity: "status_request",
             county,

@@ -686,6 +686,7 @@ async fn decide_visible(
         today,
         &crate::approval::Case {
             table: "transfer_request",
+            state_column: "state",
             kind: REQUEST_KIND,
             entity: "transfer_request",
             county: row.county_id,

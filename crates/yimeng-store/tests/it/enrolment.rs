@@ -9,7 +9,7 @@ use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::enrolment::{ApplicationKind, Material};
 use yimeng_domain::student::Ethnicity;
 use yimeng_domain::*;
-use yimeng_store::enrolment::{self, NewApplication, Review, Upload, ZoneInput};
+use yimeng_store::enrolment::{self, NewApplication, Review, Timing, Upload, ZoneInput};
 use yimeng_store::import::{GateOptions, Mode};
 use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_store::{Db, StoreError};
@@ -20,6 +20,22 @@ pub const PDF: &[u8] = b"%PDF-1.4\n%test\n";
 
 fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2020, 6, 1).unwrap()
+}
+
+static RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(Rules::default);
+static CALENDAR: std::sync::LazyLock<WorkCalendar> = std::sync::LazyLock::new(WorkCalendar::seeded);
+
+/// The review's rules and calendar, on `today()`.
+fn timing() -> Timing<'static> {
+    timing_on(today())
+}
+
+fn timing_on(day: NaiveDate) -> Timing<'static> {
+    Timing {
+        rules: &RULES,
+        calendar: &CALENDAR,
+        today: day,
+    }
 }
 
 fn upload(m: Material, bytes: &[u8]) -> Upload {
@@ -112,6 +128,7 @@ async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_regis
             db,
             &actor(),
             &school_scope,
+            &timing(),
             county,
             a.id,
             Review::RequestMaterials(vec![Material::Lease]),
@@ -125,20 +142,52 @@ async fn an_application_is_routed_reviewed_and_the_child_enrolled_into_the_regis
             id: school + 1,
         });
         assert!(matches!(
-            enrolment::review(db, &actor(), &other, county, a.id, Review::Accept).await,
+            enrolment::review(
+                db,
+                &actor(),
+                &other,
+                &timing(),
+                county,
+                a.id,
+                Review::Accept
+            )
+            .await,
             Err(StoreError::NotFound)
         ));
-        let r = enrolment::resubmit(db, &a.app_no, &card, vec![upload(Material::Lease, PDF)])
-            .await
-            .unwrap();
+        let r = enrolment::resubmit(
+            db,
+            &timing(),
+            &a.app_no,
+            &card,
+            vec![upload(Material::Lease, PDF)],
+        )
+        .await
+        .unwrap();
         assert_eq!(r.state, "submitted");
-        let r = enrolment::review(db, &actor(), &school_scope, county, a.id, Review::Accept)
-            .await
-            .unwrap();
+        let r = enrolment::review(
+            db,
+            &actor(),
+            &school_scope,
+            &timing(),
+            county,
+            a.id,
+            Review::Accept,
+        )
+        .await
+        .unwrap();
         assert_eq!(r.state, "accepted");
         // A double submission of the same decision is refused.
         assert!(matches!(
-            enrolment::review(db, &actor(), &school_scope, county, a.id, Review::Accept).await,
+            enrolment::review(
+                db,
+                &actor(),
+                &school_scope,
+                &timing(),
+                county,
+                a.id,
+                Review::Accept
+            )
+            .await,
             Err(StoreError::Conflict(_))
         ));
         // Enrolled into 一年级（1）班 through the student save.
@@ -226,6 +275,129 @@ async fn bad_applications_are_refused_each_with_its_reason_and_nothing_is_writte
     }
 }
 
+/// The review runs on the approval flow: the county bureau's step carries a working-day deadline
+/// and an overdue flag; asking for material returns the application to the parent with the
+/// reason, the parent resubmits (a new deadline, a new round), the acceptance completes the
+/// review; every decision is a history row (who, role, reason, deadline, overdue) and an audit row.
+#[tokio::test]
+async fn the_review_is_on_the_approval_flow_with_history_return_resubmission_and_overdue() {
+    for t in TestDb::each().await {
+        let db = &t.db;
+        zoned(db).await;
+        let a = submit(db, application(7)).await.unwrap();
+        let deadline = CALENDAR.add_working_days(today(), RULES.transfer_step_working_days);
+        assert_eq!(
+            (a.review_state.as_str(), a.step_deadline, a.approver_county),
+            ("pending", Some(deadline), Some(LANSHAN))
+        );
+        assert!(!a.is_overdue(deadline));
+        let late = deadline.succ_opt().unwrap();
+        assert!(a.is_overdue(late));
+        let county = Scope::County(RegionCode::from_i32(LANSHAN));
+        // The bureau asks for a lease, a day late: a return with the material as its reason.
+        let r = enrolment::review(
+            db,
+            &actor(),
+            &county,
+            &timing_on(late),
+            LANSHAN,
+            a.id,
+            Review::RequestMaterials(vec![Material::Lease]),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (r.state.as_str(), r.review_state.as_str()),
+            ("needs_materials", "returned")
+        );
+        assert!(r.refusal_reason.contains(Material::Lease.label()), "{r:?}");
+        assert!(
+            !r.is_overdue(late),
+            "a returned application waits for the parent"
+        );
+        // A second decision on the returned application is refused and writes nothing.
+        assert!(
+            enrolment::review(
+                db,
+                &actor(),
+                &county,
+                &timing_on(late),
+                LANSHAN,
+                a.id,
+                Review::Accept
+            )
+            .await
+            .is_err()
+        );
+        // The parent resubmits a week later: the step opens again with a new deadline.
+        let week = NaiveDate::from_ymd_opt(2020, 6, 22).unwrap();
+        let r = enrolment::resubmit(
+            db,
+            &timing_on(week),
+            &a.app_no,
+            &a.id_card,
+            vec![upload(Material::Lease, PDF)],
+        )
+        .await
+        .unwrap();
+        let again = CALENDAR.add_working_days(week, RULES.transfer_step_working_days);
+        assert_eq!(
+            (
+                r.state.as_str(),
+                r.review_state.as_str(),
+                r.step_deadline,
+                r.review_round
+            ),
+            ("submitted", "pending", Some(again), 1)
+        );
+        assert!(!r.is_overdue(week));
+        let r = enrolment::review(
+            db,
+            &actor(),
+            &county,
+            &timing_on(week),
+            LANSHAN,
+            a.id,
+            Review::Accept,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (r.state.as_str(), r.review_state.as_str(), r.step_deadline),
+            ("accepted", "completed", None)
+        );
+        assert!(r.completed_at.is_some());
+        let h = enrolment::actions(db, &r).await.unwrap();
+        let seen: Vec<_> = h
+            .iter()
+            .map(|x| {
+                (
+                    x.seq,
+                    x.action.as_str(),
+                    x.actor_role.as_str(),
+                    x.overdue,
+                    x.deadline,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                (0, "return", "county", true, Some(deadline)),
+                (1000, "resubmit", "public", false, None),
+                (2000, "approve", "county", false, Some(again)),
+            ]
+        );
+        assert!(h[0].reason.contains(Material::Lease.label()));
+        let mut q = Sql::new(
+            "SELECT COUNT(*) FROM audit_log WHERE entity = 'enrolment_application' AND entity_id = ",
+        );
+        q.bind(a.id);
+        // The submission and the three decisions.
+        assert_eq!(db.scalar(q).await.unwrap(), 4);
+    }
+}
+
 #[tokio::test]
 async fn a_parent_withdraws_an_application_and_may_then_apply_again() {
     for t in TestDb::each().await {
@@ -236,15 +408,15 @@ async fn a_parent_withdraws_an_application_and_may_then_apply_again() {
         assert!(submit(db, application(3)).await.is_err());
         // The wrong ID number finds nothing and changes nothing.
         assert!(matches!(
-            enrolment::withdraw(db, &a.app_no, "371302201403010029").await,
+            enrolment::withdraw(db, &timing(), &a.app_no, "371302201403010029").await,
             Err(StoreError::NotFound)
         ));
-        let w = enrolment::withdraw(db, &a.app_no, &a.id_card)
+        let w = enrolment::withdraw(db, &timing(), &a.app_no, &a.id_card)
             .await
             .unwrap();
         assert_eq!(w.state, "withdrawn");
         // Twice: refused with the state named.
-        let e = enrolment::withdraw(db, &a.app_no, &a.id_card)
+        let e = enrolment::withdraw(db, &timing(), &a.app_no, &a.id_card)
             .await
             .unwrap_err();
         assert!(

@@ -64,6 +64,8 @@ fn application_json(u: &User, a: &ApplicationRow) -> Result<Value, serde_json::E
         o.insert("state_label".into(), a.state_label().into());
         o.insert("kind_label".into(), a.kind_label().into());
         o.insert("grade_label".into(), a.grade_label().into());
+        o.insert("review_state_label".into(), a.review_state_label().into());
+        o.insert("review_deadline".into(), json!(a.step_deadline));
         o.insert("overdue".into(), a.is_overdue(today()).into());
     }
     Ok(v)
@@ -182,7 +184,7 @@ async fn review_application(
 ) -> ApiResult<Json<Value>> {
     require_reviewer(&u)?;
     let decision = review_of(&b)?;
-    let a = enrolment::review(&state.db, &u.actor(), &u.scope, county, id, decision).await?;
+    let a = crate::service::enrolment::review(&state, &u, county, id, decision).await?;
     Ok(Json(json!({
         "application": application_json(&u, &a)?,
         "state_label": a.state_label(),

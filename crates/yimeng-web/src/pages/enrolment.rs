@@ -346,7 +346,7 @@ pub async fn withdraw(
     let mut page = lookup_page(ctx);
     page.number = f.number.trim().to_string();
     page.id_card = f.id_card.trim().to_uppercase();
-    let status = match enrolment::withdraw(&state.db, &f.number, &f.id_card).await {
+    let status = match crate::service::enrolment::withdraw(&state, &f.number, &f.id_card).await {
         Ok(a) => {
             let files = enrolment::files(&state.db, &a).await?;
             page.found = Some((a, files));
@@ -384,7 +384,7 @@ pub async fn resubmit(
     let card = f.get("id_card").cloned().unwrap_or_default();
     page.number = number.trim().to_string();
     page.id_card = card.trim().to_uppercase();
-    let status = match enrolment::resubmit(&state.db, &number, &card, files).await {
+    let status = match crate::service::enrolment::resubmit(&state, &number, &card, files).await {
         Ok(a) => {
             let files = enrolment::files(&state.db, &a).await?;
             page.found = Some((a, files));
@@ -453,6 +453,8 @@ struct DetailPage {
     school_name: String,
     /// 统筹安排: the county's other schools of the stage (county bureau and city only).
     placements: Vec<(i64, String)>,
+    /// The reviewer's deadline has passed and the review still waits.
+    overdue: bool,
 }
 
 async fn detail_page(
@@ -495,6 +497,7 @@ async fn detail_page(
     };
     Ok(DetailPage {
         ctx: Ctx::for_user(u, "/enrolment").with_flash(flash),
+        overdue: a.is_overdue(today()),
         a,
         files,
         actions,
@@ -587,7 +590,7 @@ pub async fn review(
         "reject" => Review::Reject(get("reason").to_string()),
         _ => return Err(Failure::BadRequest("请选择办理结果".into()).into()),
     };
-    match enrolment::review(&state.db, &u.actor(), &u.scope, county, id, decision).await {
+    match crate::service::enrolment::review(&state, &u, county, id, decision).await {
         Ok(a) => Ok(see_other(
             &format!("/enrolment/{county}/{id}"),
             Some(&format!("已办理：{}（{}）", a.app_no, a.state_label())),

@@ -416,6 +416,23 @@ async fn the_county_reviews_an_application_through_the_api_and_a_double_decision
     assert_eq!(d["files"].as_array().unwrap().len(), 4);
     assert!(d["files"][0].get("content").is_none());
     assert_eq!(d["history"].as_array().unwrap().len(), 0);
+    // The review step on the approval flow: its working-day deadline, not yet overdue.
+    assert_eq!(d["application"]["review_state"], "pending");
+    assert!(d["application"]["review_deadline"].is_string(), "{d}");
+    assert_eq!(d["application"]["overdue"], false);
+    // Past its deadline, the API and the review page flag it overdue.
+    let mut q = Sql::new("UPDATE enrolment_application SET step_deadline = ");
+    q.bind(NaiveDate::from_ymd_opt(2020, 1, 2).unwrap())
+        .push(" WHERE id = ")
+        .bind(id);
+    app.db().exec(q).await.unwrap();
+    let d = county.get(&path).await.json();
+    assert_eq!(d["application"]["overdue"], true);
+    let page = county
+        .get(&format!("/enrolment/{county_id}/{id}"))
+        .await
+        .text();
+    assert!(page.contains("id=\"overdue\""), "{page}");
 
     // Outside the scope: another county's bureau 404, the public 403.
     let other = app.login("luozhuang").await;
@@ -474,6 +491,11 @@ async fn the_county_reviews_an_application_through_the_api_and_a_double_decision
     let d = county.get(&path).await.json();
     assert_eq!(d["application"]["state"], accepted);
     assert_eq!(d["history"].as_array().unwrap().len(), 1);
+    // Decided late: the history row says so; the completed review is no longer overdue.
+    assert_eq!(d["history"][0]["action"], "approve");
+    assert_eq!(d["history"][0]["overdue"], true);
+    assert_eq!(d["application"]["review_state"], "completed");
+    assert_eq!(d["application"]["overdue"], false);
     assert_eq!(
         scalar(
             &app,

@@ -84,9 +84,21 @@ pub(crate) async fn accepted_intake(app: &TestApp) -> (i64, Vec<String>, i32) {
         )
         .await
         .unwrap();
-        enrolment::review(&db, &actor, &lanshan, 371302, a.id, Review::Accept)
-            .await
-            .unwrap();
+        enrolment::review(
+            &db,
+            &actor,
+            &lanshan,
+            &enrolment::Timing {
+                rules: &Rules::default(),
+                calendar: &WorkCalendar::seeded(),
+                today: chrono::NaiveDate::from_ymd_opt(2020, 6, 1).unwrap(),
+            },
+            371302,
+            a.id,
+            Review::Accept,
+        )
+        .await
+        .unwrap();
     }
     (school, cards, year)
 }
