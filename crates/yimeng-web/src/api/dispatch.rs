@@ -11,7 +11,7 @@ use crate::auth::ApiUser;
 use crate::error::{ApiResult, Failure};
 use crate::service::dispatch::{self as svc, Cx, FileError, Filing};
 use axum::extract::{DefaultBodyLimit, Multipart, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -330,18 +330,11 @@ async fn download_file(
 ) -> ApiResult<Response> {
     let (_, plan) = state.plan().await?;
     let (meta, bytes) = svc::evidence(cx(&state, &u, &plan), county, id).await?;
-    let encoded = crate::kit::urlencoding(&meta.file_name);
-    Ok((
-        [
-            (header::CONTENT_TYPE, meta.content_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(crate::kit::attachment::attachment(
         bytes,
-    )
-        .into_response())
+        &meta.file_name,
+        &meta.content_type,
+    ))
 }
 
 /// The month asked for.

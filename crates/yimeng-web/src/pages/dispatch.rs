@@ -17,8 +17,8 @@ use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::{HeaderMap, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::HeaderMap;
+use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -463,18 +463,11 @@ pub async fn file(
 ) -> PageResult<Response> {
     let (_, plan) = state.plan().await?;
     let (meta, bytes) = svc::evidence(cx(&state, &u, &plan), county, id).await?;
-    let encoded = crate::kit::urlencoding(&meta.file_name);
-    Ok((
-        [
-            (header::CONTENT_TYPE, meta.content_type.clone()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename*=UTF-8''{encoded}"),
-            ),
-        ],
+    Ok(crate::kit::attachment::attachment(
         bytes,
-    )
-        .into_response())
+        &meta.file_name,
+        &meta.content_type,
+    ))
 }
 
 /// `GET /plan/report`
