@@ -40,8 +40,9 @@ function done(summary, latency, requests)
   local e = summary.errors
   local socket = e.connect + e.read + e.write + e.timeout
   io.write(string.format(
-    '{"route":"%s","requests":%d,"not_200":%d,"socket_errors":%d,"p50_ms":%.2f,"p90_ms":%.2f,"p99_ms":%.2f,"max_ms":%.2f,"codes":"%s"}\n',
+    '{"route":"%s","requests":%d,"not_200":%d,"socket_errors":%d,"connect":%d,"read":%d,"write":%d,"timeout":%d,"p50_ms":%.2f,"p90_ms":%.2f,"p99_ms":%.2f,"max_ms":%.2f,"codes":"%s"}\n',
     os.getenv("SOAK_ROUTE") or "?", summary.requests, errors, socket,
+    e.connect, e.read, e.write, e.timeout,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
     latency:percentile(99) / 1000, latency.max / 1000, codes_seen))
 end

@@ -2856,6 +2856,11 @@ async fn undo_staged(
 
 /// Deletes the batch row of an undone import and writes the audit entry.
 async fn finish_undo(tx: &mut Tx, actor: &Actor, batch: i64, records: usize) -> Result<()> {
+    // Readers may have counted the undone records while they were visible.
+    tx.exec(Sql::new(
+        "/* multi-county: data_versions */ UPDATE data_version SET version = version + 1",
+    ))
+    .await?;
     let mut q = Sql::new("DELETE FROM import_batch WHERE id = ");
     q.bind(batch);
     tx.exec(q).await?;

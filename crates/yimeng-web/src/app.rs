@@ -67,8 +67,57 @@ pub struct PendingImport {
 
 /// A school page's figures with the county and data version they were computed at.
 pub type SchoolEntry = (i32, i64, Arc<yimeng_store::browse::SchoolDetail>);
-/// A dashboard's figures with the time they were computed.
-pub type DashboardEntry = (Instant, Arc<crate::pages::home::Dashboard>);
+/// Figures of whole counties, each kept until its county's data next changes: an entry is used
+/// only while the county's data version (raised in the same transaction as every registry write,
+/// the command line's imports included) is the one it was computed at. Each county has its own
+/// lock, so concurrent requests for a stale county wait for one computation instead of each
+/// running their own, and a write in one county leaves the others' entries in place.
+pub struct CountyCache<T> {
+    slots: Mutex<HashMap<i32, CountySlot<T>>>,
+}
+
+type CountySlot<T> = Arc<tokio::sync::Mutex<Option<(i64, Arc<T>)>>>;
+
+impl<T> Default for CountyCache<T> {
+    fn default() -> Self {
+        CountyCache {
+            slots: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<T> CountyCache<T> {
+    /// The entry of `county` at data `version`, computed by `compute` when missing or older. The
+    /// caller reads the version before `compute` reads the data: a write landing in between
+    /// makes the entry look older than it is (computed again next time), never newer.
+    pub async fn get_or_compute<F, Fut>(
+        &self,
+        county: i32,
+        version: i64,
+        compute: F,
+    ) -> Result<Arc<T>, crate::error::Failure>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<T, crate::error::Failure>>,
+    {
+        let slot = Arc::clone(
+            self.slots
+                .lock()
+                .expect("county cache lock")
+                .entry(county)
+                .or_default(),
+        );
+        let mut slot = slot.lock().await;
+        if let Some((v, t)) = slot.as_ref()
+            && *v == version
+        {
+            return Ok(Arc::clone(t));
+        }
+        let t = Arc::new(compute().await?);
+        *slot = Some((version, Arc::clone(&t)));
+        Ok(t)
+    }
+}
 /// The tracker's live board with the key it was computed at.
 pub type BoardEntry = (String, Arc<crate::service::tracker::Board>);
 
@@ -93,8 +142,10 @@ pub struct AppState {
     pub imports: Arc<Mutex<HashMap<String, PendingImport>>>,
     /// School pages' figures by school id, with the county's data version they were computed at.
     pub schools: Arc<Mutex<HashMap<i64, SchoolEntry>>>,
-    /// Dashboard figures by scope, with the time they were computed.
-    pub cache: Arc<Mutex<HashMap<String, DashboardEntry>>>,
+    /// Registry counts of whole counties.
+    pub county_stats: Arc<CountyCache<yimeng_store::stats::Stats>>,
+    /// Home page figures of whole counties.
+    pub county_dashboards: Arc<CountyCache<crate::pages::home::Dashboard>>,
     /// The plan tracker's live figures, with the key they were computed at (plan text, county
     /// data versions, tracker generation).
     pub board: Arc<Mutex<Option<BoardEntry>>>,
@@ -127,7 +178,8 @@ impl AppState {
             auth_cache: Arc::new(crate::auth::AuthCache::default()),
             upload_budget,
             imports: Arc::new(Mutex::new(HashMap::new())),
-            cache: Arc::new(Mutex::new(HashMap::new())),
+            county_stats: Arc::default(),
+            county_dashboards: Arc::default(),
             schools: Arc::new(Mutex::new(HashMap::new())),
             board: Arc::new(Mutex::new(None)),
             tracker_generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
@@ -173,6 +225,48 @@ impl AppState {
 }
 
 impl AppState {
+    /// The registry counts of a scope. The counts of each whole county in scope are computed once
+    /// per change of its data (its data version, raised by every registry write, imports by
+    /// the command line included) and reused by every scope that covers the county, so a city
+    /// user's request after a write in one county recounts that county only. A scope of single
+    /// schools (a school, an inspector) is counted directly: it is small.
+    pub async fn stats(
+        &self,
+        scope: &yimeng_domain::Scope,
+    ) -> Result<Arc<yimeng_store::stats::Stats>, crate::error::Failure> {
+        if scope.schools().is_some() {
+            return Ok(Arc::new(
+                yimeng_store::stats::compute(&self.db, scope).await?,
+            ));
+        }
+        let versions = self.county_versions().await?;
+        let mut all = yimeng_store::stats::Stats::default();
+        for county in scope.counties() {
+            let Some(part) = scope.narrow_to_county(county) else {
+                continue;
+            };
+            let code = county.get();
+            let version = versions.get(&code).copied().unwrap_or(0);
+            let counts = self
+                .county_stats
+                .get_or_compute(code, version, || async {
+                    Ok(yimeng_store::stats::compute(&self.db, &part).await?)
+                })
+                .await?;
+            all.cells
+                .extend(counts.cells.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Ok(Arc::new(all))
+    }
+
+    /// Every county's data version, by county code (read before the figures they key).
+    pub async fn county_versions(&self) -> Result<HashMap<i32, i64>, crate::error::Failure> {
+        Ok(yimeng_store::region::data_versions(&self.db)
+            .await?
+            .into_iter()
+            .collect())
+    }
+
     /// The current plan.
     pub async fn plan(
         &self,

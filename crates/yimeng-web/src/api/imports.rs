@@ -108,7 +108,6 @@ async fn import(
         Arc::new(|_| {}),
     )
     .await?;
-    state.cache.lock().expect("cache lock").clear();
     let r = &o.report;
     // Rows were refused and nothing was (or, in a dry run, would be) written: 422 with the report.
     let status = if r.rejected > 0

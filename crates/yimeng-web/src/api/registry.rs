@@ -51,11 +51,12 @@ async fn regions(State(state): State<AppState>, ApiUser(_u): ApiUser) -> ApiResu
     )?))
 }
 
-/// Counts per county and school type: schools, classes, students by status, staff.
+/// Counts per county and school type: schools, classes, students by status, staff. Always
+/// current: a county's counts are kept until its data next changes.
 #[utoipa::path(get, path = "/api/v1/stats", tag = "registry", responses((status = 200, description = "统计")))]
 async fn stats(State(state): State<AppState>, ApiUser(u): ApiUser) -> ApiResult<Json<Value>> {
     staff_only(&u)?;
-    let s = yimeng_store::stats::compute(&state.db, &u.scope).await?;
+    let s = state.stats(&u.scope).await?;
     let rows: Vec<Value> = s
         .cells
         .iter()

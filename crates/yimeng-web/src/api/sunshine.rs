@@ -142,6 +142,5 @@ async fn sunshine_commit(
 ) -> ApiResult<Json<Committed>> {
     let (s, _) = svc::school(&state.db, &u, id).await?;
     let done = svc::commit(&state.db, &u, &state.rules, &s, &b.request()).await?;
-    state.cache.lock().expect("cache lock").clear();
     Ok(Json(done))
 }

@@ -12,12 +12,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 use yimeng_domain::{RegionCode, Role, Scope};
 use yimeng_store::browse::ClassSize;
-
-/// How long dashboard figures are reused before they are counted again.
-pub const DASHBOARD_TTL: Duration = Duration::from_secs(300);
 
 /// One line of a dashboard table.
 #[derive(Debug, Clone, Default)]
@@ -67,15 +63,92 @@ pub struct Dashboard {
     pub largest: Vec<ClassSize>,
 }
 
-/// Counts a scope's dashboard (cached for [`DASHBOARD_TTL`]).
+/// A scope's dashboard. Each whole county in scope has its own figures, kept until the county's
+/// data next changes ([`crate::app::CountyCache`]); a city user's dashboard adds them up, so it is
+/// always current and a write in one county recounts that county only. A scope of single schools
+/// is counted directly.
 pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>, Failure> {
-    let key = format!("{scope:?}");
-    if let Some((at, d)) = state.cache.lock().expect("cache lock").get(&key)
-        && at.elapsed() < DASHBOARD_TTL
-    {
-        return Ok(d.clone());
+    if scope.schools().is_some() {
+        return Ok(Arc::new(count_dashboard(state, scope).await?));
     }
-    let stats = yimeng_store::stats::compute(&state.db, scope).await?;
+    let versions = state.county_versions().await?;
+    let mut parts = Vec::new();
+    for county in scope.counties() {
+        let Some(part) = scope.narrow_to_county(county) else {
+            continue;
+        };
+        let code = county.get();
+        let version = versions.get(&code).copied().unwrap_or(0);
+        parts.push(
+            state
+                .county_dashboards
+                .get_or_compute(code, version, || count_dashboard(state, &part))
+                .await?,
+        );
+    }
+    if parts.len() == 1 {
+        return Ok(parts.swap_remove(0));
+    }
+    Ok(Arc::new(Dashboard::sum(&parts)))
+}
+
+impl Dashboard {
+    /// The dashboard of several counties from theirs.
+    fn sum(parts: &[Arc<Dashboard>]) -> Dashboard {
+        let mut by_type: BTreeMap<String, DashRow> = BTreeMap::new();
+        let mut total = DashRow::default();
+        let mut by_county = Vec::new();
+        let mut largest = Vec::new();
+        for p in parts {
+            by_county.extend(p.by_county.iter().cloned());
+            for r in &p.by_type {
+                by_type
+                    .entry(r.key.clone())
+                    .or_insert_with(|| DashRow {
+                        key: r.key.clone(),
+                        ..Default::default()
+                    })
+                    .add(r);
+            }
+            total.add(&p.total);
+            largest.extend(p.largest.iter().cloned());
+        }
+        largest.sort_by_key(|c| std::cmp::Reverse(c.size));
+        largest.truncate(20);
+        Dashboard {
+            at: parts.iter().map(|p| p.at).min().unwrap_or_else(Utc::now),
+            by_county: sorted_counties(by_county),
+            by_type: sorted_types(by_type.into_values().collect()),
+            total,
+            largest,
+        }
+    }
+}
+
+/// Counties in the bureau's order.
+fn sorted_counties(mut rows: Vec<DashRow>) -> Vec<DashRow> {
+    let order: Vec<String> = yimeng_domain::region::LINYI_UNITS
+        .iter()
+        .map(|u| u.code.get().to_string())
+        .collect();
+    rows.sort_by_key(|r| order.iter().position(|c| *c == r.key).unwrap_or(usize::MAX));
+    rows
+}
+
+/// School types in their list order.
+fn sorted_types(mut rows: Vec<DashRow>) -> Vec<DashRow> {
+    rows.sort_by_key(|r| {
+        yimeng_domain::SchoolType::ALL
+            .iter()
+            .position(|t| t.code() == r.key)
+            .unwrap_or(usize::MAX)
+    });
+    rows
+}
+
+/// Counts a scope's dashboard.
+async fn count_dashboard(state: &AppState, scope: &Scope) -> Result<Dashboard, Failure> {
+    let stats = state.stats(scope).await?;
     let sizes =
         yimeng_store::browse::all_class_sizes(&state.db, scope, &state.rules, None, None).await?;
     let briefs = yimeng_store::school::briefs(&state.db, scope).await?;
@@ -147,38 +220,13 @@ pub async fn dashboard(state: &AppState, scope: &Scope) -> Result<Arc<Dashboard>
     let mut largest = sizes;
     largest.sort_by_key(|c| std::cmp::Reverse(c.size));
     largest.truncate(20);
-    // The bureau's order of counties; school types in their list order.
-    let order: Vec<i32> = yimeng_domain::region::LINYI_UNITS
-        .iter()
-        .map(|u| u.code.get())
-        .collect();
-    let mut by_county: Vec<DashRow> = by_county.into_values().collect();
-    by_county.sort_by_key(|r| {
-        order
-            .iter()
-            .position(|c| c.to_string() == r.key)
-            .unwrap_or(usize::MAX)
-    });
-    let mut by_type: Vec<DashRow> = by_type.into_values().collect();
-    by_type.sort_by_key(|r| {
-        yimeng_domain::SchoolType::ALL
-            .iter()
-            .position(|t| t.code() == r.key)
-            .unwrap_or(usize::MAX)
-    });
-    let d = Arc::new(Dashboard {
+    Ok(Dashboard {
         at: Utc::now(),
-        by_county,
-        by_type,
+        by_county: sorted_counties(by_county.into_values().collect()),
+        by_type: sorted_types(by_type.into_values().collect()),
         total,
         largest,
-    });
-    state
-        .cache
-        .lock()
-        .expect("cache lock")
-        .insert(key, (Instant::now(), d.clone()));
-    Ok(d)
+    })
 }
 
 /// `GET /`

@@ -203,7 +203,6 @@ pub async fn commit(
     let result =
         import_file_gated(&state.db, &u.scope, &u.actor(), job, gate, Arc::new(|_| {})).await;
     let _ = tokio::fs::remove_file(&pending.path).await;
-    state.cache.lock().expect("cache lock").clear();
     result_page(&u, result?, None, pending.table, pending.mode)
 }
 

@@ -78,7 +78,6 @@ pub async fn run(
     };
     let (status, year, result, error) = match done {
         Ok((_, r)) if !dry => {
-            state.cache.lock().expect("cache lock").clear();
             return Ok(see_other("/admin/rollover", Some(&svc::done_message(&r))));
         }
         Ok((year, r)) => (StatusCode::OK, year, Some(r), None),

@@ -9,6 +9,7 @@ mod browser_services;
 mod busy_writer;
 mod contract;
 mod enrolment;
+mod figures;
 mod files;
 mod flows;
 mod gate;
