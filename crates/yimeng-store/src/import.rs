@@ -47,7 +47,15 @@ pub struct Options {
     /// A save from a form or the API rather than a file: no batch record; every created or
     /// changed record gets its own audit entry; only what the records name is loaded.
     pub edit: Option<Target>,
+    /// The file's size in bytes, when known. A file of at most [`LOOKUP_KEYS_MAX_BYTES`] has
+    /// its national numbers looked up as its rows arrive ([`StudentImport::look_up_keys`])
+    /// instead of loading every number of the city first (3.5 million at city scale).
+    pub size_hint: Option<u64>,
 }
+
+/// Files up to this size look their numbers up (a few tens of thousands of rows); larger ones load
+/// the whole key table, which is faster when a file names a large part of it.
+pub const LOOKUP_KEYS_MAX_BYTES: u64 = 8 << 20;
 
 impl Default for Options {
     fn default() -> Self {
@@ -57,6 +65,7 @@ impl Default for Options {
             file_name: String::new(),
             file_sha256: String::new(),
             edit: None,
+            size_hint: None,
         }
     }
 }
@@ -187,6 +196,8 @@ struct NewKey {
 /// A map with integer keys: the maps here hold millions of them and SipHash would dominate, so
 /// they use the workspace's hasher, foldhash (its fast variant, seeded per process).
 pub type IntMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+/// A set of integers, hashed as [`IntMap`]'s keys.
+pub type IntSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Rows buffered before a flush.
 const FLUSH_ROWS: usize = 4000;
@@ -500,6 +511,15 @@ impl Core {
         self.opts.edit.as_ref()
     }
 
+    /// A small file: its national numbers are looked up as its rows arrive.
+    fn looks_up_keys(&self) -> bool {
+        self.opts.edit.is_none()
+            && self
+                .opts
+                .size_hint
+                .is_some_and(|b| b <= LOOKUP_KEYS_MAX_BYTES)
+    }
+
     /// Buffers a national key to write at the end.
     fn add_key(&mut self, key: u64, owner_id: i64, county: i32, staff: bool, row: u32) {
         if self.writing() {
@@ -804,6 +824,9 @@ async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
         add_person_keys(&mut m, rows);
         return Ok(m);
     }
+    if core.looks_up_keys() {
+        return Ok(m);
+    }
     // At city scale the table holds 3.5 million numbers: read them a page at a time in key
     // order (their text would take several times the map's memory all at once), into a map
     // sized once.
@@ -830,6 +853,33 @@ async fn load_person_keys(core: &mut Core) -> Result<IntMap<u64, KeyOwner>> {
         }
     }
     Ok(m)
+}
+
+/// Adds to `m` the stored owners of the national numbers `keys` (compact keys) not in it yet, a
+/// chunk of statements at a time.
+async fn look_up_person_keys(
+    core: &mut Core,
+    m: &mut IntMap<u64, KeyOwner>,
+    looked_up: &mut IntSet<u64>,
+    keys: impl Iterator<Item = u64>,
+) -> Result<()> {
+    let mut values = Vec::new();
+    for k in keys {
+        if looked_up.insert(k) {
+            let mut v = String::with_capacity(20);
+            key_text(k, &mut v);
+            values.push(v);
+        }
+    }
+    for chunk in values.chunks(2000) {
+        let mut q = Sql::new(
+            "/* multi-county: person_keys */ SELECT value, county_id, owner = 'staff', owner_id FROM person_key WHERE value IN ",
+        );
+        q.bind_list(chunk.to_vec());
+        let rows: Vec<(String, i32, bool, i64)> = core.all(q).await?;
+        add_person_keys(m, rows);
+    }
+    Ok(())
 }
 
 fn add_person_keys(m: &mut IntMap<u64, KeyOwner>, rows: Vec<(String, i32, bool, i64)>) {
@@ -1452,6 +1502,8 @@ pub struct StaffImport {
     core: Core,
     schools: HashMap<String, crate::school::SchoolBrief>,
     keys: IntMap<u64, KeyOwner>,
+    /// The numbers looked up so far (a small file's, [`Options::size_hint`]).
+    looked_up: IntSet<u64>,
     hashes: IntMap<i64, i64>,
     seen: IntMap<u64, u64>,
     new_rows: Vec<StaffRow>,
@@ -1462,6 +1514,26 @@ impl StaffImport {
     /// Records the file's SHA-256 in the batch (known only once the file has been read).
     pub fn set_file_sha256(&mut self, sha: String) {
         self.core.opts.file_sha256 = sha;
+    }
+
+    /// Looks up the stored owners of the ID numbers of the records about to be pushed, when the
+    /// import checks a small file ([`Options::size_hint`]); does nothing otherwise (every number
+    /// is loaded at the start).
+    pub async fn look_up_keys<'a>(
+        &mut self,
+        recs: impl Iterator<Item = &'a StaffRecord>,
+    ) -> Result<()> {
+        if !self.core.looks_up_keys() {
+            return Ok(());
+        }
+        let keys: Vec<u64> = recs.map(|r| r.id_card.key()).collect();
+        look_up_person_keys(
+            &mut self.core,
+            &mut self.keys,
+            &mut self.looked_up,
+            keys.into_iter(),
+        )
+        .await
     }
 
     /// Starts the transaction and loads what checking needs.
@@ -1484,6 +1556,7 @@ impl StaffImport {
             core,
             schools,
             keys,
+            looked_up: IntSet::default(),
             hashes,
             seen: IntMap::default(),
             new_rows: vec![],
@@ -1768,6 +1841,8 @@ pub struct StudentImport {
     schools: HashMap<String, crate::school::SchoolBrief>,
     classes: HashMap<ClassKey, i64>,
     keys: IntMap<u64, KeyOwner>,
+    /// The numbers looked up so far (a small file's, [`Options::size_hint`]).
+    looked_up: IntSet<u64>,
     hashes: IntMap<i64, i64>,
     /// Stored statuses of the students in scope that are 休学, 复学 or 辍学 (the statuses only an
     /// approved request gives or ends; a few per thousand); `None` when loading as it stands.
@@ -1784,6 +1859,30 @@ impl StudentImport {
     /// Records the file's SHA-256 in the batch (known only once the file has been read).
     pub fn set_file_sha256(&mut self, sha: String) {
         self.core.opts.file_sha256 = sha;
+    }
+
+    /// Looks up the stored owners of the ID numbers and 学籍号 of the records about to be
+    /// pushed, when the import checks a small file ([`Options::size_hint`]); does nothing
+    /// otherwise (every number is loaded at the start).
+    pub async fn look_up_keys<'a>(
+        &mut self,
+        recs: impl Iterator<Item = &'a StudentRecord>,
+    ) -> Result<()> {
+        if !self.core.looks_up_keys() {
+            return Ok(());
+        }
+        let keys: Vec<u64> = recs
+            .flat_map(|r| {
+                std::iter::once(r.student_no.key()).chain(r.id_card.as_ref().map(|c| c.key()))
+            })
+            .collect();
+        look_up_person_keys(
+            &mut self.core,
+            &mut self.keys,
+            &mut self.looked_up,
+            keys.into_iter(),
+        )
+        .await
     }
 
     /// Starts the transaction and loads what checking needs, with the class-size gate at its
@@ -1891,6 +1990,7 @@ impl StudentImport {
             schools,
             classes,
             keys,
+            looked_up: IntSet::default(),
             hashes,
             guarded,
             seen: IntMap::default(),

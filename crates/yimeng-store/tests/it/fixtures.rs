@@ -19,6 +19,7 @@ pub fn opts(mode: Mode) -> Options {
         file_name: "test.xlsx".into(),
         file_sha256: "0".repeat(64),
         edit: None,
+        size_hint: None,
     }
 }
 

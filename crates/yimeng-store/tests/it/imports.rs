@@ -1,7 +1,9 @@
 use crate::fixtures::*;
 use yimeng_domain::*;
 use yimeng_store::Db;
-use yimeng_store::import::{ClassImport, Mode, Report, SchoolImport, StaffImport, StudentImport};
+use yimeng_store::import::{
+    ClassImport, Mode, Options, Report, SchoolImport, StaffImport, StudentImport,
+};
 use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
@@ -26,9 +28,19 @@ pub async fn import_staff(
     recs: Vec<staff::StaffRecord>,
     mode: Mode,
 ) -> Report {
-    let mut i = StaffImport::start(db, scope, &actor(), opts(mode))
-        .await
-        .unwrap();
+    import_staff_opts(db, scope, recs, opts(mode)).await
+}
+
+/// As a file import does: the numbers of a chunk are looked up before its rows are pushed (a
+/// small file's; nothing happens for a large one).
+pub async fn import_staff_opts(
+    db: &Db,
+    scope: &Scope,
+    recs: Vec<staff::StaffRecord>,
+    opts: Options,
+) -> Report {
+    let mut i = StaffImport::start(db, scope, &actor(), opts).await.unwrap();
+    i.look_up_keys(recs.iter()).await.unwrap();
     for (n, r) in recs.into_iter().enumerate() {
         i.push(n as u64 + 2, Ok(r)).await.unwrap();
     }
@@ -56,9 +68,20 @@ pub async fn import_students(
     recs: Vec<student::StudentRecord>,
     mode: Mode,
 ) -> Report {
-    let mut i = StudentImport::start(db, scope, &actor(), opts(mode))
+    import_students_opts(db, scope, recs, opts(mode)).await
+}
+
+/// As [`import_staff_opts`], for students.
+pub async fn import_students_opts(
+    db: &Db,
+    scope: &Scope,
+    recs: Vec<student::StudentRecord>,
+    opts: Options,
+) -> Report {
+    let mut i = StudentImport::start(db, scope, &actor(), opts)
         .await
         .unwrap();
+    i.look_up_keys(recs.iter()).await.unwrap();
     for (n, r) in recs.into_iter().enumerate() {
         i.push(n as u64 + 2, Ok(r)).await.unwrap();
     }
@@ -283,6 +306,59 @@ async fn one_person_one_number_within_the_file_and_against_the_store() {
             r.errors
         );
         assert_eq!(count(&t.db, "student").await, 30);
+    }
+}
+
+/// A small file looks its numbers up as its rows arrive instead of loading every number of the
+/// city; it is checked exactly as a large file is.
+#[tokio::test]
+async fn a_small_file_that_looks_its_numbers_up_is_checked_as_a_large_one() {
+    for t in TestDb::each().await {
+        seed(&t.db).await;
+        let hints = [
+            None,
+            Some(4096),
+            Some(yimeng_store::import::LOOKUP_KEYS_MAX_BYTES + 1),
+        ];
+        for (round, size_hint) in (0i64..).zip(hints) {
+            let o = Options {
+                size_hint,
+                ..opts(Mode::AllOrNothing)
+            };
+            let students: Vec<_> = (0..30u16)
+                .map(|i| student("2137000001", Grade::P3, 1 + i32::from(i % 2), i))
+                .collect();
+            let r = import_students_opts(&t.db, &Scope::City, students, o.clone()).await;
+            assert_eq!((r.inserted, r.updated, r.unchanged), (0, 0, 30), "{r:?}");
+            // An ID number already held by another student under a different 学籍号.
+            let mut c = student("2137000001", Grade::P3, 1, 5);
+            c.student_no = StudentNo::parse("L371302201305049999").unwrap();
+            let r = import_students_opts(&t.db, &Scope::City, vec![c], o.clone()).await;
+            assert!(r.errors[0].reason.contains("另一名学生"), "{:?}", r.errors);
+            // A teacher's ID number used for a student.
+            let mut d = student("2137000001", Grade::P3, 1, 300);
+            d.id_card = Some(teacher_id(1));
+            d.birth_date = teacher_id(1).birth_date();
+            d.sex = teacher_id(1).sex();
+            let r = import_students_opts(&t.db, &Scope::City, vec![d], o.clone()).await;
+            assert!(
+                r.errors.iter().any(|e| e.reason.contains("教职工")),
+                "{:?}",
+                r.errors
+            );
+            // A student registered in another county.
+            let mut moved = student("2137000003", Grade::J1, 1, 3);
+            moved.school_code = SchoolCode::parse("2137000003").unwrap();
+            let r = import_students_opts(&t.db, &Scope::City, vec![moved], o.clone()).await;
+            assert!(r.errors[0].reason.contains("其他县区"), "{:?}", r.errors);
+            // A new student, then the same file again.
+            let new = student("2137000001", Grade::P3, 1, 500 + round as u16);
+            let r = import_students_opts(&t.db, &Scope::City, vec![new.clone()], o.clone()).await;
+            assert_eq!(r.inserted, 1, "{r:?}");
+            let r = import_students_opts(&t.db, &Scope::City, vec![new], o.clone()).await;
+            assert_eq!((r.inserted, r.unchanged), (0, 1), "{r:?}");
+            assert_eq!(count(&t.db, "student").await, 31 + round, "{size_hint:?}");
+        }
     }
 }
 

@@ -22,6 +22,7 @@ fn opts(table: Table, seed: u64) -> Options {
         file_name: format!("demo:{}:seed={seed}", table.name()),
         file_sha256: String::new(),
         edit: None,
+        size_hint: None,
     }
 }
 

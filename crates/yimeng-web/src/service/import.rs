@@ -159,6 +159,7 @@ pub async fn import_file_gated(
         file_name: job.file_name.clone(),
         file_sha256: String::new(),
         edit: None,
+        size_hint: std::fs::metadata(&job.path).ok().map(|m| m.len()),
     };
     let mut imp = Importer::start(table, db, scope, actor, opts, gate).await?;
     let mut seen = 0u64;
@@ -167,6 +168,7 @@ pub async fn import_file_gated(
         match msg {
             Msg::Rows(rows) => {
                 seen += rows.len() as u64;
+                imp.look_up_keys(&rows).await?;
                 for (n, rec) in rows {
                     imp.push(n, rec).await?;
                 }
@@ -250,6 +252,29 @@ impl Importer {
             (Importer::Staff(i), Ok(AnyRecord::Staff(r))) => i.push(row, Ok(*r)).await?,
             (Importer::Staff(i), Err(e)) => i.push(row, Err(e)).await?,
             _ => return Err(ServiceError::Internal("记录类型与导入表不一致".into())),
+        }
+        Ok(())
+    }
+    /// Looks up the national numbers a chunk of rows names (a small file's; see
+    /// [`Options::size_hint`]).
+    async fn look_up_keys(&mut self, rows: &[Parsed]) -> Result<(), ServiceError> {
+        let ok = rows.iter().filter_map(|(_, r)| r.as_ref().ok());
+        match self {
+            Importer::Student(i) => {
+                i.look_up_keys(ok.filter_map(|r| match r {
+                    AnyRecord::Student(s) => Some(&**s),
+                    _ => None,
+                }))
+                .await?
+            }
+            Importer::Staff(i) => {
+                i.look_up_keys(ok.filter_map(|r| match r {
+                    AnyRecord::Staff(s) => Some(&**s),
+                    _ => None,
+                }))
+                .await?
+            }
+            Importer::School(_) | Importer::Class(_) => {}
         }
         Ok(())
     }
