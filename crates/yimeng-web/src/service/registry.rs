@@ -17,13 +17,14 @@ pub async fn class_values(
     c: &yimeng_store::class::ClassRow,
 ) -> Result<HashMap<String, String>, Failure> {
     let s = yimeng_store::school::get(&state.db, &u.scope, c.school_id).await?;
+    // A head teacher outside the caller's scope (moved to another county since) is left out of
+    // the form's values; any other failure is reported, never turned into an empty value.
     let head = match c.head_teacher_id {
-        Some(h) => Some(
-            yimeng_store::staff::get(&state.db, &u.scope, h)
-                .await
-                .map(|t| t.id_card)
-                .unwrap_or_default(),
-        ),
+        Some(h) => match yimeng_store::staff::get(&state.db, &u.scope, h).await {
+            Ok(t) => Some(t.id_card),
+            Err(yimeng_store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
         None => None,
     };
     Ok(forms::values_from_cells(
