@@ -1,4 +1,4 @@
-//! Bulk row writes on SQLite through its C API.
+//! Bulk row writes and reads on SQLite through its C API.
 //!
 //! Owns: one prepared statement on the writer connection of the store, with rows bound straight
 //! from borrowed values and stepped one by one. Bound through sqlx, every value costs an owned
@@ -173,6 +173,87 @@ impl<'h> Statement<'h> {
         result
     }
 
+    /// Binds `values` (one per parameter), steps through the result and calls `row` with each
+    /// row, borrowed for that call only; then resets the statement. Read through sqlx, every
+    /// value of every row is copied by SQLite (`sqlite3_value_dup`) and every row crosses a
+    /// channel to another thread: at city scale (1.7 million students, 29 columns) that was more
+    /// than half of an export's time.
+    pub fn query<E: From<Error>>(
+        &mut self,
+        values: &[Val<'_>],
+        mut row: impl FnMut(&Row<'_>) -> Result<(), E>,
+    ) -> Result<(), E> {
+        self.bind(values)?;
+        let s = self.stmt.as_ptr();
+        let result = loop {
+            // SAFETY: `s` is live and fully bound.
+            match unsafe { ffi::sqlite3_step(s) } {
+                ffi::SQLITE_ROW => {
+                    let r = Row {
+                        stmt: self.stmt,
+                        _borrow: PhantomData,
+                    };
+                    if let Err(e) = row(&r) {
+                        break Err(e);
+                    }
+                }
+                ffi::SQLITE_DONE => break Ok(()),
+                rc => break Err(E::from(last_error(self.db, rc))),
+            }
+        };
+        self.reset();
+        result
+    }
+
+    /// Binds `values`, exactly one per parameter (reset on error).
+    fn bind(&mut self, values: &[Val<'_>]) -> Result<(), Error> {
+        if values.len() != self.params {
+            return Err(Error {
+                code: ffi::SQLITE_RANGE,
+                message: format!(
+                    "参数个数不符：语句需要 {}，给出 {}",
+                    self.params,
+                    values.len()
+                ),
+            });
+        }
+        let s = self.stmt.as_ptr();
+        for (i, v) in values.iter().enumerate() {
+            let at = (i + 1) as c_int;
+            // SAFETY: as in `execute`: `s` is live, `at` within 1..=params, borrowed text and
+            // blobs bound SQLITE_STATIC stay borrowed for the whole call of `query`, which
+            // clears the bindings before it returns.
+            let rc = unsafe {
+                match *v {
+                    Val::Null => ffi::sqlite3_bind_null(s, at),
+                    Val::Int(n) => ffi::sqlite3_bind_int64(s, at, n),
+                    Val::Real(x) => ffi::sqlite3_bind_double(s, at, x),
+                    Val::Text(t) => ffi::sqlite3_bind_text64(
+                        s,
+                        at,
+                        t.as_ptr().cast(),
+                        t.len() as u64,
+                        ffi::SQLITE_STATIC(),
+                        ffi::SQLITE_UTF8 as u8,
+                    ),
+                    Val::Blob(b) => ffi::sqlite3_bind_blob64(
+                        s,
+                        at,
+                        b.as_ptr().cast(),
+                        b.len() as u64,
+                        ffi::SQLITE_STATIC(),
+                    ),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                let e = last_error(self.db, rc);
+                self.reset();
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+
     /// Resets the statement and drops every binding (no borrowed value stays bound).
     fn reset(&mut self) {
         let s = self.stmt.as_ptr();
@@ -181,6 +262,64 @@ impl<'h> Statement<'h> {
             ffi::sqlite3_reset(s);
             ffi::sqlite3_clear_bindings(s);
         }
+    }
+}
+
+/// The current row of a [`Statement::query`], valid for one call of its callback.
+pub struct Row<'s> {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    _borrow: PhantomData<&'s ()>,
+}
+
+impl Row<'_> {
+    /// Number of columns.
+    pub fn len(&self) -> usize {
+        // SAFETY: the statement is live and on a row for the borrow's duration.
+        usize::try_from(unsafe { ffi::sqlite3_column_count(self.stmt.as_ptr()) }).unwrap_or(0)
+    }
+
+    /// True when the row has no columns.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// True when column `i` (from 0) is NULL.
+    pub fn is_null(&self, i: usize) -> bool {
+        // SAFETY: as in `len`; an index out of range reads as NULL.
+        unsafe { ffi::sqlite3_column_type(self.stmt.as_ptr(), i as c_int) == ffi::SQLITE_NULL }
+    }
+
+    /// Column `i` as an integer (`None` when NULL).
+    pub fn int(&self, i: usize) -> Option<i64> {
+        if self.is_null(i) {
+            return None;
+        }
+        // SAFETY: as in `len`.
+        Some(unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), i as c_int) })
+    }
+
+    /// Column `i` as text (`None` when NULL), borrowed from SQLite until the next step.
+    pub fn text(&self, i: usize) -> Result<Option<&str>, Error> {
+        if self.is_null(i) {
+            return Ok(None);
+        }
+        let s = self.stmt.as_ptr();
+        // SAFETY: as in `len`. `sqlite3_column_text` converts the value to text first, then
+        // `sqlite3_column_bytes` gives its length (the documented order); the pointer stays
+        // valid until the statement steps, resets or is finalized, none of which can happen
+        // while this row (which borrows the statement) lives.
+        let bytes = unsafe {
+            let p = ffi::sqlite3_column_text(s, i as c_int);
+            let n = usize::try_from(ffi::sqlite3_column_bytes(s, i as c_int)).unwrap_or(0);
+            if p.is_null() {
+                return Ok(Some(""));
+            }
+            std::slice::from_raw_parts(p, n)
+        };
+        std::str::from_utf8(bytes).map(Some).map_err(|e| Error {
+            code: ffi::SQLITE_MISMATCH,
+            message: format!("第 {} 列不是有效的 UTF-8 文本：{e}", i + 1),
+        })
     }
 }
 

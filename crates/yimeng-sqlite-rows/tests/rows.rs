@@ -101,3 +101,72 @@ async fn a_bad_statement_is_an_error_with_sqlite_message() {
     };
     assert!(e.message.contains("no such table"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn a_query_reads_what_sqlx_reads_and_stops_on_the_callers_error() {
+    let mut c = conn().await;
+    let texts = ["李明帅", "O'Brien; DROP TABLE t; --", "=1+2", ""];
+    for (i, s) in texts.iter().enumerate() {
+        sqlx::query("INSERT INTO t VALUES (?, ?, NULL, ?, NULL)")
+            .bind(i as i64)
+            .bind(-(i as i64) * 1_000_000_007)
+            .bind(*s)
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+    sqlx::query("INSERT INTO t VALUES (99, NULL, NULL, NULL, NULL)")
+        .execute(&mut c)
+        .await
+        .unwrap();
+    let mut lock = c.lock_handle().await.unwrap();
+    let mut st = Statement::prepare(&mut lock, "SELECT k, n, s FROM t WHERE k >= ? ORDER BY k")
+        .unwrap();
+    let mut seen: Vec<(i64, Option<i64>, Option<String>)> = Vec::new();
+    st.query(&[Val::Int(0)], |r| -> Result<(), yimeng_sqlite_rows::Error> {
+        assert_eq!(r.len(), 3);
+        seen.push((
+            r.int(0).unwrap(),
+            r.int(1),
+            r.text(2)?.map(str::to_string),
+        ));
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(seen.len(), texts.len() + 1);
+    for (i, s) in texts.iter().enumerate() {
+        assert_eq!(
+            seen[i],
+            (
+                i as i64,
+                Some(-(i as i64) * 1_000_000_007),
+                Some(s.to_string())
+            )
+        );
+    }
+    assert_eq!(seen[texts.len()], (99, None, None));
+    // The caller's error ends the read, and the statement can be queried again.
+    let mut n = 0;
+    let r = st.query(&[Val::Int(0)], |_| {
+        n += 1;
+        if n == 2 {
+            Err(yimeng_sqlite_rows::Error {
+                code: 1,
+                message: "stop".into(),
+            })
+        } else {
+            Ok(())
+        }
+    });
+    assert_eq!(r.unwrap_err().message, "stop");
+    assert_eq!(n, 2);
+    let mut again = 0;
+    st.query(&[Val::Int(99)], |_| -> Result<(), yimeng_sqlite_rows::Error> {
+        again += 1;
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(again, 1);
+    // A wrong parameter count is refused.
+    assert!(st.query(&[], |_| -> Result<(), yimeng_sqlite_rows::Error> { Ok(()) }).is_err());
+}

@@ -57,11 +57,98 @@ impl ValueRef<'_> {
 }
 
 /// A Rust field type that maps to one column.
-pub trait Column {
+pub trait Column: Sized {
     /// Borrowed value.
     fn value_ref(&self) -> ValueRef<'_>;
     /// Owned value, moving strings instead of copying them.
     fn into_value(self) -> Value;
+    /// The value of column `i` of a row read through SQLite's C API (as sqlx would decode it).
+    fn from_sqlite(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Self, String>;
+}
+
+/// A column's value read through SQLite's C API, before it is made the field's type.
+trait FromSqlite: Sized {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<Self>, String>;
+}
+
+impl FromSqlite for i64 {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<i64>, String> {
+        Ok(row.int(i))
+    }
+}
+impl FromSqlite for i32 {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<i32>, String> {
+        row.int(i)
+            .map(|v| i32::try_from(v).map_err(|e| e.to_string()))
+            .transpose()
+    }
+}
+impl FromSqlite for i16 {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<i16>, String> {
+        row.int(i)
+            .map(|v| i16::try_from(v).map_err(|e| e.to_string()))
+            .transpose()
+    }
+}
+impl FromSqlite for bool {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<bool>, String> {
+        Ok(row.int(i).map(|v| v != 0))
+    }
+}
+impl FromSqlite for NaiveDate {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<NaiveDate>, String> {
+        row.text(i)
+            .map_err(|e| e.to_string())?
+            .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|e| format!("{t}：{e}")))
+            .transpose()
+    }
+}
+impl FromSqlite for DateTime<Utc> {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<DateTime<Utc>>, String> {
+        let Some(t) = row.text(i).map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        // RFC 3339 as the bulk path and sqlx write it; SQLite's own `datetime()` form (UTC) for
+        // values a statement computed.
+        if let Ok(d) = DateTime::parse_from_rfc3339(t) {
+            return Ok(Some(d.with_timezone(&Utc)));
+        }
+        chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f")
+            .map(|n| Some(n.and_utc()))
+            .map_err(|e| format!("{t}：{e}"))
+    }
+}
+impl FromSqlite for String {
+    fn read(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Option<String>, String> {
+        Ok(row.text(i).map_err(|e| e.to_string())?.map(str::to_string))
+    }
 }
 
 macro_rules! column_impl {
@@ -73,6 +160,12 @@ macro_rules! column_impl {
             fn into_value(self) -> Value {
                 Value::$v(Some(self))
             }
+            fn from_sqlite(
+                row: &yimeng_sqlite_rows::Row<'_>,
+                i: usize,
+            ) -> std::result::Result<Self, String> {
+                <$t as FromSqlite>::read(row, i)?.ok_or_else(|| "不应为空".to_string())
+            }
         }
         impl Column for Option<$t> {
             fn value_ref(&self) -> ValueRef<'_> {
@@ -80,6 +173,12 @@ macro_rules! column_impl {
             }
             fn into_value(self) -> Value {
                 Value::$v(self)
+            }
+            fn from_sqlite(
+                row: &yimeng_sqlite_rows::Row<'_>,
+                i: usize,
+            ) -> std::result::Result<Self, String> {
+                <$t as FromSqlite>::read(row, i)
             }
         }
     };
@@ -98,6 +197,12 @@ impl Column for String {
     fn into_value(self) -> Value {
         Value::Text(Some(self))
     }
+    fn from_sqlite(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Self, String> {
+        String::read(row, i)?.ok_or_else(|| "不应为空".to_string())
+    }
 }
 impl Column for Option<String> {
     fn value_ref(&self) -> ValueRef<'_> {
@@ -105,6 +210,12 @@ impl Column for Option<String> {
     }
     fn into_value(self) -> Value {
         Value::Text(self)
+    }
+    fn from_sqlite(
+        row: &yimeng_sqlite_rows::Row<'_>,
+        i: usize,
+    ) -> std::result::Result<Self, String> {
+        String::read(row, i)
     }
 }
 
@@ -122,6 +233,8 @@ pub trait TableRow: Send + Sync + Sized {
     fn refs<'a>(&'a self, out: &mut Vec<ValueRef<'a>>);
     /// The values, moved out of the row.
     fn into_values(self) -> Vec<Value>;
+    /// The row read through SQLite's C API from a statement selecting [`Self::COLUMNS`] in order.
+    fn from_sqlite(row: &yimeng_sqlite_rows::Row<'_>) -> crate::Result<Self>;
     /// The values, copied.
     fn values(&self) -> Vec<Value> {
         let mut v = Vec::with_capacity(Self::COLUMNS.len());
@@ -157,6 +270,23 @@ macro_rules! table_row {
             }
             fn into_values(self) -> Vec<$crate::db::Value> {
                 vec![$( $crate::bulk::Column::into_value(self.$field) ),+]
+            }
+            #[allow(unused_assignments)]
+            fn from_sqlite(row: &yimeng_sqlite_rows::Row<'_>) -> $crate::Result<Self> {
+                let mut i = 0usize;
+                Ok($ty {
+                    $( $field: {
+                        let v = $crate::bulk::Column::from_sqlite(row, i).map_err(|e| {
+                            $crate::StoreError::Invalid(format!(
+                                "{}.{} 的存储值无法读取：{e}",
+                                $table,
+                                stringify!($field)
+                            ))
+                        })?;
+                        i += 1;
+                        v
+                    }, )+
+                })
             }
         }
     };

@@ -149,14 +149,5 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<ClassRow>> {
-    crate::raw::page_after(
-        db,
-        scope,
-        "SELECT c.* FROM class c WHERE ",
-        "c",
-        "school_id",
-        after,
-        limit,
-    )
-    .await
+    crate::raw::page_after(db, scope, "c", "school_id", after, limit).await
 }

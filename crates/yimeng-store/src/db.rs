@@ -693,21 +693,95 @@ pub fn push_scope(q: &mut Sql, scope: &yimeng_domain::Scope, alias: &str, school
     }
 }
 
+impl Db {
+    /// On SQLite, reads `q` (which must select `T::COLUMNS` in order) on a reader connection
+    /// through SQLite's C API (`yimeng-sqlite-rows`), without sqlx's copy of every value and its
+    /// channel hop per row; the connection is locked for the call and the work runs off the
+    /// async worker when the runtime allows it. `None` on PostgreSQL (read it with [`Db::all`]).
+    pub(crate) async fn sqlite_rows<T: crate::bulk::TableRow>(
+        &self,
+        q: Sql,
+    ) -> Result<Option<Vec<T>>> {
+        let Db::Sqlite { reader, .. } = self else {
+            return Ok(None);
+        };
+        let mut conn = reader.acquire().await?;
+        let lock = conn.lock_handle().await?;
+        let Sql {
+            sqlite_text, args, ..
+        } = q;
+        let run = move || -> Result<Vec<T>> {
+            let mut lock = lock;
+            let texts: Vec<Option<String>> = args
+                .iter()
+                .map(|v| match v {
+                    Value::Date(Some(d)) => Some(d.format("%Y-%m-%d").to_string()),
+                    Value::Ts(Some(t)) => {
+                        Some(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false))
+                    }
+                    _ => None,
+                })
+                .collect();
+            use yimeng_sqlite_rows::Val;
+            let vals: Vec<Val<'_>> = args
+                .iter()
+                .zip(&texts)
+                .map(|(v, t)| match (v, t) {
+                    (_, Some(t)) => Val::Text(t),
+                    (Value::I16(Some(x)), _) => Val::Int(i64::from(*x)),
+                    (Value::I32(Some(x)), _) => Val::Int(i64::from(*x)),
+                    (Value::I64(Some(x)), _) => Val::Int(*x),
+                    (Value::Bool(Some(x)), _) => Val::Int(i64::from(*x)),
+                    (Value::Text(Some(x)), _) => Val::Text(x),
+                    (Value::F64(Some(x)), _) => Val::Real(*x),
+                    (Value::Bytes(Some(x)), _) => Val::Blob(x),
+                    _ => Val::Null,
+                })
+                .collect();
+            let mut stmt = yimeng_sqlite_rows::Statement::prepare(&mut lock, &sqlite_text)?;
+            let mut out = Vec::new();
+            stmt.query(&vals, |r| -> Result<()> {
+                out.push(T::from_sqlite(r)?);
+                Ok(())
+            })?;
+            Ok(out)
+        };
+        let multi = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+        let rows = if multi {
+            tokio::task::block_in_place(run)
+        } else {
+            run()
+        }?;
+        Ok(Some(rows))
+    }
+}
+
 /// A keyset page of a registry table for exports: rows in scope after `after` in
 /// `(county_id, id)` order, at most `limit`. Read as one range of the primary key per county
 /// (`county_id = ? AND id > ?`), so a page costs its own rows only. (One query with
 /// `county_id > a OR (county_id = a AND id > b)` under the scope's `county_id IN (…)` made
 /// SQLite walk each county from its first row on every page: quadratic in a county's size.)
-/// `select` is `SELECT <alias>.* FROM <table> <alias> WHERE `.
-pub(crate) async fn page_after<T: Rowable>(
+pub(crate) async fn page_after<T: Rowable + crate::bulk::TableRow>(
     db: &Db,
     scope: &yimeng_domain::Scope,
-    select: &str,
     alias: &str,
     school_col: &str,
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<T>> {
+    // The columns in the row type's order, so that SQLite's C API path can read them by
+    // position.
+    let select = format!(
+        "SELECT {} FROM {} {alias} WHERE ",
+        T::COLUMNS
+            .iter()
+            .map(|c| format!("{alias}.{c}"))
+            .collect::<Vec<_>>()
+            .join(", "),
+        T::TABLE
+    );
+    let select = select.as_str();
     let mut counties: Vec<i32> = scope
         .counties()
         .iter()
@@ -741,7 +815,10 @@ pub(crate) async fn page_after<T: Rowable>(
             .push(alias)
             .push(".id LIMIT ")
             .bind(left);
-        out.extend(db.all::<T>(q).await?);
+        match db.backend() {
+            crate::Backend::Sqlite => out.extend(db.sqlite_rows::<T>(q).await?.unwrap_or_default()),
+            crate::Backend::Postgres => out.extend(db.all::<T>(q).await?),
+        }
     }
     Ok(out)
 }

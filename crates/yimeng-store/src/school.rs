@@ -248,14 +248,5 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<SchoolRow>> {
-    crate::raw::page_after(
-        db,
-        scope,
-        "SELECT s.* FROM school s WHERE ",
-        "s",
-        "id",
-        after,
-        limit,
-    )
-    .await
+    crate::raw::page_after(db, scope, "s", "id", after, limit).await
 }

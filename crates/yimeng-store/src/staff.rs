@@ -153,16 +153,7 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<StaffRow>> {
-    crate::raw::page_after(
-        db,
-        scope,
-        "SELECT t.* FROM staff t WHERE ",
-        "t",
-        "school_id",
-        after,
-        limit,
-    )
-    .await
+    crate::raw::page_after(db, scope, "t", "school_id", after, limit).await
 }
 
 /// (id card, county, id, school) of every staff member in scope, to resolve head teachers.

@@ -261,14 +261,5 @@ pub async fn page_after(
     after: (i32, i64),
     limit: i64,
 ) -> Result<Vec<StudentRow>> {
-    crate::raw::page_after(
-        db,
-        scope,
-        "SELECT t.* FROM student t WHERE ",
-        "t",
-        "school_id",
-        after,
-        limit,
-    )
-    .await
+    crate::raw::page_after(db, scope, "t", "school_id", after, limit).await
 }
