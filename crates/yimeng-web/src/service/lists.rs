@@ -45,7 +45,7 @@ pub fn staff_is_narrow(scope: &Scope, f: &StaffFilter) -> bool {
 
 /// The refusal of an export of a list too broad for one file.
 fn too_broad(ctx: &Ctx) -> Failure {
-    Failure::BadRequest(ctx.t("common.narrow").to_string())
+    Failure::BadRequest(ctx.t("common.narrow_export").to_string())
 }
 
 /// 学校名单: the schools in the user's scope matching `f`, sorted by `sort` (`desc` reversed),
