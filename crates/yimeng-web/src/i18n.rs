@@ -116,6 +116,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "请先选择县区或学校，或输入姓名、证件号搜索（全市学生名单过大，不整表浏览）。",
         "Choose a county or a school, or search by name or number first (the city-wide list is too large to browse).",
     ),
+    (
+        "common.narrow_export",
+        "全市名单过大，不能整表导出：请先选择县区或学校，或输入搜索条件。",
+        "The city-wide list is too large for one file: choose a county or a school, or search first.",
+    ),
     ("col.county", "县区", "County"),
     ("col.school", "学校", "School"),
     ("col.code", "学校标识码", "School code"),

@@ -1,5 +1,7 @@
-//! `/api/v1/classes`: classes with sizes counted from the roster, and their edits.
+//! `/api/v1/classes`: classes with sizes counted from the roster (also as the list page's file,
+//! `format`, `service::lists`), and their edits.
 
+use super::export::ExportFormat;
 use super::{
     PageParams, Paged, Problem, json_values, overlay, paging, parse_failed, protect, saved,
     staff_only,
@@ -7,7 +9,9 @@ use super::{
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiResult;
+use crate::service::lists;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -37,16 +41,20 @@ struct ClassParams {
     grade: Option<String>,
     /// Only classes of at least this size (56 = 大班额).
     min_size: Option<i64>,
+    /// xlsx | csv: instead of a page of JSON, every row as the list page's file (its columns,
+    /// recorded in the audit log).
+    format: Option<ExportFormat>,
 }
 
-/// Classes with sizes counted from the roster, largest first.
-#[utoipa::path(get, path = "/api/v1/classes", tag = "registry", params(ClassParams, PageParams), responses((status = 200, body = Paged)))]
+/// Classes with sizes counted from the roster, largest first. With `format`, all of them as the
+/// class list page's file (班级与班额); a city-wide file needs `county`, `school` or `min_size`.
+#[utoipa::path(get, path = "/api/v1/classes", tag = "registry", params(ClassParams, PageParams), responses((status = 200, description = "班级（分页 JSON）；给出 format 时为班级与班额文件（xlsx 或 csv）", content((Paged = "application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "format 不是 xlsx 或 csv", body = Problem), (status = 422, description = "全市的班级须先指定 county、school 或 min_size 才能导出", body = Problem)))]
 async fn list_classes(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(q): Query<ClassParams>,
     Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
+) -> ApiResult<Response> {
     staff_only(&u)?;
     let (page, per) = paging(&p);
     let f = browse::ClassFilter {
@@ -55,10 +63,14 @@ async fn list_classes(
         grade: q.grade,
         min_size: q.min_size,
     };
+    if let Some(format) = q.format {
+        return Ok(lists::classes(&state, &u, &f, format.into()).await?);
+    }
     Ok(Json(Paged::of(
         browse::classes(&state.db, &u.scope, &state.rules, &f, page, per).await?,
         |v| v,
-    )?))
+    )?)
+    .into_response())
 }
 
 /// A class and its roster.

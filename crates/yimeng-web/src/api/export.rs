@@ -39,6 +39,15 @@ pub enum ExportFormat {
     Csv,
 }
 
+impl From<ExportFormat> for FileFormat {
+    fn from(f: ExportFormat) -> FileFormat {
+        match f {
+            ExportFormat::Xlsx => FileFormat::Xlsx,
+            ExportFormat::Csv => FileFormat::Csv,
+        }
+    }
+}
+
 /// Query of an export.
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -63,10 +72,7 @@ async fn export_table(
 ) -> ApiResult<Response> {
     export::require_registry_export(&u)?;
     let table = Table::parse(&table).ok_or(Failure::NotFound)?;
-    let format = match q.format.unwrap_or_default() {
-        ExportFormat::Xlsx => FileFormat::Xlsx,
-        ExportFormat::Csv => FileFormat::Csv,
-    };
+    let format = FileFormat::from(q.format.unwrap_or_default());
     let (_dir, path, name) =
         export::registry_file(&state.db, &u, table, format, q.county, q.school).await?;
     Ok(export::send_file(&path, &name, format).await?)

@@ -1,11 +1,14 @@
 //! `/api/v1` reads shared by the registry: the current account, the region tree, counts, search
-//! and the audit log.
+//! and the audit log (also as the audit log page's file, `format`, `service::lists`).
 
+use super::export::ExportFormat;
 use super::{PageParams, Paged, Problem, paging, staff_only};
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, Failure};
+use crate::service::lists;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -94,16 +97,20 @@ struct AuditParams {
     action: Option<String>,
     /// school, class, student, staff, user …
     entity: Option<String>,
+    /// xlsx | csv: instead of a page of JSON, every row as the list page's file (its columns,
+    /// recorded in the audit log).
+    format: Option<ExportFormat>,
 }
 
-/// The audit log (city administrator).
-#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams, PageParams), responses((status = 200, body = Paged), (status = 403, body = Problem)))]
+/// The audit log (city administrator). With `format`, all of it as the audit log page's file
+/// (操作日志).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "admin", params(AuditParams, PageParams), responses((status = 200, description = "操作日志（分页 JSON）；给出 format 时为操作日志文件（xlsx 或 csv）", content((Paged = "application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "format 不是 xlsx 或 csv", body = Problem), (status = 403, body = Problem)))]
 async fn audit(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(q): Query<AuditParams>,
     Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
+) -> ApiResult<Response> {
     if !u.role().can_read_audit() {
         return Err(Failure::Forbidden("只有市局管理员可以查看操作日志".into()).into());
     }
@@ -116,8 +123,12 @@ async fn audit(
         from: None,
         to: None,
     };
+    if let Some(format) = q.format {
+        return Ok(lists::audit(&state, &u, &f, format.into()).await?);
+    }
     Ok(Json(Paged::of(
         browse::audit(&state.db, &f, page, per).await?,
         |v| v,
-    )?))
+    )?)
+    .into_response())
 }

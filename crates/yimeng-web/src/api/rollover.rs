@@ -127,6 +127,5 @@ async fn rollover_run(
     u.require_admin()?;
     let year = svc::parse_year(&b.year.to_string())?;
     let r = svc::run(&state.db, &u, year, b.dry_run).await?;
-    if !b.dry_run {}
     Ok(Json(r.into()))
 }

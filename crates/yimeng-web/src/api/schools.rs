@@ -1,12 +1,16 @@
-//! `/api/v1/schools`: the school registry as JSON, with the pages' rules (scope, who registers).
+//! `/api/v1/schools`: the school registry as JSON, with the pages' rules (scope, who registers);
+//! the list also as the list page's file (`format`, `service::lists`).
 
+use super::export::ExportFormat;
 use super::{
     PageParams, Paged, Problem, json_values, overlay, paging, parse_failed, saved, staff_only,
 };
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, Failure};
+use crate::service::lists;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -42,16 +46,20 @@ struct SchoolParams {
     q: Option<String>,
     /// code | name | county | type
     sort: Option<String>,
+    /// xlsx | csv: instead of a page of JSON, every row as the list page's file (its columns,
+    /// recorded in the audit log).
+    format: Option<ExportFormat>,
 }
 
-/// Schools in scope with student, class and staff counts.
-#[utoipa::path(get, path = "/api/v1/schools", tag = "registry", params(SchoolParams, PageParams), responses((status = 200, body = Paged)))]
+/// Schools in scope with student, class and staff counts. With `format`, all of them as the
+/// school list page's file (学校名单).
+#[utoipa::path(get, path = "/api/v1/schools", tag = "registry", params(SchoolParams, PageParams), responses((status = 200, description = "学校（分页 JSON）；给出 format 时为学校名单文件（xlsx 或 csv）", content((Paged = "application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "format 不是 xlsx 或 csv", body = Problem)))]
 async fn list_schools(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(q): Query<SchoolParams>,
     Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
+) -> ApiResult<Response> {
     staff_only(&u)?;
     let f = browse::SchoolFilter {
         county: q.county,
@@ -60,19 +68,23 @@ async fn list_schools(
         location: q.location,
         q: q.q,
     };
+    let sort = q.sort.as_deref().unwrap_or("county");
+    if let Some(format) = q.format {
+        return Ok(lists::schools(&state, &u, &f, sort, false, format.into()).await?);
+    }
     let (page, per) = paging(&p);
     let r = browse::schools(
         &state.db,
         &u.scope,
         &state.rules,
         &f,
-        q.sort.as_deref().unwrap_or("county"),
+        sort,
         false,
         page,
         per,
     )
     .await?;
-    Ok(Json(Paged::of(r, |v| v)?))
+    Ok(Json(Paged::of(r, |v| v)?).into_response())
 }
 
 /// One school with its classes (sizes counted from the roster) and status counts.

@@ -1,5 +1,7 @@
-//! `/api/v1/staff`: staff in scope and their edits.
+//! `/api/v1/staff`: staff in scope (also as the list page's file, `format`, `service::lists`) and
+//! their edits.
 
+use super::export::ExportFormat;
 use super::{
     PageParams, Paged, Problem, json_values, overlay, paging, parse_failed, protect, saved,
     staff_only,
@@ -7,7 +9,9 @@ use super::{
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::ApiResult;
+use crate::service::lists;
 use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -39,16 +43,20 @@ struct StaffParams {
     status: Option<String>,
     /// Name, pinyin initials or ID number.
     q: Option<String>,
+    /// xlsx | csv: instead of a page of JSON, every row as the list page's file (its columns,
+    /// ID numbers masked without the personal-data right, recorded in the audit log).
+    format: Option<ExportFormat>,
 }
 
-/// Staff in scope.
-#[utoipa::path(get, path = "/api/v1/staff", tag = "registry", params(StaffParams, PageParams), responses((status = 200, body = Paged)))]
+/// Staff in scope. City-wide lists need a county, a school or a search term. With `format`, all
+/// of them as the staff list page's file (教职工名单).
+#[utoipa::path(get, path = "/api/v1/staff", tag = "registry", params(StaffParams, PageParams), responses((status = 200, description = "教职工（分页 JSON）；给出 format 时为教职工名单文件（xlsx 或 csv）", content((Paged = "application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "format 不是 xlsx 或 csv", body = Problem), (status = 422, description = "全市的教职工须先指定 county、school 或 q 才能导出", body = Problem)))]
 async fn list_staff(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(q): Query<StaffParams>,
     Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
+) -> ApiResult<Response> {
     staff_only(&u)?;
     let (page, per) = paging(&p);
     let f = browse::StaffFilter {
@@ -58,10 +66,14 @@ async fn list_staff(
         status: q.status,
         q: q.q,
     };
+    if let Some(format) = q.format {
+        return Ok(lists::staff(&state, &u, &f, format.into()).await?);
+    }
     Ok(Json(Paged::of(
         browse::staff(&state.db, &u.scope, &f, page, per).await?,
         protect(&u),
-    )?))
+    )?)
+    .into_response())
 }
 
 /// A staff member.

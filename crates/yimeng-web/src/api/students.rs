@@ -1,6 +1,8 @@
-//! `/api/v1/students`: student records (学籍) in scope, their edits through the class-size gate, and
-//! status changes (学籍异动) as on the student's page.
+//! `/api/v1/students`: student records (学籍) in scope (also as the list page's file, `format`,
+//! `service::lists`), their edits through the class-size gate, and status changes (学籍异动) as on
+//! the student's page.
 
+use super::export::ExportFormat;
 use super::{
     PageParams, Paged, Problem, json_values, overlay, paging, parse_failed, protect, saved,
     staff_only,
@@ -8,8 +10,10 @@ use super::{
 use crate::app::AppState;
 use crate::auth::ApiUser;
 use crate::error::{ApiResult, Failure};
+use crate::service::lists;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -54,16 +58,21 @@ struct StudentParams {
     flag: Option<String>,
     /// Name, pinyin initials, ID number or 学籍号.
     q: Option<String>,
+    /// xlsx | csv: instead of a page of JSON, every row as the list page's file (its columns,
+    /// ID numbers masked without the personal-data right, recorded in the audit log).
+    format: Option<ExportFormat>,
 }
 
-/// Students in scope. City-wide lists need a county, a school, a class or a search term.
-#[utoipa::path(get, path = "/api/v1/students", tag = "registry", params(StudentParams, PageParams), responses((status = 200, body = Paged), (status = 422, body = Problem)))]
+/// Students in scope. City-wide lists need a county, a school, a class or a search term. With
+/// `format`, all of them as the student list page's file (学生名单; ID numbers and 学籍号 masked
+/// without the personal-data right).
+#[utoipa::path(get, path = "/api/v1/students", tag = "registry", params(StudentParams, PageParams), responses((status = 200, description = "学生（分页 JSON）；给出 format 时为学生名单文件（xlsx 或 csv）", content((Paged = "application/json"), ("text/csv"), ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))), (status = 400, description = "format 不是 xlsx 或 csv", body = Problem), (status = 422, description = "全市的学生须先指定 county、school、class 或 q", body = Problem)))]
 async fn list_students(
     State(state): State<AppState>,
     ApiUser(u): ApiUser,
     Query(q): Query<StudentParams>,
     Query(p): Query<PageParams>,
-) -> ApiResult<Json<Paged>> {
+) -> ApiResult<Response> {
     staff_only(&u)?;
     let f = browse::StudentFilter {
         county: q.county,
@@ -79,9 +88,12 @@ async fn list_students(
         )
         .into());
     }
+    if let Some(format) = q.format {
+        return Ok(lists::students(&state, &u, &f, format.into()).await?);
+    }
     let (page, per) = paging(&p);
     let r = browse::students(&state.db, &u.scope, &f, page, per).await?;
-    Ok(Json(Paged::of(r, protect(&u))?))
+    Ok(Json(Paged::of(r, protect(&u))?).into_response())
 }
 
 /// A student's record with status history.

@@ -1,5 +1,6 @@
 //! Exports: the rows a list shows, written to xlsx or csv as they are read, recorded in the audit
-//! log and sent as a download.
+//! log and sent as a download. The registry lists' exports themselves (columns, masking, limits)
+//! are `service::lists`, shared by the list pages and the API.
 
 use crate::app::AppState;
 use crate::auth::User;
@@ -18,11 +19,37 @@ pub async fn download(
     format: &str,
     entity: &'static str,
 ) -> PageResult<Response> {
-    let mut d = Download::create(title, headers, format)?;
+    let format = parse_format(format)?;
+    Ok(rows_file(state, u, title, headers, rows, format, entity).await?)
+}
+
+/// [`download`] for a format already parsed, answering a [`Failure`] (a page or problem+json).
+pub async fn rows_file(
+    state: &AppState,
+    u: &User,
+    title: &str,
+    headers: &[&str],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    format: FileFormat,
+    entity: &'static str,
+) -> Result<Response, Failure> {
+    let mut d = Download::new(title, headers, format)?;
     for r in rows {
         d.write_row(&r)?;
     }
     d.send(state, u, entity).await
+}
+
+/// The format of a page's `?format=`: "xlsx" or "csv", anything else refused in Chinese.
+pub fn parse_format(format: &str) -> Result<FileFormat, Failure> {
+    match format {
+        "csv" => Ok(FileFormat::Csv),
+        "xlsx" => Ok(FileFormat::Xlsx),
+        other => Err(Failure::BadRequest(format!(
+            "不支持的导出格式“{}”",
+            yimeng_domain::text::preview(other, 10)
+        ))),
+    }
 }
 
 /// A page's export under way: rows go straight into the file as they are read, then the file is
@@ -35,18 +62,8 @@ pub struct Download {
 }
 
 impl Download {
-    /// Creates the file of `format` ("xlsx" or "csv") with its header row.
-    pub fn create(title: &str, headers: &[&str], format: &str) -> Result<Download, Failure> {
-        let format = match format {
-            "csv" => FileFormat::Csv,
-            "xlsx" => FileFormat::Xlsx,
-            other => {
-                return Err(Failure::BadRequest(format!(
-                    "不支持的导出格式“{}”",
-                    yimeng_domain::text::preview(other, 10)
-                )));
-            }
-        };
+    /// Creates the file of `format` with its header row.
+    pub fn new(title: &str, headers: &[&str], format: FileFormat) -> Result<Download, Failure> {
         let dir = tempfile::tempdir().map_err(|e| Failure::Internal(e.to_string()))?;
         let path = dir.path().join(format!("export.{}", format.ext()));
         let writer = TableWriter::create(&path, format, title, headers)
@@ -72,7 +89,7 @@ impl Download {
         state: &AppState,
         u: &User,
         entity: &'static str,
-    ) -> PageResult<Response> {
+    ) -> Result<Response, Failure> {
         let Download {
             dir,
             writer,
@@ -86,7 +103,12 @@ impl Download {
             .await?;
         let date = crate::service::today().format("%Y%m%d");
         let path = dir.path().join(format!("export.{}", format.ext()));
-        send_file(&path, &format!("{title}_{date}.{}", format.ext()), format).await
+        crate::service::export::send_file(
+            &path,
+            &format!("{title}_{date}.{}", format.ext()),
+            format,
+        )
+        .await
     }
 }
 

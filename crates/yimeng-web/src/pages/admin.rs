@@ -249,46 +249,8 @@ pub async fn audit(
     };
     let ctx = Ctx::for_user(&u, "/admin/audit");
     if let Some(format) = some(&q.format) {
-        let all = yimeng_store::browse::audit(&state.db, &f, 1, 200_000).await?;
-        let headers = [
-            "时间",
-            "县区",
-            "操作人",
-            "角色",
-            "来源地址",
-            "操作",
-            "对象",
-            "记录号",
-            "内容",
-            "修改前",
-            "修改后",
-        ];
-        let rows = all.items.iter().map(|a| {
-            use yimeng_io::Cell;
-            vec![
-                Cell::Text(ctx.time(a.at)),
-                Cell::Text(ctx.county(a.county_id)),
-                Cell::text(&a.actor),
-                Cell::text(&a.actor_role),
-                Cell::Text(a.ip.clone().unwrap_or_default()),
-                Cell::text(&a.action),
-                Cell::text(&a.entity),
-                a.entity_id.map(Cell::Int).unwrap_or(Cell::Empty),
-                Cell::text(&a.summary),
-                Cell::Text(a.before_json.clone().unwrap_or_default()),
-                Cell::Text(a.after_json.clone().unwrap_or_default()),
-            ]
-        });
-        return crate::kit::export::download(
-            &state,
-            &u,
-            "操作日志",
-            &headers,
-            rows,
-            &format,
-            "audit_log",
-        )
-        .await;
+        let format = crate::kit::export::parse_format(&format)?;
+        return Ok(crate::service::lists::audit(&state, &u, &f, format).await?);
     }
     let result = yimeng_store::browse::audit(&state.db, &f, page_no(q.page), PER_PAGE).await?;
     let query = pairs(&uri);

@@ -5,6 +5,7 @@ use crate::auth::{PageUser, User};
 use crate::error::PageResult;
 use crate::kit::forms::{self, FormPage};
 use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::lists;
 use crate::service::registry::class_values;
 use crate::view::{Ctx, Pager};
 use askama::Template;
@@ -44,47 +45,12 @@ pub async fn list(
         grade: some(&q.grade),
         min_size: some(&q.min_size).and_then(|c| c.parse().ok()),
     };
-    // The whole city's classes are counted only when asked for a size threshold or a county.
-    let narrow = u.scope.counties().len() <= 1
-        || f.county.is_some()
-        || f.school.is_some()
-        || f.min_size.is_some();
+    let narrow = lists::classes_are_narrow(&u.scope, &f);
     let ctx = Ctx::for_user(&u, "/classes");
+    // A list too broad to count shows its filter form only, and exports nothing.
     if let (Some(format), true) = (some(&q.format), narrow) {
-        let all = browse::classes(&state.db, &u.scope, &state.rules, &f, 1, 1_000_000).await?;
-        let headers = [
-            "县区",
-            "学校",
-            "学年",
-            "年级",
-            "班级",
-            "班主任",
-            "班额",
-            "班额情况",
-        ];
-        let rows = all.items.iter().map(|c| {
-            use yimeng_io::Cell;
-            vec![
-                Cell::Text(ctx.county(c.county_id)),
-                Cell::text(&c.school_name),
-                Cell::Text(format!("{}-{}", c.school_year, c.school_year + 1)),
-                Cell::text(ctx.grade(&c.grade)),
-                Cell::text(&c.name),
-                Cell::Text(ctx.or_dash(&c.head_teacher_name).to_string()),
-                Cell::Int(c.size),
-                Cell::text(ctx.band(c.band()).0),
-            ]
-        });
-        return crate::kit::export::download(
-            &state,
-            &u,
-            "班级与班额",
-            &headers,
-            rows,
-            &format,
-            "class",
-        )
-        .await;
+        let format = crate::kit::export::parse_format(&format)?;
+        return Ok(lists::classes(&state, &u, &f, format).await?);
     }
     let result = if narrow {
         browse::classes(

@@ -6,6 +6,7 @@ use crate::error::{Failure, PageResult};
 use crate::kit::county_choices;
 use crate::kit::forms::{self, FormField, FormPage};
 use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::lists;
 use crate::view::{Ctx, Pager};
 use askama::Template;
 use axum::Form;
@@ -57,61 +58,9 @@ pub async fn list(
     let f = q.filter();
     let sort = q.sort.clone().unwrap_or_else(|| "county".into());
     if let Some(format) = some(&q.format) {
-        let all = browse::schools(
-            &state.db,
-            &u.scope,
-            &state.rules,
-            &f,
-            &sort,
-            q.desc.unwrap_or(false),
-            1,
-            100_000,
-        )
-        .await?;
-        let ctx = Ctx::for_user(&u, "/schools");
-        let headers_row = [
-            "县区",
-            "学校标识码",
-            "学校名称",
-            "学校类别",
-            "办学性质",
-            "城乡分类",
-            "学段",
-            "在校生",
-            "班级",
-            "56人以上班级",
-            "在岗教职工",
-            "核定学位",
-            "地址",
-        ];
-        let rows = all.items.iter().map(|s| {
-            use yimeng_io::Cell;
-            vec![
-                Cell::Text(ctx.county(s.county_id)),
-                Cell::text(&s.code),
-                Cell::text(&s.name),
-                Cell::text(ctx.school_type(&s.school_type)),
-                Cell::text(ctx.ownership(&s.ownership)),
-                Cell::text(ctx.location(&s.location)),
-                Cell::Text(ctx.stages(&s.stages)),
-                Cell::Int(s.students),
-                Cell::Int(s.classes),
-                Cell::Int(s.big_classes),
-                Cell::Int(s.staff),
-                s.capacity.map(Cell::Int).unwrap_or(Cell::Empty),
-                Cell::text(&s.address),
-            ]
-        });
-        return crate::kit::export::download(
-            &state,
-            &u,
-            "学校名单",
-            &headers_row,
-            rows,
-            &format,
-            "school",
-        )
-        .await;
+        let format = crate::kit::export::parse_format(&format)?;
+        let desc = q.desc.unwrap_or(false);
+        return Ok(lists::schools(&state, &u, &f, &sort, desc, format).await?);
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();

@@ -2,9 +2,10 @@
 
 use crate::app::AppState;
 use crate::auth::{PageUser, User};
-use crate::error::{Failure, PageResult};
+use crate::error::PageResult;
 use crate::kit::forms::{self, FormPage};
 use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::lists;
 use crate::service::registry::staff_values;
 use crate::view::{Ctx, Pager};
 use askama::Template;
@@ -48,57 +49,10 @@ pub async fn list(
         q: some(&q.q),
     };
     let ctx = Ctx::for_user(&u, "/staff");
-    let narrow =
-        u.scope.counties().len() <= 1 || f.county.is_some() || f.school.is_some() || f.q.is_some();
+    let narrow = lists::staff_is_narrow(&u.scope, &f);
     if let Some(format) = some(&q.format) {
-        if !narrow {
-            return Err(Failure::BadRequest(ctx.t("common.narrow").to_string()).into());
-        }
-        let all = browse::staff(&state.db, &u.scope, &f, 1, 1_000_000).await?;
-        let full = u.role().has_personal_data_right();
-        let headers_row = [
-            "县区",
-            "学校",
-            "姓名",
-            "性别",
-            "出生日期",
-            "身份证件号",
-            "岗位类别",
-            "任教学科",
-            "职称",
-            "最高学历",
-            "任职状态",
-        ];
-        let rows = all.items.iter().map(|s| {
-            use yimeng_io::Cell;
-            vec![
-                Cell::Text(ctx.county(s.county_id)),
-                Cell::text(&s.school_name),
-                Cell::text(&s.name),
-                Cell::text(ctx.sex(s.sex)),
-                Cell::Date(s.birth_date),
-                Cell::Text(if full {
-                    s.id_card.clone()
-                } else {
-                    ctx.masked(&s.id_card)
-                }),
-                Cell::text(ctx.post(&s.post)),
-                Cell::Text(ctx.subjects(&s.subjects)),
-                Cell::text(ctx.title(&s.title)),
-                Cell::text(ctx.education(&s.education)),
-                Cell::text(ctx.staff_status(&s.status)),
-            ]
-        });
-        return crate::kit::export::download(
-            &state,
-            &u,
-            "教职工名单",
-            &headers_row,
-            rows,
-            &format,
-            "staff",
-        )
-        .await;
+        let format = crate::kit::export::parse_format(&format)?;
+        return Ok(lists::staff(&state, &u, &f, format).await?);
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();

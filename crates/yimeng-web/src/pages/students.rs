@@ -6,6 +6,7 @@ use crate::auth::{PageUser, User};
 use crate::error::{Failure, PageResult};
 use crate::kit::forms::{self, FormPage};
 use crate::kit::{PER_PAGE, page, page_no, pairs, render, see_other, some, take_flash};
+use crate::service::lists;
 use crate::service::registry::status_change_of;
 use crate::view::{Ctx, Pager};
 use askama::Template;
@@ -58,61 +59,8 @@ pub async fn list(
     let f = q.filter();
     let ctx = Ctx::for_user(&u, "/students");
     if let Some(format) = some(&q.format) {
-        if !f.is_narrow(&u.scope) {
-            return Err(Failure::BadRequest(ctx.t("common.narrow").to_string()).into());
-        }
-        // Exports carry ID numbers in full only for roles with the personal-data right.
-        let full = u.role().has_personal_data_right();
-        let headers_row = [
-            "县区",
-            "学校",
-            "班级",
-            "姓名",
-            "性别",
-            "出生日期",
-            "身份证件号",
-            "学籍号",
-            "学籍状态",
-            "随迁子女",
-            "留守儿童",
-            "建档立卡",
-            "孤儿",
-            "残疾类别",
-        ];
-        // One query read as it comes, each row written straight into the file (no paging, no
-        // list of all rows in memory). At most a million rows, as before.
-        let mut out = crate::kit::export::Download::create("学生名单", &headers_row, &format)?;
-        let mut failed = None;
-        let read = browse::students_each(&state.db, &u.scope, &f, 1_000_000, |s| {
-            use yimeng_io::Cell;
-            let id = |v: &str| if full { v.to_string() } else { ctx.masked(v) };
-            let row = [
-                Cell::Text(ctx.county(s.county_id)),
-                Cell::Text(s.school_name),
-                Cell::Text(s.class_name.unwrap_or_default()),
-                Cell::Text(s.name),
-                Cell::text(ctx.sex(s.sex)),
-                Cell::Date(s.birth_date),
-                Cell::Text(s.id_card.as_deref().map(id).unwrap_or_default()),
-                Cell::Text(id(&s.student_no)),
-                Cell::text(ctx.status(&s.status)),
-                Cell::text(ctx.yes_no(s.migrant)),
-                Cell::text(ctx.yes_no(s.left_behind)),
-                Cell::text(ctx.yes_no(s.poor)),
-                Cell::text(ctx.yes_no(s.orphan)),
-                Cell::text(ctx.disability(&s.disability)),
-            ];
-            out.write_row(&row).map_err(|e| {
-                failed = Some(e);
-                yimeng_store::StoreError::Invalid("导出中断".into())
-            })
-        })
-        .await;
-        if let Some(e) = failed {
-            return Err(e.into());
-        }
-        read?;
-        return out.send(&state, &u, "student").await;
+        let format = crate::kit::export::parse_format(&format)?;
+        return Ok(lists::students(&state, &u, &f, format).await?);
     }
     let flash = take_flash(&headers);
     let had = flash.is_some();

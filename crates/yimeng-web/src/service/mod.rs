@@ -8,6 +8,7 @@ pub mod enrolment;
 pub mod export;
 pub mod import;
 pub mod indicator_rows;
+pub mod lists;
 pub mod plan;
 pub mod registry;
 pub mod rollover;

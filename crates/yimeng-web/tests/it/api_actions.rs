@@ -10,7 +10,7 @@ use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 /// A client calling the API with a personal token made through the API by `user`.
-async fn token_client(app: &TestApp, user: &str) -> Client {
+pub(crate) async fn token_client(app: &TestApp, user: &str) -> Client {
     let c = app.login(user).await;
     let t = c.csrf().await;
     let r = c

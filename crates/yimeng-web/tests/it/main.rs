@@ -14,6 +14,7 @@ mod files;
 mod flows;
 mod gate;
 mod import;
+mod lists;
 mod routes;
 mod services_api;
 mod sessions;

@@ -931,6 +931,57 @@ fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
             Body::None,
             [401, 200, 403, 403, 403, 403, 403],
         ),
+        // The list pages' files through the API (`format`): the city's classes, staff and
+        // students unnarrowed are refused (422), as the pages refuse them.
+        case(
+            M::GET,
+            "/api/v1/schools",
+            "/api/v1/schools?format=csv",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/classes",
+            "/api/v1/classes?format=csv",
+            Body::None,
+            [401, 422, 422, 403, 200, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/v1/classes",
+            "/api/v1/classes?county=371302&format=xlsx",
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/staff",
+            "/api/v1/staff?format=csv",
+            Body::None,
+            [401, 422, 422, 403, 200, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/v1/students",
+            "/api/v1/students?format=csv",
+            Body::None,
+            [401, 422, 422, 403, 200, 200, 200],
+        ),
+        case(
+            M::GET,
+            "/api/v1/students",
+            format!("/api/v1/students?school={}&format=xlsx", i.own_school),
+            Body::None,
+            staff_api,
+        ),
+        case(
+            M::GET,
+            "/api/v1/audit",
+            "/api/v1/audit?format=csv&action=login",
+            Body::None,
+            [401, 200, 403, 403, 403, 403, 403],
+        ),
         case(
             M::GET,
             "/api/v1/nothing",
