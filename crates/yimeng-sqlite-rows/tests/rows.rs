@@ -120,18 +120,17 @@ async fn a_query_reads_what_sqlx_reads_and_stops_on_the_callers_error() {
         .await
         .unwrap();
     let mut lock = c.lock_handle().await.unwrap();
-    let mut st = Statement::prepare(&mut lock, "SELECT k, n, s FROM t WHERE k >= ? ORDER BY k")
-        .unwrap();
+    let mut st =
+        Statement::prepare(&mut lock, "SELECT k, n, s FROM t WHERE k >= ? ORDER BY k").unwrap();
     let mut seen: Vec<(i64, Option<i64>, Option<String>)> = Vec::new();
-    st.query(&[Val::Int(0)], |r| -> Result<(), yimeng_sqlite_rows::Error> {
-        assert_eq!(r.len(), 3);
-        seen.push((
-            r.int(0).unwrap(),
-            r.int(1),
-            r.text(2)?.map(str::to_string),
-        ));
-        Ok(())
-    })
+    st.query(
+        &[Val::Int(0)],
+        |r| -> Result<(), yimeng_sqlite_rows::Error> {
+            assert_eq!(r.len(), 3);
+            seen.push((r.int(0).unwrap(), r.int(1), r.text(2)?.map(str::to_string)));
+            Ok(())
+        },
+    )
     .unwrap();
     assert_eq!(seen.len(), texts.len() + 1);
     for (i, s) in texts.iter().enumerate() {
@@ -161,12 +160,18 @@ async fn a_query_reads_what_sqlx_reads_and_stops_on_the_callers_error() {
     assert_eq!(r.unwrap_err().message, "stop");
     assert_eq!(n, 2);
     let mut again = 0;
-    st.query(&[Val::Int(99)], |_| -> Result<(), yimeng_sqlite_rows::Error> {
-        again += 1;
-        Ok(())
-    })
+    st.query(
+        &[Val::Int(99)],
+        |_| -> Result<(), yimeng_sqlite_rows::Error> {
+            again += 1;
+            Ok(())
+        },
+    )
     .unwrap();
     assert_eq!(again, 1);
     // A wrong parameter count is refused.
-    assert!(st.query(&[], |_| -> Result<(), yimeng_sqlite_rows::Error> { Ok(()) }).is_err());
+    assert!(
+        st.query(&[], |_| -> Result<(), yimeng_sqlite_rows::Error> { Ok(()) })
+            .is_err()
+    );
 }

@@ -239,7 +239,7 @@ async fn a_too_broad_students_export_is_refused_on_the_api_as_on_the_page_and_an
             assert_eq!(a.status, 422, "{path}: {}", a.text());
             assert_eq!(a.header("content-type"), Some("application/problem+json"));
             let detail = a.json()["detail"].as_str().unwrap_or_default().to_string();
-            assert!(detail.contains("全市名单过大"), "{path}: {detail}");
+            assert!(detail.contains("全市学生名单过大"), "{path}: {detail}");
         }
         // The city's staff and classes unnarrowed: refused on the API as well.
         for path in ["/api/v1/staff?format=csv", "/api/v1/classes?format=csv"] {
