@@ -115,52 +115,8 @@ impl<'h> Statement<'h> {
     /// Binds `values` (exactly one per parameter, in order), runs the statement to its end and
     /// resets it for the next row.
     pub fn execute(&mut self, values: &[Val<'_>]) -> Result<(), Error> {
-        if values.len() != self.params {
-            return Err(Error {
-                code: ffi::SQLITE_RANGE,
-                message: format!(
-                    "参数个数不符：语句需要 {}，给出 {}",
-                    self.params,
-                    values.len()
-                ),
-            });
-        }
+        self.bind(values)?;
         let s = self.stmt.as_ptr();
-        for (i, v) in values.iter().enumerate() {
-            let at = (i + 1) as c_int;
-            // SAFETY: `s` is a live prepared statement and `at` is within 1..=params. Text and
-            // blobs are bound SQLITE_STATIC: they are borrowed by `values` for this whole call,
-            // and the bindings are cleared below before the call returns, so SQLite never reads
-            // them after the borrow ends.
-            let rc = unsafe {
-                match *v {
-                    Val::Null => ffi::sqlite3_bind_null(s, at),
-                    Val::Int(n) => ffi::sqlite3_bind_int64(s, at, n),
-                    Val::Real(x) => ffi::sqlite3_bind_double(s, at, x),
-                    Val::Text(t) => ffi::sqlite3_bind_text64(
-                        s,
-                        at,
-                        t.as_ptr().cast(),
-                        t.len() as u64,
-                        ffi::SQLITE_STATIC(),
-                        ffi::SQLITE_UTF8 as u8,
-                    ),
-                    Val::Blob(b) => ffi::sqlite3_bind_blob64(
-                        s,
-                        at,
-                        b.as_ptr().cast(),
-                        b.len() as u64,
-                        ffi::SQLITE_STATIC(),
-                    ),
-                }
-            };
-            if rc != ffi::SQLITE_OK {
-                // Read the message before the reset, which would replace it.
-                let e = last_error(self.db, rc);
-                self.reset();
-                return Err(e);
-            }
-        }
         let result = loop {
             // SAFETY: `s` is live and fully bound.
             match unsafe { ffi::sqlite3_step(s) } {
@@ -220,9 +176,10 @@ impl<'h> Statement<'h> {
         let s = self.stmt.as_ptr();
         for (i, v) in values.iter().enumerate() {
             let at = (i + 1) as c_int;
-            // SAFETY: as in `execute`: `s` is live, `at` within 1..=params, borrowed text and
-            // blobs bound SQLITE_STATIC stay borrowed for the whole call of `query`, which
-            // clears the bindings before it returns.
+            // SAFETY: `s` is a live prepared statement and `at` is within 1..=params. Text and
+            // blobs are bound SQLITE_STATIC: they are borrowed by `values` for the whole call of
+            // `execute` or `query`, each of which clears the bindings before it returns, so
+            // SQLite never reads them after the borrow ends.
             let rc = unsafe {
                 match *v {
                     Val::Null => ffi::sqlite3_bind_null(s, at),
@@ -246,6 +203,7 @@ impl<'h> Statement<'h> {
                 }
             };
             if rc != ffi::SQLITE_OK {
+                // Read the message before the reset, which would replace it.
                 let e = last_error(self.db, rc);
                 self.reset();
                 return Err(e);

@@ -377,18 +377,11 @@ impl Tx {
             ));
         };
         let mut lock = t.lock_handle().await?;
-        let run = move || {
+        off_worker(move || {
             let mut stmt = yimeng_sqlite_rows::Statement::prepare(&mut lock, sql)?;
             write(&mut stmt)
-        };
-        let multi = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let res = if multi {
-            tokio::task::block_in_place(run)
-        } else {
-            run()
-        };
-        res.map_err(StoreError::from)
+        })
+        .map_err(StoreError::from)
     }
     /// Which backend.
     pub fn backend(&self) -> Backend {
@@ -746,14 +739,19 @@ impl Db {
             })?;
             Ok(out)
         };
-        let multi = tokio::runtime::Handle::try_current()
-            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-        let rows = if multi {
-            tokio::task::block_in_place(run)
-        } else {
-            run()
-        }?;
-        Ok(Some(rows))
+        Ok(Some(off_worker(run)?))
+    }
+}
+
+/// Runs blocking work (SQLite's C API on a locked connection) off the async worker when the
+/// runtime has other workers to take over (`block_in_place`), else in place.
+fn off_worker<T>(work: impl FnOnce() -> T) -> T {
+    let multi = tokio::runtime::Handle::try_current()
+        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
+    if multi {
+        tokio::task::block_in_place(work)
+    } else {
+        work()
     }
 }
 
