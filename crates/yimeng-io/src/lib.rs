@@ -16,6 +16,7 @@ pub mod read;
 pub mod records;
 pub mod schema;
 pub mod write;
+pub mod xlsx_stream;
 
 pub use error::IoError;
 pub use limits::Limits;

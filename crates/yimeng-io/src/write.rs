@@ -1,10 +1,12 @@
-//! Streaming writers: CSV (UTF-8 with BOM so Excel opens it) and xlsx (constant memory; a new sheet
-//! every 1,048,575 data rows). Cells that a spreadsheet would run as a formula (starting with
+//! Streaming writers: CSV (UTF-8 with BOM so Excel opens it) and xlsx (constant memory, deflated on
+//! a second thread as rows are written, see [`crate::xlsx_stream`]; a new sheet every 1,048,575
+//! data rows). Cells that a spreadsheet would run as a formula (starting with
 //! = + - @, tab or CR) are neutralised: CSV cells get a leading apostrophe, xlsx cells are written as
 //! quote-prefixed text.
 
 use crate::IoError;
 use crate::schema::Table;
+use crate::xlsx_stream::{STYLE_DATE, STYLE_HEAD, STYLE_QUOTED, XlsxStream};
 use chrono::NaiveDate;
 use rust_xlsxwriter::{Color, DataValidation, Format, Workbook, XlsxError};
 use std::io::Write;
@@ -93,14 +95,10 @@ pub struct TableWriter {
 enum Inner {
     Csv(csv::Writer<std::io::BufWriter<std::fs::File>>),
     Xlsx {
-        wb: Box<Workbook>,
-        path: std::path::PathBuf,
+        out: XlsxStream,
         title: String,
-        sheet: usize,
+        sheets: usize,
         row: u32,
-        text: Format,
-        head: Format,
-        date: Format,
     },
 }
 
@@ -127,25 +125,15 @@ impl TableWriter {
                 Inner::Csv(w)
             }
             FileFormat::Xlsx => {
-                let mut wb = Box::new(Workbook::new());
-                // Deflate level 3, as Excel itself writes: most of the save is compressing the
-                // sheet XML, and level 3 is about a third faster than the default 6 for a file
-                // some 5 % larger.
-                wb.set_zip_compression_level(3);
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    wb.set_tempdir(dir).map_err(xe)?;
-                }
+                let widths = headers
+                    .iter()
+                    .map(|h| (h.chars().count() as f64 * 2.2).max(10.0))
+                    .collect();
                 Inner::Xlsx {
-                    wb,
-                    path: path.to_path_buf(),
+                    out: XlsxStream::create(path, widths)?,
                     title: sheet_title(title),
-                    sheet: 0,
+                    sheets: 0,
                     row: u32::MAX,
-                    text: Format::new().set_quote_prefix(),
-                    head: Format::new()
-                        .set_bold()
-                        .set_background_color(Color::RGB(0xDDE7F3)),
-                    date: Format::new().set_num_format("yyyy-mm-dd"),
                 }
             }
         };
@@ -165,32 +153,26 @@ impl TableWriter {
 
     fn new_sheet(&mut self) -> Result<(), IoError> {
         let Inner::Xlsx {
-            wb,
+            out,
             title,
-            sheet,
+            sheets,
             row,
-            head,
-            ..
         } = &mut self.inner
         else {
             return Ok(());
         };
-        let n = wb.worksheets().len();
-        let ws = wb.add_worksheet_with_constant_memory().map_err(xe)?;
-        let name = if n == 0 {
+        let name = if *sheets == 0 {
             title.clone()
         } else {
-            format!("{}({})", title, n + 1)
+            format!("{}({})", title, *sheets + 1)
         };
-        ws.set_name(&name).map_err(xe)?;
-        for (c, h) in self.headers.iter().enumerate() {
-            ws.write_string_with_format(0, c as u16, h, head)
-                .map_err(xe)?;
-            ws.set_column_width(c as u16, (h.chars().count() as f64 * 2.2).max(10.0))
-                .map_err(xe)?;
+        out.start_sheet(&name)?;
+        out.start_row();
+        for h in &self.headers {
+            out.text(h, STYLE_HEAD)?;
         }
-        ws.set_freeze_panes(1, 0).map_err(xe)?;
-        *sheet = n;
+        out.end_row()?;
+        *sheets += 1;
         *row = 0;
         Ok(())
     }
@@ -233,38 +215,25 @@ impl TableWriter {
                 }
                 w.write_record(None::<&[u8]>).map_err(fe)?;
             }
-            Inner::Xlsx {
-                wb,
-                sheet,
-                row,
-                text,
-                date,
-                ..
-            } => {
+            Inner::Xlsx { out, row, .. } => {
                 *row += 1;
-                let ws = wb.worksheet_from_index(*sheet).map_err(xe)?;
-                for (c, cell) in cells.iter().enumerate() {
-                    let c = c as u16;
+                out.start_row();
+                for cell in cells {
                     match cell {
-                        Cell::Text(s) if needs_neutralising(s) => {
-                            ws.write_string_with_format(*row, c, s, text).map_err(xe)?;
-                        }
-                        Cell::Text(s) if !s.is_empty() => {
-                            ws.write_string(*row, c, s).map_err(xe)?;
-                        }
-                        Cell::Int(i) => {
-                            ws.write_number(*row, c, *i as f64).map_err(xe)?;
-                        }
+                        Cell::Text(s) if needs_neutralising(s) => out.text(s, STYLE_QUOTED)?,
+                        Cell::Text(s) if !s.is_empty() => out.text(s, 0)?,
+                        Cell::Int(i) => out.int(*i),
                         Cell::Date(d) => {
                             self.scratch.clear();
                             push_date(&mut self.scratch, *d);
                             // push_date writes ASCII only.
                             let t = std::str::from_utf8(&self.scratch).unwrap_or_default();
-                            ws.write_string_with_format(*row, c, t, date).map_err(xe)?;
+                            out.text(t, STYLE_DATE)?;
                         }
-                        _ => {}
+                        _ => out.skip(),
                     }
                 }
+                out.end_row()?;
             }
         }
         Ok(())
@@ -281,9 +250,7 @@ impl TableWriter {
             Inner::Csv(mut w) => {
                 w.flush().map_err(|e| IoError::Format(e.to_string()))?;
             }
-            Inner::Xlsx { mut wb, path, .. } => {
-                wb.save(&path).map_err(xe)?;
-            }
+            Inner::Xlsx { out, .. } => out.finish()?,
         }
         Ok(self.rows)
     }

@@ -120,7 +120,9 @@ impl FromSqlite for NaiveDate {
     ) -> std::result::Result<Option<NaiveDate>, String> {
         row.text(i)
             .map_err(|e| e.to_string())?
-            .map(|t| NaiveDate::parse_from_str(t, "%Y-%m-%d").map_err(|e| format!("{t}：{e}")))
+            // `FromStr` reads the ISO form the store writes without interpreting a format string
+            // per value (`parse_from_str` did, a few percent of a full export).
+            .map(|t| t.parse::<NaiveDate>().map_err(|e| format!("{t}：{e}")))
             .transpose()
     }
 }

@@ -2,3 +2,4 @@
 
 mod bombs;
 mod support;
+mod written;
