@@ -429,8 +429,8 @@ impl DemoCity {
                 for k in 0..n {
                     let mut sr = Rng::new(seed, 1000 + (ti * 100_000 + ci * 5_000 + k) as u64);
                     code_no += sr.range(1, 7);
-                    let s =
-                        city.plan_school(&mut sr, county, *ty, *avg, k, code_no, &mut used_names);
+                    let slot = Slot { county, ty: *ty, k };
+                    let s = city.plan_school(&mut sr, slot, *avg, code_no, &mut used_names);
                     city.schools.push(s);
                 }
             }
@@ -457,17 +457,15 @@ impl DemoCity {
         city
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn plan_school(
         &self,
         r: &mut Rng,
-        county: &County,
-        ty: SchoolType,
+        slot: Slot<'_>,
         avg: f64,
-        k: usize,
         code_no: i64,
         used: &mut HashSet<String>,
     ) -> PlannedSchool {
+        let Slot { county, ty, .. } = slot;
         let town = *r.pick(county.towns);
         let urban_p = match ty {
             SchoolType::TeachingPoint => 0.0,
@@ -508,7 +506,13 @@ impl DemoCity {
             && location != LocationClass::Urban
             && ownership == Ownership::Public
             && r.chance(0.25);
-        let name = school_name(r, county, ty, ownership, location, central, town, k, used);
+        let parts = NameParts {
+            ownership,
+            location,
+            central,
+            town,
+        };
+        let name = school_name(r, slot, &parts, used);
         let size_factor = (0.35 * r.normal()).exp()
             * match location {
                 LocationClass::Urban => 1.3,
@@ -1192,18 +1196,35 @@ fn apportion(total: usize, weights: &[f64]) -> Vec<usize> {
     out
 }
 
-#[allow(clippy::too_many_arguments)]
-fn school_name(
-    r: &mut Rng,
-    county: &County,
+/// The k-th school of a type in a county, as the plan lays the schools out.
+#[derive(Clone, Copy)]
+struct Slot<'a> {
+    county: &'a County,
     ty: SchoolType,
+    k: usize,
+}
+
+/// What a school's name is made of besides its slot.
+struct NameParts<'a> {
     ownership: Ownership,
     location: LocationClass,
     central: bool,
-    town: &str,
-    k: usize,
+    town: &'a str,
+}
+
+fn school_name(
+    r: &mut Rng,
+    slot: Slot<'_>,
+    parts: &NameParts<'_>,
     used: &mut HashSet<String>,
 ) -> String {
+    let Slot { county, ty, k } = slot;
+    let NameParts {
+        ownership,
+        location,
+        central,
+        town,
+    } = *parts;
     let c = county.short;
     let ord = |k: usize| format!("第{}", chinese_number(k as u32 + 1));
     let village = *r.pick(names::VILLAGES);

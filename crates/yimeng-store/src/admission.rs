@@ -322,11 +322,13 @@ pub async fn put_file(
         &mut tx,
         actor,
         id,
-        kind,
-        file_name,
-        bytes.len() as i64,
-        &crate::attachment::sha256_hex(bytes),
-        bytes,
+        &RoundFile {
+            kind,
+            name: file_name,
+            size: bytes.len() as i64,
+            sha256: &crate::attachment::sha256_hex(bytes),
+            content: bytes,
+        },
     )
     .await?;
     audit::write(
@@ -352,17 +354,25 @@ pub async fn put_file(
     tx.commit().await
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn write_file(
-    tx: &mut Tx,
-    actor: &Actor,
-    id: i64,
-    kind: &str,
-    file_name: &str,
+/// An exchange file of a round, to store: its kind, name, size and SHA-256, and its content (empty
+/// for the candidate ID file, which is kept only as salted hashes).
+struct RoundFile<'a> {
+    kind: &'a str,
+    name: &'a str,
     size: i64,
-    sha: &str,
-    content: &[u8],
-) -> Result<()> {
+    sha256: &'a str,
+    content: &'a [u8],
+}
+
+/// Stores (or replaces) a round's file of its kind.
+async fn write_file(tx: &mut Tx, actor: &Actor, id: i64, f: &RoundFile<'_>) -> Result<()> {
+    let RoundFile {
+        kind,
+        name: file_name,
+        size,
+        sha256: sha,
+        content,
+    } = *f;
     let mut q = Sql::new("DELETE FROM admission_file WHERE round_id = ");
     q.bind(id).push(" AND kind = ").bind(kind);
     tx.exec(q).await?;
@@ -451,11 +461,13 @@ pub async fn put_identities(
         &mut tx,
         actor,
         id,
-        "candidate_ids",
-        file_name,
-        size,
-        file_sha256,
-        &[],
+        &RoundFile {
+            kind: "candidate_ids",
+            name: file_name,
+            size,
+            sha256: file_sha256,
+            content: &[],
+        },
     )
     .await?;
     audit::write(

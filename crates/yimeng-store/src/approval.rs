@@ -17,14 +17,12 @@
 
 use crate::audit::{self, Entry};
 use crate::db::{Db, Sql, Tx};
-use crate::{Actor, Result, StoreError};
+use crate::{Acting, Result, StoreError};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
-use yimeng_domain::Scope;
 use yimeng_domain::approval::{
     Action, ApprovalError, Approver, Flow, FlowStatus, HistoryEntry, RefusalKind, StepKind,
 };
-use yimeng_domain::calendar::WorkCalendar;
 
 /// An `approval_action` row: one decision (who, in which role, when, what, why, overdue or not).
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow, Serialize)]
@@ -131,22 +129,25 @@ pub(crate) async fn write_history(
     }
 }
 
-/// Decides the current step of `case`, whose flow is `flow`, by `actor` with `actor_scope` (see
+/// Decides the current step of `case`, whose flow is `flow`, by the acting user in their scope (see
 /// the module documentation). `refusal` words the domain's refusal as the case's error. Returns the
 /// new flow. The caller has checked that the actor may see the case (else not found).
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn decide<K: StepKind>(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     case: &Case<'_>,
     flow: &Flow<K>,
     action: &Action,
     refusal: impl Fn(ApprovalError) -> StoreError,
     effect: impl Effect,
 ) -> Result<Flow<K>> {
+    let Acting {
+        actor,
+        scope: actor_scope,
+        t: crate::Timing {
+            calendar, today, ..
+        },
+    } = *acting;
     let next = flow.apply(action, actor_scope).map_err(refusal)?;
     let now = Utc::now().trunc_subsecs(0);
     let step = flow.step_index();

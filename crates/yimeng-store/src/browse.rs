@@ -164,6 +164,14 @@ pub struct SchoolFilter {
     pub q: Option<String>,
 }
 
+/// The order of the school list: a key of [`SCHOOL_SORTS`] (others sort by county and code), and
+/// the direction.
+#[derive(Debug, Clone, Copy)]
+pub struct SchoolOrder<'a> {
+    pub key: &'a str,
+    pub desc: bool,
+}
+
 /// A school in a list, with its counts.
 #[derive(Debug, Clone, sqlx::FromRow, Serialize)]
 pub struct SchoolListRow {
@@ -199,30 +207,26 @@ pub const SCHOOL_SORTS: &[(&str, &str)] = &[
 
 /// The public school directory (`/directory`): every school of the city, filtered and paged.
 /// Names, types, addresses and sizes of schools are public, so this read needs no scope.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn public_directory(
     db: &Db,
     rules: &Rules,
     f: &SchoolFilter,
-    sort: &str,
-    desc: bool,
+    order: SchoolOrder<'_>,
     page: i64,
     per_page: i64,
 ) -> Result<Page<SchoolListRow>> {
-    schools(db, &Scope::City, rules, f, sort, desc, page, per_page).await
+    schools(db, &Scope::City, rules, f, order, page, per_page).await
 }
 
 /// Schools in scope, filtered, sorted and paged, with student, class and staff counts.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn schools(
     db: &Db,
     scope: &Scope,
     rules: &Rules,
     f: &SchoolFilter,
-    sort: &str,
-    desc: bool,
+    order: SchoolOrder<'_>,
     page: i64,
     per_page: i64,
 ) -> Result<Page<SchoolListRow>> {
@@ -230,9 +234,9 @@ pub async fn schools(
     let mut count = Sql::new("/* multi-county: school_list_count */ SELECT COUNT(*)");
     append(&mut count, &w);
     let total = db.scalar(count).await?;
-    let order = SCHOOL_SORTS
+    let sql_order = SCHOOL_SORTS
         .iter()
-        .find(|(k, _)| *k == sort)
+        .find(|(k, _)| *k == order.key)
         .map(|(_, v)| *v)
         .unwrap_or("s.county_id, s.code");
     let mut q = Sql::new(
@@ -240,7 +244,7 @@ pub async fn schools(
          s.location, s.central, s.inclusive, s.capacity, s.address",
     );
     append(&mut q, &w);
-    q.push(" ORDER BY ").push(&directed(order, desc));
+    q.push(" ORDER BY ").push(&directed(sql_order, order.desc));
     limit_offset(&mut q, page, per_page);
     let mut p = Page::from_probe(
         db.all::<SchoolListRow>(q).await?,

@@ -331,12 +331,8 @@ pub async fn save(
             };
             crate::report::decide(
                 &mut tx,
-                actor,
-                scope,
-                &calendar,
-                today,
+                &crate::Acting::new(actor, scope, rules, &calendar, today),
                 &CYCLE,
-                "dispatch_report",
                 &cols,
                 &flow,
                 &Action::Resubmit,
@@ -405,7 +401,6 @@ pub async fn save(
 /// waiting for review can be decided, so a second click on the same decision is refused. The
 /// caller has checked that the actor reviews this report's task (the plan's lead department or the
 /// city administrator); the flow checks that the actor is the city.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn review(
     db: &Db,
@@ -457,12 +452,8 @@ pub async fn review(
     };
     let state = crate::report::decide(
         &mut tx,
-        actor,
-        scope,
-        &calendar,
-        today,
+        &crate::Acting::new(actor, scope, rules, &calendar, today),
         &CYCLE,
-        "dispatch_report",
         &cols,
         &flow,
         &action,

@@ -77,12 +77,7 @@ pub struct ApplicationRow {
 
 /// What the review flow needs besides the application: the rules (the time limit), the stored
 /// working-day calendar and today's date.
-#[derive(Debug, Clone, Copy)]
-pub struct Timing<'a> {
-    pub rules: &'a Rules,
-    pub calendar: &'a WorkCalendar,
-    pub today: NaiveDate,
-}
+pub use crate::Timing;
 
 impl ApplicationRow {
     /// The review's flow, as stored.
@@ -793,10 +788,11 @@ async fn decide(
     let summary = move |x: &Action, _: usize| format!("入学申请 {app_no}：{}", x.label());
     let next = crate::approval::decide(
         tx,
-        actor,
-        acting,
-        t.calendar,
-        t.today,
+        &crate::Acting {
+            actor,
+            scope: acting,
+            t: *t,
+        },
         &crate::approval::Case {
             table: "enrolment_application",
             state_column: "review_state",

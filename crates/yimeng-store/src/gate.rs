@@ -41,23 +41,36 @@ pub struct Passed {
     pub override_id: Option<i64>,
 }
 
-/// Checks placing `adding` students into class `class_id` of `county` (not counting students
-/// already in it), inside the transaction that places them. A refusal is an error with the gate's
-/// Chinese message; a county account (only the class's own county) may override it with a written
-/// reason, which is recorded here with `context` (what placed them) and audited.
-#[allow(clippy::too_many_arguments)]
+/// A placement to check: `adding` students into class `class_id` of `county` (not counting
+/// students already in it), with the county's written reason when it overrides a refusal, and
+/// what places them (recorded with an override).
+#[derive(Debug, Clone, Copy)]
+pub struct Placing<'a> {
+    pub county: i32,
+    pub class_id: i64,
+    pub adding: u32,
+    pub override_reason: Option<&'a str>,
+    pub context: &'a str,
+}
+
+/// Checks a placement inside the transaction that places the students. A refusal is an error with
+/// the gate's Chinese message; a county account (only the class's own county) may override it with
+/// a written reason, which is recorded here with the placement's context and audited.
 #[tracing::instrument(skip_all)]
 pub async fn enforce(
     tx: &mut Tx,
     actor: &Actor,
     actor_scope: &Scope,
     rules: &Rules,
-    county: i32,
-    class_id: i64,
-    adding: u32,
-    override_reason: Option<&str>,
-    context: &str,
+    placing: &Placing<'_>,
 ) -> Result<Passed> {
+    let Placing {
+        county,
+        class_id,
+        adding,
+        override_reason,
+        context,
+    } = *placing;
     let mut q = Sql::new("SELECT c.* FROM class c WHERE c.county_id = ");
     q.bind(county).push(" AND c.id = ").bind(class_id);
     let class: ClassRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;

@@ -77,6 +77,51 @@ pub struct Actor {
     pub request_id: Option<String>,
 }
 
+/// The rules in force, the stored working-day calendar and today's date: what a workflow step needs
+/// to count its time limits (working days from today).
+#[derive(Debug, Clone, Copy)]
+pub struct Timing<'a> {
+    /// The rules in force.
+    pub rules: &'a yimeng_domain::Rules,
+    /// The stored working-day calendar.
+    pub calendar: &'a yimeng_domain::calendar::WorkCalendar,
+    /// Today, in the bureau's time zone.
+    pub today: chrono::NaiveDate,
+}
+
+/// Who acts (for history and audit), within which scope, and when: passed as one to every guarded
+/// workflow write (transfers and status requests).
+#[derive(Debug, Clone, Copy)]
+pub struct Acting<'a> {
+    /// Who acts.
+    pub actor: &'a Actor,
+    /// The scope they act within ([`yimeng_domain::Scope::Nothing`] for a parent online).
+    pub scope: &'a yimeng_domain::Scope,
+    /// The rules, calendar and day.
+    pub t: Timing<'a>,
+}
+
+impl<'a> Acting<'a> {
+    /// Who acts, within which scope, under which rules, calendar and day.
+    pub fn new(
+        actor: &'a Actor,
+        scope: &'a yimeng_domain::Scope,
+        rules: &'a yimeng_domain::Rules,
+        calendar: &'a yimeng_domain::calendar::WorkCalendar,
+        today: chrono::NaiveDate,
+    ) -> Acting<'a> {
+        Acting {
+            actor,
+            scope,
+            t: Timing {
+                rules,
+                calendar,
+                today,
+            },
+        }
+    }
+}
+
 impl Actor {
     /// The operator at the command line.
     pub fn system() -> Actor {

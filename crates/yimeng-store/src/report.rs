@@ -13,7 +13,7 @@
 
 use crate::approval::{self, Case, Effect};
 use crate::db::{Db, Sql, Tx};
-use crate::{Actor, Result, StoreError};
+use crate::{Acting, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use yimeng_domain::approval::{Action, Approver, Flow, FlowStatus};
@@ -315,15 +315,10 @@ async fn write_status(tx: &mut Tx, s: &Follow<'_>, state: ReportState) -> Result
 /// transaction, through the one approval path; the report's `status` follows its flow (approved
 /// reports are locked by their callers' [`yimeng_domain::report::check_editable`]). Returns the
 /// report's new state.
-#[allow(clippy::too_many_arguments)]
 pub(crate) async fn decide(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     cycle: &CycleTable,
-    entity: &'static str,
     cols: &FlowCols,
     flow: &Flow<ReviewStep>,
     action: &Action,
@@ -335,6 +330,7 @@ pub(crate) async fn decide(
         }
         _ => String::new(),
     };
+    let (actor, today) = (acting.actor, acting.t.today);
     let sync = Follow {
         cycle,
         county_id: cols.county_id,
@@ -344,15 +340,12 @@ pub(crate) async fn decide(
     };
     let next = approval::decide(
         tx,
-        actor,
-        actor_scope,
-        calendar,
-        today,
+        acting,
         &Case {
             table: cycle.table,
             state_column: "state",
             kind: cycle.kind,
-            entity,
+            entity: cycle.table,
             county: cols.county_id,
             id: cols.id,
             opened_on: cols.step_opened_on.unwrap_or(today),

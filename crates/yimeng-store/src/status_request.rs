@@ -9,11 +9,10 @@ use crate::bulk::{self, TableRow};
 use crate::db::{Db, Sql, Tx, push_scope};
 use crate::student::{StudentEventRow, StudentRow};
 use crate::transfer::Decision;
-use crate::{Actor, Result, StoreError};
+use crate::{Acting, Result, StoreError, Timing};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 use yimeng_domain::approval::{HistoryEntry, StepKind};
-use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::status_change::{
     Action, DropoutReason, FlowStatus, StatusChange, StatusChangeError, StatusChangeKind,
     StatusChangeState, check_change,
@@ -171,18 +170,22 @@ async fn student_grade(tx: &mut Tx, s: &StudentRow) -> Result<Grade> {
 
 /// Starts a status change for a student in scope (the school's own account: it is the first
 /// approver). Returns the request; its state is `completed` when no other approval was needed.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn create(
     db: &Db,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     student_id: i64,
     change: StatusChange,
 ) -> Result<StatusRequestRow> {
+    let Acting {
+        actor,
+        scope: actor_scope,
+        t: Timing {
+            rules,
+            calendar,
+            today,
+        },
+    } = *acting;
     let mut tx = db.begin().await?;
     let mut q = Sql::new("SELECT t.* FROM student t WHERE ");
     push_scope(&mut q, actor_scope, "t", "school_id");
@@ -282,15 +285,11 @@ pub async fn create(
     if let Some(effect) = st.effect() {
         apply(
             &mut tx,
-            actor,
-            actor_scope,
-            rules,
-            None,
+            acting,
             &s,
             effect.status,
             effect.change_type.code(),
             &change,
-            today,
         )
         .await?;
     }
@@ -299,21 +298,21 @@ pub async fn create(
 }
 
 /// Writes the status change. A student who comes back into a class's roll (复学 after 休学 or
-/// 辍学) passes the class-size gate first, like any other placement; the county bureau that
-/// approves may place beyond it with `override_reason` (the web offers it on the decision form).
-#[allow(clippy::too_many_arguments)]
+/// 辍学) passes the class-size gate first, like any other placement: a class at its limit refuses
+/// the change (the school moves the student's class first).
 async fn apply(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    override_reason: Option<&str>,
+    acting: &Acting<'_>,
     s: &StudentRow,
     to: StudentStatus,
     change_type: &str,
     change: &StatusChange,
-    today: NaiveDate,
 ) -> Result<()> {
+    let Acting {
+        actor,
+        scope: actor_scope,
+        t: Timing { rules, today, .. },
+    } = *acting;
     let now = Utc::now().trunc_subsecs(0);
     let mut q = Sql::new("SELECT t.* FROM student t WHERE t.county_id = ");
     q.bind(s.county_id).push(" AND t.id = ").bind(s.id);
@@ -333,11 +332,13 @@ async fn apply(
             actor,
             actor_scope,
             rules,
-            old.county_id,
-            class_id,
-            1,
-            override_reason,
-            &format!("{}：{}", to.label(), old.name),
+            &crate::gate::Placing {
+                county: old.county_id,
+                class_id,
+                adding: 1,
+                override_reason: None,
+                context: &format!("{}：{}", to.label(), old.name),
+            },
         )
         .await?;
     }
@@ -470,12 +471,9 @@ pub async fn list(
 
 /// The approved change's effect: the student's status, with its event and audit rows.
 struct Completion<'a> {
-    actor: &'a Actor,
-    actor_scope: &'a Scope,
-    rules: &'a Rules,
+    acting: &'a Acting<'a>,
     row: &'a StatusRequestRow,
     state: &'a StatusChangeState,
-    today: NaiveDate,
 }
 
 impl crate::approval::Effect for Completion<'_> {
@@ -488,15 +486,11 @@ impl crate::approval::Effect for Completion<'_> {
         let s: StudentRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
         apply(
             tx,
-            self.actor,
-            self.actor_scope,
-            self.rules,
-            None,
+            self.acting,
             &s,
             kind.target_status(),
             kind.change_type().code(),
             &self.state.change,
-            self.today,
         )
         .await
     }
@@ -504,19 +498,15 @@ impl crate::approval::Effect for Completion<'_> {
 
 /// Takes a decision on a request through the one approval path ([`crate::approval::decide`];
 /// see [`crate::transfer::decide`] for the rules).
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn decide(
     db: &Db,
-    actor: &Actor,
-    actor_scope: &Scope,
-    calendar: &WorkCalendar,
-    rules: &Rules,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     county: i32,
     id: i64,
     decision: Decision,
 ) -> Result<StatusRequestRow> {
+    let (actor_scope, rules) = (acting.scope, acting.t.rules);
     let mut tx = db.begin().await?;
     let mut q = Sql::new("SELECT * FROM status_request WHERE county_id = ");
     q.bind(county).push(" AND id = ").bind(id);
@@ -531,10 +521,7 @@ pub async fn decide(
     let summary = |a: &Action, _: usize| format!("学籍异动申请（{kind_label}）：{}", a.label());
     crate::approval::decide(
         &mut tx,
-        actor,
-        actor_scope,
-        calendar,
-        today,
+        acting,
         &crate::approval::Case {
             table: "status_request",
             state_column: "state",
@@ -551,12 +538,9 @@ pub async fn decide(
         &decision.action(),
         |e| domain_error(e.into()),
         Completion {
-            actor,
-            actor_scope,
-            rules,
+            acting,
             row: &row,
             state: &st,
-            today,
         },
     )
     .await?;

@@ -17,7 +17,7 @@ use crate::audit::{self, Entry};
 use crate::bulk::{self, TableRow};
 use crate::db::{Db, Sql, Tx};
 use crate::student::{StudentEventRow, StudentRow};
-use crate::{Actor, Result, StoreError};
+use crate::{Acting, Actor, Result, StoreError, Timing};
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use serde::Serialize;
 use yimeng_domain::calendar::WorkCalendar;
@@ -224,17 +224,17 @@ async fn no_open_request(tx: &mut Tx, student: &StudentRow) -> Result<()> {
 
 /// Starts a request. `actor_scope` is the receiving school's for [`Initiator::ReceivingSchool`],
 /// [`Scope::Nothing`] for a parent's online request. Nothing of the registry changes.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
-pub async fn create(
-    db: &Db,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
-    input: NewTransfer,
-) -> Result<TransferRow> {
+pub async fn create(db: &Db, acting: &Acting<'_>, input: NewTransfer) -> Result<TransferRow> {
+    let Acting {
+        actor,
+        scope: actor_scope,
+        t: Timing {
+            rules,
+            calendar,
+            today,
+        },
+    } = *acting;
     let reason = input.reason.trim().to_string();
     if reason.is_empty() {
         return Err(StoreError::Invalid("请填写转学原因".into()));
@@ -322,11 +322,13 @@ pub async fn create(
             actor,
             &Scope::Nothing,
             rules,
-            input.to_county,
-            class_id,
-            1,
-            None,
-            "转学",
+            &crate::gate::Placing {
+                county: input.to_county,
+                class_id,
+                adding: 1,
+                override_reason: None,
+                context: "转学",
+            },
         )
         .await?;
     }
@@ -537,15 +539,10 @@ impl Decision {
 /// refusal (forbidden); a second decision on the same step (double submission) a conflict. The
 /// final approval moves the student (see the module documentation); `override_reason` is a
 /// county bureau's written reason to place beyond the class-size limits at that moment.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn decide(
     db: &Db,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     county: i32,
     id: i64,
     decision: Decision,
@@ -555,21 +552,10 @@ pub async fn decide(
     let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
     q.bind(county).push(" AND id = ").bind(id);
     let row: TransferRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
-    if !row.visible_to(actor_scope) {
+    if !row.visible_to(acting.scope) {
         return Err(StoreError::NotFound);
     }
-    decide_visible(
-        &mut tx,
-        actor,
-        actor_scope,
-        rules,
-        calendar,
-        today,
-        &row,
-        decision,
-        override_reason,
-    )
-    .await?;
+    decide_visible(&mut tx, acting, &row, decision, override_reason).await?;
     tx.commit().await?;
     get_unscoped(db, county, id).await
 }
@@ -577,14 +563,11 @@ pub async fn decide(
 /// A parent withdraws the online request they made, proven by its number and the child's ID
 /// number (the same proof as the public status page, [`lookup`]). Anything else (a request a
 /// school made, or one already decided) is refused with the domain's reason.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_online(
     db: &Db,
     actor: &Actor,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    t: Timing<'_>,
     request_no: &str,
     id_card: &str,
 ) -> Result<TransferRow> {
@@ -593,18 +576,12 @@ pub async fn withdraw_online(
     let mut q = Sql::new("SELECT * FROM transfer_request WHERE county_id = ");
     q.bind(found.county_id).push(" AND id = ").bind(found.id);
     let row: TransferRow = tx.opt(q).await?.ok_or(StoreError::NotFound)?;
-    decide_visible(
-        &mut tx,
+    let acting = Acting {
         actor,
-        &Scope::Nothing,
-        rules,
-        calendar,
-        today,
-        &row,
-        Decision::Withdraw,
-        None,
-    )
-    .await?;
+        scope: &Scope::Nothing,
+        t,
+    };
+    decide_visible(&mut tx, &acting, &row, Decision::Withdraw, None).await?;
     tx.commit().await?;
     get_unscoped(db, row.county_id, row.id).await
 }
@@ -612,13 +589,10 @@ pub async fn withdraw_online(
 /// The final approval's effect: the move of the student, and the request's link to the record
 /// at the receiving school.
 struct Completion<'a> {
-    actor: &'a Actor,
-    actor_scope: &'a Scope,
-    rules: &'a Rules,
+    acting: &'a Acting<'a>,
     row: &'a TransferRow,
     effect: Option<TransferEffect>,
     override_reason: Option<&'a str>,
-    today: NaiveDate,
 }
 
 impl crate::approval::Effect for Completion<'_> {
@@ -626,17 +600,7 @@ impl crate::approval::Effect for Completion<'_> {
         let Some(effect) = self.effect else {
             return Ok(());
         };
-        let new_id = apply_effect(
-            tx,
-            self.actor,
-            self.actor_scope,
-            self.rules,
-            self.row,
-            effect,
-            self.override_reason,
-            self.today,
-        )
-        .await?;
+        let new_id = apply_effect(tx, self.acting, self.row, effect, self.override_reason).await?;
         let mut q = Sql::new("UPDATE transfer_request SET new_student_id = ");
         q.bind(new_id)
             .push(", gate_override_reason = ")
@@ -656,19 +620,14 @@ impl crate::approval::Effect for Completion<'_> {
 
 /// Decides a request the actor may see, through the one approval path
 /// ([`crate::approval::decide`]).
-#[allow(clippy::too_many_arguments)]
 async fn decide_visible(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     row: &TransferRow,
     decision: Decision,
     override_reason: Option<&str>,
 ) -> Result<()> {
-    let st = row.domain_state(rules);
+    let st = row.domain_state(acting.t.rules);
     let action = decision.action();
     let summary = |a: &Action, step: usize| {
         format!(
@@ -680,10 +639,7 @@ async fn decide_visible(
     };
     crate::approval::decide(
         tx,
-        actor,
-        actor_scope,
-        calendar,
-        today,
+        acting,
         &crate::approval::Case {
             table: "transfer_request",
             state_column: "state",
@@ -700,13 +656,10 @@ async fn decide_visible(
         &action,
         |e| domain_error(e.into()),
         Completion {
-            actor,
-            actor_scope,
-            rules,
+            acting,
             row,
             effect: st.completion_effect(),
             override_reason,
-            today,
         },
     )
     .await?;
@@ -737,31 +690,18 @@ async fn record_still_at(
 
 /// Applies a completed request to the registry. Returns the student's id at the receiving school
 /// (or, for a move out of Linyi, the closed record's).
-#[allow(clippy::too_many_arguments)]
 async fn apply_effect(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
+    acting: &Acting<'_>,
     row: &TransferRow,
     effect: TransferEffect,
     override_reason: Option<&str>,
-    today: NaiveDate,
 ) -> Result<i64> {
+    let (actor, today) = (acting.actor, acting.t.today);
     match effect {
         TransferEffect::Move { from, to } => {
             let (old, status) = record_still_at(tx, row, from).await?;
-            gate_at_arrival(
-                tx,
-                actor,
-                actor_scope,
-                rules,
-                row,
-                to,
-                override_reason,
-                "转学",
-            )
-            .await?;
+            gate_at_arrival(tx, acting, row, to, override_reason, "转学").await?;
             let arrival = Arrival {
                 actor,
                 row,
@@ -781,31 +721,16 @@ async fn apply_effect(
             crate::region::bump_data_versions(tx, &[from.county.get(), to.county.get()]).await?;
             Ok(new_id)
         }
-        TransferEffect::Enrol { to } => {
-            enrol_incoming(
-                tx,
-                actor,
-                actor_scope,
-                rules,
-                row,
-                to,
-                override_reason,
-                today,
-            )
-            .await
-        }
+        TransferEffect::Enrol { to } => enrol_incoming(tx, acting, row, to, override_reason).await,
         TransferEffect::Leave { from } => leave_city(tx, actor, row, from, today).await,
     }
 }
 
 /// The class-size gate of the receiving class, if the request names one: checked again at the
 /// final approval, where a county bureau may place beyond it with a written reason.
-#[allow(clippy::too_many_arguments)]
 async fn gate_at_arrival(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
+    acting: &Acting<'_>,
     row: &TransferRow,
     to: SchoolRef,
     override_reason: Option<&str>,
@@ -816,14 +741,16 @@ async fn gate_at_arrival(
     };
     crate::gate::enforce(
         tx,
-        actor,
-        actor_scope,
-        rules,
-        to.county.get(),
-        class_id,
-        1,
-        override_reason,
-        &format!("{what} {}", row.request_no),
+        acting.actor,
+        acting.scope,
+        acting.t.rules,
+        &crate::gate::Placing {
+            county: to.county.get(),
+            class_id,
+            adding: 1,
+            override_reason,
+            context: &format!("{what} {}", row.request_no),
+        },
     )
     .await?;
     Ok(())
@@ -1314,17 +1241,21 @@ async fn key_owners(
 /// must hold no 在籍 record in Linyi; the receiving school must teach the grade's stage, and a
 /// chosen class must be of that grade (the class-size gate is checked now and again at the end).
 /// Nothing of the registry changes until the final approval.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn create_incoming(
     db: &Db,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     input: NewIncoming,
 ) -> Result<TransferRow> {
+    let Acting {
+        actor,
+        scope: actor_scope,
+        t: Timing {
+            rules,
+            calendar,
+            today,
+        },
+    } = *acting;
     let reason = check_reason(&input.reason)?;
     let from_name = check_outside(&input.from_name, input.from_county, "转出")?;
     if !matches!(
@@ -1388,11 +1319,13 @@ pub async fn create_incoming(
                 actor,
                 &Scope::Nothing,
                 rules,
-                to_county,
-                cid,
-                1,
-                None,
-                "外市转入",
+                &crate::gate::Placing {
+                    county: to_county,
+                    class_id: cid,
+                    adding: 1,
+                    override_reason: None,
+                    context: "外市转入",
+                },
             )
             .await?;
             Some(cid)
@@ -1491,17 +1424,21 @@ pub async fn create_incoming(
 /// Starts a 转出本市 request. `actor_scope` is the sending school's for
 /// [`Initiator::SendingSchool`], [`Scope::Nothing`] for a parent's online request (who proves the
 /// student by 学籍号 and ID number). Nothing of the registry changes until the final approval.
-#[allow(clippy::too_many_arguments)]
 #[tracing::instrument(skip_all)]
 pub async fn create_outgoing(
     db: &Db,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
     input: NewOutgoing,
 ) -> Result<TransferRow> {
+    let Acting {
+        actor,
+        scope: actor_scope,
+        t: Timing {
+            rules,
+            calendar,
+            today,
+        },
+    } = *acting;
     let reason = check_reason(&input.reason)?;
     let to_name = check_outside(&input.to_name, input.to_county, "转入")?;
     let (materials, accepted) = check_files(
@@ -1612,16 +1549,12 @@ async fn write_events(tx: &mut Tx, mut events: Vec<StudentEventRow>) -> Result<(
 /// 外市转入 completed: the record entered with the request is opened at the receiving school
 /// (change 22 转入). Its national numbers must still be free in Linyi, or belong to a closed record
 /// of the same student (one who once left Linyi and comes back): those keys move to the new record.
-#[allow(clippy::too_many_arguments)]
 async fn enrol_incoming(
     tx: &mut Tx,
-    actor: &Actor,
-    actor_scope: &Scope,
-    rules: &Rules,
+    acting: &Acting<'_>,
     row: &TransferRow,
     to: SchoolRef,
     override_reason: Option<&str>,
-    today: NaiveDate,
 ) -> Result<i64> {
     let mut rec: StudentRow = row
         .incoming_json
@@ -1649,17 +1582,8 @@ async fn enrol_incoming(
             )));
         }
     }
-    gate_at_arrival(
-        tx,
-        actor,
-        actor_scope,
-        rules,
-        row,
-        to,
-        override_reason,
-        "外市转入",
-    )
-    .await?;
+    gate_at_arrival(tx, acting, row, to, override_reason, "外市转入").await?;
+    let (actor, today) = (acting.actor, acting.t.today);
     let now = Utc::now().trunc_subsecs(0);
     let nid = tx.alloc_ids("student", 1).await?;
     rec.county_id = to.county.get();

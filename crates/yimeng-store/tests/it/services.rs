@@ -150,11 +150,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         let opened = d(2026, 9, 30);
         let r = transfer::create(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            opened,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, opened),
             request(4, s4, Some(class4)),
         )
         .await
@@ -166,11 +162,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         // A second request for the same student is refused.
         let e = transfer::create(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            opened,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, opened),
             request(4, s4, None),
         )
         .await
@@ -180,11 +172,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         // Not a party: not found. A party whose step it is not: forbidden, in Chinese.
         let e = transfer::decide(
             db,
-            &actor(),
-            &other_school,
-            &rules,
-            &cal,
-            opened,
+            &yimeng_store::Acting::new(&actor(), &other_school, &rules, &cal, opened),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -195,11 +183,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         assert!(matches!(e, StoreError::NotFound), "{e:?}");
         let e = transfer::decide(
             db,
-            &actor(),
-            &lanshan,
-            &rules,
-            &cal,
-            opened,
+            &yimeng_store::Acting::new(&actor(), &lanshan, &rules, &cal, opened),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -225,11 +209,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         );
         let r = transfer::decide(
             db,
-            &actor(),
-            &feixian,
-            &rules,
-            &cal,
-            d(2026, 10, 21),
+            &yimeng_store::Acting::new(&actor(), &feixian, &rules, &cal, d(2026, 10, 21)),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -243,11 +223,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         // Double submission of the same approval.
         let e = transfer::decide(
             db,
-            &actor(),
-            &feixian,
-            &rules,
-            &cal,
-            d(2026, 10, 21),
+            &yimeng_store::Acting::new(&actor(), &feixian, &rules, &cal, d(2026, 10, 21)),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -262,11 +238,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         // A refusal needs a reason.
         let e = transfer::decide(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            d(2026, 10, 22),
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, d(2026, 10, 22)),
             r.county_id,
             r.id,
             Decision::Refuse("  ".into()),
@@ -286,11 +258,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         );
         let r = transfer::decide(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            d(2026, 10, 22),
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, d(2026, 10, 22)),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -305,11 +273,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
 
         let r = transfer::decide(
             db,
-            &actor(),
-            &lanshan,
-            &rules,
-            &cal,
-            d(2026, 10, 23),
+            &yimeng_store::Acting::new(&actor(), &lanshan, &rules, &cal, d(2026, 10, 23)),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -368,11 +332,7 @@ async fn a_transfer_across_two_counties_moves_the_record_only_at_the_final_appro
         // Closed: nothing more can be done.
         let e = transfer::decide(
             db,
-            &actor(),
-            &lanshan,
-            &rules,
-            &cal,
-            d(2026, 10, 23),
+            &yimeng_store::Acting::new(&actor(), &lanshan, &rules, &cal, d(2026, 10, 23)),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -394,9 +354,13 @@ async fn a_transfer_for_a_student_not_on_the_register_or_unknown_is_refused_and_
         let receiving = Scope::School(s4);
         let mut bad = request(4, s4, None);
         bad.id_card = student_rec(5).id_card.unwrap().to_string();
-        let e = transfer::create(db, &actor(), &receiving, &rules, &cal, d(2026, 3, 2), bad)
-            .await
-            .unwrap_err();
+        let e = transfer::create(
+            db,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, d(2026, 3, 2)),
+            bad,
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(&e, StoreError::Invalid(m) if m.contains("未找到")),
             "{e:?}"
@@ -408,11 +372,7 @@ async fn a_transfer_for_a_student_not_on_the_register_or_unknown_is_refused_and_
         .unwrap();
         let e = transfer::create(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            d(2026, 3, 2),
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, d(2026, 3, 2)),
             request(6, s4, None),
         )
         .await
@@ -424,11 +384,7 @@ async fn a_transfer_for_a_student_not_on_the_register_or_unknown_is_refused_and_
         // A school cannot start a request for another school.
         let e = transfer::create(
             db,
-            &actor(),
-            &Scope::School(_s1),
-            &rules,
-            &cal,
-            d(2026, 3, 2),
+            &yimeng_store::Acting::new(&actor(), &Scope::School(_s1), &rules, &cal, d(2026, 3, 2)),
             request(4, s4, None),
         )
         .await
@@ -440,11 +396,7 @@ async fn a_transfer_for_a_student_not_on_the_register_or_unknown_is_refused_and_
         db.exec(q).await.unwrap();
         let e = transfer::create(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            d(2026, 3, 2),
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, d(2026, 3, 2)),
             request(4, s4, None),
         )
         .await
@@ -493,11 +445,13 @@ async fn the_gate_refuses_the_56th_student_and_a_county_may_override_with_a_reas
                 id: school,
             }),
             &rules,
-            county,
-            class,
-            1,
-            Some("理由"),
-            "测试",
+            &yimeng_store::gate::Placing {
+                county,
+                class_id: class,
+                adding: 1,
+                override_reason: Some("理由"),
+                context: "测试",
+            },
         )
         .await
         .unwrap_err();
@@ -510,11 +464,13 @@ async fn the_gate_refuses_the_56th_student_and_a_county_may_override_with_a_reas
             &actor(),
             &lanshan,
             &rules,
-            county,
-            class,
-            1,
-            Some("学区内适龄儿童集中，经局务会研究同意"),
-            "测试",
+            &yimeng_store::gate::Placing {
+                county,
+                class_id: class,
+                adding: 1,
+                override_reason: Some("学区内适龄儿童集中，经局务会研究同意"),
+                context: "测试",
+            },
         )
         .await
         .unwrap();
@@ -554,11 +510,7 @@ async fn a_suspension_of_a_compulsory_student_waits_for_the_county_and_then_chan
         // Graduation is only for the final grade: refused, nothing written.
         let e = status_request::create(
             db,
-            &actor(),
-            &sch,
-            &rules,
-            &cal,
-            d(2026, 3, 2),
+            &yimeng_store::Acting::new(&actor(), &sch, &rules, &cal, d(2026, 3, 2)),
             sid,
             StatusChange::Graduate {
                 date: d(2026, 7, 1),
@@ -576,10 +528,14 @@ async fn a_suspension_of_a_compulsory_student_waits_for_the_county_and_then_chan
             end: d(2026, 7, 1),
             reason: "因病休学".into(),
         };
-        let r =
-            status_request::create(db, &actor(), &sch, &rules, &cal, d(2026, 3, 2), sid, change)
-                .await
-                .unwrap();
+        let r = status_request::create(
+            db,
+            &yimeng_store::Acting::new(&actor(), &sch, &rules, &cal, d(2026, 3, 2)),
+            sid,
+            change,
+        )
+        .await
+        .unwrap();
         assert_eq!(
             (r.state.as_str(), r.step, r.approver_county),
             ("pending", 1, Some(county))
@@ -587,11 +543,7 @@ async fn a_suspension_of_a_compulsory_student_waits_for_the_county_and_then_chan
         assert_eq!(student_row(db, 4).await.4, "01");
         let e = status_request::decide(
             db,
-            &actor(),
-            &sch,
-            &cal,
-            &rules,
-            d(2026, 3, 3),
+            &yimeng_store::Acting::new(&actor(), &sch, &rules, &cal, d(2026, 3, 3)),
             county,
             r.id,
             Decision::Approve,
@@ -604,11 +556,7 @@ async fn a_suspension_of_a_compulsory_student_waits_for_the_county_and_then_chan
         );
         let r = status_request::decide(
             db,
-            &actor(),
-            &lan,
-            &cal,
-            &rules,
-            d(2026, 3, 3),
+            &yimeng_store::Acting::new(&actor(), &lan, &rules, &cal, d(2026, 3, 3)),
             county,
             r.id,
             Decision::Approve,
@@ -686,11 +634,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         };
         let e = transfer::create_outgoing(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             outgoing(4, vec![]),
         )
         .await
@@ -700,11 +644,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         not_pdf.bytes = b"<html>not a scan</html>".to_vec();
         let e = transfer::create_outgoing(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             outgoing(4, vec![not_pdf]),
         )
         .await
@@ -712,17 +652,17 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         refuse(e, "不是 JPG");
         let mut inside = outgoing(4, vec![pdf(ReceivingSideAcceptance)]);
         inside.to_county = Some(RegionCode::from_i32(FEIXIAN));
-        let e = transfer::create_outgoing(db, &actor(), &sending, &rules, &cal, day, inside)
-            .await
-            .unwrap_err();
+        let e = transfer::create_outgoing(
+            db,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
+            inside,
+        )
+        .await
+        .unwrap_err();
         refuse(e, "市内转学");
         let e = transfer::create_outgoing(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, day),
             outgoing(4, vec![pdf(ReceivingSideAcceptance)]),
         )
         .await
@@ -733,11 +673,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
 
         let r = transfer::create_outgoing(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             outgoing(4, vec![pdf(ReceivingSideAcceptance)]),
         )
         .await
@@ -767,11 +703,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         let before = student_row(db, 4).await;
         let r = transfer::decide(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -787,11 +719,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         );
         let r = transfer::decide(
             db,
-            &actor(),
-            &lanshan,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &lanshan, &rules, &cal, day),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -814,11 +742,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         let newcomer = student("2137000004", Grade::P3, 1, 100);
         let e = transfer::create_incoming(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, day),
             incoming(newcomer.clone(), vec![]),
         )
         .await
@@ -830,11 +754,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         enrolled.class = newcomer.class;
         let e = transfer::create_incoming(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, day),
             incoming(enrolled, vec![pdf(SendingSideConsent)]),
         )
         .await
@@ -843,11 +763,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         // Only the receiving school starts it.
         let e = transfer::create_incoming(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             incoming(newcomer.clone(), vec![pdf(SendingSideConsent)]),
         )
         .await
@@ -857,11 +773,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
 
         let r = transfer::create_incoming(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, day),
             incoming(newcomer.clone(), vec![pdf(SendingSideConsent)]),
         )
         .await
@@ -879,11 +791,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         // The receiving school is not the step's approver; the county is.
         let e = transfer::decide(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, day),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -895,11 +803,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         assert_eq!(count(db, "student").await, students);
         let done = transfer::decide(
             db,
-            &actor(),
-            &feixian,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &feixian, &rules, &cal, day),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -927,11 +831,7 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         assert_eq!(count(db, "person_key").await, keys + 2);
         let e = transfer::decide(
             db,
-            &actor(),
-            &feixian,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &feixian, &rules, &cal, day),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -947,22 +847,14 @@ async fn transfers_across_the_city_boundary_close_or_open_the_record_only_at_the
         back.class = newcomer.class;
         let r = transfer::create_incoming(
             db,
-            &actor(),
-            &receiving,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &receiving, &rules, &cal, day),
             incoming(back, vec![pdf(SendingSideConsent)]),
         )
         .await
         .unwrap();
         let done = transfer::decide(
             db,
-            &actor(),
-            &feixian,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &feixian, &rules, &cal, day),
             r.county_id,
             r.id,
             Decision::Approve,
@@ -1000,11 +892,7 @@ async fn a_parent_withdraws_online_by_number_and_id_card_and_the_public_scope_de
         let card = by_parent.id_card.clone();
         let r = transfer::create(
             db,
-            &actor(),
-            &Scope::Nothing,
-            &rules,
-            &cal,
-            today,
+            &yimeng_store::Acting::new(&actor(), &Scope::Nothing, &rules, &cal, today),
             by_parent,
         )
         .await
@@ -1012,11 +900,7 @@ async fn a_parent_withdraws_online_by_number_and_id_card_and_the_public_scope_de
         // The public scope is no party: deciding with it is not found, not a withdrawal.
         let e = transfer::decide(
             db,
-            &actor(),
-            &Scope::Nothing,
-            &rules,
-            &cal,
-            today,
+            &yimeng_store::Acting::new(&actor(), &Scope::Nothing, &rules, &cal, today),
             r.county_id,
             r.id,
             Decision::Withdraw,
@@ -1025,13 +909,33 @@ async fn a_parent_withdraws_online_by_number_and_id_card_and_the_public_scope_de
         .await
         .unwrap_err();
         assert!(matches!(e, StoreError::NotFound), "{e:?}");
-        let e = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, "x")
-            .await
-            .unwrap_err();
+        let e = transfer::withdraw_online(
+            db,
+            &actor(),
+            yimeng_store::Timing {
+                rules: &rules,
+                calendar: &cal,
+                today,
+            },
+            &r.request_no,
+            "x",
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(e, StoreError::NotFound), "{e:?}");
-        let w = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, &card)
-            .await
-            .unwrap();
+        let w = transfer::withdraw_online(
+            db,
+            &actor(),
+            yimeng_store::Timing {
+                rules: &rules,
+                calendar: &cal,
+                today,
+            },
+            &r.request_no,
+            &card,
+        )
+        .await
+        .unwrap();
         assert_eq!((w.state.as_str(), w.step_deadline), ("withdrawn", None));
         let acts = transfer::actions(db, &w).await.unwrap();
         assert_eq!(acts.len(), 1);
@@ -1043,9 +947,19 @@ async fn a_parent_withdraws_online_by_number_and_id_card_and_the_public_scope_de
             ),
             (1000, "receiving_school_review", "withdraw")
         );
-        let e = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, &card)
-            .await
-            .unwrap_err();
+        let e = transfer::withdraw_online(
+            db,
+            &actor(),
+            yimeng_store::Timing {
+                rules: &rules,
+                calendar: &cal,
+                today,
+            },
+            &r.request_no,
+            &card,
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(&e, StoreError::Conflict(m) if m.contains("已撤回")),
             "{e:?}"
@@ -1055,18 +969,24 @@ async fn a_parent_withdraws_online_by_number_and_id_card_and_the_public_scope_de
         let card = by_school.id_card.clone();
         let r = transfer::create(
             db,
-            &actor(),
-            &Scope::School(s4),
-            &rules,
-            &cal,
-            today,
+            &yimeng_store::Acting::new(&actor(), &Scope::School(s4), &rules, &cal, today),
             by_school,
         )
         .await
         .unwrap();
-        let e = transfer::withdraw_online(db, &actor(), &rules, &cal, today, &r.request_no, &card)
-            .await
-            .unwrap_err();
+        let e = transfer::withdraw_online(
+            db,
+            &actor(),
+            yimeng_store::Timing {
+                rules: &rules,
+                calendar: &cal,
+                today,
+            },
+            &r.request_no,
+            &card,
+        )
+        .await
+        .unwrap_err();
         assert!(
             matches!(&e, StoreError::Forbidden(m) if m.contains("只有申请人")),
             "{e:?}"
@@ -1095,20 +1015,20 @@ async fn a_status_change_keeps_its_history_and_a_database_failure_is_not_not_fou
             end: d(2026, 7, 1),
             reason: "因病休学".into(),
         };
-        let r =
-            status_request::create(db, &actor(), &sch, &rules, &cal, d(2026, 3, 2), sid, change)
-                .await
-                .unwrap();
+        let r = status_request::create(
+            db,
+            &yimeng_store::Acting::new(&actor(), &sch, &rules, &cal, d(2026, 3, 2)),
+            sid,
+            change,
+        )
+        .await
+        .unwrap();
         // The county's step opens on the day it was created; 10 working days.
         assert_eq!(r.step_deadline, Some(d(2026, 3, 16)));
         // Past the deadline, the county decides; the decision is flagged overdue.
         let r = status_request::decide(
             db,
-            &actor(),
-            &lan,
-            &cal,
-            &rules,
-            d(2026, 3, 17),
+            &yimeng_store::Acting::new(&actor(), &lan, &rules, &cal, d(2026, 3, 17)),
             county,
             r.id,
             Decision::Approve,
@@ -1133,11 +1053,7 @@ async fn a_status_change_keeps_its_history_and_a_database_failure_is_not_not_fou
         // The school cannot withdraw what is done.
         let e = status_request::decide(
             db,
-            &actor(),
-            &sch,
-            &cal,
-            &rules,
-            d(2026, 3, 17),
+            &yimeng_store::Acting::new(&actor(), &sch, &rules, &cal, d(2026, 3, 17)),
             county,
             r.id,
             Decision::Withdraw,
@@ -1176,11 +1092,7 @@ async fn a_transfer_material_whose_bytes_disagree_with_its_name_is_refused_and_s
         exe.bytes = b"MZ\x90\0\x03\0\0\0".to_vec();
         let e = transfer::create_outgoing(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             outgoing(4, vec![exe]),
         )
         .await
@@ -1198,11 +1110,7 @@ async fn a_transfer_material_whose_bytes_disagree_with_its_name_is_refused_and_s
             .resize(yimeng_domain::attachment::MATERIAL_MAX_BYTES + 1, b' ');
         let e = transfer::create_outgoing(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             outgoing(4, vec![big]),
         )
         .await
@@ -1213,11 +1121,7 @@ async fn a_transfer_material_whose_bytes_disagree_with_its_name_is_refused_and_s
         let good = pdf(ReceivingSideAcceptance);
         let r = transfer::create_outgoing(
             db,
-            &actor(),
-            &sending,
-            &rules,
-            &cal,
-            day,
+            &yimeng_store::Acting::new(&actor(), &sending, &rules, &cal, day),
             outgoing(4, vec![good.clone()]),
         )
         .await

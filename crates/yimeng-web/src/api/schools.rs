@@ -78,8 +78,10 @@ async fn list_schools(
         &u.scope,
         &state.rules,
         &f,
-        sort,
-        false,
+        browse::SchoolOrder {
+            key: sort,
+            desc: false,
+        },
         page,
         per,
     )

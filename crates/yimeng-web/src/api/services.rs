@@ -135,11 +135,7 @@ async fn create_transfer(
     let cal = yimeng_store::calendar::load(&state.db).await?;
     let r = transfer::create(
         &state.db,
-        &u.actor(),
-        &u.scope,
-        &state.rules,
-        &cal,
-        today(),
+        &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
         input,
     )
     .await?;
@@ -199,11 +195,7 @@ async fn create_cross(
         .map_err(invalid)?;
         transfer::create_incoming(
             &state.db,
-            &u.actor(),
-            &u.scope,
-            &state.rules,
-            &cal,
-            today(),
+            &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
             input,
         )
         .await?
@@ -211,11 +203,7 @@ async fn create_cross(
         let input = outgoing_input(&f, Initiator::SendingSchool, files).map_err(invalid)?;
         transfer::create_outgoing(
             &state.db,
-            &u.actor(),
-            &u.scope,
-            &state.rules,
-            &cal,
-            today(),
+            &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
             input,
         )
         .await?
@@ -291,11 +279,7 @@ async fn decide_transfer(
     let cal = yimeng_store::calendar::load(&state.db).await?;
     let r = transfer::decide(
         &state.db,
-        &u.actor(),
-        &u.scope,
-        &state.rules,
-        &cal,
-        today(),
+        &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
         county,
         id,
         d,
@@ -318,11 +302,7 @@ async fn decide_status(
     let cal = yimeng_store::calendar::load(&state.db).await?;
     let r = yimeng_store::status_request::decide(
         &state.db,
-        &u.actor(),
-        &u.scope,
-        &cal,
-        &state.rules,
-        today(),
+        &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
         county,
         id,
         d,

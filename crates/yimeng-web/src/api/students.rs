@@ -211,11 +211,13 @@ async fn change_status(
         let cal = yimeng_store::calendar::load(&state.db).await?;
         let r = yimeng_store::status_request::create(
             &state.db,
-            &u.actor(),
-            &u.scope,
-            &state.rules,
-            &cal,
-            crate::service::today(),
+            &yimeng_store::Acting::new(
+                &u.actor(),
+                &u.scope,
+                &state.rules,
+                &cal,
+                crate::service::today(),
+            ),
             id,
             change,
         )

@@ -249,8 +249,10 @@ pub async fn show(
                 &u.scope,
                 &state.rules,
                 &f,
-                "county",
-                false,
+                yimeng_store::browse::SchoolOrder {
+                    key: "county",
+                    desc: false,
+                },
                 1,
                 500,
             )

@@ -41,8 +41,10 @@ pub async fn directory(
         &state.db,
         &state.rules,
         &f,
-        "county",
-        false,
+        browse::SchoolOrder {
+            key: "county",
+            desc: false,
+        },
         page_no(q.page),
         PER_PAGE,
     )

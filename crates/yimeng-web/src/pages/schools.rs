@@ -70,8 +70,10 @@ pub async fn list(
         &u.scope,
         &state.rules,
         &f,
-        &sort,
-        q.desc.unwrap_or(false),
+        browse::SchoolOrder {
+            key: &sort,
+            desc: q.desc.unwrap_or(false),
+        },
         pg,
         PER_PAGE,
     )

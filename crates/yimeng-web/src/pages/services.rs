@@ -361,11 +361,7 @@ pub async fn create_transfer(
         .map_err(calendar_err)?;
     match transfer::create(
         &state.db,
-        &u.actor(),
-        &u.scope,
-        &state.rules,
-        &cal,
-        today(),
+        &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
         input,
     )
     .await
@@ -471,11 +467,7 @@ pub async fn decide_transfer(
     let ov = some(&Some(f.override_reason.clone()));
     let r = transfer::decide(
         &state.db,
-        &u.actor(),
-        &u.scope,
-        &state.rules,
-        &cal,
-        today(),
+        &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
         county,
         id,
         d,
@@ -556,11 +548,7 @@ pub async fn public_transfer(
             };
             transfer::create(
                 &state.db,
-                &actor,
-                &Scope::Nothing,
-                &state.rules,
-                &cal,
-                today(),
+                &yimeng_store::Acting::new(&actor, &Scope::Nothing, &state.rules, &cal, today()),
                 input,
             )
             .await
@@ -704,11 +692,7 @@ pub async fn decide_status(
         .map_err(calendar_err)?;
     let r = status_request::decide(
         &state.db,
-        &u.actor(),
-        &u.scope,
-        &cal,
-        &state.rules,
-        today(),
+        &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today()),
         county,
         id,
         d,

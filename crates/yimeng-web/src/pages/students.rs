@@ -431,11 +431,13 @@ pub async fn change_status(
         let cal = yimeng_store::calendar::load(&state.db).await?;
         let r = match yimeng_store::status_request::create(
             &state.db,
-            &u.actor(),
-            &u.scope,
-            &state.rules,
-            &cal,
-            crate::service::today(),
+            &yimeng_store::Acting::new(
+                &u.actor(),
+                &u.scope,
+                &state.rules,
+                &cal,
+                crate::service::today(),
+            ),
             id,
             change,
         )

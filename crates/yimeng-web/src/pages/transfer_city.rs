@@ -200,11 +200,7 @@ async fn submit_school(
             {
                 Ok(input) => transfer::create_incoming(
                     &state.db,
-                    &u.actor(),
-                    &u.scope,
-                    &state.rules,
-                    &cal,
-                    today,
+                    &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today),
                     input,
                 )
                 .await
@@ -215,11 +211,7 @@ async fn submit_school(
         Direction::Outgoing => match outgoing_input(&f, Initiator::SendingSchool, files) {
             Ok(input) => transfer::create_outgoing(
                 &state.db,
-                &u.actor(),
-                &u.scope,
-                &state.rules,
-                &cal,
-                today,
+                &yimeng_store::Acting::new(&u.actor(), &u.scope, &state.rules, &cal, today),
                 input,
             )
             .await
@@ -333,11 +325,13 @@ async fn public_submit(
                             input.applicant_phone = Some(phone);
                             transfer::create_incoming(
                                 &state.db,
-                                &actor,
-                                &Scope::Nothing,
-                                &state.rules,
-                                &cal,
-                                today,
+                                &yimeng_store::Acting::new(
+                                    &actor,
+                                    &Scope::Nothing,
+                                    &state.rules,
+                                    &cal,
+                                    today,
+                                ),
                                 input,
                             )
                             .await
@@ -353,11 +347,7 @@ async fn public_submit(
                 input.applicant_phone = Some(phone);
                 transfer::create_outgoing(
                     &state.db,
-                    &actor,
-                    &Scope::Nothing,
-                    &state.rules,
-                    &cal,
-                    today,
+                    &yimeng_store::Acting::new(&actor, &Scope::Nothing, &state.rules, &cal, today),
                     input,
                 )
                 .await

@@ -64,8 +64,7 @@ pub async fn schools(
         &u.scope,
         &state.rules,
         f,
-        sort,
-        desc,
+        browse::SchoolOrder { key: sort, desc },
         1,
         SCHOOLS_LIMIT,
     )
