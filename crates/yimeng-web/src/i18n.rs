@@ -69,6 +69,86 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("nav.directory", "学校名录", "School directory"),
     ("nav.logout", "退出", "Log out"),
     ("nav.lang", "English", "中文"),
+    ("nav.menu", "菜单", "Menu"),
+    // The public home page (`/` for visitors).
+    (
+        "public.home_title",
+        "临沂市教育公共服务",
+        "Linyi education public services",
+    ),
+    (
+        "public.home_lead",
+        "家长和市民无需登录即可办理下列事项、查询办理进度和学校信息。",
+        "Parents and citizens can use these services, follow their requests and look up schools without an account.",
+    ),
+    ("public.find_school", "查找学校", "Find a school"),
+    (
+        "public.find_school_hint",
+        "学校或幼儿园名称、拼音首字母",
+        "School or kindergarten name, or pinyin initials",
+    ),
+    ("public.staff", "工作人员入口", "For staff"),
+    (
+        "public.staff_help",
+        "市、县区教育局和学校工作人员请登录后办理业务。",
+        "Staff of the city bureau, the county bureaus and schools log in to work.",
+    ),
+    ("public.staff_login", "工作人员登录", "Staff login"),
+    (
+        "public.directory_help",
+        "全市中小学、幼儿园的名称、类型和地址",
+        "Names, types and addresses of every school and kindergarten",
+    ),
+    (
+        "public.enrol_help",
+        "小学一年级、初中一年级网上报名",
+        "Apply online for the first year of primary or junior school",
+    ),
+    (
+        "public.enrol_lookup_help",
+        "凭申请号和儿童身份证件号查询审核结果",
+        "With the application number and the child's ID number",
+    ),
+    (
+        "public.transfer_help",
+        "在临沂市内转学，由转入学校审核",
+        "Move to another school in Linyi, reviewed by the receiving school",
+    ),
+    (
+        "public.transfer_in_help",
+        "从外市转入临沂市的学校",
+        "Move into a Linyi school from outside the city",
+    ),
+    (
+        "public.transfer_out_help",
+        "从临沂市转到外市的学校",
+        "Move from Linyi to a school outside the city",
+    ),
+    (
+        "public.lookup_help",
+        "凭申请号和学生身份证件号查询转学进度",
+        "With the request number and the student's ID number",
+    ),
+    (
+        "public.admission_help",
+        "凭考生号和身份证件号查询录取学校",
+        "With the candidate number and ID number",
+    ),
+    (
+        "public.cutoffs_help",
+        "各普通高中的录取最低分",
+        "The lowest admitted score of each senior high school",
+    ),
+    (
+        "public.transfer_in",
+        "外市转入申请",
+        "Transfer in from another city",
+    ),
+    (
+        "public.transfer_out",
+        "转出本市申请",
+        "Transfer out of Linyi",
+    ),
     ("login.title", "登录", "Log in"),
     ("login.username", "用户名", "Username"),
     ("login.password", "密码", "Password"),

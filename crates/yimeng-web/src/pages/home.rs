@@ -1,7 +1,7 @@
 //! Home pages per role and the county page: the numbers a user looks for first.
 
 use crate::app::AppState;
-use crate::auth::PageUser;
+use crate::auth::{MaybeUser, PageUser};
 use crate::error::{Failure, PageResult};
 use crate::kit::{page, take_flash};
 use crate::view::Ctx;
@@ -229,12 +229,60 @@ async fn count_dashboard(state: &AppState, scope: &Scope) -> Result<Dashboard, F
     })
 }
 
-/// `GET /`
+/// The public services a visitor can use without an account: (link, title key, help key).
+const PUBLIC_SERVICES: &[(&str, &str, &str)] = &[
+    ("/directory", "nav.directory", "public.directory_help"),
+    ("/public/enrolment", "enrol.apply", "public.enrol_help"),
+    (
+        "/public/enrolment/status",
+        "enrol.lookup",
+        "public.enrol_lookup_help",
+    ),
+    (
+        "/public/transfer",
+        "svc.public_transfer",
+        "public.transfer_help",
+    ),
+    (
+        "/public/transfer/incoming",
+        "public.transfer_in",
+        "public.transfer_in_help",
+    ),
+    (
+        "/public/transfer/outgoing",
+        "public.transfer_out",
+        "public.transfer_out_help",
+    ),
+    (
+        "/public/transfer/status",
+        "svc.lookup",
+        "public.lookup_help",
+    ),
+    ("/public/admission", "adm.lookup", "public.admission_help"),
+    (
+        "/public/admission/cutoffs",
+        "adm.cutoffs",
+        "public.cutoffs_help",
+    ),
+];
+
+/// `GET /`: a visitor sees the public home page (services, school search, staff login); a
+/// logged-in user their home.
 pub async fn show(
     State(state): State<AppState>,
-    PageUser(u): PageUser,
+    MaybeUser(u): MaybeUser,
     headers: HeaderMap,
 ) -> PageResult<Response> {
+    let Some(u) = u else {
+        let ctx = Ctx::anonymous(crate::auth::lang_of(&headers), "/", String::new());
+        return page(
+            &PublicHome {
+                ctx,
+                services: PUBLIC_SERVICES,
+            },
+            false,
+        );
+    };
     let flash = take_flash(&headers);
     let had = flash.is_some();
     match (u.role(), &u.scope) {
@@ -303,6 +351,13 @@ pub async fn region(
 }
 
 /// City or county dashboard.
+#[derive(Template)]
+#[template(path = "public_home.html")]
+struct PublicHome {
+    ctx: Ctx,
+    services: &'static [(&'static str, &'static str, &'static str)],
+}
+
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {

@@ -127,9 +127,12 @@ async fn a_county_user_works_through_the_browser() {
     let downloads = tempfile::tempdir().unwrap();
     let c = browser(&driver, downloads.path()).await;
     let result = async {
-        // Log in.
+        // A visitor lands on the public home page; staff log in from there.
         c.goto(&format!("{}/", app.base)).await.unwrap();
-        assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+        assert_eq!(c.current_url().await.unwrap().path(), "/");
+        assert!(c.source().await.unwrap().contains("/public/enrolment"));
+        c.find(Locator::Css(".staff-entry a[href='/login']")).await.unwrap().click().await.unwrap();
+        wait_path(&c, "/login").await;
         c.find(Locator::Css("input[name=username]")).await.unwrap().send_keys("lanshan").await.unwrap();
         c.find(Locator::Css("input[name=password]")).await.unwrap().send_keys(PW).await.unwrap();
         c.find(Locator::Css("form[action='/login'] button[type=submit]")).await.unwrap().click().await.unwrap();
@@ -175,6 +178,107 @@ async fn a_county_user_works_through_the_browser() {
         let page = c.source().await.unwrap();
         assert!(page.contains("身份证件号") && page.contains("校验位"), "the error row is shown");
         assert!(page.contains("errors.xlsx"), "the error sheet is offered");
+    }
+    .await;
+    c.close().await.unwrap();
+    drop(driver);
+    app.stop().await;
+    result
+}
+
+/// At a phone's width (390 px) the header fits, the menu opens from its button, and the main
+/// pages of a county account do not scroll sideways (wide tables scroll inside their frame).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs chromium and chromedriver; scripts/test runs it"]
+async fn a_phone_opens_the_menu_and_the_pages_fit_390_px() {
+    let present = Command::new("chromedriver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present && std::env::var_os("YIMENG_REQUIRE_BROWSER").is_none() {
+        eprintln!(
+            "skipped: chromedriver is not installed (Debian packages chromium and chromium-driver)"
+        );
+        return;
+    }
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let driver = start_driver().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser(&driver, downloads.path()).await;
+    let result = async {
+        c.set_window_size(390, 844).await.unwrap();
+        let inner = c.execute("return window.innerWidth", vec![]).await.unwrap();
+        assert!(
+            inner.as_i64().is_some_and(|w| w <= 400),
+            "a phone-sized window: {inner}"
+        );
+        let overflow =
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+        // The public home page fits.
+        c.goto(&format!("{}/", app.base)).await.unwrap();
+        c.wait().for_element(Locator::Css(".tiles")).await.unwrap();
+        let extra = c.execute(overflow, vec![]).await.unwrap();
+        assert_eq!(extra.as_i64(), Some(0), "the public home scrolls sideways");
+        // Log in.
+        c.goto(&format!("{}/login", app.base)).await.unwrap();
+        c.find(Locator::Css("input[name=username]"))
+            .await
+            .unwrap()
+            .send_keys("lanshan")
+            .await
+            .unwrap();
+        c.find(Locator::Css("input[name=password]"))
+            .await
+            .unwrap()
+            .send_keys(PW)
+            .await
+            .unwrap();
+        c.find(Locator::Css("form[action='/login'] button[type=submit]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .for_element(Locator::Css(".menu-btn"))
+            .await
+            .unwrap();
+        // The menu is closed, its button shows; a tap opens it, and a link in it leads on.
+        let nav = c.find(Locator::Css("nav.side")).await.unwrap();
+        assert!(!nav.is_displayed().await.unwrap(), "the menu starts closed");
+        let button = c.find(Locator::Css(".menu-btn")).await.unwrap();
+        assert!(
+            button.is_displayed().await.unwrap(),
+            "the menu button shows"
+        );
+        button.click().await.unwrap();
+        assert!(
+            nav.is_displayed().await.unwrap(),
+            "the button opens the menu"
+        );
+        c.find(Locator::Css("nav.side a[href='/schools']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_path(&c, "/schools").await;
+        // The main pages do not scroll sideways.
+        for path in [
+            "/",
+            "/schools",
+            "/students",
+            "/classes",
+            "/plan",
+            "/indicators",
+            "/transfers",
+        ] {
+            c.goto(&format!("{}{path}", app.base)).await.unwrap();
+            c.wait().for_element(Locator::Css("h1")).await.unwrap();
+            let extra = c.execute(overflow, vec![]).await.unwrap();
+            assert_eq!(extra.as_i64(), Some(0), "{path} scrolls sideways at 390 px");
+        }
     }
     .await;
     c.close().await.unwrap();

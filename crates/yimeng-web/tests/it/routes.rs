@@ -175,13 +175,14 @@ fn cases(app: &TestApp, sight: &Sight, spare_user: i64) -> Vec<Case> {
             Body::None,
             all_in(200),
         ),
-        // Home: the public goes to the directory, a school to its own page.
+        // Home: a visitor sees the public home page, the public account goes to the directory,
+        // a school to its own page.
         case(
             M::GET,
             "/",
             "/",
             Body::None,
-            [303, 200, 200, 303, 200, 303, 200],
+            [200, 200, 200, 303, 200, 303, 200],
         ),
         case(
             M::GET,
