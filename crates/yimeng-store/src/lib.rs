@@ -102,6 +102,25 @@ pub struct Acting<'a> {
 }
 
 impl<'a> Acting<'a> {
+    /// The five values, for a function that uses them one by one.
+    pub fn parts(
+        &self,
+    ) -> (
+        &'a Actor,
+        &'a yimeng_domain::Scope,
+        &'a yimeng_domain::Rules,
+        &'a yimeng_domain::calendar::WorkCalendar,
+        chrono::NaiveDate,
+    ) {
+        (
+            self.actor,
+            self.scope,
+            self.t.rules,
+            self.t.calendar,
+            self.t.today,
+        )
+    }
+
     /// Who acts, within which scope, under which rules, calendar and day.
     pub fn new(
         actor: &'a Actor,

@@ -177,15 +177,7 @@ pub async fn create(
     student_id: i64,
     change: StatusChange,
 ) -> Result<StatusRequestRow> {
-    let Acting {
-        actor,
-        scope: actor_scope,
-        t: Timing {
-            rules,
-            calendar,
-            today,
-        },
-    } = *acting;
+    let (actor, actor_scope, rules, calendar, today) = acting.parts();
     let mut tx = db.begin().await?;
     let mut q = Sql::new("SELECT t.* FROM student t WHERE ");
     push_scope(&mut q, actor_scope, "t", "school_id");

@@ -226,15 +226,7 @@ async fn no_open_request(tx: &mut Tx, student: &StudentRow) -> Result<()> {
 /// [`Scope::Nothing`] for a parent's online request. Nothing of the registry changes.
 #[tracing::instrument(skip_all)]
 pub async fn create(db: &Db, acting: &Acting<'_>, input: NewTransfer) -> Result<TransferRow> {
-    let Acting {
-        actor,
-        scope: actor_scope,
-        t: Timing {
-            rules,
-            calendar,
-            today,
-        },
-    } = *acting;
+    let (actor, actor_scope, rules, calendar, today) = acting.parts();
     let reason = input.reason.trim().to_string();
     if reason.is_empty() {
         return Err(StoreError::Invalid("请填写转学原因".into()));
@@ -1247,15 +1239,7 @@ pub async fn create_incoming(
     acting: &Acting<'_>,
     input: NewIncoming,
 ) -> Result<TransferRow> {
-    let Acting {
-        actor,
-        scope: actor_scope,
-        t: Timing {
-            rules,
-            calendar,
-            today,
-        },
-    } = *acting;
+    let (actor, actor_scope, rules, calendar, today) = acting.parts();
     let reason = check_reason(&input.reason)?;
     let from_name = check_outside(&input.from_name, input.from_county, "转出")?;
     if !matches!(
@@ -1430,15 +1414,7 @@ pub async fn create_outgoing(
     acting: &Acting<'_>,
     input: NewOutgoing,
 ) -> Result<TransferRow> {
-    let Acting {
-        actor,
-        scope: actor_scope,
-        t: Timing {
-            rules,
-            calendar,
-            today,
-        },
-    } = *acting;
+    let (actor, actor_scope, rules, calendar, today) = acting.parts();
     let reason = check_reason(&input.reason)?;
     let to_name = check_outside(&input.to_name, input.to_county, "转入")?;
     let (materials, accepted) = check_files(

@@ -29,6 +29,22 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// True when chromedriver is installed (or YIMENG_REQUIRE_BROWSER makes its absence a failure);
+/// otherwise says the browser test is skipped.
+pub(crate) fn browser_present() -> bool {
+    let present = Command::new("chromedriver")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !present && std::env::var_os("YIMENG_REQUIRE_BROWSER").is_none() {
+        eprintln!(
+            "skipped: chromedriver is not installed (Debian packages chromium and chromium-driver)"
+        );
+    }
+    present || std::env::var_os("YIMENG_REQUIRE_BROWSER").is_some()
+}
+
 pub(crate) async fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new("chromedriver")
@@ -111,15 +127,7 @@ async fn wait_for_file(dir: &std::path::Path, ext: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; scripts/test runs it"]
 async fn a_county_user_works_through_the_browser() {
-    let present = Command::new("chromedriver")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !present && std::env::var_os("YIMENG_REQUIRE_BROWSER").is_none() {
-        eprintln!(
-            "skipped: chromedriver is not installed (Debian packages chromium and chromium-driver)"
-        );
+    if !browser_present() {
         return;
     }
     let app = TestApp::spawn(TestDb::sqlite().await).await;
@@ -191,15 +199,7 @@ async fn a_county_user_works_through_the_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; scripts/test runs it"]
 async fn a_phone_opens_the_menu_and_the_pages_fit_390_px() {
-    let present = Command::new("chromedriver")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !present && std::env::var_os("YIMENG_REQUIRE_BROWSER").is_none() {
-        eprintln!(
-            "skipped: chromedriver is not installed (Debian packages chromium and chromium-driver)"
-        );
+    if !browser_present() {
         return;
     }
     let app = TestApp::spawn(TestDb::sqlite().await).await;

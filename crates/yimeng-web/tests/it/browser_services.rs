@@ -2,28 +2,13 @@
 //! `browser.rs`): a parent applies for grade 1 with the materials and looks the application up;
 //! a school starts a transfer request. Ignored by default like `browser.rs`.
 
-use crate::browser::{browser, start_driver, wait_path};
+use crate::browser::{browser, browser_present, start_driver, wait_path};
 use crate::support::{PW, TestApp};
 use chrono::{Datelike, NaiveDate};
 use fantoccini::{Client, Locator};
-use std::process::{Command, Stdio};
 use yimeng_domain::{IdCardNo, RegionCode, Scope, Stage};
 use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
-
-fn browser_present() -> bool {
-    let present = Command::new("chromedriver")
-        .arg("--version")
-        .stdout(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !present && std::env::var_os("YIMENG_REQUIRE_BROWSER").is_none() {
-        eprintln!(
-            "skipped: chromedriver is not installed (Debian packages chromium and chromium-driver)"
-        );
-    }
-    present || std::env::var_os("YIMENG_REQUIRE_BROWSER").is_some()
-}
 
 async fn fill(c: &Client, css: &str, text: &str) {
     c.find(Locator::Css(css))
