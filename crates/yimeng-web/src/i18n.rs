@@ -165,6 +165,9 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ),
     ("common.all", "全部", "All"),
     ("common.filter", "筛选", "Filter"),
+    ("common.from", "从", "From"),
+    ("common.to", "到", "To"),
+    ("common.city_level", "市级", "City level"),
     ("common.reset", "清除", "Clear"),
     ("common.export", "导出", "Export"),
     (
@@ -397,6 +400,81 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
         "Senior-high admission cut-off lines",
     ),
 ];
+
+/// Audit-log actions as stored, with their labels (Chinese, English); the log's filter lists them
+/// in this order. `tests/it/audit.rs` checks that every action the write routes record is here.
+pub const AUDIT_ACTIONS: &[(&str, &str, &str)] = &[
+    ("create", "新增", "Create"),
+    ("update", "修改", "Update"),
+    ("delete", "删除", "Delete"),
+    ("import", "导入", "Import"),
+    ("import_undone", "撤销导入", "Import undone"),
+    ("export", "导出", "Export"),
+    ("submit", "报送", "Submit"),
+    ("approve", "同意", "Approve"),
+    ("refuse", "不同意", "Refuse"),
+    ("return", "退回", "Return"),
+    ("withdraw", "撤回", "Withdraw"),
+    ("resubmit", "重新提交", "Resubmit"),
+    ("transfer", "转学", "Transfer"),
+    ("transfer_in", "转入", "Transfer in"),
+    ("transfer_out", "转出", "Transfer out"),
+    ("gate_override", "突破班额", "Class-size override"),
+    ("attach", "上传附件", "Attach a file"),
+    ("snapshot", "指标快照", "Indicator snapshot"),
+    ("rollover", "学年升级", "Year rollover"),
+    ("login", "登录", "Log in"),
+    ("login_failed", "登录失败", "Failed login"),
+    ("login_refused", "登录被拒", "Login refused"),
+    ("logout", "退出", "Log out"),
+    ("disable", "停用账户", "Disable account"),
+    ("enable", "启用账户", "Enable account"),
+    ("reset_password", "重置密码", "Reset password"),
+    ("change_password", "修改密码", "Change password"),
+    ("revoke", "吊销令牌", "Revoke token"),
+];
+
+/// Audit-log entities (kinds of record) as stored, with their labels.
+pub const AUDIT_ENTITIES: &[(&str, &str, &str)] = &[
+    ("school", "学校", "School"),
+    ("class", "班级", "Class"),
+    ("student", "学生", "Student"),
+    ("staff", "教职工", "Staff"),
+    ("import_batch", "导入批次", "Import batch"),
+    ("user", "账户", "Account"),
+    ("api_token", "API 令牌", "API token"),
+    ("transfer_request", "转学申请", "Transfer request"),
+    ("status_request", "学籍异动申请", "Status change request"),
+    ("enrolment_application", "入学申请", "Enrolment application"),
+    ("school_zone", "学区", "School zone"),
+    ("gate_override", "班额突破记录", "Class-size override"),
+    ("rollover_run", "学年升级", "Year rollover"),
+    ("admission_round", "中考招生", "Admission round"),
+    ("plan", "工作要点", "Work plan"),
+    ("population", "适龄人口", "Population"),
+    ("dispatch_report", "月调度报告", "Monthly dispatch report"),
+    ("indicator", "指标", "Indicator"),
+    ("indicator_snapshot", "指标快照", "Indicator snapshot"),
+    ("half_year", "半年报告", "Half-year report"),
+    ("appraisal", "年度考核", "Appraisal"),
+    ("service_item", "服务事项", "Service item"),
+    ("work_calendar", "工作日历", "Working-day calendar"),
+    ("audit_log", "操作日志", "Audit log"),
+];
+
+/// The label of a stored audit code (action or entity) in `lang`, when the list has it.
+pub fn audit_label(
+    list: &[(&str, &'static str, &'static str)],
+    lang: Lang,
+    code: &str,
+) -> Option<&'static str> {
+    list.iter()
+        .find(|(c, _, _)| *c == code)
+        .map(|(_, zh, en)| match lang {
+            Lang::Zh => *zh,
+            Lang::En => *en,
+        })
+}
 
 static INDEX: LazyLock<HashMap<&'static str, (&'static str, &'static str)>> = LazyLock::new(|| {
     CATALOGUE

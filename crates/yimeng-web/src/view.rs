@@ -174,6 +174,18 @@ impl Ctx {
         self
     }
 
+    /// The label of an audit-log action (the stored code when it has none).
+    pub fn audit_action(&self, code: &str) -> String {
+        i18n::audit_label(i18n::AUDIT_ACTIONS, self.lang, code)
+            .map_or_else(|| code.to_string(), str::to_string)
+    }
+
+    /// The label of an audit-log entity (the stored code when it has none).
+    pub fn audit_entity(&self, code: &str) -> String {
+        i18n::audit_label(i18n::AUDIT_ENTITIES, self.lang, code)
+            .map_or_else(|| code.to_string(), str::to_string)
+    }
+
     /// Interface text.
     pub fn t(&self, key: &str) -> &'static str {
         i18n::t(self.lang, key)

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
+use yimeng_web::i18n::{self, Lang};
 
 /// Write routes that leave no audit row with values, and why.
 const NO_AUDIT_ROW: &[(&str, &str, &str)] = &[
@@ -1348,6 +1349,28 @@ async fn every_write_audited(t: TestDb) {
         routes.len(),
         run.exercised.len(),
         listed.len()
+    );
+    // Every action and kind of record the writes left has a name in both languages: the audit
+    // log shows names, not codes.
+    let unnamed: BTreeSet<String> = audit_rows(run.app)
+        .await
+        .values()
+        .flat_map(|a| {
+            let mut missing = Vec::new();
+            for lang in [Lang::Zh, Lang::En] {
+                if i18n::audit_label(i18n::AUDIT_ACTIONS, lang, &a.action).is_none() {
+                    missing.push(format!("action {}", a.action));
+                }
+                if i18n::audit_label(i18n::AUDIT_ENTITIES, lang, &a.entity).is_none() {
+                    missing.push(format!("entity {}", a.entity));
+                }
+            }
+            missing
+        })
+        .collect();
+    assert!(
+        unnamed.is_empty(),
+        "audit codes without a name in yimeng_web::i18n::AUDIT_ACTIONS / AUDIT_ENTITIES: {unnamed:?}"
     );
     assert!(
         run.failures.is_empty(),
