@@ -25,6 +25,7 @@ pub mod plan;
 pub mod region;
 pub mod report;
 pub mod school;
+pub mod setting;
 pub mod snapshot;
 pub mod staff;
 pub mod stats;

@@ -32,6 +32,9 @@ pub struct WebConfig {
     pub upload_budget_bytes: usize,
     /// Where uploads wait between the check and the import.
     pub upload_dir: PathBuf,
+    /// The day the plan tracker judges progress at instead of the real date (a demo city lives in
+    /// its plan's year; the stored setting `clock_today`, see `yimeng clock`).
+    pub clock: Option<chrono::NaiveDate>,
 }
 
 impl Default for WebConfig {
@@ -42,6 +45,7 @@ impl Default for WebConfig {
             max_upload_bytes: 512 * 1024 * 1024,
             upload_budget_bytes: 1024 * 1024 * 1024,
             upload_dir: std::env::temp_dir().join("yimeng-uploads"),
+            clock: None,
         }
     }
 }
@@ -294,10 +298,11 @@ impl AppState {
     ) -> Result<Arc<crate::service::tracker::Board>, crate::error::Failure> {
         use crate::service::tracker;
         let (row, plan) = self.plan().await?;
-        let live_date = tracker::default_date(&plan);
+        let today = self.tracker_today();
+        let live_date = tracker::default_date(&plan, today);
         // Figures of a past day are the ones a snapshot recorded then; today's are live.
         if let Some(d) = date
-            && d < crate::service::today()
+            && d < today
         {
             return match tracker::from_snapshot(&self.db, plan, d).await? {
                 Some(b) => Ok(Arc::new(b)),
@@ -319,9 +324,17 @@ impl AppState {
         {
             return Ok(Arc::clone(b));
         }
-        let b = Arc::new(tracker::compute_live(&self.db, &self.system, &self.rules, plan).await?);
+        let b = Arc::new(
+            tracker::compute_live(&self.db, &self.system, &self.rules, plan, today).await?,
+        );
         *self.board.lock().expect("board lock") = Some((key, Arc::clone(&b)));
         Ok(b)
+    }
+
+    /// The day the plan tracker judges progress at: the configured clock (a demo city's day in its
+    /// plan's year), else today.
+    pub fn tracker_today(&self) -> chrono::NaiveDate {
+        self.config.clock.unwrap_or_else(crate::service::today)
     }
 
     /// Marks the tracker's live figures stale.
@@ -654,18 +667,56 @@ async fn monthly_snapshots(state: AppState) {
     }
 }
 
-async fn monthly_snapshot(state: &AppState) -> Result<(), crate::error::Failure> {
+/// Takes the monthly indicator snapshots that are missing: this month's, and — when the tracker's
+/// clock is set inside the plan's year — each earlier month's of that year. Run at start and
+/// every six hours by [`serve`].
+pub async fn monthly_snapshot(state: &AppState) -> Result<(), crate::error::Failure> {
     let Some(row) = yimeng_store::plan::current(&state.db).await? else {
         return Ok(());
     };
-    let today = crate::service::today();
+    let today = state.tracker_today();
+    // A clock set inside the plan's year (a demo city): the months before it get their snapshot
+    // too, each of the registry as it is and the reports approved up to that month, so that
+    // history and trends have their points.
+    if state.config.clock.is_some() {
+        let (_, plan) = state.plan().await?;
+        let mut month_end = crate::service::tracker::month_end(plan.start);
+        while month_end < today.min(plan.end) {
+            if !yimeng_store::snapshot::has_monthly(&state.db, &row.code, month_end).await? {
+                let board = crate::service::tracker::compute_live(
+                    &state.db,
+                    &state.system,
+                    &state.rules,
+                    Arc::clone(&plan),
+                    month_end,
+                )
+                .await?;
+                let id = crate::service::tracker::take_snapshot(
+                    &state.db,
+                    &state.system.actor(),
+                    &board,
+                    month_end,
+                    "monthly",
+                )
+                .await?;
+                tracing::info!(snapshot = id, %month_end, "monthly indicator snapshot taken for a month before the clock");
+            }
+            let next = month_end.succ_opt().unwrap_or(month_end);
+            month_end = crate::service::tracker::month_end(next);
+        }
+    }
     if yimeng_store::snapshot::has_monthly(&state.db, &row.code, today).await? {
         return Ok(());
     }
     let board = state.board(None).await?;
-    let id =
-        crate::service::tracker::take_snapshot(&state.db, &state.system.actor(), &board, "monthly")
-            .await?;
+    let id = crate::service::tracker::take_snapshot(
+        &state.db,
+        &state.system.actor(),
+        &board,
+        today,
+        "monthly",
+    )
+    .await?;
     tracing::info!(snapshot = id, "monthly indicator snapshot taken");
     Ok(())
 }

@@ -166,6 +166,11 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("common.all", "全部", "All"),
     ("common.filter", "筛选", "Filter"),
     ("common.from", "从", "From"),
+    (
+        "plan.clock_note",
+        "示范数据：平台时钟设在工作要点年度内，进度、期限和月调度按此日评估：",
+        "Demo data: the platform clock is set inside the plan's year; progress, deadlines and monthly dispatch are judged at",
+    ),
     ("common.to", "到", "To"),
     ("common.city_level", "市级", "City level"),
     ("common.reset", "清除", "Clear"),
@@ -460,6 +465,7 @@ pub const AUDIT_ENTITIES: &[(&str, &str, &str)] = &[
     ("service_item", "服务事项", "Service item"),
     ("work_calendar", "工作日历", "Working-day calendar"),
     ("audit_log", "操作日志", "Audit log"),
+    ("app_setting", "系统设置", "Setting"),
 ];
 
 /// The label of a stored audit code (action or entity) in `lang`, when the list has it.

@@ -91,6 +91,13 @@ enum Command {
         /// 由 yimeng backup 生成的备份文件
         file: PathBuf,
     },
+    /// 平台时钟：show（显示）| set 日期（工作要点进度按该日评估，示范城市用）| clear（恢复真实日期）
+    Clock {
+        /// show | set | clear
+        action: String,
+        /// set 的日期，如 2020-10-15
+        date: Option<String>,
+    },
     /// 学年升级：在籍学生升一个年级，各学段最高年级毕业，建立新学年的班级（一个事务；--dry-run 只统计）
     Rollover {
         /// 新学年的起始年份（如 2021 表示 2021-2022 学年）
@@ -523,6 +530,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Plan(c) => plan_command(cli.database, c).await,
         Command::Rollover { year, dry_run } => rollover(cli.database, year, dry_run).await,
         Command::Backup { file } => backup(cli.database, file).await,
+        Command::Clock { action, date } => clock(cli.database, &action, date.as_deref()).await,
         Command::Restore { file } => restore(cli.database, file).await,
         Command::Indicators {
             county,
@@ -570,6 +578,38 @@ fn sqlite_path(url: &str) -> PathBuf {
 }
 
 /// `yimeng backup FILE`
+/// The day the demo city lives in: autumn of its plan's year (the seed plan is 2020's, the demo
+/// school year 2020-2021), so that the tracker shows a year in progress.
+const DEMO_CLOCK: &str = "2020-10-15";
+
+async fn clock(database: Option<String>, action: &str, date: Option<&str>) -> Result<ExitCode> {
+    use yimeng_store::setting::{self, CLOCK_TODAY};
+    let db = open(&database).await?;
+    let actor = Actor::system();
+    match (action, date) {
+        ("show", None) => match setting::clock_today(&db).await? {
+            Some(d) => {
+                println!("平台时钟：{d}（工作要点进度按该日评估；yimeng clock clear 恢复真实日期）")
+            }
+            None => println!("平台时钟：真实日期"),
+        },
+        ("set", Some(d)) => {
+            let day: chrono::NaiveDate = d
+                .parse()
+                .map_err(|_| anyhow!("日期“{d}”无效（应如 2020-10-15）"))?;
+            setting::set(&db, &actor, CLOCK_TODAY, Some(&day.to_string())).await?;
+            println!("平台时钟已设为 {day}；重启服务后生效");
+        }
+        ("clear", None) => {
+            setting::set(&db, &actor, CLOCK_TODAY, None).await?;
+            println!("平台时钟已恢复为真实日期；重启服务后生效");
+        }
+        _ => bail!("用法：yimeng clock show | set 2020-10-15 | clear"),
+    }
+    db.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn backup(database: Option<String>, file: PathBuf) -> Result<ExitCode> {
     let url = database_url(&database);
     if is_postgres(&url) {
@@ -736,13 +776,17 @@ async fn indicators(
             _ => bail!("--county：请给出一个县区的名称或代码"),
         },
     };
+    // The tracker's clock: the stored one (a demo city's day), else today.
+    let today = yimeng_store::setting::clock_today(&db)
+        .await?
+        .unwrap_or_else(yimeng_web::service::today);
     // Every run recomputes from the store; the first one also opens the read connections.
     let mut times = Vec::new();
     let mut board = None;
     for _ in 0..repeat.max(1) {
         let started = Instant::now();
         board = Some(
-            tracker::compute_live(&db, &sys, &cfg.rules, Arc::clone(&plan))
+            tracker::compute_live(&db, &sys, &cfg.rules, Arc::clone(&plan), today)
                 .await
                 .map_err(|e| anyhow!("{e}"))?,
         );
@@ -751,7 +795,7 @@ async fn indicators(
     let board = board.expect("computed once");
     let took = times.iter().min().copied().unwrap_or_default();
     if snapshot {
-        let id = tracker::take_snapshot(&db, &Actor::system(), &board, "manual")
+        let id = tracker::take_snapshot(&db, &Actor::system(), &board, today, "manual")
             .await
             .map_err(|e| anyhow!("{e}"))?;
         eprintln!("已生成指标快照 #{id}");
@@ -974,8 +1018,12 @@ async fn serve(
     let mut web = yimeng_web::WebConfig {
         trust_proxy: cfg.web.trust_proxy,
         secure_cookies: cfg.web.secure_cookies,
+        clock: yimeng_store::setting::clock_today(&db).await?,
         ..Default::default()
     };
+    if let Some(d) = web.clock {
+        println!("平台时钟：{d}（工作要点进度按该日评估；yimeng clock clear 恢复真实日期）");
+    }
     if let Some(mb) = cfg.web.max_upload_mb {
         web.max_upload_bytes = mb * 1024 * 1024;
     }
@@ -1177,6 +1225,17 @@ async fn demo(database: Option<String>, a: DemoArgs) -> Result<ExitCode> {
                 r.unchanged
             );
         }
+        // The demo city lives in its plan's year (see DEMO_CLOCK).
+        yimeng_store::setting::set(
+            &db,
+            &Actor::system(),
+            yimeng_store::setting::CLOCK_TODAY,
+            Some(DEMO_CLOCK),
+        )
+        .await?;
+        println!(
+            "平台时钟设为 {DEMO_CLOCK}（示范城市所在的工作要点年度；yimeng clock clear 恢复真实日期）"
+        );
         db.close().await;
     }
     println!("完成，用时 {:.1} 秒", started.elapsed().as_secs_f64());

@@ -14,4 +14,5 @@ mod rollover;
 mod schema;
 mod scope;
 mod services;
+mod setting;
 mod status_rule;

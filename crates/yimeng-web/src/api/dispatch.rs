@@ -344,11 +344,15 @@ struct MonthQuery {
     period: Option<String>,
 }
 
-fn month_or_default(plan: &Plan, p: &Option<String>) -> Result<String, Failure> {
+fn month_or_default(
+    plan: &Plan,
+    today: chrono::NaiveDate,
+    p: &Option<String>,
+) -> Result<String, Failure> {
     match p.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         Some(p) => svc::parse_month(p),
         None => Ok(crate::service::tracker::period_of(
-            crate::service::tracker::default_date(plan).min(plan.end),
+            crate::service::tracker::default_date(plan, today).min(plan.end),
         )),
     }
 }
@@ -364,7 +368,7 @@ async fn overview(
 ) -> ApiResult<Json<Value>> {
     svc::require_reader(&u)?;
     let (_, plan) = state.plan().await?;
-    let period = month_or_default(&plan, &q.period)?;
+    let period = month_or_default(&plan, state.tracker_today(), &q.period)?;
     let cx = cx(&state, &u, &plan);
     let now = chrono::Utc::now();
     let (units, owed) = if matches!(

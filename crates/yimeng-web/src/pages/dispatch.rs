@@ -49,9 +49,9 @@ pub struct DispatchQuery {
     pub format: Option<String>,
 }
 
-fn period_param(plan: &Plan, q: &Option<String>) -> Result<String, Failure> {
+fn period_param(plan: &Plan, today: NaiveDate, q: &Option<String>) -> Result<String, Failure> {
     match q.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(period_of(default_date(plan).min(plan.end))),
+        None => Ok(period_of(default_date(plan, today).min(plan.end))),
         Some(p) => svc::parse_month(p),
     }
 }
@@ -87,7 +87,7 @@ pub async fn show(
 ) -> PageResult<Response> {
     svc::require_reader(&u)?;
     let (_, plan) = state.plan().await?;
-    let period = period_param(&plan, &q.period)?;
+    let period = period_param(&plan, state.tracker_today(), &q.period)?;
     let now = chrono::Utc::now();
     let cx = cx(&state, &u, &plan);
     let unit = unit_of(&u);
@@ -154,7 +154,7 @@ pub async fn form(
     let (_, plan) = state.plan().await?;
     let (item, task) = find_task(&plan, &code)?;
     let (unit, owner) = filer(&u, item, task)?;
-    let period = period_param(&plan, &q.period)?;
+    let period = period_param(&plan, state.tracker_today(), &q.period)?;
     let cx = cx(&state, &u, &plan);
     let report = svc::own_report(cx, owner, &unit, &task.code, &period).await?;
     let values = reported_indicators(&plan, item, &unit)
@@ -501,7 +501,7 @@ pub async fn half_year(
     let owner = unit.parse::<i32>().unwrap_or(CITY_COUNTY_ID);
     let (span, lines) = svc::half_year_lines(cx(&state, &u, &plan), &unit, half).await?;
     // The unit's figures at the half year's end: the snapshot of then, or live if it is now.
-    let today = crate::service::today();
+    let today = state.tracker_today();
     let board = state.board((span.end < today).then_some(span.end)).await;
     let (figures, as_of_note) = match &board {
         Ok(b) => (half_figures(&plan, b, owner, &unit), as_of_note(b)),

@@ -137,6 +137,8 @@ pub struct PlanPage {
     pub can_snapshot: bool,
     /// Placements a county let through the class-size gate with a written reason (in scope).
     pub gate_overrides: i64,
+    /// The tracker's clock when it is set (a demo city's day in its plan's year).
+    pub clock: Option<chrono::NaiveDate>,
 }
 
 impl PlanPage {
@@ -191,7 +193,8 @@ pub async fn overview(
             .date
             .clone()
             .filter(|d| !d.trim().is_empty())
-            .unwrap_or_else(|| crate::service::today().to_string()),
+            .unwrap_or_else(|| state.tracker_today().to_string()),
+        clock: state.config.clock,
         board: Arc::clone(&board),
         parts,
         counts,
@@ -549,7 +552,7 @@ pub async fn indicator(
             .map(|(d, v)| (period_of(d), v, v.map_or("—".into(), |v| def.show(v))))
             .collect();
     if board.live {
-        let p = period_of(crate::service::today());
+        let p = period_of(state.tracker_today());
         let live = (format!("{p} 实时"), figure.value, show(&def, &figure));
         match points.last_mut() {
             Some(last) if last.0 == p => *last = live,

@@ -163,8 +163,14 @@ pub async fn take_snapshot(state: &AppState, u: &User) -> Result<(i64, usize), F
         ));
     }
     let board = state.board(None).await?;
-    let id =
-        crate::service::tracker::take_snapshot(&state.db, &u.actor(), &board, "manual").await?;
+    let id = crate::service::tracker::take_snapshot(
+        &state.db,
+        &u.actor(),
+        &board,
+        state.tracker_today(),
+        "manual",
+    )
+    .await?;
     Ok((id, board.figures.len()))
 }
 

@@ -100,11 +100,23 @@ impl Board {
     }
 }
 
-/// The date statuses are judged at: today, or — once the plan period is over — the day after its
-/// last day, so that every deadline has passed and an unmet target reads 滞后, not "0 days left".
-pub fn default_date(plan: &Plan) -> NaiveDate {
-    let today = super::today();
+/// The date statuses are judged at: `today` (the tracker's clock), or — once the plan period is
+/// over — the day after its last day, so that every deadline has passed and an unmet target reads
+/// 滞后, not "0 days left".
+pub fn default_date(plan: &Plan, today: NaiveDate) -> NaiveDate {
     today.min(plan.end.succ_opt().unwrap_or(plan.end))
+}
+
+/// The last day of the month of `d`.
+pub fn month_end(d: NaiveDate) -> NaiveDate {
+    let (y, m) = if d.month() == 12 {
+        (d.year() + 1, 1)
+    } else {
+        (d.year(), d.month() + 1)
+    };
+    NaiveDate::from_ymd_opt(y, m, 1)
+        .and_then(|first| first.pred_opt())
+        .unwrap_or(d)
 }
 
 /// The month (`YYYY-MM`) of a date.
@@ -112,14 +124,16 @@ pub fn period_of(d: NaiveDate) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
 
-/// Computes a board from the registry and the approved reports now.
+/// Computes a board from the registry and the reports approved up to the month of `today` (the
+/// tracker's clock).
 pub async fn compute_live(
     db: &Db,
     sys: &SystemContext,
     rules: &Rules,
     plan: Arc<Plan>,
+    today: NaiveDate,
 ) -> Result<Board, ServiceError> {
-    let as_of = default_date(&plan);
+    let as_of = default_date(&plan, today);
     let facts = yimeng_store::facts::school_facts(db, &sys.scope(), rules, plan.year).await?;
     let population = yimeng_store::plan::population_map(db, plan.year).await?;
     let totals = region_totals(&facts);
@@ -325,6 +339,7 @@ pub async fn take_snapshot(
     db: &Db,
     actor: &Actor,
     board: &Board,
+    date: NaiveDate,
     kind: &str,
 ) -> Result<i64, ServiceError> {
     let mut values: Vec<yimeng_store::snapshot::NewValue> = board
@@ -333,8 +348,7 @@ pub async fn take_snapshot(
         .map(|((region, code), f)| (*region, code.clone(), f.value, f.numerator, f.denominator))
         .collect();
     values.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    let today = super::today();
-    Ok(yimeng_store::snapshot::take(db, actor, &board.plan.code, today, kind, values).await?)
+    Ok(yimeng_store::snapshot::take(db, actor, &board.plan.code, date, kind, values).await?)
 }
 
 /// Loads the seed plan when no plan is loaded yet.

@@ -755,3 +755,76 @@ async fn the_dispatch_api_files_returns_resubmits_approves_and_flags_missing_rep
     );
     app.stop().await;
 }
+
+/// A demo city lives in its plan's year: with the clock set to a day in autumn 2020, the tracker
+/// judges progress at that day (not after the year's end, where every unmet target is 滞后), the
+/// dispatch month is that month, the months before get their snapshots (so trends have points and
+/// a past date works), and the dashboard says which day it runs at.
+#[tokio::test]
+async fn a_clock_inside_the_plan_year_judges_progress_then_and_fills_the_months_before() {
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 10, 15).unwrap();
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.clock = Some(day)).await;
+    yimeng_web::service::tracker::ensure_plan(app.db())
+        .await
+        .unwrap();
+    yimeng_web::app::monthly_snapshot(&app.state).await.unwrap();
+    let admin = app.login("admin").await;
+
+    let items = admin.get("/api/v1/plan/items").await.json();
+    assert_eq!(items["as_of"], serde_json::json!("2020-10-15"));
+    let statuses: Vec<&str> = items["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["status"].as_str().unwrap())
+        .collect();
+    let off = statuses.iter().filter(|s| **s == "off_track").count();
+    assert!(
+        off < statuses.len(),
+        "a year in progress is not all 滞后: {statuses:?}"
+    );
+    let page = admin.get("/plan").await.text();
+    assert!(page.contains("平台时钟设在工作要点年度内"), "{page}");
+    assert!(page.contains("推进状态按 2020-10-15 判定"), "{page}");
+
+    // A snapshot for every month of the year before the clock's, and one for the clock's day.
+    let plan = app.state.board(None).await.unwrap().plan.code.clone();
+    let dates: std::collections::BTreeSet<String> = yimeng_store::snapshot::list(app.db(), &plan)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.as_of.to_string())
+        .collect();
+    for d in [
+        "2020-01-31",
+        "2020-02-29",
+        "2020-06-30",
+        "2020-09-30",
+        "2020-10-15",
+    ] {
+        assert!(dates.contains(d), "no snapshot of {d}: {dates:?}");
+    }
+    assert!(
+        !dates.iter().any(|d| d.as_str() > "2020-10-15"),
+        "{dates:?}"
+    );
+    // A past date of the year reads its snapshot.
+    let j = admin.get("/api/v1/indicators?date=2020-06-30").await.json();
+    assert_eq!(j["live"], serde_json::json!(false));
+    // Taking the snapshots again adds none.
+    let before = yimeng_store::snapshot::list(app.db(), &plan)
+        .await
+        .unwrap()
+        .len();
+    yimeng_web::app::monthly_snapshot(&app.state).await.unwrap();
+    let after = yimeng_store::snapshot::list(app.db(), &plan)
+        .await
+        .unwrap()
+        .len();
+    assert_eq!(before, after);
+    // The dispatch overview opens at the clock's month.
+    let d = admin.get("/api/v1/dispatch/overview").await;
+    assert_eq!(d.status, 200);
+    assert!(d.text().contains("\"2020-10\""), "{}", d.text());
+    app.stop().await;
+}
