@@ -166,6 +166,20 @@ pub const CATALOGUE: &[(&str, &str, &str)] = &[
     ("common.all", "全部", "All"),
     ("common.filter", "筛选", "Filter"),
     ("common.from", "从", "From"),
+    ("pick.choose_county", "请选择县区", "Choose a county"),
+    ("pick.stage", "学段", "Stage"),
+    ("pick.name", "学校名称", "School name"),
+    ("pick.find", "查找学校", "Find schools"),
+    (
+        "pick.hint",
+        "先选择转入学校所在的县区（可再选学段），或输入学校名称的一部分，下面的“转入学校”里就会列出相应的学校。",
+        "First choose the county of the receiving school (and the stage), or type a part of its name: the matching schools then appear under \"receiving school\" below.",
+    ),
+    (
+        "pick.found",
+        "找到 {} 所学校，请在下面的“转入学校”中选择。",
+        "{} schools found; choose one under \"receiving school\" below.",
+    ),
     (
         "plan.clock_note",
         "示范数据：平台时钟设在工作要点年度内，进度、期限和月调度按此日评估：",

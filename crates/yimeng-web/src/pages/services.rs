@@ -8,11 +8,11 @@ use crate::auth::{ClientIp, MaybeUser, PageUser, User};
 use crate::error::{Failure, PageResult};
 use crate::kit::public::{check_phone, check_public_csrf, public_ctx, throttle, with_csrf_cookie};
 use crate::kit::{render, see_other, some, take_flash};
-use crate::service::transfer::{city_schools, own_classes};
+use crate::service::transfer::{SchoolPick, city_schools, own_classes};
 use crate::view::Ctx;
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -273,6 +273,8 @@ pub async fn transfers(
 struct TransferNewPage {
     ctx: Ctx,
     public: bool,
+    /// What the receiving schools are narrowed by (public form).
+    pick: SchoolPick,
     schools: Vec<(String, String)>,
     classes: Vec<(i64, String)>,
     f: TransferForm,
@@ -310,6 +312,7 @@ pub async fn new_transfer(
     Ok(render(&TransferNewPage {
         ctx: Ctx::for_user(&u, "/transfers"),
         public: false,
+        pick: SchoolPick::default(),
         schools: vec![],
         classes,
         f: TransferForm::default(),
@@ -377,6 +380,7 @@ pub async fn create_transfer(
                 render(&TransferNewPage {
                     ctx: Ctx::for_user(&u, "/transfers"),
                     public: false,
+                    pick: SchoolPick::default(),
                     schools: vec![],
                     classes,
                     f,
@@ -488,13 +492,15 @@ pub async fn decide_transfer(
 pub async fn public_transfer_form(
     State(state): State<AppState>,
     MaybeUser(u): MaybeUser,
+    Query(pick): Query<SchoolPick>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
     let (ctx, token) = public_ctx(&u, &headers, "/public/transfer");
-    let schools = city_schools(&state).await?;
+    let schools = city_schools(&state, &pick).await?;
     let r = render(&TransferNewPage {
         ctx,
         public: true,
+        pick,
         schools,
         classes: vec![],
         f: TransferForm::default(),
@@ -517,7 +523,8 @@ pub async fn public_transfer(
     check_public_csrf(&u, &headers, &f.csrf)?;
     state.public_throttle.fail(ip.as_deref());
     let (ctx, token) = public_ctx(&u, &headers, "/public/transfer");
-    let schools = city_schools(&state).await?;
+    let pick = SchoolPick::of_choice(&f.school);
+    let schools = city_schools(&state, &pick).await?;
     let target = f
         .school
         .split_once(':')
@@ -570,6 +577,7 @@ pub async fn public_transfer(
             TransferNewPage {
                 ctx,
                 public: true,
+                pick,
                 schools,
                 classes: vec![],
                 f: TransferForm::default(),
@@ -582,6 +590,7 @@ pub async fn public_transfer(
             TransferNewPage {
                 ctx,
                 public: true,
+                pick,
                 schools,
                 classes: vec![],
                 f,

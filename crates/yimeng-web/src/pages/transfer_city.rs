@@ -15,7 +15,7 @@ use crate::service::transfer::{
 };
 use crate::view::Ctx;
 use askama::Template;
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use std::collections::HashMap;
@@ -65,6 +65,8 @@ impl Direction {
 #[template(path = "transfer_city.html")]
 struct CityTransferPage {
     ctx: Ctx,
+    /// What the receiving schools are narrowed by (public incoming form).
+    pick: crate::service::transfer::SchoolPick,
     title: &'static str,
     action: &'static str,
     incoming: bool,
@@ -105,10 +107,21 @@ async fn page(
     done: Option<String>,
 ) -> Result<CityTransferPage, Failure> {
     let public = u.is_none();
+    // The public incoming form's receiving schools: as the parent narrowed them (the query of the
+    // form's page), or the county of the school chosen when the form comes back with an error.
+    let pick = match f.get("school") {
+        Some(school) => crate::service::transfer::SchoolPick::of_choice(school),
+        None => crate::service::transfer::SchoolPick {
+            county: f.get("county").cloned(),
+            stage: f.get("stage").cloned(),
+            q: f.get("q").cloned(),
+        },
+    };
     let (schools, classes) = match (dir, u) {
-        (Direction::Incoming, None) => {
-            (crate::service::transfer::city_schools(state).await?, vec![])
-        }
+        (Direction::Incoming, None) => (
+            crate::service::transfer::city_schools(state, &pick).await?,
+            vec![],
+        ),
         (Direction::Incoming, Some(u)) => (
             vec![],
             crate::service::transfer::own_classes(state, u).await?,
@@ -118,6 +131,7 @@ async fn page(
     let m = dir.material();
     Ok(CityTransferPage {
         ctx,
+        pick,
         title: dir.title(public),
         action: dir.path(public),
         incoming: dir.incoming(),
@@ -264,9 +278,15 @@ async fn public_form(
     u: Option<User>,
     headers: HeaderMap,
     dir: Direction,
+    query: HashMap<String, String>,
 ) -> PageResult<Response> {
     let (ctx, token) = public_ctx(&u, &headers, dir.path(true));
-    let p = page(&state, ctx, None, dir, HashMap::new(), None, None).await?;
+    // Only the school pick is taken from the query.
+    let pick: HashMap<String, String> = query
+        .into_iter()
+        .filter(|(k, _)| matches!(k.as_str(), "county" | "stage" | "q"))
+        .collect();
+    let p = page(&state, ctx, None, dir, pick, None, None).await?;
     Ok(with_csrf_cookie(&state, render(&p)?.into_response(), token))
 }
 
@@ -274,9 +294,10 @@ async fn public_form(
 pub async fn public_incoming_form(
     State(state): State<AppState>,
     MaybeUser(u): MaybeUser,
+    Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    public_form(state, u, headers, Direction::Incoming).await
+    public_form(state, u, headers, Direction::Incoming, query).await
 }
 
 /// `GET /public/transfer/outgoing` — a parent applies for a transfer out of Linyi.
@@ -285,7 +306,7 @@ pub async fn public_outgoing_form(
     MaybeUser(u): MaybeUser,
     headers: HeaderMap,
 ) -> PageResult<Response> {
-    public_form(state, u, headers, Direction::Outgoing).await
+    public_form(state, u, headers, Direction::Outgoing, HashMap::new()).await
 }
 
 async fn public_submit(

@@ -174,10 +174,62 @@ pub async fn own_classes(state: &AppState, u: &User) -> Result<Vec<(i64, String)
     Ok(v)
 }
 
-/// Every school of the city as ("county:id", "county · name"), for a public form's choice.
-pub async fn city_schools(state: &AppState) -> Result<Vec<(String, String)>, Failure> {
+/// What a parent narrows a public form's receiving schools by: the county, the stage the child
+/// goes into, a part of the name. The city has about 3,000 schools; one list of all of them is a
+/// page of a quarter megabyte and no way to find one.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SchoolPick {
+    /// County code.
+    pub county: Option<String>,
+    /// Stage code (primary, junior …).
+    pub stage: Option<String>,
+    /// A part of the school's name.
+    pub q: Option<String>,
+}
+
+impl SchoolPick {
+    /// The pick that lists the county of a chosen school ("county:id"), to show the form again.
+    pub fn of_choice(school: &str) -> SchoolPick {
+        SchoolPick {
+            county: school.split_once(':').map(|(c, _)| c.to_string()),
+            ..SchoolPick::default()
+        }
+    }
+    /// The county asked for, if it is one of Linyi's.
+    pub fn county(&self) -> Option<i32> {
+        let c = self.county.as_deref()?.trim().parse::<i32>().ok()?;
+        yimeng_domain::region::LINYI_UNITS
+            .iter()
+            .any(|u| u.code.get() == c)
+            .then_some(c)
+    }
+    fn stage(&self) -> Option<yimeng_domain::Stage> {
+        yimeng_domain::Stage::from_code(self.stage.as_deref()?.trim())
+    }
+    fn name_part(&self) -> Option<&str> {
+        self.q.as_deref().map(str::trim).filter(|q| !q.is_empty())
+    }
+    /// True when nothing narrows the list yet (the form then asks for a county or a name).
+    pub fn is_empty(&self) -> bool {
+        self.county().is_none() && self.name_part().is_none()
+    }
+}
+
+/// The schools of the city a pick names, as ("county:id", "county · name"), for a public form's
+/// choice; none until a county or a part of the name is given.
+pub async fn city_schools(
+    state: &AppState,
+    pick: &SchoolPick,
+) -> Result<Vec<(String, String)>, Failure> {
+    if pick.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (county, stage, q) = (pick.county(), pick.stage(), pick.name_part());
     let b = yimeng_store::school::public_briefs(&state.db).await?;
     Ok(b.into_iter()
+        .filter(|s| county.is_none_or(|c| s.county_id == c))
+        .filter(|s| stage.is_none_or(|st| s.stage_set().contains(st)))
+        .filter(|s| q.is_none_or(|q| s.name.contains(q)))
         .map(|s| {
             (
                 format!("{}:{}", s.county_id, s.id),

@@ -16,6 +16,7 @@ mod gate;
 mod import;
 mod lists;
 mod routes;
+mod school_pick;
 mod services_api;
 mod sessions;
 mod status_rule;
