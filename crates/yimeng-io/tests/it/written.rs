@@ -7,20 +7,8 @@ use std::io::Read;
 use yimeng_io::{Cell, FileFormat, TableWriter};
 
 fn rows_of(path: &std::path::Path) -> Vec<Vec<String>> {
-    let mut header = Vec::new();
-    let mut rows = Vec::new();
-    yimeng_io::read::read_table(
-        path,
-        |h| {
-            header = h.to_vec();
-            Ok(())
-        },
-        |r| {
-            rows.push(r.cells.iter().map(str::to_string).collect());
-            Ok(())
-        },
-    )
-    .unwrap();
+    let (header, mut rows) =
+        crate::support::read(path, &yimeng_io::limits::Limits::DEFAULT).unwrap();
     rows.insert(0, header);
     rows
 }
