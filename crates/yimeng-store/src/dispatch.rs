@@ -354,8 +354,7 @@ pub async fn save(
                 input.county_id,
                 id,
                 &flow,
-                &calendar,
-                today,
+                &crate::Acting::new(actor, scope, rules, &calendar, today),
             )
             .await?;
             status::SUBMITTED

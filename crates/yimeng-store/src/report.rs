@@ -17,7 +17,6 @@ use crate::{Acting, Result, StoreError};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use yimeng_domain::approval::{Action, Approver, Flow, FlowStatus};
-use yimeng_domain::calendar::WorkCalendar;
 use yimeng_domain::report::{Due, Period, ReportState, ReviewStep, Standing};
 use yimeng_domain::{RegionCode, Scope};
 
@@ -243,9 +242,30 @@ pub(crate) async fn start_review(
     county_id: i32,
     id: i64,
     flow: &Flow<ReviewStep>,
-    calendar: &WorkCalendar,
-    today: NaiveDate,
+    acting: &Acting<'_>,
 ) -> Result<()> {
+    let (calendar, today) = (acting.t.calendar, acting.t.today);
+    // The submission opens the history, before the reviewer's first decision (sequence 0): a
+    // report is submitted from its draft once (a returned one is resubmitted on the flow), so a
+    // second row here is a double submission and refused as one.
+    approval::write_history(
+        tx,
+        county_id,
+        cycle.kind,
+        id,
+        &yimeng_domain::approval::HistoryEntry {
+            seq: FIRST_SUBMISSION_SEQ,
+            step_kind: yimeng_domain::approval::StepKind::code(ReviewStep::Review),
+            action: SUBMIT,
+            actor: acting.actor.name.clone(),
+            actor_role: acting.actor.role.clone(),
+            reason: String::new(),
+            deadline: flow.deadline_of_current(today, calendar),
+            overdue: false,
+            at: Utc::now(),
+        },
+    )
+    .await?;
     let (ac, asch) = approval::approver_cols(flow);
     let mut q = Sql::new(&format!("UPDATE {} SET state = ", cycle.table));
     q.bind(flow.status.code())
@@ -266,6 +286,12 @@ pub(crate) async fn start_review(
     tx.exec(q).await?;
     Ok(())
 }
+
+/// The history's sequence number of a report's first submission (before the first decision, 0).
+pub const FIRST_SUBMISSION_SEQ: i32 = -1;
+
+/// The history's action code of a report's first submission.
+pub const SUBMIT: &str = "submit";
 
 /// What happens to the report's own columns when its flow moves.
 struct Follow<'a> {

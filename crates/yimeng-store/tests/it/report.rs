@@ -189,7 +189,7 @@ async fn a_monthly_report_is_reviewed_on_the_approval_flow_and_approval_locks_it
                 .unwrap();
         assert_eq!(approved_values.len(), 1);
 
-        // The history: return, resubmission, approval — who, in which role, why.
+        // The history: submission, return, resubmission, approval — who, in which role, why.
         let h = dispatch::history(db, &r).await.unwrap();
         let got: Vec<(i32, &str, &str, &str)> = h
             .iter()
@@ -205,6 +205,7 @@ async fn a_monthly_report_is_reviewed_on_the_approval_flow_and_approval_locks_it
         assert_eq!(
             got,
             vec![
+                (-1, "submit", "lanshan", ""),
                 (0, "return", "jyk", "补充佐证材料"),
                 (1000, "resubmit", "lanshan", ""),
                 (2000, "approve", "jyk", ""),

@@ -157,7 +157,8 @@ async fn list_reports(
     Ok(Json(json!({ "items": items })))
 }
 
-/// One report with its values, evidence files (names and sizes) and the decisions of its review.
+/// One report with its values, evidence files (names and sizes) and the history of its review (the
+/// first submission, then each decision: submit, return, resubmit, approve).
 #[utoipa::path(get, path = "/api/v1/dispatch/reports/{county}/{id}", tag = "dispatch", params(("county" = i32, Path), ("id" = i64, Path)), responses((status = 200, description = "月报")))]
 async fn get_report(
     State(state): State<AppState>,

@@ -365,6 +365,7 @@ impl ReportPage {
     /// The Chinese label of a decision's action code.
     pub fn action_label(&self, code: &str) -> &'static str {
         match code {
+            "submit" => "报送",
             "approve" => "审核通过",
             "return" => "退回",
             "resubmit" => "重新报送",

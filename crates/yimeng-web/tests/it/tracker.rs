@@ -731,7 +731,7 @@ async fn the_dispatch_api_files_returns_resubmits_approves_and_flags_missing_rep
         .iter()
         .map(|d| d["action"].as_str().unwrap())
         .collect();
-    assert_eq!(actions, ["return", "resubmit", "approve"]);
+    assert_eq!(actions, ["submit", "return", "resubmit", "approve"]);
     assert_eq!(one["files"].as_array().unwrap().len(), 1);
     let half = county.get("/api/v1/dispatch/half-year?half=1").await.json();
     let line = half["lines"]
