@@ -86,6 +86,35 @@ pub async fn drop_database_for_tests(admin: &Db, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Applies the migrations up to and including `last` only, as a database created by an earlier
+/// release has them (for tests of a later migration's backfill of existing rows).
+#[tracing::instrument(skip_all)]
+pub async fn migrate_through(db: &crate::Db, last: i64) -> Result<()> {
+    fn upto(mut m: sqlx::migrate::Migrator, last: i64) -> sqlx::migrate::Migrator {
+        let kept: Vec<sqlx::migrate::Migration> = m
+            .migrations
+            .iter()
+            .filter(|x| x.version <= last)
+            .cloned()
+            .collect();
+        m.migrations = std::borrow::Cow::Owned(kept);
+        m
+    }
+    match db {
+        crate::Db::Sqlite { writer, .. } => {
+            upto(sqlx::migrate!("./migrations/sqlite"), last)
+                .run(writer)
+                .await?
+        }
+        crate::Db::Postgres(pool) => {
+            upto(sqlx::migrate!("./migrations/postgres"), last)
+                .run(pool)
+                .await?
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::plain_identifier;

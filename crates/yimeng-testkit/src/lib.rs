@@ -27,11 +27,28 @@ pub struct TestDb {
 impl TestDb {
     /// A temporary SQLite store.
     pub async fn sqlite() -> TestDb {
+        TestDb::sqlite_with(true).await
+    }
+
+    /// SQLite and, when configured, PostgreSQL stores with no migration applied, for tests of a
+    /// migration's backfill of the rows an earlier release left (see
+    /// `yimeng_store::testing::migrate_through`).
+    pub async fn each_unmigrated() -> Vec<TestDb> {
+        let mut v = vec![TestDb::sqlite_with(false).await];
+        v.extend(TestDb::postgres_with(false).await);
+        v
+    }
+
+    async fn sqlite_with(migrate: bool) -> TestDb {
         let dir = tempfile::tempdir().expect("tempdir");
         let path = dir.path().join("test.db");
-        let db = Db::open(path.to_str().expect("utf-8 path"), &DbOptions::default())
-            .await
-            .expect("open sqlite");
+        let path = path.to_str().expect("utf-8 path");
+        let db = if migrate {
+            Db::open(path, &DbOptions::default()).await
+        } else {
+            Db::connect(path, &DbOptions::default()).await
+        }
+        .expect("open sqlite");
         TestDb {
             db,
             _dir: Some(dir),
@@ -43,6 +60,10 @@ impl TestDb {
     /// A fresh PostgreSQL database, or `None` (with a note on stderr) when `YIMENG_TEST_PG_URL` is
     /// not set.
     pub async fn postgres() -> Option<TestDb> {
+        TestDb::postgres_with(true).await
+    }
+
+    async fn postgres_with(migrate: bool) -> Option<TestDb> {
         let Ok(admin) = std::env::var(PG_ENV) else {
             eprintln!("skipped on PostgreSQL: {PG_ENV} is not set");
             return None;
@@ -62,16 +83,18 @@ impl TestDb {
             .expect("create test database");
         admin_db.close().await;
         let url = with_database(&admin, &name);
-        let db = Db::open(
-            &url,
-            &DbOptions {
-                max_connections: 5,
-                ..DbOptions::default()
-            },
-        )
-        .await
+        let opts = DbOptions {
+            max_connections: 5,
+            ..DbOptions::default()
+        };
+        let db = if migrate {
+            Db::open(&url, &opts).await
+        } else {
+            Db::connect(&url, &opts).await
+        }
         .expect("open PostgreSQL test database");
-        let (db, plan_log) = if citus_shape::enabled() {
+        // The citus shape needs the tables: a store without migrations stays plain.
+        let (db, plan_log) = if migrate && citus_shape::enabled() {
             let opts = DbOptions {
                 max_connections: 5,
                 ..DbOptions::default()

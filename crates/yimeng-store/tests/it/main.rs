@@ -1,6 +1,7 @@
 //! Store tests: the same stories run on SQLite and, when `YIMENG_TEST_PG_URL` is set, on PostgreSQL.
 
 mod admission;
+mod backfill;
 mod backup;
 mod boundaries;
 mod edits;
