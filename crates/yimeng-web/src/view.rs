@@ -475,6 +475,16 @@ pub fn num(n: i64) -> String {
     out
 }
 
+/// The length of a bar for `value` in a chart whose longest bar (`full` long) is `max`: in
+/// proportion, and at least 2 when the value is above zero (so it shows).
+pub fn bar_length(value: f64, max: f64, full: i64) -> i64 {
+    if max <= 0.0 || value <= 0.0 {
+        0
+    } else {
+        ((value / max * full as f64).round() as i64).clamp(2, full)
+    }
+}
+
 /// A time in Asia/Shanghai (UTC+8).
 pub fn shanghai(t: &DateTime<Utc>) -> String {
     (*t + chrono::Duration::hours(8))
@@ -559,6 +569,19 @@ pub struct ErrorPage<'a> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn bars_follow_the_value_they_are_labelled_with() {
+        // Shares of three counties: the one with the most big classes has the smallest share.
+        let shares = [(30.0_f64, 1000.0_f64), (12.0, 100.0), (5.0, 50.0)];
+        let s: Vec<f64> = shares.iter().map(|(b, g)| b / g).collect();
+        let max = s.iter().copied().fold(0.0, f64::max);
+        let lens: Vec<i64> = s.iter().map(|v| super::bar_length(*v, max, 160)).collect();
+        assert_eq!(lens, vec![40, 160, 133]);
+        assert_eq!(super::bar_length(0.0, max, 160), 0);
+        assert_eq!(super::bar_length(0.0001, max, 160), 2);
+        assert_eq!(super::bar_length(1.0, 0.0, 160), 0);
+    }
+
     #[test]
     fn numbers_get_thousands_separators() {
         assert_eq!(super::num(1794524), "1,794,524");

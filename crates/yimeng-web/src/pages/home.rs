@@ -368,17 +368,17 @@ struct HomePage {
 
 impl HomePage {
     /// Width of a bar for `n` out of the largest value in `rows`.
-    fn bar(&self, n: impl crate::view::V<i64>, max: impl crate::view::V<i64>) -> i64 {
-        let (n, max) = (n.v(), max.v());
-        if max <= 0 {
-            0
-        } else {
-            (n * 160 / max).max(i64::from(n > 0) * 2)
-        }
-    }
-    /// The largest big-class count among the rows.
-    fn max_big(&self) -> i64 {
-        self.d.by_county.iter().map(|r| r.big).max().unwrap_or(0)
+    /// The length (of 160) of a county's bar for its big-class share `big / graded`: bars are
+    /// drawn to the share they are labelled with, the largest share the longest bar.
+    fn share_bar(&self, big: impl crate::view::V<i64>, graded: impl crate::view::V<i64>) -> i64 {
+        let share = |b: i64, g: i64| if g > 0 { b as f64 / g as f64 } else { 0.0 };
+        let max = self
+            .d
+            .by_county
+            .iter()
+            .map(|r| share(r.big, r.graded))
+            .fold(0.0, f64::max);
+        crate::view::bar_length(share(big.v(), graded.v()), max, 160)
     }
 }
 

@@ -92,3 +92,40 @@ async fn city_and_county_counts_follow_a_write_at_once() {
         app.stop().await;
     }
 }
+
+/// The home page's big-class bars are drawn to the share each is labelled with (the largest share
+/// the longest bar), not to the count.
+#[tokio::test]
+async fn the_home_pages_share_bars_are_as_long_as_their_shares() {
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let admin = app.login("admin").await;
+    let page = admin.get("/").await.text();
+    // (bar width, share in percent) of each county row.
+    let mut bars: Vec<(f64, f64)> = Vec::new();
+    for part in page.split("<rect class=\"fill bad\" width=\"").skip(1) {
+        let width: f64 = part.split('"').next().unwrap().parse().unwrap();
+        let after = part.split("</svg>").nth(1).unwrap_or_default().trim_start();
+        let Some(pct) = after
+            .split('%')
+            .next()
+            .and_then(|p| p.trim().parse::<f64>().ok())
+        else {
+            continue;
+        };
+        bars.push((width, pct));
+    }
+    assert!(bars.len() >= 3, "county bars on the home page: {bars:?}");
+    let max_pct = bars.iter().map(|b| b.1).fold(0.0, f64::max);
+    assert!(max_pct > 0.0, "{bars:?}");
+    for (w, p) in &bars {
+        let want = p / max_pct * 160.0;
+        // The share is shown rounded to 0.1 %; a bar rounds to whole pixels (at least 2 when
+        // above zero).
+        let slack = 160.0 * 0.05 / max_pct + 2.0;
+        assert!(
+            (w - want).abs() <= slack,
+            "a bar of {w}px for {p}% (largest {max_pct}%): {bars:?}"
+        );
+    }
+    app.stop().await;
+}
