@@ -1236,6 +1236,21 @@ async fn demo(database: Option<String>, a: DemoArgs) -> Result<ExitCode> {
         println!(
             "平台时钟设为 {DEMO_CLOCK}（示范城市所在的工作要点年度；yimeng clock clear 恢复真实日期）"
         );
+        // Monthly dispatch of the months before the clock, filed and approved as units would.
+        yimeng_web::service::tracker::ensure_plan(&db)
+            .await
+            .map_err(|e| anyhow!("{e}"))?;
+        let clock: chrono::NaiveDate = DEMO_CLOCK.parse().expect("a date");
+        let filed = service::demo::fill_dispatch(
+            &db,
+            &SystemContext::new("demo"),
+            &yimeng_domain::Rules::default(),
+            clock,
+        )
+        .await?;
+        if filed > 0 {
+            println!("月调度：已按示范数据报送并审核 {filed} 份（{DEMO_CLOCK} 以前各月）");
+        }
         db.close().await;
     }
     println!("完成，用时 {:.1} 秒", started.elapsed().as_secs_f64());

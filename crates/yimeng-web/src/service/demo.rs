@@ -223,3 +223,145 @@ async fn population(
     }
     Ok(())
 }
+
+/// Fills the demo city's monthly dispatch up to `through` (the tracker's clock): for every month
+/// of the plan before that day's month, each task's report from its lead department and — for
+/// tasks whose item has indicators the counties report — from every county, submitted and approved
+/// by the lead department through the same store functions a user's report goes through. Progress
+/// rises month by month and reported indicators move from their baseline towards their target,
+/// faster in some counties than others, so the dashboard shows a mix of statuses and trends.
+/// Returns the number of reports filed; a plan that already has reports is left alone.
+pub async fn fill_dispatch(
+    db: &Db,
+    sys: &SystemContext,
+    rules: &yimeng_domain::Rules,
+    through: chrono::NaiveDate,
+) -> Result<usize, ServiceError> {
+    use super::dispatch::{months, reported_indicators};
+    use yimeng_domain::plan::{Comparator, Reporters};
+    use yimeng_store::dispatch::{self, ReportFilter, ReportInput};
+    let Some(row) = yimeng_store::plan::current(db).await? else {
+        return Ok(0);
+    };
+    let plan = row
+        .plan()
+        .map_err(|e| ServiceError::Internal(format!("{e:?}")))?;
+    if !dispatch::list(
+        db,
+        &ReportFilter {
+            // The departments' reports (owned by the city) and every county's.
+            counties: std::iter::once(yimeng_store::audit::CITY_COUNTY_ID)
+                .chain(
+                    yimeng_domain::region::LINYI_UNITS
+                        .iter()
+                        .map(|u| u.code.get()),
+                )
+                .collect(),
+            plan_code: plan.code.clone(),
+            ..ReportFilter::default()
+        },
+    )
+    .await?
+    .is_empty()
+    {
+        return Ok(0);
+    }
+    let scope = sys.scope();
+    use chrono::Datelike;
+    let last_day = through
+        .with_day(1)
+        .and_then(|d| d.pred_opt())
+        .unwrap_or(through);
+    let periods = months(plan.start, last_day.min(plan.end));
+    let mut filed = 0;
+    for (m, period) in periods.iter().enumerate() {
+        // The share of the year gone by at this month's end.
+        let year = (m + 1) as f64 / 12.0;
+        for item in &plan.items {
+            let lead = item.lead.clone();
+            let reviewer = Actor {
+                name: if lead == "basic" {
+                    "jyk".into()
+                } else {
+                    format!("k_{lead}")
+                },
+                role: "city_dept".into(),
+                ip: None,
+                request_id: None,
+            };
+            for (ti, task) in item.tasks.iter().enumerate() {
+                let mut units = vec![lead.clone()];
+                // Any county code stands for the counties here.
+                let county_indicators = reported_indicators(&plan, item, "371302");
+                if task.reporters == Reporters::Counties && !county_indicators.is_empty() {
+                    units.extend(
+                        yimeng_domain::region::LINYI_UNITS
+                            .iter()
+                            .map(|u| u.code.get().to_string()),
+                    );
+                }
+                for (ui, unit) in units.into_iter().enumerate() {
+                    // A steady pace per unit and task, 0.8–1.16 of the plan's.
+                    let pace = 0.8 + 0.04 * ((ui * 7 + ti * 3 + item.number as usize) % 10) as f64;
+                    let done = (year * pace).min(1.0);
+                    let values = reported_indicators(&plan, item, &unit)
+                        .into_iter()
+                        .filter_map(|def| {
+                            let t = item.targets.iter().find(|t| t.indicator == def.code)?;
+                            let base = t.baseline.unwrap_or(match t.comparator {
+                                Comparator::AtLeast => t.target * 0.9,
+                                Comparator::AtMost => t.target.max(1.0) * 1.5,
+                                Comparator::Equal => t.target,
+                            });
+                            let v = base + (t.target - base) * done;
+                            let v = if def.unit == "%" {
+                                (v.clamp(0.0, 100.0) * 100.0).round() / 100.0
+                            } else if t.target.fract() == 0.0 && base.fract() == 0.0 {
+                                v.round().max(0.0)
+                            } else {
+                                (v.max(0.0) * 100.0).round() / 100.0
+                            };
+                            Some((def.code.clone(), v))
+                        })
+                        .collect();
+                    let county_id = unit
+                        .parse::<i32>()
+                        .unwrap_or(yimeng_store::audit::CITY_COUNTY_ID);
+                    let progress = ((done * 100.0).round() as i32).clamp(0, 100);
+                    let filer = Actor {
+                        name: format!("demo:{unit}"),
+                        role: if county_id == yimeng_store::audit::CITY_COUNTY_ID {
+                            "city_dept".into()
+                        } else {
+                            "county".into()
+                        },
+                        ip: None,
+                        request_id: None,
+                    };
+                    let id = dispatch::save(
+                        db,
+                        &filer,
+                        &scope,
+                        rules,
+                        ReportInput {
+                            county_id,
+                            plan_code: plan.code.clone(),
+                            task_code: task.code.clone(),
+                            period: period.clone(),
+                            unit: unit.clone(),
+                            progress,
+                            narrative: format!("{period} 按计划推进，累计完成约 {progress}%。"),
+                            values,
+                            submit: true,
+                        },
+                    )
+                    .await?;
+                    let parent = dispatch::visible(db, &scope, county_id, id).await?;
+                    dispatch::review(db, &reviewer, &scope, rules, &parent, true, "").await?;
+                    filed += 1;
+                }
+            }
+        }
+    }
+    Ok(filed)
+}

@@ -7,6 +7,7 @@ use crate::support::TestApp;
 use axum::http::Method;
 use std::collections::{BTreeMap, HashMap};
 use yimeng_io::{FileFormat, Table};
+use yimeng_store::testing::{RawQuery, Sql};
 use yimeng_testkit::TestDb;
 
 /// Reads an exported CSV (UTF-8 with BOM) into maps keyed by the Chinese headers.
@@ -826,5 +827,54 @@ async fn a_clock_inside_the_plan_year_judges_progress_then_and_fills_the_months_
     let d = admin.get("/api/v1/dispatch/overview").await;
     assert_eq!(d.status, 200);
     assert!(d.text().contains("\"2020-10\""), "{}", d.text());
+    app.stop().await;
+}
+
+/// The demo's monthly dispatch: every month before the clock's has its reports, filed and
+/// approved through the store's own paths, each reported indicator gets a value, and filling again
+/// adds nothing.
+#[tokio::test]
+async fn the_demo_fills_monthly_dispatch_up_to_its_clock() {
+    let day = chrono::NaiveDate::from_ymd_opt(2020, 4, 15).unwrap();
+    let app = TestApp::spawn_with(TestDb::sqlite().await, |c| c.clock = Some(day)).await;
+    yimeng_web::service::tracker::ensure_plan(app.db())
+        .await
+        .unwrap();
+    let sys = yimeng_store::SystemContext::new("test");
+    let rules = yimeng_domain::Rules::default();
+    let filed = yimeng_web::service::demo::fill_dispatch(app.db(), &sys, &rules, day)
+        .await
+        .unwrap();
+    assert!(filed > 0);
+    let counts: Vec<(String, String, i64)> = app
+        .db()
+        .all(Sql::new(
+            "SELECT period, status, COUNT(*) FROM dispatch_report GROUP BY period, status ORDER BY period, status",
+        ))
+        .await
+        .unwrap();
+    let periods: Vec<&str> = counts.iter().map(|c| c.0.as_str()).collect();
+    assert_eq!(periods, ["2020-01", "2020-02", "2020-03"], "{counts:?}");
+    assert!(counts.iter().all(|c| c.1 == "approved"), "{counts:?}");
+    assert_eq!(counts.iter().map(|c| c.2).sum::<i64>(), filed as i64);
+    // Filling again adds nothing.
+    let again = yimeng_web::service::demo::fill_dispatch(app.db(), &sys, &rules, day)
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    // Every indicator of the plan now has a city figure.
+    let admin = app.login("admin").await;
+    let j = admin.get("/api/v1/indicators").await.json();
+    let missing: Vec<&str> = j["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["value"].is_null())
+        .map(|i| i["code"].as_str().unwrap())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "indicators without a figure: {missing:?}"
+    );
     app.stop().await;
 }
