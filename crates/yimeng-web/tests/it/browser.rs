@@ -45,6 +45,19 @@ pub(crate) fn browser_present() -> bool {
     present || std::env::var_os("YIMENG_REQUIRE_BROWSER").is_some()
 }
 
+/// A test app, chromedriver, a download folder and a browser session on them; `None` (the test
+/// is skipped) when chromedriver is not installed.
+async fn open_browser() -> Option<(TestApp, Driver, tempfile::TempDir, fantoccini::Client)> {
+    if !browser_present() {
+        return None;
+    }
+    let app = TestApp::spawn(TestDb::sqlite().await).await;
+    let driver = start_driver().await;
+    let downloads = tempfile::tempdir().unwrap();
+    let c = browser(&driver, downloads.path()).await;
+    Some((app, driver, downloads, c))
+}
+
 pub(crate) async fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new("chromedriver")
@@ -127,13 +140,9 @@ async fn wait_for_file(dir: &std::path::Path, ext: &str) -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; scripts/test runs it"]
 async fn a_county_user_works_through_the_browser() {
-    if !browser_present() {
+    let Some((app, driver, downloads, c)) = open_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let driver = start_driver().await;
-    let downloads = tempfile::tempdir().unwrap();
-    let c = browser(&driver, downloads.path()).await;
+    };
     let result = async {
         // A visitor lands on the public home page; staff log in from there.
         c.goto(&format!("{}/", app.base)).await.unwrap();
@@ -199,13 +208,9 @@ async fn a_county_user_works_through_the_browser() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs chromium and chromedriver; scripts/test runs it"]
 async fn a_phone_opens_the_menu_and_the_pages_fit_390_px() {
-    if !browser_present() {
+    let Some((app, driver, _downloads, c)) = open_browser().await else {
         return;
-    }
-    let app = TestApp::spawn(TestDb::sqlite().await).await;
-    let driver = start_driver().await;
-    let downloads = tempfile::tempdir().unwrap();
-    let c = browser(&driver, downloads.path()).await;
+    };
     let result = async {
         c.set_window_size(390, 844).await.unwrap();
         let inner = c.execute("return window.innerWidth", vec![]).await.unwrap();
