@@ -107,6 +107,8 @@ pub async fn create_round(
 #[template(path = "admission_round.html")]
 struct RoundPage {
     ctx: Ctx,
+    /// School names by code (the exchange files carry codes).
+    names: svc::SchoolNames,
     round: RoundRow,
     files: Vec<FileMeta>,
     kinds: Vec<(&'static str, &'static str, bool)>,
@@ -166,6 +168,7 @@ async fn round_page(
         (Vec::new(), None)
     };
     Ok(RoundPage {
+        names: svc::SchoolNames::load(&state.db).await?,
         ctx,
         round,
         files,
@@ -429,6 +432,8 @@ pub async fn explain(
 #[template(path = "admission_results.html")]
 struct ResultsPage {
     ctx: Ctx,
+    /// School names by code (the exchange files carry codes).
+    names: svc::SchoolNames,
     round: RoundRow,
     rows: Vec<ResultRow>,
     pager: Pager,
@@ -476,6 +481,7 @@ pub async fn results(
     let query = crate::kit::pairs(&uri);
     let pager = Pager::new(&ctx, &path, &query, &page);
     let p = ResultsPage {
+        names: svc::SchoolNames::load(&state.db).await?,
         export_xlsx: Pager::with(&path, &query, "format", "xlsx"),
         export_csv: Pager::with(&path, &query, "format", "csv"),
         ctx,
@@ -527,6 +533,8 @@ pub async fn cutoffs_csv(
 #[template(path = "admission_public.html")]
 struct PublicPage {
     ctx: Ctx,
+    /// School names by code (the exchange files carry codes).
+    names: svc::SchoolNames,
     rounds: Vec<RoundRow>,
     chosen: i64,
     candidate: String,
@@ -544,6 +552,7 @@ pub async fn public_form(
     let rounds = store::published(&state.db).await?;
     let chosen = rounds.first().map_or(0, |r| r.id);
     let r = render(&PublicPage {
+        names: svc::SchoolNames::load(&state.db).await?,
         ctx,
         rounds,
         chosen,
@@ -608,6 +617,7 @@ pub async fn public_lookup(
         StatusCode::NOT_FOUND
     };
     let page = PublicPage {
+        names: svc::SchoolNames::load(&state.db).await?,
         ctx,
         rounds,
         chosen,
@@ -625,6 +635,8 @@ pub async fn public_lookup(
 #[template(path = "admission_cutoffs.html")]
 struct CutoffsPage {
     ctx: Ctx,
+    /// School names by code (the exchange files carry codes).
+    names: svc::SchoolNames,
     rounds: Vec<RoundRow>,
     round: Option<RoundRow>,
     cutoffs: Vec<CutoffRow>,
@@ -662,6 +674,7 @@ pub async fn public_cutoffs(
         .as_ref()
         .map(|_| Pager::new(&ctx, "/public/admission/cutoffs", &query, &p));
     let page = CutoffsPage {
+        names: svc::SchoolNames::load(&state.db).await?,
         export_csv: Pager::with("/public/admission/cutoffs", &query, "format", "csv"),
         ctx,
         rounds,

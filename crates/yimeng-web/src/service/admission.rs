@@ -848,3 +848,44 @@ pub async fn published_round(
     };
     Ok((rounds, chosen))
 }
+
+/// School names by school code, so that admission pages show a school's name where the exchange
+/// files carry its code (a code not in the registry shows as itself).
+#[derive(Debug, Clone, Default)]
+pub struct SchoolNames(std::collections::HashMap<String, String>);
+
+impl SchoolNames {
+    /// Every school of the city (names are public).
+    pub async fn load(db: &Db) -> Result<SchoolNames, Failure> {
+        Ok(SchoolNames(
+            yimeng_store::school::public_briefs(db)
+                .await?
+                .into_iter()
+                .map(|s| (s.code, s.name))
+                .collect(),
+        ))
+    }
+    /// The school's name with its code, or the code alone when it is unknown.
+    pub fn of(&self, code: &str) -> String {
+        match self.0.get(code) {
+            Some(name) => format!("{name}（{code}）"),
+            None => code.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod names_tests {
+    use super::SchoolNames;
+
+    #[test]
+    fn a_known_code_shows_the_schools_name_and_an_unknown_one_itself() {
+        let n = SchoolNames(
+            [("2137000107".to_string(), "临沂第一中学".to_string())]
+                .into_iter()
+                .collect(),
+        );
+        assert_eq!(n.of("2137000107"), "临沂第一中学（2137000107）");
+        assert_eq!(n.of("S2"), "S2");
+    }
+}
