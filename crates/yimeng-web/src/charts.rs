@@ -38,6 +38,9 @@ pub struct Bar {
 /// Horizontal bars, one row each, scaled to the largest value (and the target), with the target
 /// as a dashed line.
 pub fn bars(bars: &[Bar], target: Option<f64>, target_text: &str) -> String {
+    if bars.iter().all(|b| b.value.is_none()) {
+        return NO_DATA.to_string();
+    }
     let row = 22.0;
     let (label_w, bar_w, value_w) = (156.0, 300.0, 90.0);
     let h = row * bars.len() as f64 + 24.0;
@@ -98,12 +101,18 @@ pub fn bars(bars: &[Bar], target: Option<f64>, target_text: &str) -> String {
     s
 }
 
+/// What a chart without a single value shows instead of empty axes.
+pub const NO_DATA: &str = r#"<p class="muted no-data">暂无数据：尚无报送或可计算的数值。</p>"#;
+
 /// A line of monthly values with the target as a dashed line. Points: (label, value, text).
 pub fn line(
     points: &[(String, Option<f64>, String)],
     target: Option<f64>,
     target_text: &str,
 ) -> String {
+    if points.iter().all(|p| p.1.is_none()) {
+        return NO_DATA.to_string();
+    }
     let (w, h, left, right, top, bottom) = (560.0, 200.0, 50.0, 20.0, 16.0, 30.0);
     let values: Vec<f64> = points.iter().filter_map(|p| p.1).chain(target).collect();
     let (mut lo, mut hi) = values
@@ -197,6 +206,23 @@ fn fmt(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_chart_without_a_value_says_so() {
+        let empty = Bar {
+            label: "兰山区".into(),
+            value: None,
+            text: "—".into(),
+            href: None,
+            good: None,
+        };
+        assert_eq!(bars(&[empty.clone(), empty], Some(1.0), "目标"), NO_DATA);
+        assert_eq!(
+            line(&[("2020-01".into(), None, "—".into())], Some(1.0), "目标"),
+            NO_DATA
+        );
+        assert!(line(&[("2020-01".into(), Some(2.0), "2".into())], None, "").starts_with("<svg"));
+    }
 
     #[test]
     fn bars_escape_labels_and_scale_to_the_largest_value() {
