@@ -89,7 +89,7 @@ pub async fn ensure(db: &Db, sys: &SystemContext) -> Result<Vec<DemoAccount>, Fa
         "全市".into(),
     );
     add(
-        "jyk".into(),
+        department_username("basic"),
         "市局基础教育科".into(),
         Role::CityDept,
         None,
@@ -163,12 +163,13 @@ pub async fn ensure(db: &Db, sys: &SystemContext) -> Result<Vec<DemoAccount>, Fa
             );
         }
     }
-    // 市局科室: one account per department leading items of the seed plan (the 基础教育科
+    // 市局科室: one account per department leading items of the seed plan (see
+    // [`department_username`]) (the 基础教育科
     // account `jyk` is the basic-education department's), so each can file and approve its own
     // items' monthly reports.
     if let Ok(plan) = yimeng_domain::plan::Plan::parse(crate::service::tracker::SEED_PLAN) {
         for (new, _) in out.iter_mut() {
-            if new.username == "jyk" {
+            if new.username == department_username("basic") {
                 new.department = Some("basic".into());
             }
         }
@@ -184,7 +185,7 @@ pub async fn ensure(db: &Db, sys: &SystemContext) -> Result<Vec<DemoAccount>, Fa
             };
             out.push((
                 NewUser {
-                    username: format!("k_{code}"),
+                    username: department_username(code),
                     display_name: format!("市局{}", d.name),
                     password_hash: hash.clone(),
                     role: Role::CityDept,
@@ -194,7 +195,7 @@ pub async fn ensure(db: &Db, sys: &SystemContext) -> Result<Vec<DemoAccount>, Fa
                     department: Some(code.to_string()),
                 },
                 DemoAccount {
-                    username: format!("k_{code}"),
+                    username: department_username(code),
                     role: Role::CityDept,
                     covers: format!("{}牵头的工作要点", d.name),
                 },
@@ -212,4 +213,14 @@ pub async fn ensure(db: &Db, sys: &SystemContext) -> Result<Vec<DemoAccount>, Fa
         }
     }
     Ok(created)
+}
+
+/// The demo account of a city department that leads plan items: `jyk` for the basic-education
+/// department (基础教育科), `k_<code>` for the others.
+pub fn department_username(code: &str) -> String {
+    if code == "basic" {
+        "jyk".into()
+    } else {
+        format!("k_{code}")
+    }
 }

@@ -280,12 +280,8 @@ pub async fn fill_dispatch(
         for item in &plan.items {
             let lead = item.lead.clone();
             let reviewer = Actor {
-                name: if lead == "basic" {
-                    "jyk".into()
-                } else {
-                    format!("k_{lead}")
-                },
-                role: "city_dept".into(),
+                name: crate::demo_accounts::department_username(&lead),
+                role: yimeng_domain::Role::CityDept.code().into(),
                 ip: None,
                 request_id: None,
             };
@@ -331,9 +327,9 @@ pub async fn fill_dispatch(
                     let filer = Actor {
                         name: format!("demo:{unit}"),
                         role: if county_id == yimeng_store::audit::CITY_COUNTY_ID {
-                            "city_dept".into()
+                            yimeng_domain::Role::CityDept.code().into()
                         } else {
-                            "county".into()
+                            yimeng_domain::Role::County.code().into()
                         },
                         ip: None,
                         request_id: None,
